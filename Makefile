@@ -1,0 +1,87 @@
+SHELL := /bin/bash
+# wasmeow: `make demo` runs the demo on the embedded offline server,
+# `make test` runs every test. Both install what a fresh Debian machine lacks.
+
+GO        ?= go
+TOOLS     := $(CURDIR)/.tools/bin
+DIST      := $(CURDIR)/dist
+CHROMIUM  ?= /usr/bin/chromium
+WASMBROWSERTEST_VERSION := v0.11.0
+WASM_ENV  := GOOS=js GOARCH=wasm
+# Go packages that run in headless chromium (real IndexedDB) under wasmbrowsertest.
+WASM_TEST_PKGS ?= $(shell GOOS=js GOARCH=wasm $(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./idbstore/... ./kv/... ./jsbridge/... 2>/dev/null)
+
+export CHROMIUM
+
+.PHONY: all deps wasm test test-native test-wasm test-e2e demo bench traces clean
+
+all: wasm
+
+## ---- set-up ---------------------------------------------------------------
+
+deps: $(CHROMIUM) $(TOOLS)/wasmbrowsertest web/node_modules/.installed
+
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium brotli
+
+/usr/bin/brotli:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq brotli
+
+$(TOOLS)/wasmbrowsertest:
+	GOBIN=$(TOOLS) $(GO) install github.com/agnivade/wasmbrowsertest@$(WASMBROWSERTEST_VERSION)
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+## ---- build ----------------------------------------------------------------
+
+wasm: $(DIST)/wasmeow.wasm $(DIST)/wasm_exec.js
+
+$(DIST)/wasmeow.wasm: $(shell find . -name '*.go' -not -path './.tools/*') go.mod go.sum | /usr/bin/brotli
+	@mkdir -p $(DIST)
+	$(WASM_ENV) $(GO) build -trimpath -ldflags="-s -w" -o $@ ./wasm
+	@printf 'wasmeow.wasm: %s bytes raw, %s bytes brotli\n' \
+		"$$(wc -c < $@)" "$$(brotli -c -q 11 $@ | wc -c)"
+
+$(DIST)/wasm_exec.js: $(shell $(GO) env GOROOT)/lib/wasm/wasm_exec.js
+	@mkdir -p $(DIST)
+	cp $< $@
+
+## ---- tests ----------------------------------------------------------------
+
+test: deps
+	$(MAKE) test-native
+	$(MAKE) test-wasm
+	$(MAKE) test-e2e
+
+test-native:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+	cd wsshim && $(GO) test -count=1 ./...
+
+test-wasm: $(TOOLS)/wasmbrowsertest
+	$(WASM_ENV) $(GO) vet $(WASM_TEST_PKGS)
+	$(WASM_ENV) $(GO) test -count=1 -timeout 20m -exec $(TOOLS)/wasmbrowsertest $(WASM_TEST_PKGS) 2>&1 \
+		| grep -v 'could not unmarshal event'; exit $${PIPESTATUS[0]}
+
+test-e2e: wasm web/node_modules/.installed
+	cd web && node --test --test-concurrency=1 test/
+
+## ---- figures --------------------------------------------------------------
+
+bench: deps wasm
+	$(GO) run ./cmd/bench
+
+traces:
+	$(GO) run ./cmd/tracegen -out idbstore/testdata/traces
+
+## ---- demo -----------------------------------------------------------------
+
+demo: deps wasm
+	$(GO) run ./cmd/demo
+
+clean:
+	rm -rf $(DIST) .tools web/node_modules
