@@ -63,9 +63,10 @@ test-native:
 	cd wsshim && $(GO) test -count=1 ./...
 
 test-wasm: $(TOOLS)/wasmbrowsertest
+	@test -n "$(WASM_TEST_PKGS)" || { echo "no js/wasm test packages found"; exit 1; }
 	$(WASM_ENV) $(GO) vet $(WASM_TEST_PKGS)
-	$(WASM_ENV) $(GO) test -count=1 -timeout 20m -exec $(TOOLS)/wasmbrowsertest $(WASM_TEST_PKGS) 2>&1 \
-		| grep -v 'could not unmarshal event'; exit $${PIPESTATUS[0]}
+	set -o pipefail; $(WASM_ENV) $(GO) test -count=1 -timeout 25m -exec $(TOOLS)/wasmbrowsertest $(WASM_TEST_PKGS) 2>&1 \
+		| grep -v 'could not unmarshal event'
 
 test-e2e: wasm web/node_modules/.installed
 	cd web && node --test --test-concurrency=1 test/
