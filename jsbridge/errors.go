@@ -1,0 +1,120 @@
+//go:build js
+
+package jsbridge
+
+import (
+	"errors"
+	"fmt"
+	"syscall/js"
+)
+
+// Error codes carried by the JS Error's `code` property.
+const (
+	CodeInvalidOption = "invalid_option"
+	CodeDestroyed     = "destroyed"
+	CodePanic         = "panic"
+	CodeJS            = "js_error"
+	CodeInternal      = "internal"
+	CodeCanceled      = "canceled"
+)
+
+// CodedError is a Go error that reaches JS as an Error with a `code`.
+type CodedError struct {
+	Code string
+	Err  error
+}
+
+func (e *CodedError) Error() string { return e.Err.Error() }
+func (e *CodedError) Unwrap() error { return e.Err }
+
+// Errorf builds a CodedError; %w wraps as fmt.Errorf does.
+func Errorf(code, format string, args ...any) error {
+	return &CodedError{Code: code, Err: fmt.Errorf(format, args...)}
+}
+
+// WithCode gives err a code unless it already carries one.
+func WithCode(code string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *CodedError
+	if errors.As(err, &ce) {
+		return err
+	}
+	return &CodedError{Code: code, Err: err}
+}
+
+// JSError is an exception or rejection that came from JS.
+type JSError struct {
+	Name    string
+	Message string
+	Code    string
+}
+
+func (e *JSError) Error() string {
+	if e.Name != "" && e.Name != "Error" {
+		return e.Name + ": " + e.Message
+	}
+	return e.Message
+}
+
+// ErrorFromJS turns a thrown or rejected JS value into a Go error.
+func ErrorFromJS(v js.Value) error {
+	if v.Type() == js.TypeObject {
+		e := &JSError{Message: stringProp(v, "message"), Name: stringProp(v, "name"), Code: stringProp(v, "code")}
+		if e.Message == "" && e.Name == "" {
+			e.Message = safeString(v)
+		}
+		return e
+	}
+	return &JSError{Message: safeString(v)}
+}
+
+// ErrorToJS makes a JS Error carrying err's message and code ("internal"
+// when err has none; a JS error keeps its own).
+func ErrorToJS(err error) js.Value {
+	code := CodeInternal
+	var ce *CodedError
+	var je *JSError
+	switch {
+	case errors.As(err, &ce):
+		code = ce.Code
+	case errors.As(err, &je):
+		code = CodeJS
+		if je.Code != "" {
+			code = je.Code
+		}
+	}
+	e := js.Global().Get("Error").New(err.Error())
+	e.Set("code", code)
+	return e
+}
+
+func stringProp(v js.Value, name string) string {
+	p := v.Get(name)
+	if p.Type() == js.TypeString {
+		return p.String()
+	}
+	return ""
+}
+
+// safeString is String() for any JS value, never panicking.
+func safeString(v js.Value) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = "<unprintable JS value>"
+		}
+	}()
+	if v.Type() == js.TypeString {
+		return v.String()
+	}
+	return js.Global().Get("String").Invoke(v).String()
+}
+
+// panicError turns a recovered panic into an error with code "panic".
+func panicError(where string, r any) error {
+	if je, ok := r.(js.Error); ok {
+		return &CodedError{Code: CodeJS, Err: fmt.Errorf("%s: %w", where, ErrorFromJS(je.Value))}
+	}
+	return &CodedError{Code: CodePanic, Err: fmt.Errorf("%s: internal error (recovered panic): %v", where, r)}
+}

@@ -1,0 +1,390 @@
+//go:build js
+
+package jsbridge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"syscall/js"
+
+	"github.com/wasmeow/wasmeow/kv"
+)
+
+// IndexType is the Baileys "type" under which KeyStore keeps, for every
+// table, the sorted list of its ids (id = table name, value = UTF-8 JSON
+// array of strings). Baileys-shaped stores can only get ids they already
+// know, so this index is what makes Scan possible. It is written in the same
+// keys.set call as the records it lists.
+const IndexType = "wasmeow-index"
+
+// KeyStore is a kv.Backend over a user's Baileys-shaped JS objects:
+//
+//	keys.get(type, ids)  -> {[id]: Uint8Array}   (absent ids missing or null/undefined)
+//	keys.set({[type]: {[id]: Uint8Array | null}})  (null deletes)
+//	keys.clear()
+//	creds.load()         -> {[table]: {[key]: Uint8Array}} | null | undefined
+//	creds.save(c | null) (null: the session is gone)
+//
+// Any of them may return a Promise. A kv table is a Baileys type and a kv key
+// an id, except the tables named in credsTables (the device record), which
+// live in the creds object, loaded once and saved whole when they change.
+//
+// A Commit makes at most two calls, in this order: one keys.set with every
+// record and index change, then creds.save. Each is as atomic as the user's
+// store makes it; creds is saved last so it never names keys not yet stored.
+type KeyStore struct {
+	mu          sync.Mutex
+	keys, creds js.Value
+	credsTables map[string]bool
+	credsCache  map[string]map[string][]byte // nil until loaded
+	index       map[string][]string          // table -> sorted ids, as loaded
+	closed      bool
+}
+
+var _ kv.Backend = (*KeyStore)(nil)
+
+// NewKeyStore checks that keys has get, set and clear, and creds (when not
+// undefined) load and save; credsTables name the tables kept in creds and
+// require creds.
+func NewKeyStore(keys, creds js.Value, credsTables []string) (*KeyStore, error) {
+	for _, m := range []string{"get", "set", "clear"} {
+		if keys.Type() != js.TypeObject || !IsFunction(keys.Get(m)) {
+			return nil, Errorf(CodeInvalidOption, "auth.keys must be an object with get, set and clear methods (missing %s)", m)
+		}
+	}
+	ks := &KeyStore{keys: keys, creds: creds, credsTables: make(map[string]bool), index: make(map[string][]string)}
+	if len(credsTables) > 0 {
+		for _, m := range []string{"load", "save"} {
+			if creds.Type() != js.TypeObject || !IsFunction(creds.Get(m)) {
+				return nil, Errorf(CodeInvalidOption, "auth.creds must be an object with load and save methods (missing %s)", m)
+			}
+		}
+		for _, t := range credsTables {
+			ks.credsTables[t] = true
+		}
+	}
+	return ks, nil
+}
+
+func (s *KeyStore) Get(ctx context.Context, table string, keys []string) ([][]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, fmt.Errorf("keystore get %s: %w", table, kv.ErrClosed)
+	}
+	out := make([][]byte, len(keys))
+	if s.credsTables[table] {
+		if err := s.loadCreds(ctx); err != nil {
+			return nil, err
+		}
+		for i, k := range keys {
+			if v, ok := s.credsCache[table][k]; ok {
+				out[i] = slices.Clone(v)
+			}
+		}
+		return out, nil
+	}
+	found, err := s.get(ctx, table, keys)
+	if err != nil {
+		return nil, err
+	}
+	for i, k := range keys {
+		out[i] = found[k]
+	}
+	return out, nil
+}
+
+func (s *KeyStore) Scan(ctx context.Context, table, prefix string) ([]kv.Pair, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, fmt.Errorf("keystore scan %s: %w", table, kv.ErrClosed)
+	}
+	var out []kv.Pair
+	if s.credsTables[table] {
+		if err := s.loadCreds(ctx); err != nil {
+			return nil, err
+		}
+		for k, v := range s.credsCache[table] {
+			if strings.HasPrefix(k, prefix) {
+				out = append(out, kv.Pair{Key: k, Value: slices.Clone(v)})
+			}
+		}
+		slices.SortFunc(out, func(a, b kv.Pair) int { return strings.Compare(a.Key, b.Key) })
+		return out, nil
+	}
+	ids, err := s.loadIndex(ctx, table)
+	if err != nil {
+		return nil, err
+	}
+	var want []string
+	for _, id := range ids {
+		if strings.HasPrefix(id, prefix) {
+			want = append(want, id)
+		}
+	}
+	if len(want) == 0 {
+		return nil, nil
+	}
+	found, err := s.get(ctx, table, want)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range want {
+		// An id listed but not stored means the user's store lost a write
+		// the index recorded; reading it as absent is what Get would say.
+		if v, ok := found[id]; ok {
+			out = append(out, kv.Pair{Key: id, Value: v})
+		}
+	}
+	return out, nil
+}
+
+func (s *KeyStore) Commit(ctx context.Context, ops []kv.Op) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("keystore commit: %w", kv.ErrClosed)
+	}
+	// Fold ops in order: a later op on the same key wins, as applying them
+	// one by one would give.
+	data := map[string]map[string]*kv.Op{}
+	credsChanged := false
+	for i := range ops {
+		op := &ops[i]
+		if s.credsTables[op.Table] {
+			credsChanged = true
+		}
+		if data[op.Table] == nil {
+			data[op.Table] = map[string]*kv.Op{}
+		}
+		data[op.Table][op.Key] = op
+	}
+	if credsChanged {
+		if err := s.loadCreds(ctx); err != nil {
+			return err
+		}
+	}
+	obj := js.Global().Get("Object").New()
+	newIndex := map[string][]string{}
+	for table, byKey := range data {
+		if s.credsTables[table] {
+			continue
+		}
+		ids, err := s.loadIndex(ctx, table)
+		if err != nil {
+			return err
+		}
+		set := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			set[id] = true
+		}
+		t := js.Global().Get("Object").New()
+		for key, op := range byKey {
+			if op.Delete {
+				t.Set(key, js.Null())
+				delete(set, key)
+			} else {
+				t.Set(key, BytesToJS(nonNil(op.Value)))
+				set[key] = true
+			}
+		}
+		obj.Set(table, t)
+		sorted := make([]string, 0, len(set))
+		for id := range set {
+			sorted = append(sorted, id)
+		}
+		slices.Sort(sorted)
+		if !slices.Equal(sorted, ids) {
+			newIndex[table] = sorted
+			enc, err := json.Marshal(sorted)
+			if err != nil {
+				return fmt.Errorf("keystore commit: encoding the index of %s: %w", table, err)
+			}
+			if obj.Get(IndexType).IsUndefined() {
+				obj.Set(IndexType, js.Global().Get("Object").New())
+			}
+			obj.Get(IndexType).Set(table, BytesToJS(enc))
+		}
+	}
+	if len(data) > 0 && js.Global().Get("Object").Call("keys", obj).Length() > 0 {
+		if _, err := CallAsync(ctx, s.keys, "set", obj); err != nil {
+			return fmt.Errorf("keystore commit: keys.set: %w", err)
+		}
+	}
+	for table, ids := range newIndex {
+		s.index[table] = ids
+	}
+	if credsChanged {
+		next := make(map[string]map[string][]byte, len(s.credsCache))
+		for t, recs := range s.credsCache {
+			next[t] = cloneMap(recs)
+		}
+		for table, byKey := range data {
+			if !s.credsTables[table] {
+				continue
+			}
+			if next[table] == nil {
+				next[table] = map[string][]byte{}
+			}
+			for key, op := range byKey {
+				if op.Delete {
+					delete(next[table], key)
+				} else {
+					next[table][key] = slices.Clone(nonNil(op.Value))
+				}
+			}
+		}
+		if _, err := CallAsync(ctx, s.creds, "save", credsToJS(next)); err != nil {
+			return fmt.Errorf("keystore commit: creds.save: %w", err)
+		}
+		s.credsCache = next
+	}
+	return nil
+}
+
+// Clear empties the user's store: keys.clear() and creds.save(null).
+func (s *KeyStore) Clear(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := CallAsync(ctx, s.keys, "clear"); err != nil {
+		return fmt.Errorf("keystore clear: keys.clear: %w", err)
+	}
+	clear(s.index)
+	if len(s.credsTables) > 0 {
+		if _, err := CallAsync(ctx, s.creds, "save", js.Null()); err != nil {
+			return fmt.Errorf("keystore clear: creds.save(null): %w", err)
+		}
+		s.credsCache = map[string]map[string][]byte{}
+	}
+	return nil
+}
+
+func (s *KeyStore) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	return nil
+}
+
+// get calls keys.get(table, ids) and decodes the values it returns.
+func (s *KeyStore) get(ctx context.Context, table string, ids []string) (map[string][]byte, error) {
+	jsIDs := js.Global().Get("Array").New(len(ids))
+	for i, id := range ids {
+		jsIDs.SetIndex(i, id)
+	}
+	res, err := CallAsync(ctx, s.keys, "get", table, jsIDs)
+	if err != nil {
+		return nil, fmt.Errorf("keystore get %s [%s]: keys.get: %w", table, firstKeys(ids), err)
+	}
+	out := make(map[string][]byte, len(ids))
+	if IsNullish(res) {
+		return out, nil
+	}
+	if res.Type() != js.TypeObject {
+		return nil, fmt.Errorf("keystore get %s: keys.get returned %s, want an object of id -> Uint8Array", table, res.Type())
+	}
+	for _, id := range ids {
+		v := res.Get(id)
+		if IsNullish(v) {
+			continue
+		}
+		b, err := BytesFromJS(v)
+		if err != nil {
+			return nil, fmt.Errorf("keystore get %s key %q: %w", table, id, err)
+		}
+		out[id] = b
+	}
+	return out, nil
+}
+
+func (s *KeyStore) loadIndex(ctx context.Context, table string) ([]string, error) {
+	if ids, ok := s.index[table]; ok {
+		return ids, nil
+	}
+	found, err := s.get(ctx, IndexType, []string{table})
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	if raw, ok := found[table]; ok {
+		if err := json.Unmarshal(raw, &ids); err != nil {
+			return nil, fmt.Errorf("keystore: index of table %s (%s/%s) is not a JSON array of ids: %w", table, IndexType, table, err)
+		}
+		slices.Sort(ids)
+	}
+	s.index[table] = ids
+	return ids, nil
+}
+
+func (s *KeyStore) loadCreds(ctx context.Context) error {
+	if s.credsCache != nil {
+		return nil
+	}
+	res, err := CallAsync(ctx, s.creds, "load")
+	if err != nil {
+		return fmt.Errorf("keystore: creds.load: %w", err)
+	}
+	cache := map[string]map[string][]byte{}
+	if !IsNullish(res) {
+		if res.Type() != js.TypeObject {
+			return fmt.Errorf("keystore: creds.load returned %s, want an object {table: {key: Uint8Array}}", res.Type())
+		}
+		for table := range s.credsTables {
+			t := res.Get(table)
+			if IsNullish(t) {
+				continue
+			}
+			keys := js.Global().Get("Object").Call("keys", t)
+			cache[table] = map[string][]byte{}
+			for i := 0; i < keys.Length(); i++ {
+				k := keys.Index(i).String()
+				b, err := BytesFromJS(t.Get(k))
+				if err != nil {
+					return fmt.Errorf("keystore: creds.load: table %s key %q: %w", table, k, err)
+				}
+				cache[table][k] = b
+			}
+		}
+	}
+	s.credsCache = cache
+	return nil
+}
+
+func credsToJS(c map[string]map[string][]byte) js.Value {
+	o := js.Global().Get("Object").New()
+	for table, recs := range c {
+		t := js.Global().Get("Object").New()
+		for k, v := range recs {
+			t.Set(k, BytesToJS(v))
+		}
+		o.Set(table, t)
+	}
+	return o
+}
+
+func cloneMap(m map[string][]byte) map[string][]byte {
+	out := make(map[string][]byte, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+func firstKeys(ids []string) string {
+	if len(ids) > 3 {
+		return strings.Join(ids[:3], ", ") + fmt.Sprintf(", ... %d in all", len(ids))
+	}
+	return strings.Join(ids, ", ")
+}

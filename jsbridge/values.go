@@ -1,0 +1,83 @@
+//go:build js
+
+package jsbridge
+
+import (
+	"fmt"
+	"syscall/js"
+)
+
+// BytesToJS copies b into a new Uint8Array; nil becomes null.
+func BytesToJS(b []byte) js.Value {
+	if b == nil {
+		return js.Null()
+	}
+	a := js.Global().Get("Uint8Array").New(len(b))
+	js.CopyBytesToJS(a, b)
+	return a
+}
+
+// BytesFromJS copies a Uint8Array (Node's Buffer included), any other
+// ArrayBuffer view, or an ArrayBuffer into Go memory.
+func BytesFromJS(v js.Value) ([]byte, error) {
+	g := js.Global()
+	switch {
+	case v.Type() != js.TypeObject:
+		return nil, fmt.Errorf("expected a Uint8Array, got %s", v.Type())
+	case v.InstanceOf(g.Get("Uint8Array")):
+	case v.InstanceOf(g.Get("ArrayBuffer")):
+		v = g.Get("Uint8Array").New(v)
+	case g.Get("ArrayBuffer").Call("isView", v).Bool():
+		v = g.Get("Uint8Array").New(v.Get("buffer"), v.Get("byteOffset"), v.Get("byteLength"))
+	default:
+		return nil, fmt.Errorf("expected a Uint8Array, got %s", safeString(g.Get("Object").Get("prototype").Get("toString").Call("call", v)))
+	}
+	b := make([]byte, v.Get("byteLength").Int())
+	js.CopyBytesToGo(b, v)
+	return b, nil
+}
+
+// ValueOf is js.ValueOf that also takes []byte (as Uint8Array), errors (as
+// JS Errors), []string and map[string]string, nested in maps and slices.
+func ValueOf(x any) js.Value {
+	switch v := x.(type) {
+	case js.Value:
+		return v
+	case []byte:
+		return BytesToJS(v)
+	case error:
+		return ErrorToJS(v)
+	case []string:
+		a := make([]any, len(v))
+		for i, s := range v {
+			a[i] = s
+		}
+		return js.ValueOf(a)
+	case map[string]string:
+		o := js.Global().Get("Object").New()
+		for k, s := range v {
+			o.Set(k, s)
+		}
+		return o
+	case map[string]any:
+		o := js.Global().Get("Object").New()
+		for k, e := range v {
+			o.Set(k, ValueOf(e))
+		}
+		return o
+	case []any:
+		a := js.Global().Get("Array").New(len(v))
+		for i, e := range v {
+			a.SetIndex(i, ValueOf(e))
+		}
+		return a
+	default:
+		return js.ValueOf(x)
+	}
+}
+
+// IsFunction reports whether v is callable.
+func IsFunction(v js.Value) bool { return v.Type() == js.TypeFunction }
+
+// IsNullish reports whether v is undefined or null.
+func IsNullish(v js.Value) bool { return v.IsUndefined() || v.IsNull() }
