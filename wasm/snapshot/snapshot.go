@@ -29,11 +29,11 @@ const maxDecoded = 256 << 20
 
 // Snapshot is one session at one moment.
 type Snapshot struct {
-	Format   string                `json:"format"`
-	Version  int                   `json:"version"`
-	ClientID string                `json:"clientId"`
-	SavedAt  time.Time             `json:"savedAt"`
-	Tables   map[string][]kv.Pair  `json:"-"`
+	Format   string                 `json:"format"`
+	Version  int                    `json:"version"`
+	ClientID string                 `json:"clientId"`
+	SavedAt  time.Time              `json:"savedAt"`
+	Tables   map[string][]kv.Pair   `json:"-"`
 	Raw      map[string][][2][]byte `json:"tables"` // table -> [[key, value], ...] (JSON: base64 strings)
 }
 
