@@ -1,0 +1,172 @@
+package fakewa
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"go.mau.fi/whatsmeow/types"
+)
+
+// routes builds the websocket endpoint and the JSON control API.
+func (s *Server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ws/chat", s.serveWebsocket)
+	mux.HandleFunc("GET /api/info", s.apiInfo)
+	mux.HandleFunc("POST /api/accounts", s.apiCreateAccount)
+	mux.HandleFunc("GET /api/accounts", s.apiListAccounts)
+	mux.HandleFunc("POST /api/accounts/{phone}/scan", s.apiScan)
+	mux.HandleFunc("POST /api/devices/{jid}/logout", s.apiLogout)
+	mux.HandleFunc("POST /api/devices/{jid}/cut", s.apiCut)
+	mux.HandleFunc("OPTIONS /api/", func(w http.ResponseWriter, r *http.Request) {
+		// CORS preflight: browser tests call the API from their page's origin.
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+		w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
+		w.WriteHeader(http.StatusNoContent)
+	})
+	return mux
+}
+
+type apiError struct {
+	Error string `json:"error"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	// Browser tests run on another origin.
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeErr(w http.ResponseWriter, status int, err error) {
+	writeJSON(w, status, apiError{Error: err.Error()})
+}
+
+// readJSON decodes a request body; an empty body leaves v as is.
+func readJSON(r *http.Request, v any) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("reading request body: %w", err)
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil
+	}
+	if err = json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("request body is not the expected JSON: %w", err)
+	}
+	return nil
+}
+
+// recoverAPI turns a panic in an API handler into a 500.
+func (s *Server) recoverAPI(w http.ResponseWriter, r *http.Request) {
+	if p := recover(); p != nil {
+		s.log.Errorf("panic in %s %s: %v", r.Method, r.URL.Path, p)
+		writeErr(w, http.StatusInternalServerError, fmt.Errorf("internal error: %v", p))
+	}
+}
+
+func (s *Server) apiInfo(w http.ResponseWriter, r *http.Request) {
+	defer s.recoverAPI(w, r)
+	scheme := "ws"
+	if r.TLS != nil {
+		scheme = "wss"
+	}
+	root := s.RootPublicKey()
+	writeJSON(w, http.StatusOK, map[string]string{
+		"wsURL":   scheme + "://" + r.Host + "/ws/chat",
+		"rootKey": base64.StdEncoding.EncodeToString(root[:]),
+	})
+}
+
+func (s *Server) apiCreateAccount(w http.ResponseWriter, r *http.Request) {
+	defer s.recoverAPI(w, r)
+	var req struct {
+		Phone    string `json:"phone"`
+		PushName string `json:"pushName"`
+	}
+	if err := readJSON(r, &req); err != nil {
+		writeErr(w, http.StatusBadRequest, err)
+		return
+	}
+	info, err := s.CreateAccount(req.Phone, req.PushName)
+	if err != nil {
+		writeErr(w, http.StatusBadRequest, err)
+		return
+	}
+	info.Devices = nil
+	writeJSON(w, http.StatusOK, info)
+}
+
+func (s *Server) apiListAccounts(w http.ResponseWriter, r *http.Request) {
+	defer s.recoverAPI(w, r)
+	list := s.Accounts()
+	for i := range list {
+		if list[i].Devices == nil {
+			list[i].Devices = []DeviceInfo{}
+		}
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+func (s *Server) apiScan(w http.ResponseWriter, r *http.Request) {
+	defer s.recoverAPI(w, r)
+	var req struct {
+		QR string `json:"qr"`
+	}
+	if err := readJSON(r, &req); err != nil {
+		writeErr(w, http.StatusBadRequest, err)
+		return
+	}
+	jid, err := s.ScanQR(r.Context(), r.PathValue("phone"), req.QR)
+	if err != nil {
+		writeErr(w, http.StatusConflict, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"device": jid.String()})
+}
+
+func parseDeviceJID(raw string) (types.JID, error) {
+	jid, err := types.ParseJID(raw)
+	if err != nil {
+		return jid, fmt.Errorf("bad device JID %q: %w", raw, err)
+	}
+	return jid, nil
+}
+
+func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) {
+	defer s.recoverAPI(w, r)
+	jid, err := parseDeviceJID(r.PathValue("jid"))
+	if err == nil {
+		err = s.Logout(jid)
+	}
+	if err != nil {
+		writeErr(w, http.StatusNotFound, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct{}{})
+}
+
+func (s *Server) apiCut(w http.ResponseWriter, r *http.Request) {
+	defer s.recoverAPI(w, r)
+	var req struct {
+		AfterFrames int `json:"afterFrames"`
+	}
+	if err := readJSON(r, &req); err != nil {
+		writeErr(w, http.StatusBadRequest, err)
+		return
+	}
+	jid, err := parseDeviceJID(r.PathValue("jid"))
+	if err == nil {
+		err = s.CutSocket(jid, req.AfterFrames)
+	}
+	if err != nil {
+		writeErr(w, http.StatusNotFound, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct{}{})
+}

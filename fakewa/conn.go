@@ -1,0 +1,401 @@
+package fakewa
+
+import (
+	"bytes"
+	"context"
+	"crypto/cipher"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"google.golang.org/protobuf/proto"
+
+	waBinary "go.mau.fi/whatsmeow/binary"
+	"go.mau.fi/whatsmeow/proto/waWa6"
+	"go.mau.fi/whatsmeow/socket"
+	"go.mau.fi/whatsmeow/util/keys"
+)
+
+const handshakeTimeout = 20 * time.Second
+
+// conn is one websocket connection from a client, before or after login.
+type conn struct {
+	s     *Server
+	ws    *websocket.Conn
+	ctx   context.Context
+	stop  context.CancelFunc
+	label string // for logs: "conn#3" then the device JID
+
+	// Reassembly of 3-byte-length frames across websocket messages.
+	inbuf []byte
+
+	writeMu  sync.Mutex
+	writeKey cipher.AEAD
+	writeCtr uint32
+	readKey  cipher.AEAD
+	readCtr  uint32
+	cutAfter int // frames the server may still send before cutting; <0: no limit
+
+	noisePub [32]byte
+	payload  *waWa6.ClientPayload
+
+	// Guarded by s.mu.
+	device   *Device       // after login
+	reg      *registration // before pairing
+	refs     []string
+	paired   bool // pair-success accepted: no second pairing on this socket
+	passive  bool
+	pending  map[string]chan *waBinary.Node
+	closedCh chan struct{}
+}
+
+// registration is what an unpaired client announced in its ClientPayload.
+type registration struct {
+	identity     [32]byte
+	regID        uint32
+	signedPreKey preKey
+	platform     string
+}
+
+func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true}) // any Origin: browsers send their page's
+	if err != nil {
+		s.log.Warnf("Websocket upgrade from %s failed: %v", r.RemoteAddr, err)
+		return
+	}
+	ws.SetReadLimit(socket.FrameMaxSize + 64)
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &conn{
+		s: s, ws: ws, ctx: ctx, stop: cancel, cutAfter: -1,
+		label:    fmt.Sprintf("conn#%d", s.connCount.Add(1)),
+		pending:  make(map[string]chan *waBinary.Node),
+		closedCh: make(chan struct{}),
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = ws.CloseNow()
+		cancel()
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	s.log.Debugf("%s: websocket opened from %s", c.label, r.RemoteAddr)
+	defer s.wg.Done()
+	c.run()
+}
+
+// run does the handshake, then reads nodes until the socket ends.
+func (c *conn) run() {
+	defer c.finish()
+	defer func() {
+		// One broken connection must never take the server down.
+		if r := recover(); r != nil {
+			c.s.log.Errorf("%s: panic while handling connection: %v", c.label, r)
+		}
+	}()
+	if err := c.handshake(); err != nil {
+		c.s.log.Warnf("%s: handshake rejected: %v", c.label, err)
+		_ = c.ws.Close(websocket.StatusProtocolError, "handshake failed")
+		return
+	}
+	c.s.onAuthenticated(c)
+	for {
+		frame, err := c.readFrame(c.ctx)
+		if err != nil {
+			if c.ctx.Err() == nil && websocket.CloseStatus(err) == -1 && !errors.Is(err, context.Canceled) {
+				c.s.log.Debugf("%s: read ended: %v", c.label, err)
+			}
+			return
+		}
+		plain, err := c.readKey.Open(nil, nonce(c.readCtr), frame, nil)
+		c.readCtr++
+		if err != nil {
+			c.s.log.Warnf("%s: cannot decrypt frame %d: %v", c.label, c.readCtr-1, err)
+			return
+		}
+		unpacked, err := waBinary.Unpack(plain)
+		if err != nil {
+			c.s.log.Warnf("%s: cannot unpack frame: %v", c.label, err)
+			continue
+		}
+		node, err := waBinary.Unmarshal(unpacked)
+		if err != nil {
+			c.s.log.Warnf("%s: cannot decode node: %v", c.label, err)
+			continue
+		}
+		if c.s.cfg.Verbose {
+			c.s.log.Infof("%s <- %s", c.name(), node.XMLString())
+		}
+		c.s.handleNode(c, node)
+	}
+}
+
+func (c *conn) name() string {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	return c.label
+}
+
+// readFrame returns the next length-prefixed frame, reading websocket
+// messages as needed: messages and frames do not line up one to one.
+func (c *conn) readFrame(ctx context.Context) ([]byte, error) {
+	for {
+		if len(c.inbuf) >= socket.FrameLengthSize {
+			n := int(c.inbuf[0])<<16 | int(c.inbuf[1])<<8 | int(c.inbuf[2])
+			if n > socket.FrameMaxSize {
+				return nil, socket.ErrFrameTooLarge
+			}
+			if len(c.inbuf) >= socket.FrameLengthSize+n {
+				frame := append([]byte(nil), c.inbuf[socket.FrameLengthSize:socket.FrameLengthSize+n]...)
+				c.inbuf = c.inbuf[socket.FrameLengthSize+n:]
+				return frame, nil
+			}
+		}
+		typ, data, err := c.ws.Read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if typ != websocket.MessageBinary {
+			return nil, fmt.Errorf("unexpected websocket message type %v", typ)
+		}
+		c.inbuf = append(c.inbuf, data...)
+	}
+}
+
+func (c *conn) writeFrame(payload []byte) error {
+	if len(payload) > socket.FrameMaxSize {
+		return socket.ErrFrameTooLarge
+	}
+	buf := make([]byte, socket.FrameLengthSize+len(payload))
+	buf[0], buf[1], buf[2] = byte(len(payload)>>16), byte(len(payload)>>8), byte(len(payload))
+	copy(buf[socket.FrameLengthSize:], payload)
+	ctx, cancel := context.WithTimeout(c.ctx, 20*time.Second)
+	defer cancel()
+	return c.ws.Write(ctx, websocket.MessageBinary, buf)
+}
+
+// handshake runs the responder side of Noise XX and reads the ClientPayload.
+func (c *conn) handshake() error {
+	ctx, cancel := context.WithTimeout(c.ctx, handshakeTimeout)
+	defer cancel()
+	// The header comes once, before the first frame.
+	for len(c.inbuf) < len(socket.WAConnHeader) {
+		typ, data, err := c.ws.Read(ctx)
+		if err != nil {
+			return fmt.Errorf("reading header: %w", err)
+		}
+		if typ != websocket.MessageBinary {
+			return fmt.Errorf("text message before handshake")
+		}
+		c.inbuf = append(c.inbuf, data...)
+	}
+	header := c.inbuf[:len(socket.WAConnHeader)]
+	if !bytes.Equal(header, socket.WAConnHeader) {
+		return fmt.Errorf("bad connection header %x (want %x)", header, socket.WAConnHeader)
+	}
+	c.inbuf = c.inbuf[len(socket.WAConnHeader):]
+
+	ns, err := newNoiseState(socket.NoiseStartPattern, socket.WAConnHeader)
+	if err != nil {
+		return err
+	}
+	frame, err := c.readFrame(ctx)
+	if err != nil {
+		return fmt.Errorf("reading client hello: %w", err)
+	}
+	var hello waWa6.HandshakeMessage
+	if err = proto.Unmarshal(frame, &hello); err != nil {
+		return fmt.Errorf("decoding client hello: %w", err)
+	}
+	clientEph := hello.GetClientHello().GetEphemeral()
+	if len(clientEph) != 32 {
+		return fmt.Errorf("client hello ephemeral has %d bytes, want 32", len(clientEph))
+	}
+	ns.authenticate(clientEph)
+	eph := keys.NewKeyPair()
+	ns.authenticate(eph.Pub[:])
+	if err = ns.mixDH(eph.Priv[:], clientEph); err != nil {
+		return err
+	}
+	staticCT := ns.encrypt(c.s.static.Pub[:])
+	if err = ns.mixDH(c.s.static.Priv[:], clientEph); err != nil {
+		return err
+	}
+	certCT := ns.encrypt(c.s.certChain)
+	out, err := proto.Marshal(&waWa6.HandshakeMessage{ServerHello: &waWa6.HandshakeMessage_ServerHello{
+		Ephemeral: eph.Pub[:], Static: staticCT, Payload: certCT,
+	}})
+	if err != nil {
+		return err
+	}
+	if err = c.writeFrame(out); err != nil {
+		return fmt.Errorf("sending server hello: %w", err)
+	}
+
+	frame, err = c.readFrame(ctx)
+	if err != nil {
+		return fmt.Errorf("reading client finish: %w", err)
+	}
+	var finish waWa6.HandshakeMessage
+	if err = proto.Unmarshal(frame, &finish); err != nil {
+		return fmt.Errorf("decoding client finish: %w", err)
+	}
+	staticPlain, err := ns.decrypt(finish.GetClientFinish().GetStatic())
+	if err != nil {
+		return fmt.Errorf("decrypting client static key: %w", err)
+	} else if len(staticPlain) != 32 {
+		return fmt.Errorf("client static key has %d bytes, want 32", len(staticPlain))
+	}
+	copy(c.noisePub[:], staticPlain)
+	if err = ns.mixDH(eph.Priv[:], staticPlain); err != nil {
+		return err
+	}
+	payloadPlain, err := ns.decrypt(finish.GetClientFinish().GetPayload())
+	if err != nil {
+		return fmt.Errorf("decrypting client payload: %w", err)
+	}
+	var payload waWa6.ClientPayload
+	if err = proto.Unmarshal(payloadPlain, &payload); err != nil {
+		return fmt.Errorf("decoding client payload: %w", err)
+	}
+	c.payload = &payload
+	if c.readKey, c.writeKey, err = ns.split(); err != nil {
+		return fmt.Errorf("deriving transport keys: %w", err)
+	}
+	return nil
+}
+
+var errCut = errors.New("socket cut by fault injection")
+
+// send encrypts and writes one node. The fault-injection counter counts
+// frames the server sends.
+func (c *conn) send(node waBinary.Node) error {
+	data, err := waBinary.Marshal(node)
+	if err != nil {
+		return fmt.Errorf("marshaling <%s>: %w", node.Tag, err)
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if c.ctx.Err() != nil {
+		return fmt.Errorf("sending <%s> to %s: socket closed", node.Tag, c.label)
+	}
+	if c.cutAfter == 0 {
+		c.cutLocked()
+		return errCut
+	}
+	if c.s.cfg.Verbose {
+		c.s.log.Infof("%s -> %s", c.name(), node.XMLString())
+	}
+	ct := c.writeKey.Seal(nil, nonce(c.writeCtr), data, nil)
+	c.writeCtr++
+	if err = c.writeFrame(ct); err != nil {
+		return fmt.Errorf("sending <%s> to %s: %w", node.Tag, c.label, err)
+	}
+	if c.cutAfter > 0 {
+		c.cutAfter--
+		if c.cutAfter == 0 {
+			c.cutLocked()
+		}
+	}
+	return nil
+}
+
+// setCutAfter cuts the socket now (n <= 0) or after n more server frames.
+func (c *conn) setCutAfter(n int) {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if n <= 0 {
+		c.cutLocked()
+		return
+	}
+	c.cutAfter = n
+}
+
+func (c *conn) cutLocked() {
+	c.s.log.Infof("%s: cutting socket", c.label)
+	c.stop()
+	_ = c.ws.CloseNow()
+}
+
+// cut drops the TCP connection without a close handshake.
+func (c *conn) cut() {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	c.cutLocked()
+}
+
+// closeGracefully sends a websocket close frame.
+func (c *conn) closeGracefully() {
+	go func() {
+		_ = c.ws.Close(websocket.StatusNormalClosure, "")
+		c.stop()
+	}()
+}
+
+// request sends a server-initiated iq and waits for the client's answer.
+func (c *conn) request(node waBinary.Node) (*waBinary.Node, error) {
+	id := c.s.newID()
+	node.Attrs["id"] = id
+	ch := make(chan *waBinary.Node, 1)
+	c.s.mu.Lock()
+	c.pending[id] = ch
+	c.s.mu.Unlock()
+	defer func() {
+		c.s.mu.Lock()
+		delete(c.pending, id)
+		c.s.mu.Unlock()
+	}()
+	if err := c.send(node); err != nil {
+		return nil, err
+	}
+	timer := time.NewTimer(c.s.cfg.RequestTimeout)
+	defer timer.Stop()
+	select {
+	case resp := <-ch:
+		return resp, nil
+	case <-c.closedCh:
+		return nil, fmt.Errorf("%s closed before answering <%s> %s", c.label, node.Tag, id)
+	case <-timer.C:
+		return nil, fmt.Errorf("%s did not answer <%s> %s within %s", c.label, node.Tag, id, c.s.cfg.RequestTimeout)
+	}
+}
+
+// takeResponse hands an iq answer to the request waiting for it.
+func (c *conn) takeResponse(node *waBinary.Node) bool {
+	id, _ := node.Attrs["id"].(string)
+	c.s.mu.Lock()
+	ch, ok := c.pending[id]
+	if ok {
+		delete(c.pending, id)
+	}
+	c.s.mu.Unlock()
+	if ok {
+		ch <- node
+	}
+	return ok
+}
+
+func (c *conn) finish() {
+	c.stop()
+	_ = c.ws.CloseNow()
+	c.s.onClosed(c)
+	close(c.closedCh)
+	c.s.log.Debugf("%s: closed", c.label)
+}
+
+func uint32From(b []byte) (uint32, error) {
+	switch len(b) {
+	case 3:
+		return uint32(b[0])<<16 | uint32(b[1])<<8 | uint32(b[2]), nil
+	case 4:
+		return binary.BigEndian.Uint32(b), nil
+	default:
+		return 0, fmt.Errorf("%d-byte integer, want 3 or 4", len(b))
+	}
+}

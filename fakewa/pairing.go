@@ -1,0 +1,227 @@
+package fakewa
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.mau.fi/libsignal/ecc"
+	"google.golang.org/protobuf/proto"
+
+	"go.mau.fi/whatsmeow"
+	waBinary "go.mau.fi/whatsmeow/binary"
+	"go.mau.fi/whatsmeow/proto/waAdv"
+	"go.mau.fi/whatsmeow/types"
+)
+
+func concat(parts ...[]byte) []byte {
+	var out []byte
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// ScanQR is the account's phone scanning a QR string shown by a companion
+// ("ref,noiseKey,identityKey,advSecret"). It returns the new device's JID once
+// the companion has accepted pair-success, or why pairing failed.
+func (s *Server) ScanQR(ctx context.Context, phone, qr string) (types.JID, error) {
+	a, err := s.account(phone)
+	if err != nil {
+		return types.EmptyJID, err
+	}
+	parts := strings.Split(strings.TrimSpace(qr), ",")
+	if len(parts) != 4 {
+		return types.EmptyJID, fmt.Errorf("QR string has %d comma-separated parts, want 4 (ref,noise,identity,adv)", len(parts))
+	}
+	var fields [3][]byte
+	for i, name := range []string{"noise key", "identity key", "adv secret"} {
+		b, err := base64.StdEncoding.DecodeString(parts[i+1])
+		if err != nil || len(b) != 32 {
+			return types.EmptyJID, fmt.Errorf("QR %s is not 32 bytes of base64", name)
+		}
+		fields[i] = b
+	}
+	s.mu.Lock()
+	c := s.qrRefs[parts[0]]
+	s.mu.Unlock()
+	if c == nil {
+		return types.EmptyJID, fmt.Errorf("QR ref is unknown or expired (the companion disconnected or its refs ran out)")
+	}
+	if !bytes.Equal(fields[0], c.noisePub[:]) {
+		return types.EmptyJID, fmt.Errorf("QR noise key does not match the socket that was given this ref")
+	}
+	if !bytes.Equal(fields[1], c.reg.identity[:]) {
+		return types.EmptyJID, fmt.Errorf("QR identity key does not match the companion's registration")
+	}
+	s.log.Infof("Phone %s scanned the QR code of %s", a.Phone, c.label)
+	return s.pairCompanion(ctx, a, c, fields[2])
+}
+
+// pairCompanion sends pair-success signed by the account's phone, checks the
+// companion's device signature and registers the device. Then 515 tells the
+// companion to log in again.
+func (s *Server) pairCompanion(ctx context.Context, a *Account, c *conn, advSecret []byte) (types.JID, error) {
+	s.mu.Lock()
+	if c.reg == nil || c.device != nil {
+		s.mu.Unlock()
+		return types.EmptyJID, fmt.Errorf("%s is not an unpaired companion", c.label)
+	}
+	if c.paired {
+		s.mu.Unlock()
+		return types.EmptyJID, fmt.Errorf("%s already went through pairing", c.label)
+	}
+	c.paired = true
+	for _, r := range c.refs {
+		delete(s.qrRefs, r)
+	}
+	c.refs = nil
+	reg := c.reg
+	id := a.nextDevice
+	a.nextDevice++
+	a.keyIndex++
+	keyIndex := a.keyIndex
+	s.mu.Unlock()
+
+	details, err := proto.Marshal(&waAdv.ADVDeviceIdentity{
+		RawID:     proto.Uint32(a.rawID),
+		Timestamp: proto.Uint64(uint64(time.Now().Unix())),
+		KeyIndex:  proto.Uint32(keyIndex),
+	})
+	if err != nil {
+		return types.EmptyJID, fmt.Errorf("marshaling device identity details: %w", err)
+	}
+	accountSig := ecc.CalculateSignature(ecc.NewDjbECPrivateKey(*a.identity.Priv),
+		concat(whatsmeow.AdvAccountSignaturePrefix, details, reg.identity[:]))
+	signed, err := proto.Marshal(&waAdv.ADVSignedDeviceIdentity{
+		Details:             details,
+		AccountSignatureKey: a.identity.Pub[:],
+		AccountSignature:    accountSig[:],
+	})
+	if err != nil {
+		return types.EmptyJID, fmt.Errorf("marshaling signed device identity: %w", err)
+	}
+	mac := hmac.New(sha256.New, advSecret)
+	mac.Write(signed)
+	container, err := proto.Marshal(&waAdv.ADVSignedDeviceIdentityHMAC{Details: signed, HMAC: mac.Sum(nil)})
+	if err != nil {
+		return types.EmptyJID, fmt.Errorf("marshaling device identity container: %w", err)
+	}
+	jid, lid := a.deviceJID(id), a.deviceLID(id)
+	resp, err := c.request(waBinary.Node{Tag: "iq", Attrs: waBinary.Attrs{"from": types.ServerJID, "type": "set", "xmlns": "md"},
+		Content: []waBinary.Node{{Tag: "pair-success", Content: []waBinary.Node{
+			{Tag: "device-identity", Content: container},
+			{Tag: "platform", Attrs: waBinary.Attrs{"name": "android"}},
+			{Tag: "device", Attrs: waBinary.Attrs{"jid": jid, "lid": lid}},
+		}}}})
+	if err != nil {
+		return types.EmptyJID, fmt.Errorf("pair-success for %s: %w", jid, err)
+	}
+	if t, _ := resp.Attrs["type"].(string); t != "result" {
+		e := resp.GetChildByTag("error")
+		s.log.Warnf("%s rejected pairing as %s: %s", c.label, jid, resp.XMLString())
+		return types.EmptyJID, fmt.Errorf("companion rejected pairing as %s: code %v %v", jid, e.Attrs["code"], e.Attrs["text"])
+	}
+	if err = verifyDeviceSign(resp, details, reg.identity, a.identity.Pub[:], keyIndex); err != nil {
+		s.log.Warnf("%s: bad pair-device-sign: %v", c.label, err)
+		_ = c.send(waBinary.Node{Tag: "stream:error", Attrs: waBinary.Attrs{"code": "401"}})
+		c.closeGracefully()
+		return types.EmptyJID, fmt.Errorf("pair-device-sign from %s: %w", jid, err)
+	}
+
+	d := &Device{
+		acct: a, ID: id, JID: jid, LID: lid, Platform: reg.platform,
+		noisePub: c.noisePub, identity: reg.identity, regID: reg.regID,
+		signedPreKey: reg.signedPreKey, keyIndex: keyIndex,
+	}
+	s.mu.Lock()
+	a.devices[id] = d
+	s.devices[jid] = d
+	s.mu.Unlock()
+	s.log.Infof("Paired %s (%s) to %s", jid, lid, a.Phone)
+	if err = c.send(waBinary.Node{Tag: "stream:error", Attrs: waBinary.Attrs{"code": "515"}}); err != nil {
+		s.log.Warnf("%s: sending 515: %v", jid, err)
+	}
+	return jid, nil
+}
+
+// verifyDeviceSign checks the companion's pair-device-sign answer: the same
+// details, signed with its identity key over the phone's key.
+func verifyDeviceSign(resp *waBinary.Node, details []byte, companion [32]byte, phonePub []byte, keyIndex uint32) error {
+	di, ok := resp.GetOptionalChildByTag("pair-device-sign", "device-identity")
+	if !ok {
+		return fmt.Errorf("answer has no pair-device-sign/device-identity")
+	}
+	if ki, _ := di.AttrGetter().GetInt64("key-index", false); uint32(ki) != keyIndex {
+		return fmt.Errorf("key-index %d, want %d", ki, keyIndex)
+	}
+	raw, _ := di.Content.([]byte)
+	var signed waAdv.ADVSignedDeviceIdentity
+	if err := proto.Unmarshal(raw, &signed); err != nil {
+		return fmt.Errorf("decoding signed device identity: %w", err)
+	}
+	if !bytes.Equal(signed.Details, details) {
+		return fmt.Errorf("signed details differ from the ones sent")
+	}
+	if len(signed.DeviceSignature) != 64 {
+		return fmt.Errorf("device signature has %d bytes, want 64", len(signed.DeviceSignature))
+	}
+	msg := concat(whatsmeow.AdvDeviceSignaturePrefix, details, companion[:], phonePub)
+	if !ecc.VerifySignature(ecc.NewDjbECPublicKey(companion), msg, [64]byte(signed.DeviceSignature)) {
+		return fmt.Errorf("device signature does not verify")
+	}
+	return nil
+}
+
+// Logout removes a companion on the server side. An online client gets
+// stream:error 401 device_removed (events.LoggedOut); an offline one gets
+// failure 401 at its next login.
+func (s *Server) Logout(device types.JID) error {
+	s.mu.Lock()
+	d := s.deviceLocked(device)
+	if d == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("no device %s", device)
+	}
+	if d.simulatedPhone {
+		s.mu.Unlock()
+		return fmt.Errorf("%s is the simulated phone, not a companion", device)
+	}
+	delete(d.acct.devices, d.ID)
+	delete(s.devices, d.JID)
+	c := d.conn
+	d.conn = nil
+	s.mu.Unlock()
+	s.log.Infof("Logged out %s", d.JID)
+	if c != nil {
+		_ = c.send(waBinary.Node{Tag: "stream:error", Attrs: waBinary.Attrs{"code": "401"},
+			Content: []waBinary.Node{{Tag: "conflict", Attrs: waBinary.Attrs{"type": "device_removed"}}}})
+		c.closeGracefully()
+	}
+	return nil
+}
+
+// CutSocket drops a device's socket now (afterFrames <= 0) or after the
+// server has sent afterFrames more frames to it.
+func (s *Server) CutSocket(device types.JID, afterFrames int) error {
+	s.mu.Lock()
+	d := s.deviceLocked(device)
+	var c *conn
+	if d != nil {
+		c = d.conn
+	}
+	s.mu.Unlock()
+	if d == nil {
+		return fmt.Errorf("no device %s", device)
+	}
+	if c == nil {
+		return fmt.Errorf("device %s is not connected", device)
+	}
+	c.setCutAfter(afterFrames)
+	return nil
+}

@@ -1,0 +1,99 @@
+package fakewa_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.mau.fi/whatsmeow/types/events"
+
+	"github.com/wasmeow/wasmeow/fakewa"
+)
+
+func TestQRPairingThenReconnectWithoutQR(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	acct := mustAccount(t, srv, "15551234567", "Alice")
+	container := newContainer(t, "alice-web")
+	tc := newTestClient(t, srv, "alice-web", container)
+	jid := pairQR(t, srv, tc, acct.Phone)
+
+	if jid.User != acct.Phone || jid.Device == 0 {
+		t.Fatalf("paired as %s, want a companion of %s", jid, acct.Phone)
+	}
+	st := tc.cli.Store
+	if st.ID == nil || *st.ID != jid {
+		t.Fatalf("store ID %v, want %s", st.ID, jid)
+	}
+	if st.LID.User != acct.LID[:len(acct.LID)-len("@lid")] || st.LID.Device != jid.Device {
+		t.Fatalf("store LID %s, account LID %s device %d", st.LID, acct.LID, jid.Device)
+	}
+	if d, ok := findDevice(srv, jid); !ok || !d.Online {
+		t.Fatalf("device %s listed=%v online=%v", jid, ok, d.Online)
+	}
+	// The prekey upload happened before Connected.
+	count, err := tc.cli.Store.PreKeys.UploadedPreKeyCount(context.Background())
+	if err != nil || count < 50 {
+		t.Fatalf("uploaded prekeys %d (%v), want the initial batch", count, err)
+	}
+
+	tc.cli.Disconnect()
+	time.Sleep(100 * time.Millisecond)
+	if d, _ := findDevice(srv, jid); d.Online {
+		t.Fatalf("%s still online after disconnect", jid)
+	}
+
+	// A new client over the same database logs in with no QR.
+	again := newTestClient(t, srv, "alice-web-2", container)
+	again.connect()
+	deadline := time.After(15 * time.Second)
+	for connected := false; !connected; {
+		select {
+		case evt := <-again.events:
+			switch evt.(type) {
+			case *events.QR:
+				t.Fatal("reconnect asked for a QR code")
+			case *events.Connected:
+				connected = true
+			}
+		case <-deadline:
+			t.Fatal("no Connected after reconnect")
+		}
+	}
+	if *again.cli.Store.ID != jid {
+		t.Fatalf("reconnected as %s, want %s", again.cli.Store.ID, jid)
+	}
+}
+
+func TestQRScanErrors(t *testing.T) {
+	srv := newServer(t, fakewa.Config{QRRefs: 2, QRTimeout: 1500 * time.Millisecond})
+	acct := mustAccount(t, srv, "15550000001", "Bob")
+	tc := newTestClient(t, srv, "bob-web", nil)
+	tc.connect()
+	qr := waitEvent[*events.QR](tc, 10*time.Second, nil)
+	if len(qr.Codes) != 2 {
+		t.Fatalf("got %d codes, want the 2 refs configured", len(qr.Codes))
+	}
+	ctx := context.Background()
+	if _, err := srv.ScanQR(ctx, "15559999999", qr.Codes[0]); !errContains(err, "no account") {
+		t.Fatalf("scan by unknown account: %v", err)
+	}
+	if _, err := srv.ScanQR(ctx, acct.Phone, "garbage"); !errContains(err, "4") {
+		t.Fatalf("scan of garbage: %v", err)
+	}
+	// Once the refs run out the server drops the socket; the old codes are dead.
+	waitEvent[*events.Disconnected](tc, 10*time.Second, nil)
+	if _, err := srv.ScanQR(ctx, acct.Phone, qr.Codes[1]); !errContains(err, "unknown or expired") {
+		t.Fatalf("scan of an expired ref: %v", err)
+	}
+	// An unpaired whatsmeow client does not reconnect by itself: connect
+	// again and get fresh refs, which work.
+	tc.connect()
+	qr2 := waitEvent[*events.QR](tc, 10*time.Second, nil)
+	if qr2.Codes[0] == qr.Codes[0] {
+		t.Fatal("new pair-device reused an old ref")
+	}
+	if _, err := srv.ScanQR(ctx, acct.Phone, qr2.Codes[1]); err != nil {
+		t.Fatalf("scan of a fresh second code: %v", err)
+	}
+	waitEvent[*events.Connected](tc, 15*time.Second, nil)
+}
