@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"go.mau.fi/whatsmeow/store"
-	waLog "go.mau.fi/whatsmeow/util/log"
 	"go.mau.fi/whatsmeow/util/keys"
+	waLog "go.mau.fi/whatsmeow/util/log"
 )
 
 // phoneUploadedPreKeys is how many one-time prekeys a simulated phone keeps

@@ -25,8 +25,8 @@ import (
 
 	"go.mau.fi/whatsmeow/proto/waCert"
 	"go.mau.fi/whatsmeow/types"
-	waLog "go.mau.fi/whatsmeow/util/log"
 	"go.mau.fi/whatsmeow/util/keys"
+	waLog "go.mau.fi/whatsmeow/util/log"
 )
 
 // Config configures a Server. The zero value works.
@@ -64,10 +64,10 @@ type Server struct {
 	certChain []byte
 
 	mu       sync.Mutex
-	accounts map[string]*Account       // by phone number
-	byLID    map[string]*Account       // by LID user
-	devices  map[types.JID]*Device     // by PN device JID (user, device, s.whatsapp.net)
-	qrRefs   map[string]*conn          // live QR refs
+	accounts map[string]*Account   // by phone number
+	byLID    map[string]*Account   // by LID user
+	devices  map[types.JID]*Device // by PN device JID (user, device, s.whatsapp.net)
+	qrRefs   map[string]*conn      // live QR refs
 	conns    map[*conn]struct{}
 	closed   bool
 
