@@ -1,0 +1,437 @@
+// The wasmeow demo page: sessions, linking (QR image or phone-number code),
+// a timeline of events, a small chat and a backup download. No framework:
+// one client at a time, the DOM updated by hand.
+import { loadWasmeow } from '/wasmeow.js';
+import qrcode from '/vendor/qrcode.mjs';
+
+const $ = (id) => document.getElementById(id);
+const el = (tag, props = {}, ...children) => {
+  const n = Object.assign(document.createElement(tag), props);
+  n.append(...children);
+  return n;
+};
+
+// The simulated phone page listens here for the QR shown and the pairing code.
+const channel = new BroadcastChannel('wasmeow-demo');
+
+const state = {
+  cfg: null,        // /config.json
+  mod: null,        // the loaded wasmeow module
+  client: null,     // the current client
+  clientId: null,   // its session
+  qr: null,         // the QR code on screen, if any
+  pairingCode: null,
+  status: 'idle',
+  chats: new Map(), // chat JID -> [{id, text, out, time, sender}]
+};
+
+function setStatus(status, text) {
+  state.status = status;
+  $('state').textContent = text ?? status;
+  $('state-dot').className = 'dot ' + ({ connecting: 'connecting', ready: 'ready', failed: 'failed' }[status] ?? '');
+  document.body.dataset.status = status;
+  refreshButtons();
+}
+
+function refreshButtons() {
+  const has = !!state.client;
+  const ready = state.status === 'ready';
+  const busy = state.status === 'connecting' || state.status === 'linking' || ready || state.status === 'authenticated';
+  $('connect').disabled = !has || busy;
+  $('disconnect').disabled = !has || !busy;
+  $('logout').disabled = !has || !ready;
+  $('send').disabled = !ready;
+  $('pair-submit').disabled = !has || state.status !== 'linking';
+  $('backup').disabled = !has || typeof exportFn() !== 'function';
+}
+
+function timeline(event, detail = '', bad = false) {
+  const t = new Date().toLocaleTimeString([], { hour12: false });
+  const li = el('li', { className: bad ? 'bad' : '' },
+    el('span', { className: 't' }, t),
+    el('span', { className: 'ev' }, event),
+    el('span', { className: 'detail', title: detail }, detail));
+  li.dataset.event = event;
+  $('timeline').prepend(li);
+}
+
+function describe(payload) {
+  if (payload == null) return '';
+  if (typeof payload !== 'object') return String(payload);
+  try {
+    return JSON.stringify(payload, (k, v) => (v instanceof Uint8Array ? `<${v.length} bytes>` : v));
+  } catch {
+    return String(payload);
+  }
+}
+
+function showError(id, err) {
+  $(id).textContent = err ? (err.message ?? String(err)) : '';
+  if (err) timeline('error', err.message ?? String(err), true);
+}
+
+// ---- QR and pairing code ------------------------------------------------
+
+function showQR(code) {
+  state.qr = code;
+  const box = $('qr-box');
+  box.replaceChildren();
+  if (!code) {
+    box.append(el('span', { className: 'muted' }, state.status === 'ready'
+      ? 'Linked.' : 'Connect an unlinked session to see its QR code.'));
+    $('qr-hint').textContent = '';
+    channel.postMessage({ type: 'qr', code: null });
+    return;
+  }
+  // Error correction L and automatic size, as WhatsApp's own page does.
+  const qr = qrcode(0, 'L');
+  qr.addData(code);
+  qr.make();
+  const img = el('img', { id: 'qr-image', alt: 'QR code to link this browser', src: qr.createDataURL(6, 12) });
+  img.dataset.code = code;
+  box.append(img);
+  $('qr-hint').textContent = state.cfg?.mode === 'offline'
+    ? 'The simulated phone page sees this code: press "Scan" there.'
+    : 'WhatsApp on your phone → Linked devices → Link a device.';
+  channel.postMessage({ type: 'qr', code });
+}
+
+function showLinked() {
+  const box = $('qr-box');
+  box.replaceChildren(el('span', { className: 'linked' }, '✓ Linked'),
+    el('span', { className: 'muted' }, state.me ?? ''));
+  $('qr-hint').textContent = '';
+  channel.postMessage({ type: 'qr', code: null });
+}
+
+function showPairingCode(code) {
+  state.pairingCode = code;
+  const box = $('pair-code-box');
+  box.replaceChildren(el('div', { className: 'code', id: 'pair-code' }, code ?? ''),
+    el('div', { className: 'muted' }, 'Enter this code on the phone under Linked devices → Link with phone number.'));
+  channel.postMessage({ type: 'pairing_code', code });
+}
+
+channel.onmessage = ({ data }) => {
+  // A phone page that opens later asks for what is on screen.
+  if (data?.type === 'hello') {
+    channel.postMessage({ type: 'qr', code: state.qr });
+    if (state.pairingCode) channel.postMessage({ type: 'pairing_code', code: state.pairingCode });
+  }
+};
+
+// ---- chat ----------------------------------------------------------------
+
+function chatJID() { return $('chat-to').value.trim(); }
+
+function addMessage(chat, msg) {
+  const list = state.chats.get(chat) ?? [];
+  if (msg.id && list.some((m) => m.id === msg.id)) return;
+  list.push(msg);
+  state.chats.set(chat, list);
+  if (chat === chatJID() || (!chatJID() && !msg.out)) {
+    if (!chatJID()) $('chat-to').value = chat;
+    renderChat();
+  }
+}
+
+function renderChat() {
+  const msgs = state.chats.get(chatJID()) ?? [];
+  const box = $('msgs');
+  if (!msgs.length) {
+    box.replaceChildren(el('div', { className: 'empty' }, 'No messages yet.'));
+    return;
+  }
+  box.replaceChildren(...msgs.map((m) => {
+    const b = el('div', { className: 'bubble' + (m.out ? ' out' : '') }, el('div', { className: 'text' }, m.text),
+      el('div', { className: 'meta' }, new Date(m.time).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false })));
+    b.dataset.id = m.id ?? '';
+    return b;
+  }));
+  box.scrollTop = box.scrollHeight;
+}
+
+// The chat with a user lives under their phone JID; a message may name the
+// chat by the user's device JID or LID, so compare users.
+function userOf(jid) { return String(jid ?? '').replace(/[:@].*$/, ''); }
+function normalizeChat(jid) {
+  const cur = chatJID();
+  if (cur && (userOf(cur) === userOf(jid) || state.peerLID === userOf(jid))) return cur;
+  return String(jid ?? '');
+}
+
+// ---- sessions --------------------------------------------------------------
+
+async function refreshSessions() {
+  let sessions = [];
+  try {
+    sessions = await state.mod.listSessions();
+  } catch (err) {
+    showError('conn-error', err);
+  }
+  const ids = sessions.map((s) => (typeof s === 'string' ? s : s.clientId));
+  if (state.clientId && !ids.includes(state.clientId)) ids.unshift(state.clientId);
+  const ul = $('sessions');
+  if (!ids.length) {
+    ul.replaceChildren(el('li', { className: 'empty' }, 'No sessions yet: create one.'));
+    return;
+  }
+  ul.replaceChildren(...ids.map((id) => {
+    const del = el('button', { className: 'danger', title: `Delete session ${id}`, textContent: 'Delete' });
+    del.dataset.delete = id;
+    del.onclick = (e) => { e.stopPropagation(); deleteSession(id); };
+    const li = el('li', { className: id === state.clientId ? 'active' : '' }, el('span', { className: 'name' }, id), del);
+    li.dataset.clientId = id;
+    li.onclick = () => pickSession(id);
+    return li;
+  }));
+}
+
+async function dropClient() {
+  const c = state.client;
+  state.client = null;
+  state.me = null;
+  if (c) {
+    try { await c.destroy(); } catch (err) { timeline('destroy failed', err.message ?? String(err), true); }
+  }
+}
+
+async function pickSession(clientId) {
+  if (clientId === state.clientId && state.client) return;
+  await dropClient();
+  state.clientId = clientId;
+  state.chats.clear();
+  renderChat();
+  showQR(null);
+  $('pair-code-box').replaceChildren('Enter the code on the phone under Linked devices.');
+  $('me').replaceChildren();
+  const opts = {
+    auth: { strategy: 'local', clientId },
+    socketURL: new URL('/ws/chat', location.href).href.replace(/^http/, 'ws'),
+    deviceName: 'wasmeow demo',
+  };
+  if (state.cfg.trustRootKey) opts.trustRootKey = state.cfg.trustRootKey;
+  try {
+    state.client = state.mod.createClient(opts);
+  } catch (err) {
+    showError('conn-error', err);
+    return;
+  }
+  wire(state.client);
+  setStatus('idle', 'not connected');
+  timeline('session', `picked ${clientId}`);
+  await refreshSessions();
+}
+
+async function deleteSession(clientId) {
+  if (!confirm(`Delete session "${clientId}" and its keys from this browser?`)) return;
+  try {
+    if (clientId === state.clientId) {
+      await dropClient();
+      state.clientId = null;
+      setStatus('idle', 'no client');
+      showQR(null);
+    }
+    await state.mod.deleteSession(clientId);
+    timeline('session', `deleted ${clientId}`);
+  } catch (err) {
+    showError('conn-error', err);
+  }
+  await refreshSessions();
+}
+
+// ---- client events -------------------------------------------------------
+
+function wire(c) {
+  const on = (name, fn) => c.on(name, (payload) => {
+    if (c !== state.client) return; // a destroyed client's late event
+    try { fn(payload); } catch (err) { console.error(err); }
+  });
+  on('qr', (p) => {
+    const code = typeof p === 'string' ? p : p?.code;
+    setStatus('linking', 'waiting for a scan or a code');
+    timeline('qr', code ? code.slice(0, 24) + '…' : '');
+    showQR(code);
+  });
+  on('pairing_code', (p) => {
+    const code = typeof p === 'string' ? p : p?.code;
+    timeline('pairing_code', code);
+    showPairingCode(code);
+  });
+  on('authenticated', (p) => {
+    setStatus('authenticated', 'linked, logging in…');
+    timeline('authenticated', describe(p));
+    showQR(null);
+    showLinked();
+  });
+  on('auth_failure', (p) => {
+    setStatus('failed', 'authentication failed');
+    timeline('auth_failure', describe(p), true);
+  });
+  on('ready', async (p) => {
+    setStatus('ready', 'ready');
+    timeline('ready', describe(p));
+    showQR(null);
+    await showCreds();
+    showLinked();
+    await refreshSessions();
+  });
+  on('creds.update', (p) => timeline('creds.update', describe(p)));
+  on('disconnected', (p) => {
+    if (state.status !== 'failed') setStatus('idle', 'disconnected');
+    timeline('disconnected', describe(p));
+    showQR(null);
+  });
+  on('logged_out', (p) => {
+    setStatus('idle', 'logged out');
+    timeline('logged_out', describe(p), true);
+    showQR(null);
+    $('me').replaceChildren();
+  });
+  on('message', (m) => {
+    timeline('message', `${m.sender ?? m.chat}: ${m.text ?? '(no text)'}`);
+    if (m.text == null) return;
+    const chat = normalizeChat(m.chat);
+    addMessage(chat, { id: m.id, text: m.text, out: !!m.fromMe, time: toMillis(m.time), sender: m.sender });
+  });
+  on('remote_session_saved', (p) => timeline('remote_session_saved', describe(p)));
+  on('error', (e) => timeline('error', e?.message ?? describe(e), true));
+}
+
+function toMillis(t) {
+  if (t instanceof Date) return t.getTime();
+  if (typeof t === 'number') return t < 1e12 ? t * 1000 : t;
+  if (typeof t === 'string') return Date.parse(t) || Date.now();
+  return Date.now();
+}
+
+async function showCreds() {
+  try {
+    const creds = await state.client.getCreds();
+    state.me = creds?.me ?? null;
+    const rows = [['me', creds?.me], ['LID', creds?.lid], ['platform', creds?.platform], ['push name', creds?.pushName]];
+    $('me').replaceChildren(...rows.filter(([, v]) => v).flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, String(v))]));
+  } catch (err) {
+    showError('conn-error', err);
+  }
+}
+
+// The session snapshot export, whatever the module calls it.
+function exportFn() {
+  const c = state.client;
+  if (!c) return undefined;
+  for (const name of ['exportSnapshot', 'exportSession', 'snapshot']) {
+    if (typeof c[name] === 'function') return c[name].bind(c);
+  }
+  return undefined;
+}
+
+async function downloadBackup() {
+  showError('conn-error', null);
+  try {
+    const data = await exportFn()();
+    const blob = data instanceof Blob ? data : new Blob([data], { type: 'application/octet-stream' });
+    const a = el('a', { href: URL.createObjectURL(blob), download: `wasmeow-${state.clientId}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.snapshot` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    timeline('backup', `${blob.size} bytes downloaded`);
+  } catch (err) {
+    showError('conn-error', err);
+  }
+}
+
+// ---- controls --------------------------------------------------------------
+
+function bindControls() {
+  $('new-session').onsubmit = async (e) => {
+    e.preventDefault();
+    const id = $('new-client-id').value.trim();
+    $('new-client-id').value = '';
+    await pickSession(id);
+  };
+  $('connect').onclick = async () => {
+    showError('conn-error', null);
+    setStatus('connecting', 'connecting…');
+    try {
+      await state.client.connect();
+      timeline('connect()', 'resolved');
+    } catch (err) {
+      setStatus('failed', 'connect failed');
+      showError('conn-error', err);
+    }
+  };
+  $('disconnect').onclick = async () => {
+    try { await state.client.disconnect(); setStatus('idle', 'disconnected'); } catch (err) { showError('conn-error', err); }
+  };
+  $('logout').onclick = async () => {
+    if (!confirm('Log out? This unlinks the device and wipes this session.')) return;
+    try { await state.client.logout(); } catch (err) { showError('conn-error', err); }
+    await refreshSessions();
+  };
+  $('backup').onclick = downloadBackup;
+  $('pair-form').onsubmit = async (e) => {
+    e.preventDefault();
+    showError('pair-error', null);
+    const phone = $('pair-phone').value.trim();
+    $('pair-submit').disabled = true;
+    try {
+      const code = await state.client.requestPairingCode(phone);
+      if (code && code !== state.pairingCode) {
+        timeline('pairing code', code);
+        showPairingCode(code);
+      }
+    } catch (err) {
+      showError('pair-error', err);
+    } finally {
+      refreshButtons();
+    }
+  };
+  $('send-form').onsubmit = async (e) => {
+    e.preventDefault();
+    showError('send-error', null);
+    const to = chatJID();
+    const text = $('send-text').value;
+    if (!to || !text) return;
+    $('send-text').value = '';
+    try {
+      const id = await state.client.sendText(to, text);
+      addMessage(to, { id: typeof id === 'string' ? id : id?.id, text, out: true, time: Date.now() });
+      timeline('sendText', `${to}: ${text}`);
+    } catch (err) {
+      $('send-text').value = text;
+      showError('send-error', err);
+    }
+  };
+  $('chat-to').onchange = renderChat;
+}
+
+async function main() {
+  bindControls();
+  state.cfg = await (await fetch('/config.json')).json();
+  const offline = state.cfg.mode === 'offline';
+  $('mode').textContent = offline ? 'offline WhatsApp double' : `relay to ${state.cfg.upstream}`;
+  if (!offline) $('phone-link').hidden = true;
+  if (offline) {
+    $('pair-phone').value = state.cfg.phone.phone;
+    $('chat-to').value = state.cfg.peer.jid;
+    state.peerLID = userOf(state.cfg.peer.lid);
+  }
+  setStatus('idle', 'loading wasmeow…');
+  const t0 = performance.now();
+  try {
+    state.mod = await loadWasmeow();
+  } catch (err) {
+    setStatus('failed', 'wasmeow failed to load');
+    showError('conn-error', err);
+    return;
+  }
+  timeline('loaded', `wasmeow ready in ${Math.round(performance.now() - t0)} ms`);
+  const sessions = await state.mod.listSessions().catch(() => []);
+  const first = sessions.map((s) => (typeof s === 'string' ? s : s.clientId))[0];
+  await pickSession(first ?? 'demo');
+  document.body.dataset.loaded = 'true';
+}
+
+main().catch((err) => showError('conn-error', err));
