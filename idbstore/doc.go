@@ -1,0 +1,41 @@
+// Package idbstore implements whatsmeow's stores (store.AllStores and
+// store.DeviceContainer) once, on the kv.Backend contract, with the results of
+// whatsmeow's sqlstore, which is the reference for every method.
+//
+// # Naming a session
+//
+// One Container = one kv.Backend = one IndexedDB database per clientId: the
+// JS layer names the database "<dbName>:<clientId>" and opens a Container on
+// it. That database holds the session's device(s): several devices can live
+// side by side in one container, their records keyed by the device JID first
+// (sqlstore's our_jid), and GetFirstDevice picks the oldest, as sqlstore does.
+// Tables lists the kv tables (IndexedDB object stores) a backend must have.
+//
+// # Speed and durability
+//
+// Reads are answered from memory after the first: every record read or
+// written is cached per container, and the cache never evicts, so it is always
+// the newest view (and a reopened container simply reads the backend again).
+// Writes update that view at once and are queued; one committer goroutine
+// commits everything queued as ONE Backend.Commit, then the next batch (group
+// commit). Flush waits until what was written before it is durable; the JS
+// layer installs it as the websocket write barrier so that no frame (a receipt,
+// an ack) leaves before the state it depends on is committed.
+//
+// DoDecryptionTxn and multi-record methods collect their writes and enqueue
+// them as one unit that never splits across commits; if fn fails nothing of
+// it lands or becomes visible.
+//
+// If a Commit fails, the error is sticky: that batch and everything queued
+// after it are dropped, later writes and Flush return the error (naming the
+// tables), and reads keep answering from memory, which still shows the writes
+// that were never made durable. Close and reopen the container to get back to
+// what is durable.
+//
+// # Records
+//
+// Values are a format version byte followed by a compact binary encoding; a
+// record that fails to decode gives an error naming the table and key. Keys
+// are the components of sqlstore's primary keys joined by NUL, escaped to
+// valid UTF-8 (IndexedDB keys are JS strings).
+package idbstore

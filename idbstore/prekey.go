@@ -1,0 +1,194 @@
+package idbstore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"go.mau.fi/whatsmeow/util/keys"
+
+	"github.com/wasmeow/wasmeow/kv"
+)
+
+// Prekeys of a device are few (about a thousand) and read as a whole (next
+// ID, unuploaded ones, uploaded count), so the device's prekey range is loaded
+// once and answered from memory afterwards.
+
+// maxPreKeyID is sqlstore's CHECK (key_id < 16777216).
+const maxPreKeyID = 1<<24 - 1
+
+func preKeyID(id uint32) string { return fmt.Sprintf("%08x", id) }
+
+func encodePreKey(priv []byte, uploaded bool) []byte {
+	return newEncoder(33).boolean(uploaded).fixed(priv).done()
+}
+
+type storedPreKey struct {
+	id       uint32
+	priv     []byte
+	uploaded bool
+}
+
+func decodePreKey(k, idPart string, v []byte) (storedPreKey, error) {
+	d := newDecoder(v)
+	var pk storedPreKey
+	pk.uploaded = d.boolean()
+	pk.priv = d.fixed(32)
+	if err := d.finish(tPreKey, k); err != nil {
+		return pk, err
+	}
+	id, err := strconv.ParseUint(idPart, 16, 32)
+	if err != nil || len(idPart) != 8 {
+		return pk, decodeError(tPreKey, k, fmt.Errorf("%w: bad key ID %q", errCorrupt, idPart))
+	}
+	pk.id = uint32(id)
+	return pk, nil
+}
+
+func (pk storedPreKey) key() *keys.PreKey {
+	return &keys.PreKey{KeyPair: *keys.NewKeyPairFromPrivateKey([32]byte(pk.priv)), KeyID: pk.id}
+}
+
+// allPreKeys returns the device's prekeys in ID order.
+func (s *Store) allPreKeys(ctx context.Context) ([]storedPreKey, error) {
+	pairs, err := s.e.scan(ctx, s.tx(ctx), tPreKey, s.all(), true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]storedPreKey, 0, len(pairs))
+	for _, p := range pairs {
+		pk, err := decodePreKey(p.Key, p.Key[len(s.all()):], p.Value)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pk)
+	}
+	return out, nil
+}
+
+func nextPreKeyID(all []storedPreKey) uint32 {
+	if len(all) == 0 {
+		return 1
+	}
+	return all[len(all)-1].id + 1
+}
+
+// genPreKeys makes count new keys from firstID on and writes them as one unit.
+// Like sqlstore's inserts, keys past the ID limit fail, after the ones before.
+func (s *Store) genPreKeys(ctx context.Context, firstID uint32, count int, uploaded bool) ([]*keys.PreKey, error) {
+	if err := s.c.requireDevice(ctx, s.JID); err != nil {
+		return nil, fmt.Errorf("idbstore: generate prekeys: %w", err)
+	}
+	out := make([]*keys.PreKey, 0, count)
+	ops := make([]kv.Op, 0, count)
+	var limitErr error
+	for i := 0; i < count; i++ {
+		id := firstID + uint32(i)
+		if uint64(firstID)+uint64(i) > maxPreKeyID {
+			limitErr = fmt.Errorf("%w: prekey ID %d out of range", ErrConstraint, uint64(firstID)+uint64(i))
+			break
+		}
+		key := keys.NewPreKey(id)
+		out = append(out, key)
+		ops = append(ops, kv.Op{Table: tPreKey, Key: s.k(preKeyID(id)), Value: encodePreKey(key.Priv[:], uploaded)})
+	}
+	if err := s.e.write(ctx, ops...); err != nil {
+		return nil, err
+	}
+	return out, limitErr
+}
+
+func (s *Store) GenOnePreKey(ctx context.Context) (*keys.PreKey, error) {
+	s.preKeyLock.Lock()
+	defer s.preKeyLock.Unlock()
+	all, err := s.allPreKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("failed to query next prekey ID: %w", err)
+	}
+	gen, err := s.genPreKeys(ctx, nextPreKeyID(all), 1, true)
+	if err != nil {
+		return nil, err
+	}
+	return gen[0], nil
+}
+
+// GetOrGenPreKeys returns the count lowest unuploaded prekeys, generating
+// (unuploaded) ones after the highest ID when there are too few.
+func (s *Store) GetOrGenPreKeys(ctx context.Context, count uint32) ([]*keys.PreKey, error) {
+	s.preKeyLock.Lock()
+	defer s.preKeyLock.Unlock()
+	all, err := s.allPreKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("failed to query existing prekeys: %w", err)
+	}
+	out := make([]*keys.PreKey, 0, count)
+	for _, pk := range all {
+		if uint32(len(out)) >= count {
+			break
+		}
+		if !pk.uploaded {
+			out = append(out, pk.key())
+		}
+	}
+	if missing := int(count) - len(out); missing > 0 {
+		gen, err := s.genPreKeys(ctx, nextPreKeyID(all), missing, false)
+		if err != nil {
+			return nil, fmt.Errorf("failed to generate prekey: %w", err)
+		}
+		out = append(out, gen...)
+	}
+	return out, nil
+}
+
+func (s *Store) GetPreKey(ctx context.Context, id uint32) (*keys.PreKey, error) {
+	idPart := preKeyID(id)
+	k := s.k(idPart)
+	v, err := s.get(ctx, tPreKey, k)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	pk, err := decodePreKey(k, idPart, v)
+	if err != nil {
+		return nil, err
+	}
+	return pk.key(), nil
+}
+
+func (s *Store) RemovePreKey(ctx context.Context, id uint32) error {
+	return s.e.write(ctx, kv.Op{Table: tPreKey, Key: s.k(preKeyID(id)), Delete: true})
+}
+
+// MarkPreKeysAsUploaded marks every prekey with an ID up to upToID uploaded,
+// in one atomic unit.
+func (s *Store) MarkPreKeysAsUploaded(ctx context.Context, upToID uint32) error {
+	s.preKeyLock.Lock()
+	defer s.preKeyLock.Unlock()
+	all, err := s.allPreKeys(ctx)
+	if err != nil {
+		return err
+	}
+	var ops []kv.Op
+	for _, pk := range all {
+		if pk.id > upToID {
+			break
+		}
+		if !pk.uploaded {
+			ops = append(ops, kv.Op{Table: tPreKey, Key: s.k(preKeyID(pk.id)), Value: encodePreKey(pk.priv, true)})
+		}
+	}
+	return s.e.write(ctx, ops...)
+}
+
+func (s *Store) UploadedPreKeyCount(ctx context.Context) (int, error) {
+	all, err := s.allPreKeys(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, pk := range all {
+		if pk.uploaded {
+			n++
+		}
+	}
+	return n, nil
+}
