@@ -1,0 +1,641 @@
+//go:build js
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall/js"
+	"time"
+
+	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/types"
+	"go.mau.fi/whatsmeow/types/events"
+	waLog "go.mau.fi/whatsmeow/util/log"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/wasmeow/wasmeow/jsbridge"
+)
+
+// Error codes of client methods, beyond jsbridge's.
+const (
+	codeNotConnected  = "not_connected"
+	codeNotLoggedIn   = "not_logged_in"
+	codeAlreadyPaired = "already_paired"
+	codeInvalidPhone  = "invalid_phone"
+	codeInvalidJID    = "invalid_jid"
+	codePairing       = "pairing_failed"
+	codeConnect       = "connect_failed"
+	codeSend          = "send_failed"
+	codeLogout        = "logout_failed"
+	codeSessionInUse  = "session_in_use"
+)
+
+// Client states, as `client.state` reports them.
+const (
+	stateIdle         = "idle"
+	stateConnecting   = "connecting"
+	stateQR           = "qr"
+	stateReady        = "ready"
+	stateDisconnected = "disconnected"
+	stateLoggedOut    = "logged_out"
+	stateDestroyed    = "destroyed"
+)
+
+// client is one createClient(): a session's storage, its whatsmeow client
+// and the JS handle the page holds.
+type client struct {
+	opts    *options
+	log     waLog.Logger
+	emitter *jsbridge.Emitter
+
+	op sync.Mutex // serialises connect, pairing, logout, wipe, destroy
+
+	mu            sync.Mutex
+	sess          *session
+	cli           *whatsmeow.Client
+	handlerID     uint32
+	remote        *remoteSync
+	state         string
+	destroyed     bool
+	authenticated bool          // authenticated was emitted for the current login
+	qrSeen        chan struct{} // closed at the first QR of the current connection
+	qrSeenOnce    *sync.Once
+	lastCreds     map[string]any
+}
+
+func newClient(ctx context.Context, o *options) (*client, error) {
+	c := &client{opts: o, emitter: jsbridge.NewEmitter(), state: stateIdle}
+	c.log = newLogger(o.clientID, o.logLevel)
+	c.emitter.OnListenerError = func(event string, err error) {
+		c.log.Errorf("a listener of %q threw: %v", event, err)
+		if event != "error" {
+			c.emit("error", jsbridge.Errorf(jsbridge.CodeJS, "a listener of %q threw: %w", event, err))
+		}
+	}
+	if err := c.open(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func newLogger(clientID, level string) waLog.Logger {
+	if level == "none" {
+		return waLog.Noop
+	}
+	return waLog.Stdout("wasmeow/"+clientID, level, false)
+}
+
+// open opens the session's storage and builds the whatsmeow client on it.
+func (c *client) open(ctx context.Context) error {
+	sess, err := openSession(ctx, c.opts, c.log.Sub("Store"))
+	if err != nil {
+		return err
+	}
+	cli := whatsmeow.NewClient(sess.device, c.log.Sub("Client"))
+	c.mu.Lock()
+	c.sess, c.cli = sess, cli
+	c.handlerID = cli.AddEventHandler(c.handleEvent)
+	c.lastCreds = c.credsLocked()
+	c.mu.Unlock()
+	if c.opts.strategy == strategyRemote {
+		c.remote = startRemoteSync(sess, c.opts.backupInterval,
+			func(info map[string]any) { c.emit("remote_session_saved", info) },
+			func(err error) { c.emit("error", jsbridge.WithCode("remote_save_failed", err)) })
+	}
+	return nil
+}
+
+func (c *client) emit(event string, payload any) { c.emitter.Emit(event, payload) }
+
+func (c *client) setState(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != stateDestroyed {
+		c.state = s
+	}
+}
+
+func (c *client) current() (*whatsmeow.Client, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.destroyed {
+		return nil, jsbridge.Errorf(jsbridge.CodeDestroyed, "client %q was destroyed; create a new one", c.opts.clientID)
+	}
+	return c.cli, nil
+}
+
+// ensureOpen reopens fresh storage after a logout wiped the old one.
+func (c *client) ensureOpen(ctx context.Context) (*whatsmeow.Client, error) {
+	cli, err := c.current()
+	if err != nil || cli != nil {
+		return cli, err
+	}
+	if err := c.open(ctx); err != nil {
+		return nil, err
+	}
+	return c.current()
+}
+
+// connect opens the websocket. An unpaired device then emits qr events;
+// a paired one emits authenticated and ready. Resolves once the socket is up.
+func (c *client) connect(ctx context.Context) error {
+	c.op.Lock()
+	defer c.op.Unlock()
+	return c.connectLocked(ctx)
+}
+
+func (c *client) connectLocked(ctx context.Context) error {
+	cli, err := c.ensureOpen(ctx)
+	if err != nil {
+		return err
+	}
+	if cli.IsConnected() {
+		return nil
+	}
+	if err := applyGlobals(c.opts); err != nil {
+		return err
+	}
+	if cli.Store.ID == nil {
+		qrs, err := cli.GetQRChannel(context.Background())
+		if err != nil {
+			return jsbridge.WithCode(codeConnect, fmt.Errorf("connect: preparing QR pairing: %w", err))
+		}
+		seen := make(chan struct{})
+		c.mu.Lock()
+		c.qrSeen, c.qrSeenOnce = seen, new(sync.Once)
+		once := c.qrSeenOnce
+		c.mu.Unlock()
+		go c.pumpQR(qrs, func() { once.Do(func() { close(seen) }) })
+	}
+	c.setState(stateConnecting)
+	if err := cli.ConnectContext(ctx); err != nil {
+		c.setState(stateDisconnected)
+		return jsbridge.WithCode(codeConnect, fmt.Errorf("connect: %w", err))
+	}
+	return nil
+}
+
+// pumpQR turns whatsmeow's QR channel (which rotates codes and gives up
+// when the server's refs run out) into events.
+func (c *client) pumpQR(qrs <-chan whatsmeow.QRChannelItem, seen func()) {
+	defer c.recoverInto("qr")
+	for item := range qrs {
+		switch item.Event {
+		case whatsmeow.QRChannelEventCode:
+			c.setState(stateQR)
+			seen()
+			c.emit("qr", map[string]any{"code": item.Code, "timeoutMs": item.Timeout.Milliseconds()})
+		case whatsmeow.QRChannelSuccess.Event:
+		case whatsmeow.QRChannelTimeout.Event:
+			c.emit("auth_failure", map[string]any{"reason": "qr_timeout", "message": "no QR code was scanned before the server ran out of codes"})
+			c.setState(stateDisconnected)
+			c.emit("disconnected", map[string]any{"reason": "qr_timeout"})
+		case whatsmeow.QRChannelEventError:
+			c.emit("auth_failure", map[string]any{"reason": "pair_error", "message": errString(item.Error)})
+		default:
+			c.emit("auth_failure", map[string]any{"reason": item.Event, "message": "pairing failed: " + item.Event})
+		}
+	}
+}
+
+var nonDigits = regexp.MustCompile(`[^0-9]`)
+
+// requestPairingCode asks the server for a code to type on the phone; it
+// connects first when needed and resolves only once the server accepted.
+func (c *client) requestPairingCode(ctx context.Context, phone string) (string, error) {
+	digits := nonDigits.ReplaceAllString(phone, "")
+	if len(digits) < 7 || len(digits) > 15 || strings.HasPrefix(digits, "0") {
+		return "", jsbridge.Errorf(codeInvalidPhone, "requestPairingCode: %q is not a phone number in international format (7 to 15 digits with the country code, no leading 0)", phone)
+	}
+	c.op.Lock()
+	defer c.op.Unlock()
+	if err := c.connectLocked(ctx); err != nil {
+		return "", err
+	}
+	cli, err := c.current()
+	if err != nil {
+		return "", err
+	}
+	if cli.Store.ID != nil {
+		return "", jsbridge.Errorf(codeAlreadyPaired, "requestPairingCode: this session is already paired as %s", cli.Store.ID)
+	}
+	c.mu.Lock()
+	seen := c.qrSeen
+	c.mu.Unlock()
+	// The server is ready to pair once it has sent the first QR refs.
+	wait, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	select {
+	case <-seen:
+	case <-wait.Done():
+		return "", jsbridge.Errorf(codePairing, "requestPairingCode: the server did not start pairing within 30 s")
+	}
+	code, err := cli.PairPhone(ctx, digits, true, whatsmeow.PairClientChrome, "Chrome (Linux)")
+	if err != nil {
+		if errors.Is(err, whatsmeow.ErrPhoneNumberTooShort) || errors.Is(err, whatsmeow.ErrPhoneNumberIsNotInternational) {
+			return "", jsbridge.Errorf(codeInvalidPhone, "requestPairingCode: %w", err)
+		}
+		var iqErr *whatsmeow.IQError
+		if errors.As(err, &iqErr) && (iqErr.Code == 400 || iqErr.Code == 404) {
+			return "", jsbridge.Errorf(codeInvalidPhone, "requestPairingCode: the server rejected %s: %w", digits, err)
+		}
+		return "", jsbridge.Errorf(codePairing, "requestPairingCode: %w", err)
+	}
+	c.emit("pairing_code", map[string]any{"code": code, "phone": digits})
+	return code, nil
+}
+
+func (c *client) sendText(ctx context.Context, to, text string) (string, error) {
+	cli, err := c.current()
+	if err != nil {
+		return "", err
+	}
+	if cli == nil || cli.Store.ID == nil {
+		return "", jsbridge.Errorf(codeNotLoggedIn, "sendText: not logged in")
+	}
+	if !cli.IsConnected() {
+		return "", jsbridge.Errorf(codeNotConnected, "sendText: not connected; call connect() and wait for ready")
+	}
+	jid, err := parseJID(to)
+	if err != nil {
+		return "", err
+	}
+	if text == "" {
+		return "", jsbridge.Errorf(jsbridge.CodeInvalidOption, "sendText: text must not be empty")
+	}
+	resp, err := cli.SendMessage(ctx, jid, &waE2E.Message{Conversation: proto.String(text)})
+	if err != nil {
+		return "", jsbridge.Errorf(codeSend, "sendText to %s: %w", jid, err)
+	}
+	return resp.ID, nil
+}
+
+// parseJID takes a full JID or a bare phone number.
+func parseJID(s string) (types.JID, error) {
+	if !strings.Contains(s, "@") {
+		digits := nonDigits.ReplaceAllString(s, "")
+		if len(digits) < 7 || len(digits) > 15 || digits != strings.TrimPrefix(s, "+") {
+			return types.JID{}, jsbridge.Errorf(codeInvalidJID, "%q is neither a JID (user@s.whatsapp.net) nor a phone number", s)
+		}
+		return types.NewJID(digits, types.DefaultUserServer), nil
+	}
+	jid, err := types.ParseJID(s)
+	if err != nil || jid.User == "" {
+		return types.JID{}, jsbridge.Errorf(codeInvalidJID, "%q is not a valid JID", s)
+	}
+	return jid, nil
+}
+
+// logout tells the server to remove this device, then wipes the session.
+func (c *client) logout(ctx context.Context) error {
+	c.op.Lock()
+	defer c.op.Unlock()
+	cli, err := c.current()
+	if err != nil {
+		return err
+	}
+	if cli == nil || cli.Store.ID == nil {
+		return jsbridge.Errorf(codeNotLoggedIn, "logout: not logged in")
+	}
+	if !cli.IsConnected() {
+		return jsbridge.Errorf(codeNotConnected, "logout: not connected; the server must confirm a logout, so connect() first")
+	}
+	if err := cli.Logout(ctx); err != nil {
+		return jsbridge.Errorf(codeLogout, "logout: %w", err)
+	}
+	return c.wipeLocked(ctx, "logout", true)
+}
+
+// wipeLocked deletes the session (local data, and the remote copy when the
+// logout is confirmed), then emits creds.update and logged_out. The next
+// connect starts over with a fresh device and a QR.
+func (c *client) wipeLocked(ctx context.Context, reason string, confirmed bool) error {
+	c.mu.Lock()
+	sess, cli, remote, id := c.sess, c.cli, c.remote, c.handlerID
+	c.sess, c.cli, c.remote = nil, nil, nil
+	c.authenticated = false
+	c.mu.Unlock()
+	if sess == nil {
+		return nil // already wiped
+	}
+	var errs []error
+	cli.RemoveEventHandler(id)
+	cli.Disconnect()
+	if remote != nil {
+		remote.close(ctx, false)
+	}
+	if err := sess.wipe(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if confirmed && c.opts.strategy == strategyRemote {
+		if err := deleteRemote(ctx, c.opts); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	c.setState(stateLoggedOut)
+	c.updateCreds(map[string]any{"me": nil, "lid": nil, "platform": "", "pushName": "", "registered": false})
+	c.emit("logged_out", map[string]any{"reason": reason})
+	if err := errors.Join(errs...); err != nil {
+		c.emit("error", jsbridge.WithCode("wipe_failed", fmt.Errorf("wiping session %q after %s: %w", c.opts.clientID, reason, err)))
+		return err
+	}
+	return nil
+}
+
+func (c *client) disconnect(ctx context.Context) error {
+	c.op.Lock()
+	defer c.op.Unlock()
+	cli, err := c.current()
+	if err != nil {
+		return err
+	}
+	if cli == nil {
+		return nil
+	}
+	wasConnected := cli.IsConnected()
+	cli.Disconnect()
+	c.mu.Lock()
+	remote, sess := c.remote, c.sess
+	c.mu.Unlock()
+	if remote != nil {
+		if _, err := remote.save(ctx); err != nil {
+			c.emit("error", jsbridge.WithCode("remote_save_failed", err))
+		}
+	}
+	if sess != nil {
+		if err := sess.container.Flush(ctx); err != nil {
+			return fmt.Errorf("disconnect: flushing the store: %w", err)
+		}
+	}
+	if wasConnected {
+		c.setState(stateDisconnected)
+		c.emit("disconnected", map[string]any{"reason": "client"})
+	}
+	return nil
+}
+
+// destroy disconnects, flushes and closes the storage (keeping the
+// session), releases the tab lock and makes every later call fail.
+func (c *client) destroy(ctx context.Context) error {
+	c.op.Lock()
+	defer c.op.Unlock()
+	c.mu.Lock()
+	if c.destroyed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.destroyed = true
+	sess, cli, remote, id := c.sess, c.cli, c.remote, c.handlerID
+	c.sess, c.cli, c.remote = nil, nil, nil
+	c.state = stateDestroyed
+	c.mu.Unlock()
+	unregisterClient(c)
+	var errs []error
+	if cli != nil {
+		cli.RemoveEventHandler(id)
+		cli.Disconnect()
+	}
+	if remote != nil {
+		if err := remote.close(ctx, true); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if sess != nil {
+		if err := sess.close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	c.emitter.RemoveAll()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("destroy %q: %w", c.opts.clientID, err)
+	}
+	return nil
+}
+
+// creds are the session's identifiers; never key material.
+func (c *client) credsLocked() map[string]any {
+	out := map[string]any{"me": nil, "lid": nil, "platform": "", "pushName": "", "businessName": "", "registered": false}
+	if c.cli == nil || c.cli.Store == nil {
+		return out
+	}
+	d := c.cli.Store
+	if d.ID != nil {
+		out["me"] = d.ID.String()
+		out["registered"] = true
+	}
+	if !d.LID.IsEmpty() {
+		out["lid"] = d.LID.String()
+	}
+	out["platform"] = d.Platform
+	out["pushName"] = d.PushName
+	out["businessName"] = d.BusinessName
+	return out
+}
+
+func (c *client) creds() map[string]any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.credsLocked()
+}
+
+// updateCreds emits creds.update with the fields that changed since the
+// last emission (next is the new view; nil computes it).
+func (c *client) updateCreds(next map[string]any) {
+	c.mu.Lock()
+	if next == nil {
+		next = c.credsLocked()
+	} else {
+		next["businessName"] = ""
+	}
+	var changed []string
+	for k, v := range next {
+		if c.lastCreds[k] != v {
+			changed = append(changed, k)
+		}
+	}
+	c.lastCreds = next
+	c.mu.Unlock()
+	if len(changed) > 0 {
+		c.emit("creds.update", map[string]any{"changed": changed, "creds": next})
+	}
+}
+
+// handleEvent maps whatsmeow's events to the page's. whatsmeow calls it
+// synchronously, so slow work (wiping) goes to its own goroutine.
+func (c *client) handleEvent(evt any) {
+	defer c.recoverInto("event")
+	switch v := evt.(type) {
+	case *events.PairSuccess:
+		c.mu.Lock()
+		c.authenticated = true
+		c.mu.Unlock()
+		c.emit("authenticated", map[string]any{"me": v.ID.String(), "lid": jidOrNil(v.LID), "platform": v.Platform, "businessName": v.BusinessName, "method": "pairing"})
+		c.updateCreds(nil)
+	case *events.PairError:
+		c.emit("auth_failure", map[string]any{"reason": "pair_error", "message": errString(v.Error)})
+	case *events.Connected:
+		c.mu.Lock()
+		first := !c.authenticated
+		c.authenticated = true
+		c.mu.Unlock()
+		if first {
+			cr := c.creds()
+			c.emit("authenticated", map[string]any{"me": cr["me"], "lid": cr["lid"], "platform": cr["platform"], "businessName": cr["businessName"], "method": "stored"})
+		}
+		c.setState(stateReady)
+		c.updateCreds(nil)
+		c.emit("ready", map[string]any{"me": c.creds()["me"]})
+	case *events.Disconnected:
+		c.setState(stateDisconnected)
+		c.emit("disconnected", map[string]any{"reason": "connection_lost"})
+	case *events.StreamReplaced:
+		c.setState(stateDisconnected)
+		c.emit("disconnected", map[string]any{"reason": "replaced", "message": "another client connected with this session"})
+	case *events.LoggedOut:
+		reason := "server_logout"
+		if v.OnConnect {
+			reason = "server_logout:" + v.Reason.String()
+			c.emit("auth_failure", map[string]any{"reason": "logged_out", "message": v.Reason.String()})
+		}
+		go func() {
+			defer c.recoverInto("logged_out")
+			c.op.Lock()
+			defer c.op.Unlock()
+			c.wipeLocked(context.Background(), reason, true)
+		}()
+	case *events.ConnectFailure:
+		c.emit("auth_failure", map[string]any{"reason": "connect_failure", "message": fmt.Sprintf("%s: %s", v.Reason, v.Message)})
+	case *events.TemporaryBan:
+		c.emit("auth_failure", map[string]any{"reason": "temporary_ban", "message": v.String()})
+	case *events.ClientOutdated:
+		c.emit("auth_failure", map[string]any{"reason": "client_outdated", "message": "the server says this client version is outdated"})
+	case *events.PushNameSetting:
+		c.updateCreds(nil)
+	case *events.Message:
+		c.emitMessage(v)
+	}
+}
+
+func (c *client) emitMessage(v *events.Message) {
+	m := v.Message
+	text := m.GetConversation()
+	if text == "" {
+		text = m.GetExtendedTextMessage().GetText()
+	}
+	c.emit("message", map[string]any{
+		"id":       v.Info.ID,
+		"chat":     v.Info.Chat.String(),
+		"sender":   v.Info.Sender.String(),
+		"fromMe":   v.Info.IsFromMe,
+		"isGroup":  v.Info.IsGroup,
+		"pushName": v.Info.PushName,
+		"text":     text,
+		"time":     v.Info.Timestamp.UnixMilli(),
+	})
+}
+
+// recoverInto turns a panic in an event path into an error event, so the Go
+// program survives it.
+func (c *client) recoverInto(where string) {
+	if r := recover(); r != nil {
+		c.log.Errorf("recovered panic in %s: %v", where, r)
+		c.emit("error", jsbridge.Errorf(jsbridge.CodePanic, "internal error in %s (recovered): %v", where, r))
+	}
+}
+
+func jidOrNil(j types.JID) any {
+	if j.IsEmpty() {
+		return nil
+	}
+	return j.String()
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// handle builds the JS object the page gets from createClient.
+func (c *client) handle() js.Value {
+	h := js.Global().Get("Object").New()
+	c.emitter.Bind(h)
+	bg := context.Background()
+	async := func(name string, fn func(args []js.Value) (any, error)) {
+		h.Set(name, jsbridge.Func(name, func(args []js.Value) (any, error) {
+			if _, err := c.current(); err != nil && name != "destroy" {
+				return nil, err
+			}
+			return fn(args)
+		}))
+	}
+	async("connect", func([]js.Value) (any, error) { return nil, c.connect(bg) })
+	async("requestPairingCode", func(args []js.Value) (any, error) {
+		if len(args) == 0 || args[0].Type() != js.TypeString {
+			return nil, jsbridge.Errorf(codeInvalidPhone, "requestPairingCode(phone): phone must be a string of digits in international format")
+		}
+		phone := args[0].String()
+		return c.requestPairingCode(bg, phone)
+	})
+	async("sendText", func(args []js.Value) (any, error) {
+		to, err := stringArg(args, 0, "sendText(jid, text)", "jid")
+		if err != nil {
+			return nil, err
+		}
+		text, err := stringArg(args, 1, "sendText(jid, text)", "text")
+		if err != nil {
+			return nil, err
+		}
+		return c.sendText(bg, to, text)
+	})
+	async("logout", func([]js.Value) (any, error) { return nil, c.logout(bg) })
+	async("disconnect", func([]js.Value) (any, error) { return nil, c.disconnect(bg) })
+	async("destroy", func([]js.Value) (any, error) { return nil, c.destroy(bg) })
+	async("listSessions", func([]js.Value) (any, error) { return listSessions(bg, c.opts.dbName) })
+	async("deleteSession", func(args []js.Value) (any, error) {
+		id, err := stringArg(args, 0, "deleteSession(clientId)", "clientId")
+		if err != nil {
+			return nil, err
+		}
+		return nil, deleteSession(bg, c.opts.dbName, id)
+	})
+	sync := func(name string, fn func() any) {
+		h.Set(name, jsbridge.SyncFunc(name, func([]js.Value) (any, error) {
+			if _, err := c.current(); err != nil {
+				return nil, err
+			}
+			return fn(), nil
+		}))
+	}
+	sync("getCreds", func() any { return c.creds() })
+	h.Set("getState", jsbridge.SyncFunc("getState", func([]js.Value) (any, error) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.state, nil
+	}))
+	sync("isConnected", func() any {
+		cli, _ := c.current()
+		return cli != nil && cli.IsConnected()
+	})
+	sync("isLoggedIn", func() any {
+		cli, _ := c.current()
+		return cli != nil && cli.IsLoggedIn()
+	})
+	h.Set("clientId", c.opts.clientID)
+	h.Set("strategy", c.opts.strategy)
+	return h
+}
+
+func stringArg(args []js.Value, i int, sig, name string) (string, error) {
+	if len(args) <= i || args[i].Type() != js.TypeString {
+		return "", jsbridge.Errorf(jsbridge.CodeInvalidOption, "%s: %s must be a string", sig, name)
+	}
+	return args[i].String(), nil
+}

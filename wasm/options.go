@@ -1,0 +1,197 @@
+//go:build js
+
+package main
+
+import (
+	"encoding/base64"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"syscall/js"
+	"time"
+
+	"github.com/wasmeow/wasmeow/jsbridge"
+)
+
+// Strategies of auth state, named as the JS API names them.
+const (
+	strategyNone   = "none"
+	strategyLocal  = "local"
+	strategyRemote = "remote"
+	strategyCustom = "custom"
+)
+
+const (
+	defaultDBName         = "wasmeow"
+	defaultClientID       = "default"
+	defaultDeviceName     = "wasmeow"
+	defaultBackupInterval = 60 * time.Second
+	minBackupInterval     = time.Second
+)
+
+var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// options are createClient's options, validated.
+type options struct {
+	strategy       string
+	clientID       string
+	dbName         string
+	remoteStore    js.Value // remote: {sessionExists, save, extract, delete}
+	backupInterval time.Duration
+	keys, creds    js.Value // custom
+	socketURL      string
+	trustRootKey   []byte
+	deviceName     string
+	logLevel       string
+}
+
+func optErr(format string, args ...any) error {
+	return jsbridge.Errorf(jsbridge.CodeInvalidOption, "createClient: "+format, args...)
+}
+
+// checkKeys fails on any property of obj not in allowed, so a misspelt
+// option is named instead of silently ignored.
+func checkKeys(obj js.Value, where string, allowed ...string) error {
+	keys := js.Global().Get("Object").Call("keys", obj)
+	for i := 0; i < keys.Length(); i++ {
+		k := keys.Index(i).String()
+		if !slices.Contains(allowed, k) {
+			return optErr("unknown option %s%s (known: %s)", where, k, strings.Join(allowed, ", "))
+		}
+	}
+	return nil
+}
+
+func optString(obj js.Value, name, path, def string) (string, error) {
+	v := obj.Get(name)
+	if jsbridge.IsNullish(v) {
+		return def, nil
+	}
+	if v.Type() != js.TypeString {
+		return "", optErr("option %s must be a string, got %s", path, v.Type())
+	}
+	return v.String(), nil
+}
+
+func parseOptions(v js.Value) (*options, error) {
+	o := &options{strategy: strategyLocal, clientID: defaultClientID, dbName: defaultDBName,
+		backupInterval: defaultBackupInterval, deviceName: defaultDeviceName, logLevel: "warn"}
+	if jsbridge.IsNullish(v) {
+		return o, nil
+	}
+	if v.Type() != js.TypeObject {
+		return nil, optErr("options must be an object, got %s", v.Type())
+	}
+	if err := checkKeys(v, "", "auth", "socketURL", "trustRootKey", "deviceName", "logLevel"); err != nil {
+		return nil, err
+	}
+	var err error
+	if o.socketURL, err = optString(v, "socketURL", "socketURL", ""); err != nil {
+		return nil, err
+	}
+	if o.socketURL != "" {
+		u, perr := url.Parse(o.socketURL)
+		if perr != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+			return nil, optErr("option socketURL must be a ws:// or wss:// URL, got %q", o.socketURL)
+		}
+	}
+	if rk := v.Get("trustRootKey"); !jsbridge.IsNullish(rk) {
+		var key []byte
+		if rk.Type() == js.TypeString {
+			key, err = base64.StdEncoding.DecodeString(rk.String())
+			if err != nil {
+				key, err = base64.RawURLEncoding.DecodeString(strings.TrimRight(rk.String(), "="))
+			}
+		} else {
+			key, err = jsbridge.BytesFromJS(rk)
+		}
+		if err != nil || len(key) != 32 {
+			return nil, optErr("option trustRootKey must be a 32-byte key (base64 string or Uint8Array)")
+		}
+		o.trustRootKey = key
+	}
+	if o.deviceName, err = optString(v, "deviceName", "deviceName", defaultDeviceName); err != nil {
+		return nil, err
+	}
+	if o.deviceName == "" || len(o.deviceName) > 64 {
+		return nil, optErr("option deviceName must be 1 to 64 characters")
+	}
+	if o.logLevel, err = optString(v, "logLevel", "logLevel", "warn"); err != nil {
+		return nil, err
+	}
+	if !slices.Contains([]string{"none", "error", "warn", "info", "debug"}, o.logLevel) {
+		return nil, optErr("option logLevel must be one of none, error, warn, info, debug; got %q", o.logLevel)
+	}
+	auth := v.Get("auth")
+	if jsbridge.IsNullish(auth) {
+		return o, nil
+	}
+	if auth.Type() != js.TypeObject {
+		return nil, optErr("option auth must be an object, got %s", auth.Type())
+	}
+	if err := checkKeys(auth, "auth.", "strategy", "clientId", "dbName", "store", "backupSyncIntervalMs", "keys", "creds"); err != nil {
+		return nil, err
+	}
+	if o.strategy, err = optString(auth, "strategy", "auth.strategy", strategyLocal); err != nil {
+		return nil, err
+	}
+	if !slices.Contains([]string{strategyNone, strategyLocal, strategyRemote, strategyCustom}, o.strategy) {
+		return nil, optErr("option auth.strategy must be one of none, local, remote, custom; got %q", o.strategy)
+	}
+	if o.clientID, err = optString(auth, "clientId", "auth.clientId", defaultClientID); err != nil {
+		return nil, err
+	}
+	if !clientIDPattern.MatchString(o.clientID) {
+		return nil, optErr("option auth.clientId must be 1 to 64 letters, digits, _ or -; got %q", o.clientID)
+	}
+	if o.dbName, err = optString(auth, "dbName", "auth.dbName", defaultDBName); err != nil {
+		return nil, err
+	}
+	if o.dbName == "" || strings.Contains(o.dbName, ":") || len(o.dbName) > 100 {
+		return nil, optErr("option auth.dbName must be 1 to 100 characters without ':'; got %q", o.dbName)
+	}
+	need := func(name string, want bool) error {
+		present := !jsbridge.IsNullish(auth.Get(name))
+		if present && !want {
+			return optErr("option auth.%s does not apply to strategy %q", name, o.strategy)
+		}
+		if !present && want {
+			return optErr("option auth.%s is required by strategy %q", name, o.strategy)
+		}
+		return nil
+	}
+	for _, c := range []struct {
+		name string
+		want bool
+	}{
+		{"store", o.strategy == strategyRemote},
+		{"keys", o.strategy == strategyCustom},
+		{"creds", o.strategy == strategyCustom},
+	} {
+		if err := need(c.name, c.want); err != nil {
+			return nil, err
+		}
+	}
+	if ms := auth.Get("backupSyncIntervalMs"); !jsbridge.IsNullish(ms) {
+		if o.strategy != strategyRemote {
+			return nil, optErr("option auth.backupSyncIntervalMs does not apply to strategy %q", o.strategy)
+		}
+		if ms.Type() != js.TypeNumber || ms.Float() < float64(minBackupInterval/time.Millisecond) || ms.Float() > 1<<31 {
+			return nil, optErr("option auth.backupSyncIntervalMs must be a number of milliseconds >= %d", minBackupInterval/time.Millisecond)
+		}
+		o.backupInterval = time.Duration(ms.Float()) * time.Millisecond
+	}
+	if o.strategy == strategyRemote {
+		o.remoteStore = auth.Get("store")
+		for _, m := range []string{"sessionExists", "save", "extract", "delete"} {
+			if o.remoteStore.Type() != js.TypeObject || !jsbridge.IsFunction(o.remoteStore.Get(m)) {
+				return nil, optErr("option auth.store must have a %s method", m)
+			}
+		}
+	}
+	if o.strategy == strategyCustom {
+		o.keys, o.creds = auth.Get("keys"), auth.Get("creds")
+	}
+	return o, nil
+}

@@ -1,0 +1,242 @@
+//go:build js
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"go.mau.fi/whatsmeow/store"
+	waLog "go.mau.fi/whatsmeow/util/log"
+
+	"github.com/wasmeow/wasmeow/idbstore"
+	"github.com/wasmeow/wasmeow/jsbridge"
+	"github.com/wasmeow/wasmeow/kv"
+	"github.com/wasmeow/wasmeow/kv/idbkv"
+	"github.com/wasmeow/wasmeow/kv/memkv"
+	"github.com/wasmeow/wasmeow/wasm/snapshot"
+)
+
+const codeRestoreFailed = "restore_failed"
+
+// session is one clientId's open storage: the kv backend for its strategy,
+// the idbstore container on it and the device it holds.
+type session struct {
+	opts      *options
+	backend   kv.Backend // what the container writes to (notifying, for remote)
+	raw       kv.Backend // the backend itself
+	keystore  *jsbridge.KeyStore
+	container *idbstore.Container
+	device    *store.Device
+	release   func() // the tab lock
+	restored  bool   // remote: the state came from the user's store just now
+	onCommit  func() // remote: set by the sync loop
+	closeOnce sync.Once
+}
+
+// dbNameFor is the IndexedDB database of a local or remote session.
+func dbNameFor(dbName, clientID string) string { return dbName + ":" + clientID }
+
+func (o *options) lockName() string { return "wasmeow:" + dbNameFor(o.dbName, o.clientID) }
+
+// openSession opens (or creates) the storage of o's session. For remote,
+// a browser without a local copy is restored from the user's store first.
+func openSession(ctx context.Context, o *options, log waLog.Logger) (s *session, err error) {
+	s = &session{opts: o, release: func() {}}
+	if !deviceTableKnown {
+		return nil, fmt.Errorf("internal: idbstore has no %q table any more", deviceTable)
+	}
+	defer func() {
+		if err != nil {
+			s.close(ctx)
+		}
+	}()
+	switch o.strategy {
+	case strategyNone:
+		s.raw = memkv.New()
+	case strategyCustom:
+		ks, err := jsbridge.NewKeyStore(o.keys, o.creds, []string{deviceTable})
+		if err != nil {
+			return s, err
+		}
+		s.keystore, s.raw = ks, ks
+	case strategyLocal, strategyRemote:
+		if s.release, err = tryTabLock(ctx, o.lockName()); err != nil {
+			return s, err
+		}
+		s.raw, err = idbkv.Open(ctx, idbkv.Options{Name: dbNameFor(o.dbName, o.clientID), Tables: idbstore.Tables})
+		if err != nil {
+			return s, fmt.Errorf("opening IndexedDB database %q: %w", dbNameFor(o.dbName, o.clientID), err)
+		}
+	}
+	s.backend = s.raw
+	if o.strategy == strategyRemote {
+		if s.restored, err = restoreIfMissing(ctx, o, s.raw); err != nil {
+			return s, err
+		}
+		s.backend = &notifyingBackend{Backend: s.raw, onCommit: func() {
+			if f := s.onCommit; f != nil {
+				f()
+			}
+		}}
+	}
+	if s.container, err = idbstore.New(ctx, s.backend, log); err != nil {
+		return s, fmt.Errorf("opening the %s store of %q: %w", o.strategy, o.clientID, err)
+	}
+	if s.device, err = s.container.GetFirstDevice(ctx); err != nil {
+		return s, fmt.Errorf("loading the device of %q: %w", o.clientID, err)
+	}
+	if s.device == nil {
+		s.device = s.container.NewDevice()
+	}
+	registerContainer(s.container)
+	return s, nil
+}
+
+// restoreIfMissing fills b from the user's store when b holds no device and
+// the store has a snapshot of the session.
+func restoreIfMissing(ctx context.Context, o *options, b kv.Backend) (bool, error) {
+	have, err := b.Scan(ctx, deviceTable, "")
+	if err != nil {
+		return false, fmt.Errorf("checking for a local copy of %q: %w", o.clientID, err)
+	}
+	if len(have) > 0 {
+		return false, nil
+	}
+	arg := map[string]any{"session": o.clientID}
+	exists, err := jsbridge.CallAsync(ctx, o.remoteStore, "sessionExists", arg)
+	if err != nil {
+		return false, jsbridge.Errorf(codeRestoreFailed, "remote restore of %q: store.sessionExists: %w", o.clientID, err)
+	}
+	if !exists.Truthy() {
+		return false, nil
+	}
+	data, err := jsbridge.CallAsync(ctx, o.remoteStore, "extract", arg)
+	if err != nil {
+		return false, jsbridge.Errorf(codeRestoreFailed, "remote restore of %q: store.extract: %w", o.clientID, err)
+	}
+	blob, err := jsbridge.BytesFromJS(data)
+	if err != nil {
+		return false, jsbridge.Errorf(codeRestoreFailed, "remote restore of %q: store.extract must resolve to the Uint8Array that save was given: %w", o.clientID, err)
+	}
+	snap, err := snapshot.Decode(blob, idbstore.Tables)
+	if err != nil {
+		return false, jsbridge.Errorf(codeRestoreFailed, "remote restore of %q: %w", o.clientID, err)
+	}
+	if err := snap.Restore(ctx, b); err != nil {
+		return false, jsbridge.Errorf(codeRestoreFailed, "remote restore of %q: %w", o.clientID, err)
+	}
+	return true, nil
+}
+
+// close flushes and closes the session's storage and releases its lock;
+// it keeps the data.
+func (s *session) close(ctx context.Context) error {
+	var errs []error
+	s.closeOnce.Do(func() {
+		if s.container != nil {
+			unregisterContainer(s.container)
+			if err := s.container.Flush(ctx); err != nil {
+				errs = append(errs, err)
+			}
+			if err := s.container.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if s.raw != nil {
+			if err := s.raw.Close(); err != nil && !errors.Is(err, kv.ErrClosed) {
+				errs = append(errs, err)
+			}
+		}
+		s.release()
+	})
+	return errors.Join(errs...)
+}
+
+// wipe deletes every trace of the session in this browser (or the user's
+// custom store), then closes it.
+func (s *session) wipe(ctx context.Context) error {
+	var errs []error
+	if s.container != nil && s.device != nil {
+		// Idempotent: whatsmeow may already have deleted the device.
+		if err := s.container.DeleteDevice(ctx, s.device); err != nil {
+			errs = append(errs, fmt.Errorf("deleting the device: %w", err))
+		}
+	}
+	if s.keystore != nil {
+		if err := s.keystore.Clear(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := s.close(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if s.opts.strategy == strategyLocal || s.opts.strategy == strategyRemote {
+		if err := idbkv.Delete(ctx, dbNameFor(s.opts.dbName, s.opts.clientID)); err != nil {
+			errs = append(errs, fmt.Errorf("deleting IndexedDB database %q: %w", dbNameFor(s.opts.dbName, s.opts.clientID), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// notifyingBackend reports every successful commit: the remote strategy's
+// signal that the session changed.
+type notifyingBackend struct {
+	kv.Backend
+	onCommit func()
+}
+
+func (n *notifyingBackend) Commit(ctx context.Context, ops []kv.Op) error {
+	err := n.Backend.Commit(ctx, ops)
+	if err == nil && len(ops) > 0 {
+		n.onCommit()
+	}
+	return err
+}
+
+// Every open container, flushed by the websocket write barrier: no frame
+// (an ack, a receipt, a reply) leaves before the state it depends on is
+// durable, which is what makes idbstore's group commit honest.
+var (
+	containersMu sync.Mutex
+	containers   = map[*idbstore.Container]struct{}{}
+)
+
+func registerContainer(c *idbstore.Container) {
+	containersMu.Lock()
+	defer containersMu.Unlock()
+	containers[c] = struct{}{}
+}
+
+func unregisterContainer(c *idbstore.Container) {
+	containersMu.Lock()
+	defer containersMu.Unlock()
+	delete(containers, c)
+}
+
+func flushAll(ctx context.Context) error {
+	containersMu.Lock()
+	cs := make([]*idbstore.Container, 0, len(containers))
+	for c := range containers {
+		cs = append(cs, c)
+	}
+	containersMu.Unlock()
+	var errs []error
+	for _, c := range cs {
+		if err := c.Flush(ctx); err != nil && !errors.Is(err, idbstore.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// deviceTable is idbstore's table of device records (one per session): the
+// custom strategy keeps it in the user's creds object, and the remote
+// strategy checks it for a local copy. idbstore does not export the name;
+// deviceTableKnown guards against a rename.
+const deviceTable = "device"
+
+var deviceTableKnown = slices.Contains(idbstore.Tables, deviceTable)

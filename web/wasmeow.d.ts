@@ -1,0 +1,138 @@
+// Types of wasmeow.js: whatsmeow in WebAssembly behind a small JS API.
+
+export interface LoadOptions {
+  /** URL of wasmeow.wasm; default: beside wasmeow.js. */
+  wasmURL?: string | URL;
+  /** URL of Go's wasm_exec.js; default: beside wasmeow.js. */
+  wasmExecURL?: string | URL;
+}
+
+/** Loads and starts the wasm program (once per page or worker). */
+export function loadWasmeow(options?: LoadOptions): Promise<WasmeowModule>;
+
+/** What every rejection and thrown error of wasmeow carries in `code`. */
+export type ErrorCode =
+  | 'invalid_option' | 'destroyed' | 'exited' | 'load_failed' | 'panic' | 'js_error' | 'internal' | 'canceled'
+  | 'timeout' | 'not_connected' | 'not_logged_in' | 'already_paired' | 'invalid_phone' | 'invalid_jid'
+  | 'pairing_failed' | 'connect_failed' | 'send_failed' | 'logout_failed' | 'session_in_use' | 'session_locked'
+  | 'restore_failed' | 'remote_save_failed' | 'wipe_failed';
+
+export class WasmeowError extends Error {
+  readonly code: ErrorCode | string;
+}
+
+/** A Baileys-shaped key store: values are opaque bytes. Methods may be async. */
+export interface KeyStore {
+  /** Returns the stored values of ids; missing ids may be absent, null or undefined. */
+  get(type: string, ids: string[]): Promise<Record<string, Uint8Array | null | undefined>> | Record<string, Uint8Array | null | undefined>;
+  /** Stores every value; null deletes. One call per commit: make it atomic if you can. */
+  set(data: Record<string, Record<string, Uint8Array | null>>): Promise<void> | void;
+  /** Deletes everything (logout). */
+  clear(): Promise<void> | void;
+}
+
+/** The device record of a custom-strategy session: {table: {key: bytes}}. */
+export type Creds = Record<string, Record<string, Uint8Array>>;
+
+export interface CredsStore {
+  /** The last saved creds, or null/undefined for a new session. */
+  load(): Promise<Creds | null | undefined> | Creds | null | undefined;
+  /** Saves creds whole; null means the session was logged out: delete it. */
+  save(creds: Creds | null): Promise<void> | void;
+}
+
+/** Where the remote strategy keeps snapshots (see docs/SNAPSHOT.md). `session` is the clientId. */
+export interface RemoteStore {
+  sessionExists(args: { session: string }): Promise<boolean> | boolean;
+  save(args: { session: string; data: Uint8Array }): Promise<void> | void;
+  /** Resolves to the bytes last given to save. */
+  extract(args: { session: string }): Promise<Uint8Array> | Uint8Array;
+  delete(args: { session: string }): Promise<void> | void;
+}
+
+export type AuthOptions =
+  | { strategy: 'none'; clientId?: string }
+  | { strategy?: 'local'; clientId?: string; dbName?: string }
+  | { strategy: 'remote'; clientId?: string; dbName?: string; store: RemoteStore; backupSyncIntervalMs?: number }
+  | { strategy: 'custom'; clientId?: string; keys: KeyStore; creds: CredsStore };
+
+export interface ClientOptions {
+  /** Default { strategy: 'local', clientId: 'default', dbName: 'wasmeow' }. */
+  auth?: AuthOptions;
+  /** Connect here instead of wss://web.whatsapp.com/ws/chat (a relay, or a test server). Page-wide. */
+  socketURL?: string;
+  /** The server's root public key (32 bytes, base64 or bytes), for a test server. Page-wide. */
+  trustRootKey?: string | Uint8Array;
+  /** Name shown on the phone's linked devices list; default "wasmeow". */
+  deviceName?: string;
+  /** whatsmeow's log level on the console; default "warn". */
+  logLevel?: 'none' | 'error' | 'warn' | 'info' | 'debug';
+}
+
+export interface ListOptions {
+  dbName?: string;
+}
+
+export class WasmeowModule {
+  readonly version: string;
+  /** Milliseconds from fetching the wasm to the Go program being ready. */
+  readonly startMs: number;
+  createClient(options?: ClientOptions): Promise<Client>;
+  /** clientIds that have a local (IndexedDB) session. */
+  listSessions(options?: ListOptions): Promise<string[]>;
+  /** Deletes a local session no client has open (in this page or another tab). */
+  deleteSession(clientId: string, options?: ListOptions): Promise<void>;
+}
+
+export interface CredsView {
+  me: string | null;
+  lid: string | null;
+  platform: string;
+  pushName: string;
+  businessName: string;
+  registered: boolean;
+}
+
+export interface Events {
+  qr: { code: string; timeoutMs: number };
+  pairing_code: { code: string; phone: string };
+  authenticated: { me: string | null; lid: string | null; platform: string; businessName: string; method: 'pairing' | 'stored' };
+  auth_failure: { reason: string; message: string };
+  ready: { me: string | null };
+  'creds.update': { changed: (keyof CredsView)[]; creds: CredsView };
+  disconnected: { reason: 'client' | 'connection_lost' | 'replaced' | 'qr_timeout' | string; message?: string };
+  logged_out: { reason: 'logout' | 'server_logout' | string };
+  message: { id: string; chat: string; sender: string; fromMe: boolean; isGroup: boolean; pushName: string; text: string; time: number };
+  remote_session_saved: { session: string; bytes: number; records: number; savedAt: number; format: string; version: number };
+  error: WasmeowError;
+}
+
+export type ClientState = 'idle' | 'connecting' | 'qr' | 'ready' | 'disconnected' | 'logged_out' | 'destroyed';
+
+export class Client {
+  readonly clientId: string;
+  readonly strategy: 'none' | 'local' | 'remote' | 'custom';
+  readonly state: ClientState;
+  readonly isConnected: boolean;
+  readonly isLoggedIn: boolean;
+  on<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): this;
+  once<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): this;
+  off<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): this;
+  /** Resolves with the next such event; rejects with code 'timeout'. */
+  waitFor<E extends keyof Events>(event: E, timeoutMs?: number): Promise<Events[E]>;
+  /** Opens the connection; resolves once the socket is up (then qr or authenticated/ready follow). */
+  connect(): Promise<void>;
+  /** Connects when needed; resolves with the code once the server accepted the number. */
+  requestPairingCode(phone: string): Promise<string>;
+  /** Sends a text; jid is a full JID or a phone number. Resolves with the message id. */
+  sendText(jid: string, text: string): Promise<string>;
+  /** Logs the device out on the server, then deletes the session (and its remote copy). */
+  logout(): Promise<void>;
+  disconnect(): Promise<void>;
+  /** Disconnects and closes the session, keeping its data; every later call rejects with 'destroyed'. */
+  destroy(): Promise<void>;
+  /** Identifiers only: never key material. */
+  getCreds(): CredsView;
+  listSessions(): Promise<string[]>;
+  deleteSession(clientId: string): Promise<void>;
+}
