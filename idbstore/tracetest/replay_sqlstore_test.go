@@ -3,13 +3,17 @@
 package tracetest_test
 
 import (
+	"cmp"
+	"os"
 	"testing"
 
 	"github.com/wasmeow/wasmeow/idbstore/tracetest"
 	"github.com/wasmeow/wasmeow/idbstore/tracetest/sqlref"
 )
 
-const traceDir = "../testdata/traces"
+// traceDir is the committed traces, or TRACE_DIR when set (to replay traces
+// made with other seeds: go run ./cmd/tracegen -seeds 6-50 -out /tmp/traces).
+var traceDir = cmp.Or(os.Getenv("TRACE_DIR"), "../testdata/traces")
 
 // The reference replays its own traces: this proves the harness (recording
 // and replay are deterministic, nothing random leaks into a result).
