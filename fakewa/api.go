@@ -19,6 +19,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /api/accounts", s.apiCreateAccount)
 	mux.HandleFunc("GET /api/accounts", s.apiListAccounts)
 	mux.HandleFunc("POST /api/accounts/{phone}/scan", s.apiScan)
+	mux.HandleFunc("POST /api/accounts/{phone}/link-code", s.apiLinkCode)
 	mux.HandleFunc("POST /api/devices/{jid}/logout", s.apiLogout)
 	mux.HandleFunc("POST /api/devices/{jid}/cut", s.apiCut)
 	mux.HandleFunc("OPTIONS /api/", func(w http.ResponseWriter, r *http.Request) {
@@ -169,4 +170,21 @@ func (s *Server) apiCut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
+}
+
+func (s *Server) apiLinkCode(w http.ResponseWriter, r *http.Request) {
+	defer s.recoverAPI(w, r)
+	var req struct {
+		Code string `json:"code"`
+	}
+	if err := readJSON(r, &req); err != nil {
+		writeErr(w, http.StatusBadRequest, err)
+		return
+	}
+	jid, err := s.EnterPairingCode(r.Context(), r.PathValue("phone"), req.Code)
+	if err != nil {
+		writeErr(w, http.StatusConflict, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"device": jid.String()})
 }

@@ -300,13 +300,15 @@ func (c *conn) send(node waBinary.Node) error {
 	if c.cutAfter > 0 {
 		c.cutAfter--
 		if c.cutAfter == 0 {
-			c.cutLocked()
+			// Give the last frame time to reach the client; meanwhile
+			// nothing else goes out (cutAfter == 0 refuses sends).
+			time.AfterFunc(50*time.Millisecond, c.cut)
 		}
 	}
 	return nil
 }
 
-// setCutAfter cuts the socket now (n <= 0) or after n more server frames.
+// setCutAfter cuts the socket now (n <= 0) or just after n more server frames.
 func (c *conn) setCutAfter(n int) {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()

@@ -128,7 +128,12 @@ func newTestClient(t *testing.T, srv *fakewa.Server, name string, container *sql
 
 func newTestClientOn(t *testing.T, srv *fakewa.Server, name string, container *sqlstore.Container, dev *store.Device) *testClient {
 	t.Helper()
-	cli := whatsmeow.NewClient(dev, newTestLogger(t, name, "WARN"))
+	return newTestClientLog(t, srv, name, container, dev, newTestLogger(t, name, "WARN"))
+}
+
+func newTestClientLog(t *testing.T, srv *fakewa.Server, name string, container *sqlstore.Container, dev *store.Device, log waLog.Logger) *testClient {
+	t.Helper()
+	cli := whatsmeow.NewClient(dev, log)
 	cli.SetPreLoginHTTPClient(srv.HTTPClient())
 	cli.SetWebsocketHTTPClient(srv.HTTPClient())
 	tc := &testClient{t: t, name: name, srv: srv, container: container, cli: cli, events: make(chan any, 1000)}
@@ -211,4 +216,23 @@ func findDevice(srv *fakewa.Server, jid types.JID) (fakewa.DeviceInfo, bool) {
 
 func errContains(err error, sub string) bool {
 	return err != nil && strings.Contains(err.Error(), sub)
+}
+
+// errorCapture passes logs on and copies error lines to a channel.
+type errorCapture struct {
+	waLog.Logger
+	errs chan string
+}
+
+func (e *errorCapture) Errorf(msg string, args ...any) {
+	line := fmt.Sprintf(msg, args...)
+	select {
+	case e.errs <- line:
+	default:
+	}
+	e.Logger.Errorf("%s", line)
+}
+
+func (e *errorCapture) Sub(mod string) waLog.Logger {
+	return &errorCapture{Logger: e.Logger.Sub(mod), errs: e.errs}
 }

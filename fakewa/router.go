@@ -160,6 +160,11 @@ func (s *Server) onClosed(c *conn) {
 		delete(s.qrRefs, r)
 	}
 	c.refs = nil
+	for phone, lr := range s.linkRegs {
+		if lr.c == c {
+			delete(s.linkRegs, phone)
+		}
+	}
 	if d := c.device; d != nil && d.conn == c {
 		d.conn = nil
 		s.log.Infof("%s: offline", d.JID)
@@ -213,6 +218,8 @@ func (s *Server) handleIQ(c *conn, d *Device, node *waBinary.Node) {
 	switch {
 	case xmlns == "w:p":
 		resp = iqResult(node) // keepalive
+	case xmlns == "md" && first == "link_code_companion_reg":
+		resp = s.handleLinkCodeIQ(c, node)
 	case d == nil:
 		s.log.Warnf("%s: iq xmlns=%s before login", c.label, xmlns)
 		resp = iqError(node, 401, "not-authorized")

@@ -64,10 +64,11 @@ type Server struct {
 	certChain []byte
 
 	mu       sync.Mutex
-	accounts map[string]*Account   // by phone number
-	byLID    map[string]*Account   // by LID user
-	devices  map[types.JID]*Device // by PN device JID (user, device, s.whatsapp.net)
-	qrRefs   map[string]*conn      // live QR refs
+	accounts map[string]*Account     // by phone number
+	byLID    map[string]*Account     // by LID user
+	devices  map[types.JID]*Device   // by PN device JID (user, device, s.whatsapp.net)
+	qrRefs   map[string]*conn        // live QR refs
+	linkRegs map[string]*linkCodeReg // companions waiting for a pairing code, by phone
 	conns    map[*conn]struct{}
 	closed   bool
 
@@ -109,6 +110,7 @@ func New(cfg Config) (*Server, error) {
 		byLID:    make(map[string]*Account),
 		devices:  make(map[types.JID]*Device),
 		qrRefs:   make(map[string]*conn),
+		linkRegs: make(map[string]*linkCodeReg),
 		conns:    make(map[*conn]struct{}),
 	}
 	if cfg.RootKey != nil {
