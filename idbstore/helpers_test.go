@@ -2,6 +2,7 @@ package idbstore_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 
 	"go.mau.fi/whatsmeow/proto/waAdv"
@@ -52,3 +53,13 @@ type keepOpen struct{ kv.Backend }
 func (keepOpen) Close() error { return nil }
 
 var _ = context.Background
+
+// deviceString shows every stored field of d.
+func deviceString(d *store.Device) string {
+	return fmt.Sprintf("noise=%x identity=%x spk=%x/%d/%x reg=%d adv=%x id=%v lid=%v account=%x/%x/%x/%x platform=%q business=%q push=%q lidts=%d fb=%v",
+		d.NoiseKey.Priv, d.IdentityKey.Priv, d.SignedPreKey.Priv, d.SignedPreKey.KeyID, d.SignedPreKey.Signature,
+		d.RegistrationID, d.AdvSecretKey, d.ID, d.LID,
+		d.Account.Details, d.Account.AccountSignature, d.Account.AccountSignatureKey, d.Account.DeviceSignature,
+		d.Platform, d.BusinessName, d.PushName, d.LIDMigrationTimestamp, d.FacebookUUID)
+}
+

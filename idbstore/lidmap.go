@@ -205,6 +205,17 @@ func (m *lidMap) PutManyLIDMappings(ctx context.Context, mappings []store.LIDMap
 	if len(mappings) == 0 {
 		return nil
 	}
+	// Read everything the loop will look at in two backend round trips.
+	lidKeys, pnKeys := make([]string, len(mappings)), make([]string, len(mappings))
+	for i, mapping := range mappings {
+		lidKeys[i], pnKeys[i] = key(mapping.LID.User), key(mapping.PN.User)
+	}
+	if _, err := m.c.e.get(ctx, m.c.e.txnFrom(ctx), tLIDByLID, lidKeys); err != nil {
+		return err
+	}
+	if _, err := m.c.e.get(ctx, m.c.e.txnFrom(ctx), tLIDByPN, pnKeys); err != nil {
+		return err
+	}
 	return m.c.e.doTxn(ctx, func(ctx context.Context) error {
 		for _, mapping := range mappings {
 			if err := m.unlockedPutLIDMapping(ctx, mapping.LID, mapping.PN); err != nil {

@@ -45,6 +45,14 @@ func (s *Store) PutMessageSecrets(ctx context.Context, inserts []store.MessageSe
 	if len(inserts) == 0 {
 		return nil
 	}
+	// One backend read for all the ON CONFLICT checks below.
+	ks := make([]string, len(inserts))
+	for i, in := range inserts {
+		ks[i] = s.msgSecretKey(jidText(in.Chat.ToNonAD()), jidText(in.Sender.ToNonAD()), in.ID)
+	}
+	if _, err := s.e.get(ctx, s.tx(ctx), tMsgSecret, ks); err != nil {
+		return err
+	}
 	return s.e.doTxn(ctx, func(ctx context.Context) error {
 		for _, in := range inserts {
 			if err := s.PutMessageSecret(ctx, in.Chat, in.Sender, in.ID, in.Secret); err != nil {
