@@ -62,4 +62,3 @@ func deviceString(d *store.Device) string {
 		d.Account.Details, d.Account.AccountSignature, d.Account.AccountSignatureKey, d.Account.DeviceSignature,
 		d.Platform, d.BusinessName, d.PushName, d.LIDMigrationTimestamp, d.FacebookUUID)
 }
-
