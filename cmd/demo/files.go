@@ -92,7 +92,8 @@ func (fs *fileSet) register(mux *http.ServeMux, cfg pageConfig) {
 	mux.HandleFunc("GET /phone", fs.file(filepath.Join(fs.demo, "phone.html")))
 	mux.Handle("GET /demo/", noCache(http.StripPrefix("/demo/", http.FileServer(http.Dir(fs.demo)))))
 	mux.HandleFunc("GET /vendor/qrcode.mjs", fs.file(fs.qrLib))
-	mux.HandleFunc("GET /", fs.module)
+	// No method in this pattern: "GET /" would conflict with fakewa's "/api/".
+	mux.HandleFunc("/", fs.module)
 }
 
 func (fs *fileSet) file(name string) http.HandlerFunc {
@@ -102,11 +103,15 @@ func (fs *fileSet) file(name string) http.HandlerFunc {
 	}
 }
 
-// module serves the JS module's files from the top of web/ and dist/ at the
+// module serves the JS module's files from the top of web/ and then dist/ at the
 // site root (so the module finds the wasm beside itself), and both folders
 // under /web/ and /dist/ as in the repository (so a module that looks in
 // ../dist/ finds it too).
 func (fs *fileSet) module(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
 	p := path.Clean("/" + r.URL.Path)[1:]
 	var candidates []string
 	switch first, rest, _ := strings.Cut(p, "/"); {
@@ -115,7 +120,7 @@ func (fs *fileSet) module(w http.ResponseWriter, r *http.Request) {
 	case first == "web" && rest != "":
 		candidates = []string{filepath.Join(fs.web, filepath.FromSlash(rest))}
 	case p != "" && !strings.Contains(p, "/"):
-		candidates = []string{filepath.Join(fs.dist, p), filepath.Join(fs.web, p)}
+		candidates = []string{filepath.Join(fs.web, p), filepath.Join(fs.dist, p)}
 	}
 	for _, c := range candidates {
 		if strings.Contains(c, string(filepath.Separator)+"node_modules"+string(filepath.Separator)) {

@@ -42,7 +42,7 @@ function refreshButtons() {
   $('logout').disabled = !has || !ready;
   $('send').disabled = !ready;
   $('pair-submit').disabled = !has || state.status !== 'linking';
-  $('backup').disabled = !has || typeof exportFn() !== 'function';
+  $('backup').disabled = !has || !backups.has(state.clientId);
 }
 
 function timeline(event, detail = '', bad = false) {
@@ -169,7 +169,7 @@ async function refreshSessions() {
   } catch (err) {
     showError('conn-error', err);
   }
-  const ids = sessions.map((s) => (typeof s === 'string' ? s : s.clientId));
+  const ids = [...sessions];
   if (state.clientId && !ids.includes(state.clientId)) ids.unshift(state.clientId);
   const ul = $('sessions');
   if (!ids.length) {
@@ -206,22 +206,51 @@ async function pickSession(clientId) {
   $('pair-code-box').replaceChildren('Enter the code on the phone under Linked devices.');
   $('me').replaceChildren();
   const opts = {
-    auth: { strategy: 'local', clientId },
+    // The remote strategy keeps the session in IndexedDB like 'local' and also
+    // hands us versioned snapshots: the backup button downloads the latest.
+    auth: { strategy: 'remote', clientId, store: backupStore, backupSyncIntervalMs: 60_000 },
     socketURL: new URL('/ws/chat', location.href).href.replace(/^http/, 'ws'),
     deviceName: 'wasmeow demo',
   };
   if (state.cfg.trustRootKey) opts.trustRootKey = state.cfg.trustRootKey;
+  let client;
   try {
-    state.client = state.mod.createClient(opts);
+    client = await state.mod.createClient(opts);
   } catch (err) {
     showError('conn-error', err);
     return;
   }
-  wire(state.client);
+  if (state.clientId !== clientId) { // picked another session meanwhile
+    await client.destroy().catch(() => {});
+    return;
+  }
+  state.client = client;
+  wire(client);
   setStatus('idle', 'not connected');
   timeline('session', `picked ${clientId}`);
   await refreshSessions();
 }
+
+// backupStore is the remote strategy's store: snapshots stay in this page's
+// memory (newest per clientId) for the download button, and a snapshot loaded
+// from a file restores a session that this browser does not have.
+const backups = new Map();
+const backupStore = {
+  sessionExists: ({ session }) => backups.has(session),
+  save: ({ session, data }) => {
+    backups.set(session, { data: new Uint8Array(data), savedAt: Date.now() });
+    if (session === state.clientId) refreshButtons();
+  },
+  extract: ({ session }) => {
+    const b = backups.get(session);
+    if (!b) throw new Error(`no backup of ${session}`);
+    return b.data;
+  },
+  delete: ({ session }) => {
+    backups.delete(session);
+    if (session === state.clientId) refreshButtons();
+  },
+};
 
 async function deleteSession(clientId) {
   if (!confirm(`Delete session "${clientId}" and its keys from this browser?`)) return;
@@ -307,7 +336,7 @@ function toMillis(t) {
 
 async function showCreds() {
   try {
-    const creds = await state.client.getCreds();
+    const creds = state.client.getCreds();
     state.me = creds?.me ?? null;
     const rows = [['me', creds?.me], ['LID', creds?.lid], ['platform', creds?.platform], ['push name', creds?.pushName]];
     $('me').replaceChildren(...rows.filter(([, v]) => v).flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, String(v))]));
@@ -316,30 +345,30 @@ async function showCreds() {
   }
 }
 
-// The session snapshot export, whatever the module calls it.
-function exportFn() {
-  const c = state.client;
-  if (!c) return undefined;
-  for (const name of ['exportSnapshot', 'exportSession', 'snapshot']) {
-    if (typeof c[name] === 'function') return c[name].bind(c);
-  }
-  return undefined;
+function downloadBackup() {
+  showError('conn-error', null);
+  const b = backups.get(state.clientId);
+  if (!b) return;
+  const blob = new Blob([b.data], { type: 'application/octet-stream' });
+  const stamp = new Date(b.savedAt).toISOString().slice(0, 19).replace(/[:T]/g, '-');
+  const a = el('a', { href: URL.createObjectURL(blob), download: `wasmeow-${state.clientId}-${stamp}.snapshot` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  timeline('backup', `${blob.size} bytes downloaded`);
 }
 
-async function downloadBackup() {
+// Restoring: the file becomes the remote copy of a new clientId; the remote
+// strategy restores it into IndexedDB when that session connects.
+async function restoreBackup(file) {
   showError('conn-error', null);
-  try {
-    const data = await exportFn()();
-    const blob = data instanceof Blob ? data : new Blob([data], { type: 'application/octet-stream' });
-    const a = el('a', { href: URL.createObjectURL(blob), download: `wasmeow-${state.clientId}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.snapshot` });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-    timeline('backup', `${blob.size} bytes downloaded`);
-  } catch (err) {
-    showError('conn-error', err);
-  }
+  const id = $('new-client-id').value.trim() || file.name.replace(/^wasmeow-/, '').replace(/-\d{4}-\d\d-\d\d.*$|\.snapshot$/g, '') || 'restored';
+  const data = new Uint8Array(await file.arrayBuffer());
+  backups.set(id, { data, savedAt: Date.now() });
+  timeline('restore', `${file.name} (${data.length} bytes) as ${id}: connect to restore`);
+  $('new-client-id').value = '';
+  await pickSession(id);
 }
 
 // ---- controls --------------------------------------------------------------
@@ -371,6 +400,11 @@ function bindControls() {
     await refreshSessions();
   };
   $('backup').onclick = downloadBackup;
+  $('restore-file').onchange = async (e) => {
+    const f = e.target.files?.[0];
+    e.target.value = '';
+    if (f) await restoreBackup(f);
+  };
   $('pair-form').onsubmit = async (e) => {
     e.preventDefault();
     showError('pair-error', null);
@@ -429,7 +463,7 @@ async function main() {
   }
   timeline('loaded', `wasmeow ready in ${Math.round(performance.now() - t0)} ms`);
   const sessions = await state.mod.listSessions().catch(() => []);
-  const first = sessions.map((s) => (typeof s === 'string' ? s : s.clientId))[0];
+  const first = sessions[0];
   await pickSession(first ?? 'demo');
   document.body.dataset.loaded = 'true';
 }
