@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/util/keys"
@@ -43,6 +44,8 @@ type Device struct {
 	keyIndex       uint32
 	conn           *conn
 	passive        bool
+	queue          []*queued  // stanzas not yet acknowledged by the device
+	flushMu        sync.Mutex // one delivery pass at a time keeps the order
 	simulatedPhone bool
 }
 

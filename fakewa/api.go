@@ -20,6 +20,8 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /api/accounts", s.apiListAccounts)
 	mux.HandleFunc("POST /api/accounts/{phone}/scan", s.apiScan)
 	mux.HandleFunc("POST /api/accounts/{phone}/link-code", s.apiLinkCode)
+	mux.HandleFunc("POST /api/accounts/{phone}/send", s.apiSend)
+	mux.HandleFunc("GET /api/accounts/{phone}/messages", s.apiMessages)
 	mux.HandleFunc("POST /api/devices/{jid}/logout", s.apiLogout)
 	mux.HandleFunc("POST /api/devices/{jid}/cut", s.apiCut)
 	mux.HandleFunc("OPTIONS /api/", func(w http.ResponseWriter, r *http.Request) {
@@ -187,4 +189,32 @@ func (s *Server) apiLinkCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"device": jid.String()})
+}
+
+func (s *Server) apiSend(w http.ResponseWriter, r *http.Request) {
+	defer s.recoverAPI(w, r)
+	var req struct {
+		To   string `json:"to"`
+		Text string `json:"text"`
+	}
+	if err := readJSON(r, &req); err != nil {
+		writeErr(w, http.StatusBadRequest, err)
+		return
+	}
+	id, err := s.SendText(r.PathValue("phone"), req.To, req.Text)
+	if err != nil {
+		writeErr(w, http.StatusConflict, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"id": id})
+}
+
+func (s *Server) apiMessages(w http.ResponseWriter, r *http.Request) {
+	defer s.recoverAPI(w, r)
+	msgs, err := s.Messages(r.PathValue("phone"))
+	if err != nil {
+		writeErr(w, http.StatusNotFound, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, msgs)
 }

@@ -105,7 +105,7 @@ type testClient struct {
 func newContainer(t *testing.T, name string) *sqlstore.Container {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name+".db")
-	c, err := sqlstore.New(context.Background(), "sqlite3", "file:"+path+"?_foreign_keys=on&_busy_timeout=5000", waLog.Noop)
+	c, err := sqlstore.New(context.Background(), "sqlite3", "file:"+path+"?_foreign_keys=on&_busy_timeout=5000&_journal_mode=WAL&_synchronous=OFF", waLog.Noop)
 	if err != nil {
 		t.Fatalf("sqlstore for %s: %v", name, err)
 	}

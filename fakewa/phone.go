@@ -1,12 +1,27 @@
 package fakewa
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"go.mau.fi/libsignal/ecc"
+	"go.mau.fi/libsignal/keys/identity"
+	"go.mau.fi/libsignal/keys/prekey"
+	"go.mau.fi/libsignal/protocol"
+	"go.mau.fi/libsignal/session"
+	"go.mau.fi/libsignal/util/optional"
+	"google.golang.org/protobuf/proto"
+
+	waBinary "go.mau.fi/whatsmeow/binary"
+	"go.mau.fi/whatsmeow/proto/waE2E"
 	"go.mau.fi/whatsmeow/store"
+	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/util/keys"
 	waLog "go.mau.fi/whatsmeow/util/log"
 )
@@ -76,4 +91,257 @@ func (p *phone) fillDevice(d *Device) {
 			d.preKeys = append(d.preKeys, preKey{id: id, pub: *k.Pub})
 		}
 	}
+}
+
+// topUpPreKeys publishes a new batch of one-time prekeys once fetches have
+// drained the phone's, as a real phone does when the server asks.
+func (p *phone) topUpPreKeys(s *Server) {
+	ctx := context.Background()
+	p.cryptoMu.Lock()
+	pks, err := p.store.GetOrGenPreKeys(ctx, phoneUploadedPreKeys)
+	if err == nil {
+		err = p.store.MarkPreKeysAsUploaded(ctx, pks[len(pks)-1].KeyID)
+	}
+	p.cryptoMu.Unlock()
+	if err != nil {
+		s.log.Errorf("phone %s: generating prekeys: %v", p.acct.Phone, err)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := p.acct.devices[0]
+	for _, k := range pks {
+		d.preKeys = append(d.preKeys, preKey{id: k.KeyID, pub: *k.Pub})
+	}
+	s.log.Infof("phone %s: published %d new prekeys", p.acct.Phone, len(pks))
+}
+
+// handle is the phone receiving a stanza: it decrypts messages, keeps the
+// texts and answers with a delivery receipt.
+func (p *phone) handle(s *Server, node waBinary.Node) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Errorf("phone %s: panic handling <%s>: %v", p.acct.Phone, node.Tag, r)
+		}
+	}()
+	if node.Tag != "message" {
+		s.log.Debugf("phone %s: got <%s> %v", p.acct.Phone, node.Tag, node.Attrs["id"])
+		return
+	}
+	from, _ := node.Attrs["from"].(types.JID)
+	id, _ := node.Attrs["id"].(string)
+	for _, enc := range node.GetChildrenByTag("enc") {
+		msg, err := p.decrypt(from, enc)
+		if err != nil {
+			s.log.Errorf("phone %s: cannot decrypt message %s from %s: %v", p.acct.Phone, id, from, err)
+			continue
+		}
+		chat := from.ToNonAD()
+		if dsm := msg.GetDeviceSentMessage(); dsm != nil {
+			msg = dsm.GetMessage()
+			if j, err := types.ParseJID(dsm.GetDestinationJID()); err == nil {
+				chat = j
+			}
+		}
+		text := msg.GetConversation()
+		if text == "" {
+			text = msg.GetExtendedTextMessage().GetText()
+		}
+		p.mu.Lock()
+		p.received = append(p.received, ReceivedMessage{ID: id, From: from.String(), Chat: chat.String(), Text: text, Time: time.Now()})
+		p.mu.Unlock()
+		s.log.Infof("phone %s: received %s from %s: %q", p.acct.Phone, id, from, text)
+	}
+	if from.User == p.acct.Phone {
+		return // a copy of its own companion's message: no receipt to anyone
+	}
+	s.mu.Lock()
+	sender := s.deviceLocked(from)
+	s.mu.Unlock()
+	if sender != nil {
+		s.deliver(sender, waBinary.Node{Tag: "receipt", Attrs: waBinary.Attrs{
+			"from": p.acct.JID, "id": id, "t": strconv.FormatInt(time.Now().Unix(), 10),
+		}})
+	}
+}
+
+func (p *phone) decrypt(from types.JID, enc waBinary.Node) (*waE2E.Message, error) {
+	content, _ := enc.Content.([]byte)
+	typ, _ := enc.Attrs["type"].(string)
+	ctx := context.Background()
+	addr := from.SignalAddress()
+	p.cryptoMu.Lock()
+	defer p.cryptoMu.Unlock()
+	cipher := session.NewCipher(session.NewBuilderFromSignal(p.dev, addr, store.SignalProtobufSerializer), addr)
+	var plain []byte
+	var err error
+	switch typ {
+	case "pkmsg":
+		var m *protocol.PreKeySignalMessage
+		if m, err = protocol.NewPreKeySignalMessageFromBytes(content, store.SignalProtobufSerializer.PreKeySignalMessage, store.SignalProtobufSerializer.SignalMessage); err == nil {
+			plain, err = cipher.DecryptMessage(ctx, m)
+		}
+	case "msg":
+		var m *protocol.SignalMessage
+		if m, err = protocol.NewSignalMessageFromBytes(content, store.SignalProtobufSerializer.SignalMessage); err == nil {
+			plain, err = cipher.Decrypt(ctx, m)
+		}
+	default:
+		return nil, fmt.Errorf("enc type %q is not a 1:1 Signal message", typ)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if n := len(plain); n == 0 || int(plain[n-1]) > n || plain[n-1] == 0 {
+		return nil, fmt.Errorf("bad padding")
+	}
+	plain = plain[:len(plain)-int(plain[len(plain)-1])]
+	var msg waE2E.Message
+	if err = proto.Unmarshal(plain, &msg); err != nil {
+		return nil, fmt.Errorf("decoding message: %w", err)
+	}
+	return &msg, nil
+}
+
+// encryptFor encrypts a plaintext for one device, starting a session from
+// the device's published bundle (consuming a one-time prekey) if needed.
+func (p *phone) encryptFor(s *Server, d *Device, plaintext []byte) (waBinary.Node, error) {
+	ctx := context.Background()
+	addr := d.JID.SignalAddress()
+	p.cryptoMu.Lock()
+	defer p.cryptoMu.Unlock()
+	builder := session.NewBuilderFromSignal(p.dev, addr, store.SignalProtobufSerializer)
+	has, err := p.dev.ContainsSession(ctx, addr)
+	if err != nil {
+		return waBinary.Node{}, err
+	}
+	if !has {
+		s.mu.Lock()
+		b := s.bundleLocked(d)
+		s.mu.Unlock()
+		if err = builder.ProcessBundle(ctx, b); err != nil {
+			return waBinary.Node{}, fmt.Errorf("starting a session with %s: %w", d.JID, err)
+		}
+	}
+	ct, err := session.NewCipher(builder, addr).Encrypt(ctx, pad(plaintext))
+	if err != nil {
+		return waBinary.Node{}, fmt.Errorf("encrypting for %s: %w", d.JID, err)
+	}
+	typ := "msg"
+	if ct.Type() == protocol.PREKEY_TYPE {
+		typ = "pkmsg"
+	}
+	return waBinary.Node{Tag: "enc", Attrs: waBinary.Attrs{"v": "2", "type": typ}, Content: ct.Serialize()}, nil
+}
+
+// pad appends 1 to 15 bytes each holding the padding length, as WhatsApp does.
+func pad(b []byte) []byte {
+	var r [1]byte
+	_, _ = rand.Read(r[:])
+	n := int(r[0]&0xf) + 1
+	if n > 15 {
+		n = 15
+	}
+	return append(append([]byte(nil), b...), bytes.Repeat([]byte{byte(n)}, n)...)
+}
+
+// bundleLocked builds a device's prekey bundle from the registry, consuming
+// its oldest one-time prekey.
+func (s *Server) bundleLocked(d *Device) *prekey.Bundle {
+	pre := optional.NewEmptyUint32()
+	var prePub ecc.ECPublicKeyable
+	if len(d.preKeys) > 0 {
+		pk := d.preKeys[0]
+		d.preKeys = d.preKeys[1:]
+		pre = optional.NewOptionalUint32(pk.id)
+		prePub = ecc.NewDjbECPublicKey(pk.pub)
+	}
+	return prekey.NewBundle(d.regID, uint32(d.ID), pre, d.signedPreKey.id, prePub,
+		ecc.NewDjbECPublicKey(d.signedPreKey.pub), [64]byte(d.signedPreKey.signature),
+		identity.NewKey(ecc.NewDjbECPublicKey(d.identity)))
+}
+
+// SendText is the account's phone sending a text to a user (a JID, PN or
+// LID, or a phone number): to every device of the user, and a copy to the
+// phone's own companions. It returns the message id.
+func (s *Server) SendText(phone, to, text string) (string, error) {
+	a, err := s.account(phone)
+	if err != nil {
+		return "", err
+	}
+	var toJID types.JID
+	if strings.Contains(to, "@") {
+		if toJID, err = types.ParseJID(to); err != nil {
+			return "", fmt.Errorf("bad recipient %q: %w", to, err)
+		}
+	} else {
+		p, err := normalizePhone(to)
+		if err != nil {
+			return "", fmt.Errorf("bad recipient: %w", err)
+		}
+		toJID = types.NewJID(p, types.DefaultUserServer)
+	}
+	s.mu.Lock()
+	b := s.userAccountLocked(toJID.ToNonAD())
+	var targets []*Device
+	if b != nil {
+		targets = b.sortedDevices()
+		if b != a {
+			for _, d := range a.sortedDevices() {
+				if d.ID != 0 {
+					targets = append(targets, d)
+				}
+			}
+		}
+	}
+	self := a.devices[0]
+	s.mu.Unlock()
+	if b == nil {
+		return "", fmt.Errorf("no account for %s", toJID)
+	}
+	msg := &waE2E.Message{Conversation: proto.String(text)}
+	plain, err := proto.Marshal(msg)
+	if err != nil {
+		return "", err
+	}
+	dsm, err := proto.Marshal(&waE2E.Message{DeviceSentMessage: &waE2E.DeviceSentMessage{DestinationJID: proto.String(b.JID.String()), Message: msg}})
+	if err != nil {
+		return "", err
+	}
+	var parts []waBinary.Node
+	for _, d := range targets {
+		if d == self {
+			continue
+		}
+		pt := plain
+		if d.acct == a {
+			pt = dsm
+		}
+		enc, err := a.phone.encryptFor(s, d, pt)
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, waBinary.Node{Tag: "to", Attrs: waBinary.Attrs{"jid": d.JID}, Content: []waBinary.Node{enc}})
+	}
+	id := newMessageID()
+	node := waBinary.Node{Tag: "message", Attrs: waBinary.Attrs{"id": id, "to": b.JID, "type": "text"},
+		Content: []waBinary.Node{{Tag: "participants", Content: parts}}}
+	n, err := s.routeMessage(self, self.JID, &node)
+	if err != nil {
+		return "", fmt.Errorf("phone %s sending to %s: %w", a.Phone, b.JID, err)
+	}
+	s.log.Infof("phone %s: sent %s to %s (%d devices)", a.Phone, id, b.JID, n)
+	return id, nil
+}
+
+// Messages lists what the account's phone received, oldest first.
+func (s *Server) Messages(phone string) ([]ReceivedMessage, error) {
+	a, err := s.account(phone)
+	if err != nil {
+		return nil, err
+	}
+	p := a.phone
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]ReceivedMessage{}, p.received...), nil
 }

@@ -77,6 +77,9 @@ func (s *Server) login(c *conn) {
 		return
 	}
 	s.log.Infof("%s: logged in (passive=%v)", jid, p.GetPassive())
+	if !p.GetPassive() {
+		s.deliverOffline(d)
+	}
 }
 
 func (s *Server) startRegistration(c *conn) error {
@@ -184,6 +187,18 @@ func (s *Server) handleNode(c *conn, node *waBinary.Node) {
 			return
 		}
 		s.handleIQ(c, d, node)
+	case "ack":
+		if d != nil {
+			s.handleAck(d, node)
+		}
+	case "receipt":
+		if d != nil {
+			s.handleReceipt(c, d, node)
+		}
+	case "message":
+		if d != nil {
+			s.handleMessage(c, d, node)
+		}
 	case "presence", "chatstate":
 		// Nobody subscribes to presence in the double.
 	default:
@@ -228,11 +243,21 @@ func (s *Server) handleIQ(c *conn, d *Device, node *waBinary.Node) {
 		d.passive = first == "passive"
 		s.mu.Unlock()
 		resp = iqResult(node)
+		if first == "active" {
+			// Queued stanzas go out once the answer is on its way.
+			defer s.deliverOffline(d)
+		}
 	case xmlns == "encrypt" && typ == "get" && first == "count":
 		s.mu.Lock()
 		n := len(d.preKeys)
 		s.mu.Unlock()
 		resp = iqResult(node, waBinary.Node{Tag: "count", Attrs: waBinary.Attrs{"value": strconv.Itoa(n)}})
+	case xmlns == "privacy" && typ == "get":
+		resp = iqResult(node, privacySettings())
+	case xmlns == "encrypt" && typ == "get" && first == "key":
+		resp = s.handlePreKeyFetch(node)
+	case xmlns == "usync" && typ == "get":
+		resp = s.handleUsync(d, node)
 	case xmlns == "encrypt" && typ == "set" && node.GetChildByTag("list").Tag == "list":
 		resp = s.handlePreKeyUpload(d, node)
 	default:
@@ -312,4 +337,32 @@ func nodeToPreKey(n waBinary.Node) (preKey, error) {
 		pk.signature = sig
 	}
 	return pk, nil
+}
+
+// deliverOffline sends what waited for the device, then tells it the offline
+// backlog is done (<ib><offline/>), as the real service does after login.
+func (s *Server) deliverOffline(d *Device) {
+	n := s.flushQueue(d)
+	s.mu.Lock()
+	c := d.conn
+	s.mu.Unlock()
+	if c != nil {
+		if n > 0 {
+			s.log.Infof("%s: delivered %d queued stanza(s)", d.JID, n)
+		}
+		_ = c.send(waBinary.Node{Tag: "ib", Content: []waBinary.Node{{Tag: "offline", Attrs: waBinary.Attrs{"count": strconv.Itoa(n)}}}})
+	}
+}
+
+// privacySettings is every account's answer to a privacy query: the defaults
+// of a new account.
+func privacySettings() waBinary.Node {
+	var cats []waBinary.Node
+	for _, c := range [][2]string{
+		{"groupadd", "all"}, {"last", "all"}, {"status", "contacts"}, {"profile", "all"},
+		{"readreceipts", "all"}, {"online", "all"}, {"calladd", "all"},
+	} {
+		cats = append(cats, waBinary.Node{Tag: "category", Attrs: waBinary.Attrs{"name": c[0], "value": c[1]}})
+	}
+	return waBinary.Node{Tag: "privacy", Content: cats}
 }

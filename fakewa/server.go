@@ -71,6 +71,7 @@ type Server struct {
 	linkRegs map[string]*linkCodeReg // companions waiting for a pairing code, by phone
 	conns    map[*conn]struct{}
 	closed   bool
+	stopped  chan struct{} // closed by Close
 
 	idCounter atomic.Uint64
 	connCount atomic.Uint64
@@ -112,6 +113,7 @@ func New(cfg Config) (*Server, error) {
 		qrRefs:   make(map[string]*conn),
 		linkRegs: make(map[string]*linkCodeReg),
 		conns:    make(map[*conn]struct{}),
+		stopped:  make(chan struct{}),
 	}
 	if cfg.RootKey != nil {
 		priv := *cfg.RootKey
@@ -129,6 +131,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.certChain = chain
 	s.mux = s.routes()
+	s.wg.Add(1)
+	go s.redeliverLoop()
 	return s, nil
 }
 
@@ -238,6 +242,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.stopped)
 	srv := s.httpSrv
 	conns := make([]*conn, 0, len(s.conns))
 	for c := range s.conns {

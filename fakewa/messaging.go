@@ -1,0 +1,435 @@
+package fakewa
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	waBinary "go.mau.fi/whatsmeow/binary"
+	"go.mau.fi/whatsmeow/types"
+)
+
+// queued is a stanza for a companion, kept until the companion acknowledges
+// it (an <ack>, or a <receipt> for messages). sentOn is the socket it last
+// went out on: a stanza sent on a socket that died goes out again.
+type queued struct {
+	key    string // class|id|from, the way the client's ack names it
+	node   waBinary.Node
+	sentOn *conn
+	sentAt time.Time
+}
+
+func stanzaKey(class, id string, from types.JID) string {
+	return class + "|" + id + "|" + from.ToNonAD().String() + ":" + strconv.Itoa(int(from.Device))
+}
+
+// deliver hands a stanza to a device: the simulated phone handles it at
+// once; a companion gets it queued and sent when it is online and active.
+func (s *Server) deliver(d *Device, node waBinary.Node) {
+	if d.simulatedPhone {
+		go d.acct.phone.handle(s, node)
+		return
+	}
+	from, _ := node.Attrs["from"].(types.JID)
+	id, _ := node.Attrs["id"].(string)
+	s.mu.Lock()
+	d.queue = append(d.queue, &queued{key: stanzaKey(node.Tag, id, from), node: node})
+	s.mu.Unlock()
+	s.flushQueue(d)
+}
+
+// flushQueue sends what the device's current socket has not had yet, in order.
+func (s *Server) flushQueue(d *Device) int {
+	d.flushMu.Lock()
+	defer d.flushMu.Unlock()
+	s.mu.Lock()
+	c := d.conn
+	if c == nil || d.passive {
+		s.mu.Unlock()
+		return 0
+	}
+	var batch []*queued
+	for _, q := range d.queue {
+		if q.sentOn != c {
+			batch = append(batch, q)
+		}
+	}
+	s.mu.Unlock()
+	sent := 0
+	for _, q := range batch {
+		if err := c.send(q.node); err != nil {
+			s.log.Debugf("%s: delivery stopped: %v", d.JID, err)
+			break
+		}
+		s.mu.Lock()
+		q.sentOn, q.sentAt = c, time.Now()
+		s.mu.Unlock()
+		sent++
+	}
+	return sent
+}
+
+// acknowledge drops a stanza from the device's queue.
+func (s *Server) acknowledge(d *Device, key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, q := range d.queue {
+		if q.key == key {
+			d.queue = append(d.queue[:i], d.queue[i+1:]...)
+			return
+		}
+	}
+}
+
+// redeliverLoop resends stanzas a live socket has not acknowledged in time.
+func (s *Server) redeliverLoop() {
+	defer s.wg.Done()
+	tick := time.NewTicker(s.cfg.RedeliverAfter / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.stopped:
+			return
+		case <-tick.C:
+		}
+		var due []*Device
+		s.mu.Lock()
+		for _, d := range s.devices {
+			for _, q := range d.queue {
+				if q.sentOn != nil && q.sentOn == d.conn && time.Since(q.sentAt) > s.cfg.RedeliverAfter {
+					q.sentOn = nil
+					due = append(due, d)
+					break
+				}
+			}
+		}
+		s.mu.Unlock()
+		for _, d := range due {
+			s.log.Infof("%s: resending stanzas not acknowledged within %s", d.JID, s.cfg.RedeliverAfter)
+			s.flushQueue(d)
+		}
+	}
+}
+
+// Queued is how many stanzas wait for a device's acknowledgement.
+func (s *Server) Queued(device types.JID) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d := s.deviceLocked(device); d != nil {
+		return len(d.queue)
+	}
+	return 0
+}
+
+func (s *Server) handleAck(d *Device, node *waBinary.Node) {
+	class, _ := node.Attrs["class"].(string)
+	id, _ := node.Attrs["id"].(string)
+	to, _ := node.Attrs["to"].(types.JID)
+	s.acknowledge(d, stanzaKey(class, id, to))
+	if e, _ := node.Attrs["error"].(string); e != "" && e != "0" {
+		s.log.Warnf("%s: nack for %s %s from %s: error %s", d.JID, class, id, to, e)
+	}
+}
+
+// handleReceipt acknowledges the message it answers and forwards it to the
+// message's sender: delivery and retry receipts to the sending device, read
+// receipts to every device of the sending user.
+func (s *Server) handleReceipt(c *conn, d *Device, node *waBinary.Node) {
+	id, _ := node.Attrs["id"].(string)
+	to, _ := node.Attrs["to"].(types.JID)
+	typ, _ := node.Attrs["type"].(string)
+	s.acknowledge(d, stanzaKey("message", id, to))
+	list := node.GetChildByTag("list")
+	for _, item := range list.GetChildren() {
+		if itemID, ok := item.Attrs["id"].(string); ok {
+			s.acknowledge(d, stanzaKey("message", itemID, to))
+		}
+	}
+	switch typ {
+	case "sender", "peer_msg", "hist_sync", "server-error":
+		return // about the device's own messages: nobody else to tell
+	}
+	s.mu.Lock()
+	var targets []*Device
+	if a := s.userAccountLocked(to); a != nil {
+		if typ == "read" || typ == "read-self" || typ == "played" {
+			for _, t := range a.sortedDevices() {
+				if t != d {
+					targets = append(targets, t)
+				}
+			}
+		} else if t := a.devices[to.Device]; t != nil {
+			targets = append(targets, t)
+		}
+	}
+	s.mu.Unlock()
+	if len(targets) == 0 {
+		s.log.Debugf("%s: receipt %s for %s has no one to go to", d.JID, typ, to)
+		return
+	}
+	attrs := waBinary.Attrs{"from": d.JID, "id": id, "t": strconv.FormatInt(time.Now().Unix(), 10)}
+	if typ != "" {
+		attrs["type"] = typ
+	}
+	fwd := waBinary.Node{Tag: "receipt", Attrs: attrs, Content: node.Content}
+	for _, t := range targets {
+		s.deliver(t, fwd)
+	}
+}
+
+// handleMessage routes a client's message stanza to each participant device
+// and acknowledges it to the sender.
+func (s *Server) handleMessage(c *conn, d *Device, node *waBinary.Node) {
+	id, _ := node.Attrs["id"].(string)
+	to, _ := node.Attrs["to"].(types.JID)
+	ack := waBinary.Node{Tag: "ack", Attrs: waBinary.Attrs{
+		"class": "message", "id": id, "from": to, "t": strconv.FormatInt(time.Now().Unix(), 10),
+	}}
+	if to.Server != types.DefaultUserServer && to.Server != types.HiddenUserServer {
+		s.log.Warnf("%s: message %s to %s: only 1:1 chats exist in the double", d.JID, id, to)
+		ack.Attrs["error"] = "479"
+		_ = c.send(ack)
+		return
+	}
+	targets, err := s.routeMessage(d, d.JID, node)
+	if err != nil {
+		s.log.Warnf("%s: message %s to %s: %v", d.JID, id, to, err)
+		ack.Attrs["error"] = "400"
+		_ = c.send(ack)
+		return
+	}
+	if ph := s.participantHash(d, to); ph != "" {
+		ack.Attrs["phash"] = ph
+	}
+	if err = c.send(ack); err != nil {
+		s.log.Warnf("%s: acking message %s: %v", d.JID, id, err)
+	}
+	s.log.Infof("%s: message %s to %s routed to %d device(s)", d.JID, id, to, targets)
+}
+
+// routeMessage delivers one message stanza from a device (the phone or a
+// companion) to the devices named in it; it returns how many it reached.
+func (s *Server) routeMessage(sender *Device, senderJID types.JID, node *waBinary.Node) (int, error) {
+	id, _ := node.Attrs["id"].(string)
+	to, _ := node.Attrs["to"].(types.JID)
+	now := strconv.FormatInt(time.Now().Unix(), 10)
+	s.mu.Lock()
+	chat := s.userAccountLocked(to)
+	s.mu.Unlock()
+	if chat == nil {
+		return 0, fmt.Errorf("no account for %s", to)
+	}
+	var extra []waBinary.Node // device-identity and the like travel with every copy
+	type hop struct {
+		dev *Device
+		enc waBinary.Node
+	}
+	var hops []hop
+	for _, child := range node.GetChildren() {
+		switch child.Tag {
+		case "participants":
+			for _, p := range child.GetChildren() {
+				jid, _ := p.Attrs["jid"].(types.JID)
+				enc := p.GetChildByTag("enc")
+				s.mu.Lock()
+				dev := s.deviceLocked(jid)
+				s.mu.Unlock()
+				if dev == nil || enc.Tag != "enc" {
+					s.log.Warnf("%s: message %s names unknown device %s", senderJID, id, jid)
+					continue
+				}
+				hops = append(hops, hop{dev, enc})
+			}
+		case "enc":
+			// A message to one device, e.g. a retry: "to" names the device.
+			s.mu.Lock()
+			dev := s.deviceLocked(to)
+			s.mu.Unlock()
+			if dev == nil {
+				return 0, fmt.Errorf("no device %s", to)
+			}
+			hops = append(hops, hop{dev, child})
+		default:
+			extra = append(extra, child)
+		}
+	}
+	if len(hops) == 0 {
+		return 0, fmt.Errorf("message names no known device")
+	}
+	typ, _ := node.Attrs["type"].(string)
+	if typ == "" {
+		typ = "text"
+	}
+	n := 0
+	for _, h := range hops {
+		if h.dev == sender {
+			continue
+		}
+		attrs := waBinary.Attrs{"from": senderJID, "id": id, "t": now, "type": typ}
+		if sender.acct.PushName != "" {
+			attrs["notify"] = sender.acct.PushName
+		}
+		if cat, ok := node.Attrs["category"].(string); ok {
+			attrs["category"] = cat
+		}
+		if h.dev.acct == sender.acct {
+			// A copy for the sender's own devices (a DeviceSentMessage).
+			if chat != sender.acct {
+				attrs["recipient"] = chat.JID
+				attrs["peer_recipient_lid"] = chat.LID
+			}
+		} else {
+			attrs["sender_lid"] = sender.acct.deviceLID(senderJID.Device)
+		}
+		content := append([]waBinary.Node{h.enc}, extra...)
+		s.deliver(h.dev, waBinary.Node{Tag: "message", Attrs: attrs, Content: content})
+		n++
+	}
+	return n, nil
+}
+
+// participantHash is whatsmeow's phash over every device of the chat's user
+// and of the sender's user; a client whose cached device list differs drops
+// its cache, so new devices get the next message.
+func (s *Server) participantHash(sender *Device, to types.JID) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	chat := s.userAccountLocked(to)
+	if chat == nil {
+		return ""
+	}
+	var list []string
+	add := func(a *Account) {
+		for _, d := range a.sortedDevices() {
+			if to.Server == types.HiddenUserServer {
+				list = append(list, d.LID.ADString())
+			} else {
+				list = append(list, d.JID.ADString())
+			}
+		}
+	}
+	add(chat)
+	if sender.acct != chat {
+		add(sender.acct)
+	}
+	sort.Strings(list)
+	sum := sha256.Sum256([]byte(strings.Join(list, "")))
+	return "2:" + base64.RawStdEncoding.EncodeToString(sum[:6])
+}
+
+// handleUsync answers device-list, LID and contact queries.
+func (s *Server) handleUsync(d *Device, node *waBinary.Node) waBinary.Node {
+	usync := node.GetChildByTag("usync")
+	query := usync.GetChildByTag("query")
+	list := usync.GetChildByTag("list")
+	want := map[string]bool{}
+	for _, q := range query.GetChildren() {
+		want[q.Tag] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var users []waBinary.Node
+	for _, u := range list.GetChildren() {
+		jid, ok := u.Attrs["jid"].(types.JID)
+		if !ok {
+			// <user><contact>+phone</contact></user>
+			if raw, isBytes := u.GetChildByTag("contact").Content.([]byte); isBytes {
+				if p, err := normalizePhone(string(raw)); err == nil {
+					jid = types.NewJID(p, types.DefaultUserServer)
+				}
+			}
+		}
+		a := s.userAccountLocked(jid)
+		var parts []waBinary.Node
+		if want["devices"] {
+			var devs []waBinary.Node
+			if a != nil {
+				for _, dev := range a.sortedDevices() {
+					attrs := waBinary.Attrs{"id": strconv.Itoa(int(dev.ID))}
+					if dev.ID != 0 {
+						attrs["key-index"] = strconv.Itoa(int(dev.keyIndex))
+					}
+					devs = append(devs, waBinary.Node{Tag: "device", Attrs: attrs})
+				}
+			}
+			parts = append(parts, waBinary.Node{Tag: "devices", Content: []waBinary.Node{{Tag: "device-list", Content: devs}}})
+		}
+		if want["lid"] && a != nil {
+			parts = append(parts, waBinary.Node{Tag: "lid", Attrs: waBinary.Attrs{"val": a.LID}})
+		}
+		if want["contact"] {
+			typ := "out"
+			if a != nil {
+				typ = "in"
+			}
+			parts = append(parts, waBinary.Node{Tag: "contact", Attrs: waBinary.Attrs{"type": typ}})
+		}
+		attrs := waBinary.Attrs{}
+		if !jid.IsEmpty() {
+			attrs["jid"] = jid
+		}
+		users = append(users, waBinary.Node{Tag: "user", Attrs: attrs, Content: parts})
+	}
+	return iqResult(node, waBinary.Node{Tag: "usync", Attrs: usync.Attrs, Content: []waBinary.Node{
+		{Tag: "result"},
+		{Tag: "list", Content: users},
+	}})
+}
+
+// handlePreKeyFetch returns a bundle per requested device, each consuming
+// one one-time prekey, and an <error/> for unknown devices.
+func (s *Server) handlePreKeyFetch(node *waBinary.Node) waBinary.Node {
+	key := node.GetChildByTag("key")
+	var users []waBinary.Node
+	var phones []*phone
+	s.mu.Lock()
+	for _, u := range key.GetChildren() {
+		jid, ok := u.Attrs["jid"].(types.JID)
+		if !ok {
+			continue
+		}
+		d := s.deviceLocked(jid)
+		if d == nil {
+			users = append(users, waBinary.Node{Tag: "user", Attrs: waBinary.Attrs{"jid": jid},
+				Content: []waBinary.Node{{Tag: "error", Attrs: waBinary.Attrs{"code": "404", "text": "item-not-found"}}}})
+			continue
+		}
+		var reg [4]byte
+		binary.BigEndian.PutUint32(reg[:], d.regID)
+		content := []waBinary.Node{
+			{Tag: "registration", Content: reg[:]},
+			{Tag: "type", Content: []byte{5}},
+			{Tag: "identity", Content: d.identity[:]},
+		}
+		if len(d.preKeys) > 0 {
+			pk := d.preKeys[0]
+			d.preKeys = d.preKeys[1:]
+			content = append(content, preKeyNode("key", pk))
+			if d.simulatedPhone && len(d.preKeys) < 5 {
+				phones = append(phones, d.acct.phone)
+			}
+		}
+		content = append(content, preKeyNode("skey", d.signedPreKey))
+		users = append(users, waBinary.Node{Tag: "user", Attrs: waBinary.Attrs{"jid": jid}, Content: content})
+	}
+	s.mu.Unlock()
+	for _, p := range phones {
+		p.topUpPreKeys(s)
+	}
+	return iqResult(node, waBinary.Node{Tag: "list", Content: users})
+}
+
+func preKeyNode(tag string, pk preKey) waBinary.Node {
+	var id [4]byte
+	binary.BigEndian.PutUint32(id[:], pk.id)
+	content := []waBinary.Node{{Tag: "id", Content: id[1:]}, {Tag: "value", Content: pk.pub[:]}}
+	if tag == "skey" {
+		content = append(content, waBinary.Node{Tag: "signature", Content: pk.signature})
+	}
+	return waBinary.Node{Tag: tag, Content: content}
+}

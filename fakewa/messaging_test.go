@@ -1,0 +1,127 @@
+package fakewa_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/types"
+	"go.mau.fi/whatsmeow/types/events"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/wasmeow/wasmeow/fakewa"
+)
+
+func textOf(m *events.Message) string {
+	if t := m.Message.GetConversation(); t != "" {
+		return t
+	}
+	return m.Message.GetExtendedTextMessage().GetText()
+}
+
+func waitText(tc *testClient, text string) *events.Message {
+	tc.t.Helper()
+	return waitEvent[*events.Message](tc, 10*time.Second, func(m *events.Message) bool { return textOf(m) == text })
+}
+
+func waitPhoneText(t *testing.T, srv *fakewa.Server, phone, text string) fakewa.ReceivedMessage {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		msgs, err := srv.Messages(phone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			if m.Text == text {
+				return m
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("phone %s never received %q", phone, text)
+	return fakewa.ReceivedMessage{}
+}
+
+func sendText(t *testing.T, tc *testClient, to types.JID, text string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	resp, err := tc.cli.SendMessage(ctx, to, &waE2E.Message{Conversation: proto.String(text)})
+	if err != nil {
+		t.Fatalf("%s sending %q to %s: %v", tc.name, text, to, err)
+	}
+	return resp.ID
+}
+
+// Texts both ways between a companion (alice-web) and another account's
+// phone and its companion (bob-web, a real whatsmeow client as the peer).
+func TestTextsBothWays(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	alice := mustAccount(t, srv, "15551110001", "Alice")
+	bob := mustAccount(t, srv, "15551110002", "Bob")
+	aliceJID := types.NewJID(alice.Phone, types.DefaultUserServer)
+	bobJID := types.NewJID(bob.Phone, types.DefaultUserServer)
+	a1 := newTestClient(t, srv, "alice-web", nil)
+	a1ID := pairQR(t, srv, a1, alice.Phone)
+	b1 := newTestClient(t, srv, "bob-web", nil)
+	b1ID := pairQR(t, srv, b1, bob.Phone)
+
+	// Bob's phone writes to Alice: her companion gets it, Bob's companion a copy.
+	id, err := srv.SendText(bob.Phone, alice.Phone, "hi from bob's phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := waitText(a1, "hi from bob's phone")
+	if m.Info.ID != id || m.Info.Sender.User != bob.Phone || m.Info.Sender.Device != 0 || m.Info.IsFromMe || m.Info.PushName != "Bob" {
+		t.Fatalf("alice-web got %+v", m.Info)
+	}
+	m = waitText(b1, "hi from bob's phone")
+	if !m.Info.IsFromMe || m.Info.Chat != aliceJID {
+		t.Fatalf("bob-web's copy: %+v", m.Info)
+	}
+
+	// Alice's companion answers: Bob's phone and companion get it, and Alice's
+	// phone a copy; the sender sees delivery receipts.
+	id = sendText(t, a1, bobJID, "hello bob")
+	got := waitPhoneText(t, srv, bob.Phone, "hello bob")
+	if got.ID != id || got.From != a1ID.String() || got.Chat != aliceJID.String() {
+		t.Fatalf("bob's phone got %+v", got)
+	}
+	m = waitText(b1, "hello bob")
+	if m.Info.Sender != a1ID || m.Info.IsFromMe {
+		t.Fatalf("bob-web got %+v", m.Info)
+	}
+	copyOnPhone := waitPhoneText(t, srv, alice.Phone, "hello bob")
+	if copyOnPhone.Chat != bobJID.String() {
+		t.Fatalf("alice's phone copy %+v", copyOnPhone)
+	}
+	waitEvent[*events.Receipt](a1, 10*time.Second, func(r *events.Receipt) bool {
+		return r.MessageIDs[0] == id && r.Sender.User == bob.Phone
+	})
+
+	// Bob's companion writes back twice (the second on the open session).
+	for _, text := range []string{"from bob-web 1", "from bob-web 2"} {
+		id = sendText(t, b1, aliceJID, text)
+		m = waitText(a1, text)
+		if m.Info.ID != id || m.Info.Sender != b1ID {
+			t.Fatalf("alice-web got %+v", m.Info)
+		}
+		waitPhoneText(t, srv, alice.Phone, text)
+	}
+	// Read receipts reach every device of the sender.
+	if err = a1.cli.MarkRead(context.Background(), []types.MessageID{id}, time.Now(), bobJID, b1ID); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent[*events.Receipt](b1, 10*time.Second, func(r *events.Receipt) bool {
+		return r.Type == types.ReceiptTypeRead && r.MessageIDs[0] == id
+	})
+	// Every stanza gets acknowledged (acks leave asynchronously).
+	for i := 0; srv.Queued(a1ID)+srv.Queued(b1ID) != 0; i++ {
+		if i == 100 {
+			t.Fatalf("%d stanzas still unacknowledged", srv.Queued(a1ID)+srv.Queued(b1ID))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
