@@ -50,15 +50,17 @@ func main() {
 	printTable(native, browser, *markdown)
 }
 
-// result is one parsed benchmark line.
+// result is one parsed benchmark line: bench is "Stores" (the store on its
+// real backend) or "StoresMemKV" (idbstore on memory: the CPU share).
 type result struct {
-	name string
-	ns   float64
+	bench string
+	name  string
+	ns    float64
 }
 
 // Both runs use -cpu 1 (wasm has one thread anyway), so names carry no
 // GOMAXPROCS suffix that could be confused with a workload's size.
-var benchLine = regexp.MustCompile(`^BenchmarkStores/(\S+)\s+\d+\s+([\d.]+) ns/op`)
+var benchLine = regexp.MustCompile(`^Benchmark(Stores|StoresMemKV)/(\S+)\s+\d+\s+([\d.]+) ns/op`)
 
 // parse reads `go test -bench` output and returns the BenchmarkStores lines
 // in their order.
@@ -70,11 +72,11 @@ func parse(out []byte) []result {
 		if m == nil {
 			continue
 		}
-		ns, err := strconv.ParseFloat(m[2], 64)
+		ns, err := strconv.ParseFloat(m[3], 64)
 		if err != nil {
 			continue
 		}
-		rs = append(rs, result{m[1], ns})
+		rs = append(rs, result{m[1], m[2], ns})
 	}
 	return rs
 }
@@ -82,7 +84,13 @@ func parse(out []byte) []result {
 func runBench(ctx context.Context, timeout time.Duration, env []string, benchtime, execWith string) ([]result, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	args := []string{"test", "-count=1", "-run", "^$", "-bench", "^BenchmarkStores$", "-benchtime", benchtime, "-cpu", "1", "-timeout", timeout.String()}
+	benches := "^BenchmarkStores$"
+	if execWith != "" {
+		// In the browser also idbstore on memory: how much of the time is
+		// wasm CPU rather than IndexedDB.
+		benches = "^BenchmarkStores(MemKV)?$"
+	}
+	args := []string{"test", "-count=1", "-run", "^$", "-bench", benches, "-benchtime", benchtime, "-cpu", "1", "-timeout", timeout.String()}
 	if execWith != "" {
 		args = append(args, "-exec", execWith)
 	}
@@ -138,38 +146,40 @@ func findRunner(flagValue string) (string, error) {
 }
 
 func printTable(native, browser []result, markdown bool) {
-	idb := map[string]float64{}
+	idb, mem := map[string]float64{}, map[string]float64{}
 	for _, r := range browser {
-		idb[r.name] = r.ns
+		if r.bench == "Stores" {
+			idb[r.name] = r.ns
+		} else {
+			mem[r.name] = r.ns
+		}
 	}
-	header := []string{"workload", "sqlstore native", "idbstore chromium", "ratio"}
+	header := []string{"workload", "sqlstore native", "idbstore chromium", "ratio", "same on memkv (wasm CPU)"}
 	rows := [][]string{}
-	seen := map[string]bool{}
 	for _, r := range native {
-		seen[r.name] = true
-		b, ok := idb[r.name]
-		row := []string{r.name, ms(r.ns), "-", "-"}
-		if ok {
+		if r.bench != "Stores" {
+			continue
+		}
+		row := []string{r.name, ms(r.ns), "-", "-", "-"}
+		if b, ok := idb[r.name]; ok {
 			row[2], row[3] = ms(b), fmt.Sprintf("%.2fx", b/r.ns)
+		}
+		if m, ok := mem[r.name]; ok {
+			row[4] = ms(m)
 		}
 		rows = append(rows, row)
 	}
-	for _, r := range browser {
-		if !seen[r.name] {
-			rows = append(rows, []string{r.name, "-", ms(r.ns), "-"})
-		}
-	}
 	if markdown {
 		fmt.Println("| " + strings.Join(header, " | ") + " |")
-		fmt.Println("|---|---:|---:|---:|")
+		fmt.Println("|---|---:|---:|---:|---:|")
 		for _, row := range rows {
 			fmt.Println("| " + strings.Join(row, " | ") + " |")
 		}
 		return
 	}
-	fmt.Printf("%-26s %16s %18s %8s\n", header[0], header[1], header[2], header[3])
+	fmt.Printf("%-26s %16s %18s %8s %26s\n", header[0], header[1], header[2], header[3], header[4])
 	for _, row := range rows {
-		fmt.Printf("%-26s %16s %18s %8s\n", row[0], row[1], row[2], row[3])
+		fmt.Printf("%-26s %16s %18s %8s %26s\n", row[0], row[1], row[2], row[3], row[4])
 	}
 }
 

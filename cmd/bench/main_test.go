@@ -12,7 +12,7 @@ BenchmarkStoresMemKV/contacts-5000-2               	       3	  19000313 ns/op
 PASS
 `)
 	got := parse(out)
-	want := []result{{"prekeys-812", 192230453}, {"getmanysessions-256-cold", 1419586.5}, {"decrypt-1000", 4.5e9}}
+	want := []result{{"Stores", "prekeys-812", 192230453}, {"Stores", "getmanysessions-256-cold", 1419586.5}, {"Stores", "decrypt-1000", 4.5e9}, {"StoresMemKV", "contacts-5000-2", 19000313}}
 	if len(got) != len(want) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
