@@ -14,16 +14,18 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	// The shim that replaces github.com/coder/websocket in this module applies
-	// a process-wide URL rewrite and write barrier meant for whatsmeow's own
-	// socket; the relay must not be subject to them, so it uses the library
-	// underneath directly.
-	"nhooyr.io/websocket"
+	// gorilla/websocket, not the module's github.com/coder/websocket: that name
+	// is replaced by the project's shim (nhooyr.io/websocket v1.8.17 with a
+	// process-wide URL rewrite and write barrier meant for whatsmeow), and that
+	// version answers a close frame even after sending its own, which Chrome
+	// reports as "Close received after close" and turns into code 1006.
+	"github.com/gorilla/websocket"
 
 	waLog "go.mau.fi/whatsmeow/util/log"
 )
@@ -31,6 +33,9 @@ import (
 // WhatsAppOrigin is the Origin WhatsApp's web client sends (whatsmeow's
 // socket.Origin).
 const WhatsAppOrigin = "https://web.whatsapp.com"
+
+// closeWait bounds each closing handshake.
+const closeWait = 5 * time.Second
 
 // Config configures a Relay. Upstream is required.
 type Config struct {
@@ -40,12 +45,11 @@ type Config struct {
 	Origin string
 	// AllowedOrigins are host patterns (path.Match syntax, e.g.
 	// "localhost:*") of pages other than the relay's own host that may connect.
-	// By default only same-host pages may, so no other web site the user visits
-	// can use a local relay.
+	// By default only same-host pages (and clients that send no Origin) may,
+	// so no other web site the user visits can use a local relay.
 	AllowedOrigins []string
-	// HTTPClient dials the upstream; nil means http.DefaultClient.
-	HTTPClient *http.Client
-	// DialTimeout bounds the upstream dial; default 20 s.
+	// DialTimeout bounds the upstream's TCP, TLS and WebSocket handshakes;
+	// default 20 s. HTTPS_PROXY and friends from the environment apply.
 	DialTimeout time.Duration
 	// MaxMessageSize is the largest message copied in either direction;
 	// default 32 MiB (whatsmeow's frames are at most 16 MiB).
@@ -128,6 +132,15 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "relay: closed", http.StatusServiceUnavailable)
 		return
 	}
+	if !websocket.IsWebSocketUpgrade(req) {
+		http.Error(w, "relay: expecting a WebSocket upgrade request", http.StatusBadRequest)
+		return
+	}
+	if !r.checkOrigin(req) {
+		r.log.Warnf("Refused a browser socket from %s: Origin %q is not allowed", req.RemoteAddr, req.Header.Get("Origin"))
+		http.Error(w, fmt.Sprintf("relay: Origin %q is not allowed", req.Header.Get("Origin")), http.StatusForbidden)
+		return
+	}
 	r.wg.Add(1)
 	defer r.wg.Done()
 
@@ -135,27 +148,29 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if ua := req.Header.Get("User-Agent"); ua != "" {
 		header.Set("User-Agent", ua)
 	}
+	dialer := websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: r.cfg.DialTimeout}
 	dialCtx, cancelDial := context.WithTimeout(r.ctx, r.cfg.DialTimeout)
-	up, resp, err := websocket.Dial(dialCtx, r.cfg.Upstream, &websocket.DialOptions{
-		HTTPClient: r.cfg.HTTPClient,
-		HTTPHeader: header,
-	})
+	up, resp, err := dialer.DialContext(dialCtx, r.cfg.Upstream, header)
 	cancelDial()
 	if err != nil {
 		status := "no response"
 		if resp != nil {
 			status = resp.Status
+			_ = resp.Body.Close()
 		}
 		r.log.Warnf("Dialing upstream %s for %s failed (%s): %v", r.cfg.Upstream, req.RemoteAddr, status, err)
-		http.Error(w, fmt.Sprintf("relay: upstream %s unreachable: %v", r.cfg.Upstream, err), http.StatusBadGateway)
+		http.Error(w, fmt.Sprintf("relay: upstream %s unreachable: %v (%s)", r.cfg.Upstream, err, status), http.StatusBadGateway)
 		return
 	}
 
-	browser, err := websocket.Accept(w, req, &websocket.AcceptOptions{OriginPatterns: r.cfg.AllowedOrigins})
+	// The Origin was checked above.
+	upgrader := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	browser, err := upgrader.Upgrade(w, req, nil)
 	if err != nil {
-		// Accept has already written the HTTP error (e.g. 403 for a foreign Origin).
-		r.log.Warnf("Accepting browser socket from %s (Origin %q) failed: %v", req.RemoteAddr, req.Header.Get("Origin"), err)
-		_ = up.Close(websocket.StatusGoingAway, "browser side failed")
+		// Upgrade has already answered the request with an HTTP error.
+		r.log.Warnf("Accepting browser socket from %s failed: %v", req.RemoteAddr, err)
+		_ = up.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "browser side failed"), time.Now().Add(closeWait))
+		_ = up.Close()
 		return
 	}
 	up.SetReadLimit(r.cfg.MaxMessageSize)
@@ -168,64 +183,116 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.pipe(browser, up)
 }
 
+// checkOrigin lets through clients that send no Origin (not browsers), pages
+// of the relay's own host, and pages whose host matches AllowedOrigins.
+func (r *Relay) checkOrigin(req *http.Request) bool {
+	origin := req.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Host, req.Host) {
+		return true
+	}
+	for _, pattern := range r.cfg.AllowedOrigins {
+		if ok, _ := path.Match(strings.ToLower(pattern), strings.ToLower(u.Host)); ok {
+			return true
+		}
+	}
+	return false
+}
+
 type direction struct {
 	name     string
 	src, dst *websocket.Conn
 	counter  *atomic.Int64
 }
 
+type result struct {
+	d   direction
+	err error
+}
+
 // pipe copies both ways; when one side ends, it closes the other with the
 // same close code where the code may travel on the wire.
 func (r *Relay) pipe(browser, up *websocket.Conn) {
-	// Not derived from r.ctx: the library drops a connection without a close
-	// frame when a read's context ends, and a shutting-down relay should
-	// close both sides properly first.
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	type result struct {
-		d   direction
-		err error
-	}
 	done := make(chan result, 2)
 	dirs := []direction{
 		{name: "browser->upstream", src: browser, dst: up, counter: &r.bytesUp},
 		{name: "upstream->browser", src: up, dst: browser, counter: &r.bytesDown},
 	}
 	for _, d := range dirs {
-		go func() { done <- result{d, copyMessages(ctx, d.dst, d.src, d.counter)} }()
+		go func() { done <- result{d, copyMessages(d.dst, d.src, d.counter)} }()
 	}
 
-	var first result
 	select {
-	case first = <-done:
+	case first := <-done:
+		code, reason := closeFor(first.err, first.d.src == up)
+		r.log.Infof("Relay %s ended (%v); closing the other side with %d %q", first.d.name, first.err, code, reason)
+		// The ended side has already answered its peer's close frame, if
+		// any (gorilla's default close handler): drop its TCP connection.
+		_ = first.d.src.Close()
+		closeGracefully(first.d.dst, code, reason, done)
 	case <-r.ctx.Done():
 		r.log.Infof("Relay closing; dropping a relayed connection")
-		_ = browser.Close(websocket.StatusGoingAway, "relay: shutting down")
-		_ = up.Close(websocket.StatusGoingAway, "relay: shutting down")
-		cancel()
-		<-done
-		<-done
-		return
+		for _, c := range []*websocket.Conn{browser, up} {
+			_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "relay: shutting down"), time.Now().Add(closeWait))
+		}
+		timeout := time.After(closeWait)
+		for range 2 {
+			select {
+			case <-done:
+			case <-timeout:
+				_ = browser.Close()
+				_ = up.Close()
+				<-done
+			}
+		}
+		_ = browser.Close()
+		_ = up.Close()
 	}
-	code, reason := closeFor(first.err, first.d.src == up)
-	r.log.Infof("Relay %s ended (%v); closing the other side with %d %q", first.d.name, first.err, code, reason)
-	// Close runs the closing handshake with the other side (bounded by the
-	// library at 5 s); the other copier then ends on the close frame.
-	_ = first.d.dst.Close(code, reason)
-	_ = first.d.src.CloseNow()
-	cancel()
-	<-done
+}
+
+// closeGracefully sends c a close frame, waits (bounded) for the copier that
+// reads c to see the peer's answering close frame, then drops the connection.
+func closeGracefully(c *websocket.Conn, code int, reason string, done <-chan result) {
+	_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(closeWait))
+	select {
+	case other := <-done:
+		// That copier may have stopped on a failed write to the side that
+		// ended; then read c here until the peer's close frame arrives.
+		if !isCloseFrame(other.err) {
+			_ = c.SetReadDeadline(time.Now().Add(closeWait))
+			for {
+				if _, _, err := c.NextReader(); err != nil {
+					break
+				}
+			}
+		}
+		_ = c.Close()
+	case <-time.After(closeWait):
+		_ = c.Close()
+		<-done
+	}
+}
+
+func isCloseFrame(err error) bool {
+	var ce *websocket.CloseError
+	return errors.As(err, &ce)
 }
 
 // copyMessages streams each message from src to dst with its type, without
 // buffering whole messages.
-func copyMessages(ctx context.Context, dst, src *websocket.Conn, counter *atomic.Int64) error {
+func copyMessages(dst, src *websocket.Conn, counter *atomic.Int64) error {
 	for {
-		typ, rd, err := src.Reader(ctx)
+		typ, rd, err := src.NextReader()
 		if err != nil {
 			return err
 		}
-		wr, err := dst.Writer(ctx, typ)
+		wr, err := dst.NextWriter(typ)
 		if err != nil {
 			return fmt.Errorf("opening write: %w", err)
 		}
@@ -244,23 +311,28 @@ func copyMessages(ctx context.Context, dst, src *websocket.Conn, counter *atomic
 // closeFor picks the close code for the side that is still open: the code the
 // ended side sent, if one may be sent on the wire, else 1014 (bad gateway)
 // when the upstream vanished or 1001 (going away) when the browser did.
-func closeFor(err error, fromUpstream bool) (websocket.StatusCode, string) {
-	var ce websocket.CloseError
+func closeFor(err error, fromUpstream bool) (int, string) {
+	var ce *websocket.CloseError
 	if errors.As(err, &ce) && validWireCode(ce.Code) {
-		return ce.Code, truncateReason(ce.Reason)
+		return ce.Code, truncateReason(ce.Text)
 	}
 	if fromUpstream {
-		return websocket.StatusBadGateway, "relay: upstream connection lost"
+		return statusBadGateway, "relay: upstream connection lost"
 	}
-	return websocket.StatusGoingAway, "relay: browser connection lost"
+	return websocket.CloseGoingAway, "relay: browser connection lost"
 }
 
-func validWireCode(c websocket.StatusCode) bool {
+// statusBadGateway is RFC 6455's 1014, which gorilla/websocket does not name.
+const statusBadGateway = 1014
+
+// validWireCode reports whether a close code may be sent in a close frame
+// (RFC 6455 section 7.4): 1005, 1006 and 1015 only describe what happened.
+func validWireCode(c int) bool {
 	switch c {
-	case 1004, websocket.StatusNoStatusRcvd, websocket.StatusAbnormalClosure, websocket.StatusTLSHandshake:
+	case 1004, websocket.CloseNoStatusReceived, websocket.CloseAbnormalClosure, websocket.CloseTLSHandshake:
 		return false
 	}
-	return (c >= websocket.StatusNormalClosure && c <= websocket.StatusBadGateway) || (c >= 3000 && c <= 4999)
+	return (c >= websocket.CloseNormalClosure && c <= statusBadGateway) || (c >= 3000 && c <= 4999)
 }
 
 // truncateReason keeps a close reason within the 123 bytes a close frame holds.

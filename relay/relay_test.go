@@ -1,11 +1,17 @@
 package relay
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"io"
 	"net"
+	"net/url"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -309,5 +315,103 @@ func TestCloseDropsConnections(t *testing.T) {
 	case <-closed:
 	case <-ctx.Done():
 		t.Fatal("Relay.Close did not return")
+	}
+}
+
+// rawClient speaks just enough of RFC 6455 over TCP to see every frame the
+// relay sends, which a WebSocket library would hide.
+type rawClient struct {
+	conn net.Conn
+	br   *bufio.Reader
+}
+
+func dialRaw(t *testing.T, wsURL string) *rawClient {
+	t.Helper()
+	u, err := url.Parse(wsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	key := base64.StdEncoding.EncodeToString(randomBytes(t, 16))
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n", u.Path, u.Host, key)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("raw handshake: %v %v", resp, err)
+	}
+	return &rawClient{conn, br}
+}
+
+// readFrame returns the next frame's opcode and payload (server frames are not masked).
+func (c *rawClient) readFrame() (byte, []byte, error) {
+	var h [2]byte
+	if _, err := io.ReadFull(c.br, h[:]); err != nil {
+		return 0, nil, err
+	}
+	n := uint64(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var b [2]byte
+		if _, err := io.ReadFull(c.br, b[:]); err != nil {
+			return 0, nil, err
+		}
+		n = uint64(binary.BigEndian.Uint16(b[:]))
+	case 127:
+		var b [8]byte
+		if _, err := io.ReadFull(c.br, b[:]); err != nil {
+			return 0, nil, err
+		}
+		n = binary.BigEndian.Uint64(b[:])
+	}
+	p := make([]byte, n)
+	_, err := io.ReadFull(c.br, p)
+	return h[0] & 0x0f, p, err
+}
+
+// writeClose sends a masked close frame with code.
+func (c *rawClient) writeClose(code uint16) error {
+	payload := binary.BigEndian.AppendUint16(nil, code)
+	mask := [4]byte{1, 2, 3, 4}
+	frame := []byte{0x88, 0x80 | byte(len(payload))}
+	frame = append(frame, mask[:]...)
+	for i, b := range payload {
+		frame = append(frame, b^mask[i%4])
+	}
+	_, err := c.conn.Write(frame)
+	return err
+}
+
+// When the upstream closes, the browser gets exactly one close frame carrying
+// the upstream's code, and after answering it, the end of the connection.
+// (A second close frame is what Chrome reports as "Close received after
+// close", failing the socket with 1006 instead of the code.)
+func TestUpstreamCloseSendsOneCloseFrame(t *testing.T) {
+	up := newUpstream(t, func(ctx context.Context, c *websocket.Conn, u *upstream) {
+		_ = c.Write(ctx, websocket.MessageBinary, []byte("hi"))
+		_ = c.Close(4001, "bye")
+	})
+	_, relayURL := newRelay(t, Config{Upstream: up.wsURL()})
+	c := dialRaw(t, relayURL)
+
+	op, p, err := c.readFrame()
+	if err != nil || op != 0x2 || string(p) != "hi" {
+		t.Fatalf("first frame: op %x %q %v; want binary \"hi\"", op, p, err)
+	}
+	op, p, err = c.readFrame()
+	if err != nil || op != 0x8 || len(p) < 2 || binary.BigEndian.Uint16(p) != 4001 || string(p[2:]) != "bye" {
+		t.Fatalf("second frame: op %x %q %v; want close 4001 \"bye\"", op, p, err)
+	}
+	if err := c.writeClose(4001); err != nil {
+		t.Fatal(err)
+	}
+	if op, p, err = c.readFrame(); err == nil {
+		t.Fatalf("after the closing handshake the relay sent another frame: op %x %q", op, p)
+	} else if !errors.Is(err, io.EOF) {
+		t.Fatalf("after the closing handshake: %v; want the connection closed (EOF)", err)
 	}
 }
