@@ -1,0 +1,72 @@
+//go:build js
+
+package idbkv
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/wasmeow/wasmeow/kv"
+)
+
+// Figures only: go test -bench . (in headless chromium via wasmbrowsertest;
+// its profile is on disk in a temp dir).
+func benchOps(n, size int) []kv.Op {
+	ops := make([]kv.Op, n)
+	for i := range ops {
+		ops[i] = kv.Op{Table: "a", Key: fmt.Sprintf("session|%06d", i), Value: make([]byte, size)}
+	}
+	return ops
+}
+
+func benchCommit(b *testing.B, n int, durability string) {
+	ctx := context.Background()
+	db := mustOpen(b, Options{Name: freshName(b), Tables: []string{"a"}, Durability: durability})
+	defer db.Close()
+	ops := benchOps(n, 200)
+	b.ResetTimer()
+	for b.Loop() {
+		must(b, db.Commit(ctx, ops))
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/op-in-batch")
+}
+
+func BenchmarkCommit1(b *testing.B)          { benchCommit(b, 1, "strict") }
+func BenchmarkCommit1Relaxed(b *testing.B)   { benchCommit(b, 1, "relaxed") }
+func BenchmarkCommit500(b *testing.B)        { benchCommit(b, 500, "strict") }
+func BenchmarkCommit500Relaxed(b *testing.B) { benchCommit(b, 500, "relaxed") }
+
+func benchGet(b *testing.B, n int) {
+	ctx := context.Background()
+	db := mustOpen(b, Options{Name: freshName(b), Tables: []string{"a"}})
+	defer db.Close()
+	ops := benchOps(1000, 200)
+	must(b, db.Commit(ctx, ops))
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = ops[i*3].Key
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := db.Get(ctx, "a", keys); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkGet1(b *testing.B)   { benchGet(b, 1) }
+func BenchmarkGet256(b *testing.B) { benchGet(b, 256) }
+
+func BenchmarkScan5000(b *testing.B) {
+	ctx := context.Background()
+	db := mustOpen(b, Options{Name: freshName(b), Tables: []string{"a"}})
+	defer db.Close()
+	must(b, db.Commit(ctx, benchOps(5000, 100)))
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := db.Scan(ctx, "a", "session|"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
