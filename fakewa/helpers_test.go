@@ -13,7 +13,10 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
+	"google.golang.org/protobuf/proto"
+
 	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/proto/waE2E"
 	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/store/sqlstore"
 	"go.mau.fi/whatsmeow/types"
@@ -235,4 +238,28 @@ func (e *errorCapture) Errorf(msg string, args ...any) {
 
 func (e *errorCapture) Sub(mod string) waLog.Logger {
 	return &errorCapture{Logger: e.Logger.Sub(mod), errs: e.errs}
+}
+
+func textMessage(text string) *waE2E.Message {
+	return &waE2E.Message{Conversation: proto.String(text)}
+}
+
+// waitQR returns the first QR code, without failing the test from a goroutine.
+func waitQR(tc *testClient, timeout time.Duration) (string, error) {
+	deadline := time.After(timeout)
+	for {
+		select {
+		case evt := <-tc.events:
+			if qr, ok := evt.(*events.QR); ok && len(qr.Codes) > 0 {
+				return qr.Codes[0], nil
+			}
+		case <-deadline:
+			return "", fmt.Errorf("%s: no QR within %s", tc.name, timeout)
+		}
+	}
+}
+
+func waitConnected(tc *testClient, timeout time.Duration) {
+	tc.t.Helper()
+	waitEvent[*events.Connected](tc, timeout, nil)
 }
