@@ -200,10 +200,22 @@ func (c *Container) deviceFromRecord(r *deviceRecord) (*store.Device, error) {
 			return nil, fmt.Errorf("idbstore: device %q: parse LID %q: %w", r.jid, r.lid, err)
 		}
 	}
+	noise, err := keyPair(r.noisePriv)
+	if err != nil {
+		return nil, err
+	}
+	identity, err := keyPair(r.identityPriv)
+	if err != nil {
+		return nil, err
+	}
+	signedPreKey, err := keyPair(r.signedPreKeyPriv)
+	if err != nil {
+		return nil, err
+	}
 	device := &store.Device{
 		Log:            c.log,
-		NoiseKey:       keys.NewKeyPairFromPrivateKey([32]byte(r.noisePriv)),
-		IdentityKey:    keys.NewKeyPairFromPrivateKey([32]byte(r.identityPriv)),
+		NoiseKey:       noise,
+		IdentityKey:    identity,
 		RegistrationID: r.registrationID,
 		AdvSecretKey:   r.advKey,
 		ID:             &id,
@@ -222,12 +234,22 @@ func (c *Container) deviceFromRecord(r *deviceRecord) (*store.Device, error) {
 	}
 	sig := [64]byte(r.signedPreKeySig)
 	device.SignedPreKey = &keys.PreKey{
-		KeyPair:   *keys.NewKeyPairFromPrivateKey([32]byte(r.signedPreKeyPriv)),
+		KeyPair:   *signedPreKey,
 		KeyID:     r.signedPreKeyID,
 		Signature: &sig,
 	}
 	c.initializeDevice(device)
 	return device, nil
+}
+
+// keyPair is keys.NewKeyPairFromPrivateKey with the faster derivation.
+func keyPair(privBytes []byte) (*keys.KeyPair, error) {
+	priv := [32]byte(privBytes)
+	pub, err := x25519Base(&priv)
+	if err != nil {
+		return nil, err
+	}
+	return &keys.KeyPair{Priv: &priv, Pub: pub}, nil
 }
 
 // GetAllDevices returns every stored device, oldest insertion first (the

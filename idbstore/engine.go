@@ -322,7 +322,7 @@ func (e *engine) commitLoop() {
 		if len(ops) == 0 || failed {
 			continue
 		}
-		err := e.b.Commit(context.Background(), ops)
+		err := e.b.Commit(context.Background(), coalesce(ops))
 		e.mu.Lock()
 		if err != nil {
 			e.err = fmt.Errorf("idbstore: commit of %d writes to %s failed, state since the last successful commit is not durable: %w", len(ops), opTables(ops), err)
@@ -379,6 +379,35 @@ func (e *engine) close() error {
 		closeErr = fmt.Errorf("idbstore: close backend: %w", closeErr)
 	}
 	return errors.Join(flushErr, closeErr)
+}
+
+// coalesce drops every op that a later op of the same batch overwrites. The
+// batch commits atomically, so the outcome is the same with fewer writes
+// (a session rewritten by 50 queued decryptions is written once).
+func coalesce(ops []kv.Op) []kv.Op {
+	type tk struct{ table, key string }
+	seen := make(map[tk]struct{}, len(ops))
+	keep := make([]bool, len(ops))
+	n := 0
+	for i := len(ops) - 1; i >= 0; i-- {
+		k := tk{ops[i].Table, ops[i].Key}
+		if _, ok := seen[k]; ok {
+			continue
+		}
+		seen[k] = struct{}{}
+		keep[i] = true
+		n++
+	}
+	if n == len(ops) {
+		return ops
+	}
+	out := make([]kv.Op, 0, n)
+	for i, op := range ops {
+		if keep[i] {
+			out = append(out, op)
+		}
+	}
+	return out
 }
 
 func opTables(ops []kv.Op) string {

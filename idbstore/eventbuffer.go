@@ -35,7 +35,19 @@ func decodeBufferedEvent(k string, v []byte) (bufferedEventRecord, error) {
 
 func (s *Store) eventKey(hash [32]byte) string { return s.k(hex.EncodeToString(hash[:])) }
 
+// loadEvents reads the device's buffered events into memory once. whatsmeow
+// looks up every incoming message's hash, almost always a new one: without
+// this each message would cost a backend read (which IndexedDB also queues
+// behind pending commits). The table holds at most 14 days of hashes, with
+// plaintexts cleared once handled, so it stays small.
+func (s *Store) loadEvents(ctx context.Context) error {
+	return s.e.ensureLoaded(ctx, tEventBuffer, s.all())
+}
+
 func (s *Store) GetBufferedEvent(ctx context.Context, ciphertextHash [32]byte) (*store.BufferedEvent, error) {
+	if err := s.loadEvents(ctx); err != nil {
+		return nil, err
+	}
 	k := s.eventKey(ciphertextHash)
 	v, err := s.get(ctx, tEventBuffer, k)
 	if err != nil || v == nil {
@@ -56,6 +68,9 @@ func (s *Store) GetBufferedEvent(ctx context.Context, ciphertextHash [32]byte) (
 func (s *Store) PutBufferedEvent(ctx context.Context, ciphertextHash [32]byte, plaintext []byte, serverTimestamp time.Time) error {
 	if err := s.c.requireDevice(ctx, s.JID); err != nil {
 		return fmt.Errorf("idbstore: put buffered event %x: %w", ciphertextHash, err)
+	}
+	if err := s.loadEvents(ctx); err != nil {
+		return err
 	}
 	k := s.eventKey(ciphertextHash)
 	return s.e.doTxn(ctx, func(ctx context.Context) error {
@@ -79,6 +94,9 @@ func (s *Store) DoDecryptionTxn(ctx context.Context, fn func(context.Context) er
 }
 
 func (s *Store) ClearBufferedEventPlaintext(ctx context.Context, ciphertextHash [32]byte) error {
+	if err := s.loadEvents(ctx); err != nil {
+		return err
+	}
 	k := s.eventKey(ciphertextHash)
 	return s.e.doTxn(ctx, func(ctx context.Context) error {
 		v, err := s.get(ctx, tEventBuffer, k)

@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"go.mau.fi/whatsmeow/proto/waAdv"
 	"go.mau.fi/whatsmeow/types"
+	"go.mau.fi/whatsmeow/util/keys"
 
 	"github.com/wasmeow/wasmeow/kv"
 	"github.com/wasmeow/wasmeow/kv/memkv"
@@ -111,6 +113,88 @@ func TestTablesAreUnique(t *testing.T) {
 	for _, name := range deviceTables {
 		if !seen[name] {
 			t.Fatalf("device table %q not in Tables", name)
+		}
+	}
+}
+
+func TestCoalesceKeepsLastWriteOfEachKey(t *testing.T) {
+	ops := []kv.Op{
+		{Table: "a", Key: "1", Value: []byte("x")},
+		{Table: "b", Key: "1", Value: []byte("y")},
+		{Table: "a", Key: "2", Value: []byte("z")},
+		{Table: "a", Key: "1", Delete: true},
+		{Table: "a", Key: "2", Value: []byte("w")},
+	}
+	got := coalesce(ops)
+	want := []kv.Op{ops[1], ops[3], ops[4]}
+	if len(got) != len(want) {
+		t.Fatalf("coalesce: %v", got)
+	}
+	for i := range want {
+		if got[i].Table != want[i].Table || got[i].Key != want[i].Key || string(got[i].Value) != string(want[i].Value) || got[i].Delete != want[i].Delete {
+			t.Fatalf("coalesce[%d] = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	// Applying either gives the same tables.
+	ctx := context.Background()
+	full, short := memkv.New(), memkv.New()
+	if err := full.Commit(ctx, ops); err != nil {
+		t.Fatal(err)
+	}
+	if err := short.Commit(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"a", "b"} {
+		f, _ := full.Scan(ctx, table, "")
+		s, _ := short.Scan(ctx, table, "")
+		if len(f) != len(s) {
+			t.Fatalf("table %s: %v vs %v", table, f, s)
+		}
+		for i := range f {
+			if f[i].Key != s[i].Key || string(f[i].Value) != string(s[i].Value) {
+				t.Fatalf("table %s: %v vs %v", table, f, s)
+			}
+		}
+	}
+}
+
+// Stored prekeys come back with the public key X25519 gives for their private key.
+func TestStoredPreKeysKeepTheirPublicKey(t *testing.T) {
+	ctx := context.Background()
+	b := memkv.New()
+	c, err := New(ctx, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	d := c.NewDevice()
+	jid := types.NewADJID("1", 0, 1)
+	d.ID = &jid
+	d.Account = &waAdv.ADVSignedDeviceIdentity{Details: []byte{1}, AccountSignature: make([]byte, 64), AccountSignatureKey: make([]byte, 32), DeviceSignature: make([]byte, 64)}
+	if err := c.PutDevice(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	gen, err := d.PreKeys.GetOrGenPreKeys(ctx, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pk := range gen {
+		got, err := d.PreKeys.GetPreKey(ctx, pk.KeyID)
+		if err != nil || got == nil {
+			t.Fatalf("GetPreKey %d: %v, %v", pk.KeyID, got, err)
+		}
+		want := keys.NewKeyPairFromPrivateKey(*got.Priv)
+		if *got.Pub != *want.Pub || *got.Priv != *pk.Priv {
+			t.Fatalf("prekey %d: stored public key does not match its private key", pk.KeyID)
+		}
+	}
+	loaded, err := c.GetDevice(ctx, jid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, kp := range map[string]*keys.KeyPair{"noise": loaded.NoiseKey, "identity": loaded.IdentityKey, "signed prekey": &loaded.SignedPreKey.KeyPair} {
+		if want := keys.NewKeyPairFromPrivateKey(*kp.Priv); *want.Pub != *kp.Pub {
+			t.Fatalf("%s key of a loaded device: wrong public key", name)
 		}
 	}
 }

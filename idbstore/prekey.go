@@ -19,14 +19,16 @@ const maxPreKeyID = 1<<24 - 1
 
 func preKeyID(id uint32) string { return fmt.Sprintf("%08x", id) }
 
-func encodePreKey(priv []byte, uploaded bool) []byte {
-	return newEncoder(33).boolean(uploaded).fixed(priv).done()
+// The public key is stored too: deriving it again on every load would cost
+// a scalar multiplication per key.
+func encodePreKey(priv, pub []byte, uploaded bool) []byte {
+	return newEncoder(65).boolean(uploaded).fixed(priv).fixed(pub).done()
 }
 
 type storedPreKey struct {
-	id       uint32
-	priv     []byte
-	uploaded bool
+	id        uint32
+	priv, pub []byte
+	uploaded  bool
 }
 
 func decodePreKey(k, idPart string, v []byte) (storedPreKey, error) {
@@ -34,6 +36,7 @@ func decodePreKey(k, idPart string, v []byte) (storedPreKey, error) {
 	var pk storedPreKey
 	pk.uploaded = d.boolean()
 	pk.priv = d.fixed(32)
+	pk.pub = d.fixed(32)
 	if err := d.finish(tPreKey, k); err != nil {
 		return pk, err
 	}
@@ -46,7 +49,8 @@ func decodePreKey(k, idPart string, v []byte) (storedPreKey, error) {
 }
 
 func (pk storedPreKey) key() *keys.PreKey {
-	return &keys.PreKey{KeyPair: *keys.NewKeyPairFromPrivateKey([32]byte(pk.priv)), KeyID: pk.id}
+	priv, pub := [32]byte(pk.priv), [32]byte(pk.pub)
+	return &keys.PreKey{KeyPair: keys.KeyPair{Priv: &priv, Pub: &pub}, KeyID: pk.id}
 }
 
 // allPreKeys returns the device's prekeys in ID order.
@@ -88,9 +92,12 @@ func (s *Store) genPreKeys(ctx context.Context, firstID uint32, count int, uploa
 			limitErr = fmt.Errorf("%w: prekey ID %d out of range", ErrConstraint, uint64(firstID)+uint64(i))
 			break
 		}
-		key := keys.NewPreKey(id)
+		key, err := newPreKey(id)
+		if err != nil {
+			return nil, err
+		}
 		out = append(out, key)
-		ops = append(ops, kv.Op{Table: tPreKey, Key: s.k(preKeyID(id)), Value: encodePreKey(key.Priv[:], uploaded)})
+		ops = append(ops, kv.Op{Table: tPreKey, Key: s.k(preKeyID(id)), Value: encodePreKey(key.Priv[:], key.Pub[:], uploaded)})
 	}
 	if err := s.e.write(ctx, ops...); err != nil {
 		return nil, err
@@ -173,7 +180,7 @@ func (s *Store) MarkPreKeysAsUploaded(ctx context.Context, upToID uint32) error 
 			break
 		}
 		if !pk.uploaded {
-			ops = append(ops, kv.Op{Table: tPreKey, Key: s.k(preKeyID(pk.id)), Value: encodePreKey(pk.priv, true)})
+			ops = append(ops, kv.Op{Table: tPreKey, Key: s.k(preKeyID(pk.id)), Value: encodePreKey(pk.priv, pk.pub, true)})
 		}
 	}
 	return s.e.write(ctx, ops...)
