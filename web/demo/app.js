@@ -279,41 +279,41 @@ function wire(c) {
   on('qr', (p) => {
     const code = typeof p === 'string' ? p : p?.code;
     setStatus('linking', 'waiting for a scan or a code');
-    timeline('qr', code ? code.slice(0, 24) + '…' : '');
+    timeline('qr', code ? `${code.slice(0, 24)}… (valid ${Math.round((p?.timeoutMs ?? 0) / 1000)} s)` : '');
     showQR(code);
   });
   on('pairing_code', (p) => {
     const code = typeof p === 'string' ? p : p?.code;
-    timeline('pairing_code', code);
+    timeline('pairing_code', p?.phone ? `${code} for +${String(p.phone).replace(/^\+/, '')}` : code);
     showPairingCode(code);
   });
   on('authenticated', (p) => {
     setStatus('authenticated', 'linked, logging in…');
-    timeline('authenticated', describe(p));
+    timeline('authenticated', `${p?.me ?? ''} (${p?.method === 'stored' ? 'stored session' : 'just paired'}, ${p?.platform ?? ''})`);
     showQR(null);
     showLinked();
   });
   on('auth_failure', (p) => {
     setStatus('failed', 'authentication failed');
-    timeline('auth_failure', describe(p), true);
+    timeline('auth_failure', `${p?.reason ?? ''}: ${p?.message ?? describe(p)}`, true);
   });
   on('ready', async (p) => {
     setStatus('ready', 'ready');
-    timeline('ready', describe(p));
+    timeline('ready', p?.me ? `as ${p.me}` : '');
     showQR(null);
     await showCreds();
     showLinked();
     await refreshSessions();
   });
-  on('creds.update', (p) => timeline('creds.update', describe(p)));
+  on('creds.update', (p) => timeline('creds.update', p?.changed ? `changed: ${p.changed.join(', ')}` : describe(p)));
   on('disconnected', (p) => {
     if (state.status !== 'failed') setStatus('idle', 'disconnected');
-    timeline('disconnected', describe(p));
+    timeline('disconnected', [p?.reason, p?.message].filter(Boolean).join(': '));
     showQR(null);
   });
   on('logged_out', (p) => {
     setStatus('idle', 'logged out');
-    timeline('logged_out', describe(p), true);
+    timeline('logged_out', p?.reason ?? describe(p), true);
     showQR(null);
     $('me').replaceChildren();
   });
@@ -323,7 +323,8 @@ function wire(c) {
     const chat = normalizeChat(m.chat);
     addMessage(chat, { id: m.id, text: m.text, out: !!m.fromMe, time: toMillis(m.time), sender: m.sender });
   });
-  on('remote_session_saved', (p) => timeline('remote_session_saved', describe(p)));
+  on('remote_session_saved', (p) => timeline('remote_session_saved',
+    p?.bytes != null ? `snapshot of ${p.records} records, ${p.bytes} bytes (${p.format} v${p.version})` : describe(p)));
   on('error', (e) => timeline('error', e?.message ?? describe(e), true));
 }
 

@@ -87,7 +87,8 @@ async function refreshDevices() {
       }
       await refreshDevices();
     };
-    return el('li', {}, el('span', {}, `${d.online ? '🟢' : '⚪'} ${d.platform || 'device'} · ${d.jid}`), out);
+    return el('li', {}, el('i', { className: 'dot' + (d.online ? ' ready' : ''), title: d.online ? 'online' : 'offline' }),
+      el('span', {}, `${d.platform || 'device'} · ${d.jid}`), out);
   }));
 }
 
