@@ -133,8 +133,12 @@ func TestBinaryKeysOrderBytewise(t *testing.T) {
 			t.Fatalf("scan %q:\n got %q\nwant %q", prefix, got, want)
 		}
 	}
-	for _, prefix := range []string{"", "a", "a\xff", "\xff", "\xff\xff", "\xef", "\xf0", "x\x00", "zzz"} {
-		check(prefix)
+	defer func() { bulkScan = true }()
+	for _, bulk := range []bool{true, false} { // both copy paths
+		bulkScan = bulk
+		for _, prefix := range []string{"", "a", "a\xff", "\xff", "\xff\xff", "\xef", "\xf0", "x\x00", "zzz"} {
+			check(prefix)
+		}
 	}
 	got, err := b.Get(ctx, "a", keys)
 	must(t, err)

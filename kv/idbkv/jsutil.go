@@ -4,6 +4,8 @@ package idbkv
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -16,6 +18,9 @@ type jsGlobals struct {
 	uint8Array safejs.Value
 	arrayBuf   safejs.Value
 	keyRange   safejs.Value // IDBKeyRange
+	// for bulk copies: Function.prototype.call, the byteLength getters of
+	// typed arrays and of ArrayBuffer, Uint32Array and Blob
+	call, viewLen, bufLen, uint32Array, blob safejs.Value
 }
 
 var (
@@ -46,8 +51,110 @@ func getGlobals() (*jsGlobals, error) {
 			arrayBuf:   get("ArrayBuffer"),
 			keyRange:   get("IDBKeyRange"),
 		}
+		if globalsErr == nil {
+			globals.bulkInit()
+		}
 	})
 	return &globals, globalsErr
+}
+
+// bulkInit finds what bulkBytes needs; without it (odd engines) Scan
+// copies record by record.
+func (g *jsGlobals) bulkInit() {
+	glob := safejs.Global()
+	getter := func(proto safejs.Value) safejs.Value {
+		obj, err := glob.Get("Object")
+		if err != nil {
+			return safejs.Undefined()
+		}
+		d, err := obj.Call("getOwnPropertyDescriptor", proto, "byteLength")
+		if err != nil || d.IsUndefined() {
+			return safejs.Undefined()
+		}
+		f, _ := d.Get("get")
+		return f
+	}
+	fn, _ := glob.Get("Function")
+	fnProto, _ := fn.Get("prototype")
+	g.call, _ = fnProto.Get("call")
+	u8proto, _ := g.uint8Array.Get("prototype")
+	obj, _ := glob.Get("Object")
+	typedProto, _ := obj.Call("getPrototypeOf", u8proto)
+	g.viewLen = getter(typedProto)
+	abProto, _ := g.arrayBuf.Get("prototype")
+	g.bufLen = getter(abProto)
+	g.uint32Array, _ = glob.Get("Uint32Array")
+	g.blob, _ = glob.Get("Blob")
+}
+
+// bulkBytes copies a JS array of byte records (typed arrays when views,
+// else ArrayBuffers) to Go in a constant number of calls instead of several
+// per record: lengths through arr.map(Function.prototype.call, byteLength
+// getter), bytes through one Blob. It fails (and the caller copies record by
+// record, naming the bad one) if any element is of another type.
+func bulkBytes(ctx context.Context, g *jsGlobals, arr safejs.Value, n int, views bool) ([][]byte, error) {
+	getter := g.bufLen
+	if views {
+		getter = g.viewLen
+	}
+	if getter.IsUndefined() || g.blob.IsUndefined() || g.uint32Array.IsUndefined() || g.call.IsUndefined() {
+		return nil, errors.New("bulk copy unsupported")
+	}
+	lens, err := arr.Call("map", g.call, getter)
+	if err != nil {
+		return nil, jsCallError(err)
+	}
+	lens32, err := g.uint32Array.New(lens)
+	if err != nil {
+		return nil, jsCallError(err)
+	}
+	lensBuf, err := lens32.Get("buffer")
+	if err != nil {
+		return nil, err
+	}
+	lensU8, err := g.uint8Array.New(lensBuf)
+	if err != nil {
+		return nil, jsCallError(err)
+	}
+	raw := make([]byte, 4*n)
+	if m, err := safejs.CopyBytesToGo(raw, lensU8); err != nil || m != len(raw) {
+		return nil, fmt.Errorf("copying %d lengths: %d bytes, %v", n, m, err)
+	}
+	total := 0
+	sizes := make([]int, n)
+	for i := range sizes {
+		sizes[i] = int(binary.LittleEndian.Uint32(raw[4*i:]))
+		total += sizes[i]
+	}
+	data := make([]byte, total)
+	if total > 0 {
+		blob, err := g.blob.New(arr)
+		if err != nil {
+			return nil, jsCallError(err)
+		}
+		p, err := blob.Call("arrayBuffer")
+		if err != nil {
+			return nil, jsCallError(err)
+		}
+		ab, err := awaitPromise(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		u8, err := g.uint8Array.New(ab)
+		if err != nil {
+			return nil, jsCallError(err)
+		}
+		if m, err := safejs.CopyBytesToGo(data, u8); err != nil || m != total {
+			return nil, fmt.Errorf("copying %d bytes: got %d, %v", total, m, err)
+		}
+	}
+	out := make([][]byte, n)
+	off := 0
+	for i, sz := range sizes {
+		out[i] = data[off : off+sz : off+sz]
+		off += sz
+	}
+	return out, nil
 }
 
 // packer copies many byte strings to JS with one copy: keys become views
