@@ -53,6 +53,14 @@ func (s *Store) updateContacts(ctx context.Context, users []types.JID, fn func(i
 	for i, u := range users {
 		ks[i] = s.contactKey(u)
 	}
+	if len(users) > bulkThreshold {
+		// One range read beats thousands of key reads (IndexedDB answers
+		// getAll far faster than as many gets), and GetAllContacts needs
+		// the device's contacts in memory anyway.
+		if err := s.e.ensureLoaded(ctx, tContact, s.all()); err != nil {
+			return err
+		}
+	}
 	return s.e.doTxn(ctx, func(ctx context.Context) error {
 		vals, err := s.e.get(ctx, s.tx(ctx), tContact, ks)
 		if err != nil {

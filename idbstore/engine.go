@@ -264,6 +264,10 @@ func (e *engine) scan(ctx context.Context, tx *txn, table, prefix string, fill b
 	return out, nil
 }
 
+// bulkThreshold is the batch size above which mass inserts read their
+// device's (or the global) range once instead of key by key.
+const bulkThreshold = 64
+
 // ensureLoaded reads every record under prefix into the cache once, so that
 // later gets and scans under it never touch the backend.
 func (e *engine) ensureLoaded(ctx context.Context, table, prefix string) error {

@@ -205,7 +205,17 @@ func (m *lidMap) PutManyLIDMappings(ctx context.Context, mappings []store.LIDMap
 	if len(mappings) == 0 {
 		return nil
 	}
-	// Read everything the loop will look at in two backend round trips.
+	// Read everything the loop will look at in two backend round trips: whole
+	// tables for big batches (range reads are much cheaper per record than
+	// key reads), else the keys.
+	if len(mappings) > bulkThreshold {
+		if err := m.c.e.ensureLoaded(ctx, tLIDByLID, ""); err != nil {
+			return err
+		}
+		if err := m.c.e.ensureLoaded(ctx, tLIDByPN, ""); err != nil {
+			return err
+		}
+	}
 	lidKeys, pnKeys := make([]string, len(mappings)), make([]string, len(mappings))
 	for i, mapping := range mappings {
 		lidKeys[i], pnKeys[i] = key(mapping.LID.User), key(mapping.PN.User)
