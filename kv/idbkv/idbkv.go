@@ -373,8 +373,8 @@ func (b *Backend) Scan(ctx context.Context, table, prefix string) (out []kv.Pair
 	if n == 0 {
 		return out, nil
 	}
-	if bk, err := bulkBytes(ctx, b.g, keys, n, false); err == nil && bulkScan {
-		if bv, err := bulkBytes(ctx, b.g, vals, n, true); err == nil {
+	if bulkScan {
+		if bk, bv, err := bulkPairs(ctx, b.g, keys, vals, n); err == nil {
 			for i := range out {
 				out[i] = kv.Pair{Key: string(bk[i]), Value: bv[i]}
 			}

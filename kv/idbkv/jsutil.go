@@ -87,19 +87,67 @@ func (g *jsGlobals) bulkInit() {
 	g.blob, _ = glob.Get("Blob")
 }
 
-// bulkBytes copies a JS array of byte records (typed arrays when views,
-// else ArrayBuffers) to Go in a constant number of calls instead of several
-// per record: lengths through arr.map(Function.prototype.call, byteLength
-// getter), bytes through one Blob. It fails (and the caller copies record by
-// record, naming the bad one) if any element is of another type.
-func bulkBytes(ctx context.Context, g *jsGlobals, arr safejs.Value, n int, views bool) ([][]byte, error) {
-	getter := g.bufLen
-	if views {
-		getter = g.viewLen
+// bulkPairs copies the results of getAllKeys (ArrayBuffers) and getAll
+// (Uint8Arrays) of n records to Go in a constant number of calls instead of
+// several per record: lengths through arr.map(Function.prototype.call,
+// byteLength getter), all bytes through one Blob read. It fails (and the
+// caller copies record by record, naming the bad one) if any element is of
+// another type.
+func bulkPairs(ctx context.Context, g *jsGlobals, keys, vals safejs.Value, n int) ([][]byte, [][]byte, error) {
+	if g.bufLen.IsUndefined() || g.viewLen.IsUndefined() || g.blob.IsUndefined() || g.uint32Array.IsUndefined() || g.call.IsUndefined() {
+		return nil, nil, errors.New("bulk copy unsupported")
 	}
-	if getter.IsUndefined() || g.blob.IsUndefined() || g.uint32Array.IsUndefined() || g.call.IsUndefined() {
-		return nil, errors.New("bulk copy unsupported")
+	keyLens, err := bulkLengths(g, keys, g.bufLen, n)
+	if err != nil {
+		return nil, nil, err
 	}
+	valLens, err := bulkLengths(g, vals, g.viewLen, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	total := 0
+	for i := range n {
+		total += keyLens[i] + valLens[i]
+	}
+	data := make([]byte, total)
+	if total > 0 {
+		all, err := keys.Call("concat", vals)
+		if err != nil {
+			return nil, nil, jsCallError(err)
+		}
+		blob, err := g.blob.New(all)
+		if err != nil {
+			return nil, nil, jsCallError(err)
+		}
+		p, err := blob.Call("arrayBuffer")
+		if err != nil {
+			return nil, nil, jsCallError(err)
+		}
+		ab, err := awaitPromise(ctx, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		u8, err := g.uint8Array.New(ab)
+		if err != nil {
+			return nil, nil, jsCallError(err)
+		}
+		if m, err := safejs.CopyBytesToGo(data, u8); err != nil || m != total {
+			return nil, nil, fmt.Errorf("copying %d bytes: got %d, %v", total, m, err)
+		}
+	}
+	split := func(lens []int) [][]byte {
+		out := make([][]byte, n)
+		for i, sz := range lens {
+			out[i] = data[:sz:sz]
+			data = data[sz:]
+		}
+		return out
+	}
+	k := split(keyLens)
+	return k, split(valLens), nil
+}
+
+func bulkLengths(g *jsGlobals, arr, getter safejs.Value, n int) ([]int, error) {
 	lens, err := arr.Call("map", g.call, getter)
 	if err != nil {
 		return nil, jsCallError(err)
@@ -120,39 +168,9 @@ func bulkBytes(ctx context.Context, g *jsGlobals, arr safejs.Value, n int, views
 	if m, err := safejs.CopyBytesToGo(raw, lensU8); err != nil || m != len(raw) {
 		return nil, fmt.Errorf("copying %d lengths: %d bytes, %v", n, m, err)
 	}
-	total := 0
-	sizes := make([]int, n)
-	for i := range sizes {
-		sizes[i] = int(binary.LittleEndian.Uint32(raw[4*i:]))
-		total += sizes[i]
-	}
-	data := make([]byte, total)
-	if total > 0 {
-		blob, err := g.blob.New(arr)
-		if err != nil {
-			return nil, jsCallError(err)
-		}
-		p, err := blob.Call("arrayBuffer")
-		if err != nil {
-			return nil, jsCallError(err)
-		}
-		ab, err := awaitPromise(ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		u8, err := g.uint8Array.New(ab)
-		if err != nil {
-			return nil, jsCallError(err)
-		}
-		if m, err := safejs.CopyBytesToGo(data, u8); err != nil || m != total {
-			return nil, fmt.Errorf("copying %d bytes: got %d, %v", total, m, err)
-		}
-	}
-	out := make([][]byte, n)
-	off := 0
-	for i, sz := range sizes {
-		out[i] = data[off : off+sz : off+sz]
-		off += sz
+	out := make([]int, n)
+	for i := range out {
+		out[i] = int(binary.LittleEndian.Uint32(raw[4*i:]))
 	}
 	return out, nil
 }
@@ -207,25 +225,36 @@ func keyValue(g *jsGlobals, k string) (safejs.Value, error) {
 }
 
 // goBytes copies a stored value (Uint8Array, or an ArrayBuffer from a binary
-// key) to Go; anything else is a record this package did not write.
+// key) to Go; anything else is a record this package did not write. The
+// common case (a Uint8Array) costs two calls: its length, then the copy.
 func goBytes(g *jsGlobals, v safejs.Value) ([]byte, error) {
-	if ok, _ := v.InstanceOf(g.arrayBuf); ok {
-		view, err := g.uint8Array.New(v)
-		if err != nil {
-			return nil, jsCallError(err)
-		}
-		v = view
-	} else if ok, _ := v.InstanceOf(g.uint8Array); !ok {
+	if v.Type() != safejs.TypeObject {
 		return nil, fmt.Errorf("record is a JS %s, not bytes", v.Type())
 	}
-	n, err := v.Length()
+	l, err := v.Get("length")
+	if err != nil {
+		return nil, err
+	}
+	if l.Type() != safejs.TypeNumber {
+		// no length: an ArrayBuffer (a key), or not bytes at all
+		if ok, _ := v.InstanceOf(g.arrayBuf); !ok {
+			return nil, errors.New("record is a JS object, not bytes")
+		}
+		if v, err = g.uint8Array.New(v); err != nil {
+			return nil, jsCallError(err)
+		}
+		if l, err = v.Get("length"); err != nil {
+			return nil, err
+		}
+	}
+	n, err := l.Int()
 	if err != nil {
 		return nil, err
 	}
 	out := make([]byte, n)
 	if n > 0 {
 		if _, err := safejs.CopyBytesToGo(out, v); err != nil {
-			return nil, err
+			return nil, errors.New("record is a JS array-like object, not bytes")
 		}
 	}
 	return out, nil
