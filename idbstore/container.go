@@ -147,7 +147,8 @@ func decodeDeviceRecord(k string, v []byte) (*deviceRecord, error) {
 // CHECKs) and builds the record.
 func recordFromDevice(d *store.Device) (*deviceRecord, error) {
 	switch {
-	case d.NoiseKey == nil || d.IdentityKey == nil || d.SignedPreKey == nil || d.SignedPreKey.Signature == nil:
+	case d.NoiseKey == nil || d.IdentityKey == nil || d.SignedPreKey == nil || d.SignedPreKey.Signature == nil,
+		d.NoiseKey.Priv == nil || d.IdentityKey.Priv == nil || d.SignedPreKey.Priv == nil:
 		return nil, fmt.Errorf("%w: device %s lacks its noise, identity or signed prekey", ErrConstraint, d.ID)
 	case d.Account == nil:
 		return nil, fmt.Errorf("%w: device %s has no account identity", ErrConstraint, d.ID)

@@ -326,7 +326,7 @@ func (e *engine) commitLoop() {
 		if len(ops) == 0 || failed {
 			continue
 		}
-		err := e.b.Commit(context.Background(), coalesce(ops))
+		err := recovered(func() error { return e.b.Commit(context.Background(), coalesce(ops)) })
 		e.mu.Lock()
 		if err != nil {
 			e.err = fmt.Errorf("idbstore: commit of %d writes to %s failed, state since the last successful commit is not durable: %w", len(ops), opTables(ops), err)
@@ -378,11 +378,22 @@ func (e *engine) close() error {
 	flushErr := e.flush(context.Background())
 	close(e.stop)
 	<-e.done
-	closeErr := e.b.Close()
+	closeErr := recovered(e.b.Close)
 	if closeErr != nil {
 		closeErr = fmt.Errorf("idbstore: close backend: %w", closeErr)
 	}
 	return errors.Join(flushErr, closeErr)
+}
+
+// recovered runs a backend call on a goroutine of ours, turning a panic into
+// an error: in wasm a panic would end the whole program.
+func recovered(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("backend panicked: %v", r)
+		}
+	}()
+	return fn()
 }
 
 // coalesce drops every op that a later op of the same batch overwrites. The

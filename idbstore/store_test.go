@@ -581,3 +581,26 @@ func TestPutDeviceUpdatesOnlyWhatSQLStoreUpdates(t *testing.T) {
 		t.Fatalf("after re-put: reg %d (want %d), push %q, platform %q, lidts %d", got.RegistrationID, d.RegistrationID, got.PushName, got.Platform, got.LIDMigrationTimestamp)
 	}
 }
+
+// panicky fails its commits by panicking, as a broken backend might.
+type panicky struct{ kv.Backend }
+
+func (panicky) Commit(context.Context, []kv.Op) error { panic("boom") }
+
+func TestBackendPanicBecomesStickyError(t *testing.T) {
+	c, err := idbstore.New(ctx, panicky{memkv.New()}, nil)
+	must(t, err)
+	d := randomDevice(rand.New(rand.NewPCG(9, 9)), c, types.NewADJID("1", 0, 1))
+	must(t, c.PutDevice(ctx, d))
+	if err := c.Flush(ctx); err == nil || !strings.Contains(err.Error(), "panicked") {
+		t.Fatalf("Flush over a panicking backend: %v", err)
+	}
+	bad := c.NewDevice()
+	jid := types.NewADJID("2", 0, 1)
+	bad.ID = &jid
+	bad.NoiseKey.Priv = nil
+	if err := c.PutDevice(ctx, bad); err == nil {
+		t.Fatal("PutDevice of a device without a noise private key succeeded")
+	}
+	_ = c.Close()
+}
