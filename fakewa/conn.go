@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -28,7 +29,7 @@ type conn struct {
 	ws    *websocket.Conn
 	ctx   context.Context
 	stop  context.CancelFunc
-	label string // for logs: "conn#3" then the device JID
+	label atomic.Pointer[string] // for logs: "conn#3", then the device JID
 
 	// Reassembly of 3-byte-length frames across websocket messages.
 	inbuf []byte
@@ -71,10 +72,10 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &conn{
 		s: s, ws: ws, ctx: ctx, stop: cancel, cutAfter: -1,
-		label:    fmt.Sprintf("conn#%d", s.connCount.Add(1)),
 		pending:  make(map[string]chan *waBinary.Node),
 		closedCh: make(chan struct{}),
 	}
+	c.setLabel(fmt.Sprintf("conn#%d", s.connCount.Add(1)))
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -85,7 +86,7 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
-	s.log.Debugf("%s: websocket opened from %s", c.label, r.RemoteAddr)
+	s.log.Debugf("%s: websocket opened from %s", c.name(), r.RemoteAddr)
 	defer s.wg.Done()
 	c.run()
 }
@@ -96,11 +97,11 @@ func (c *conn) run() {
 	defer func() {
 		// One broken connection must never take the server down.
 		if r := recover(); r != nil {
-			c.s.log.Errorf("%s: panic while handling connection: %v", c.label, r)
+			c.s.log.Errorf("%s: panic while handling connection: %v", c.name(), r)
 		}
 	}()
 	if err := c.handshake(); err != nil {
-		c.s.log.Warnf("%s: handshake rejected: %v", c.label, err)
+		c.s.log.Warnf("%s: handshake rejected: %v", c.name(), err)
 		_ = c.ws.Close(websocket.StatusProtocolError, "handshake failed")
 		return
 	}
@@ -109,24 +110,24 @@ func (c *conn) run() {
 		frame, err := c.readFrame(c.ctx)
 		if err != nil {
 			if c.ctx.Err() == nil && websocket.CloseStatus(err) == -1 && !errors.Is(err, context.Canceled) {
-				c.s.log.Debugf("%s: read ended: %v", c.label, err)
+				c.s.log.Debugf("%s: read ended: %v", c.name(), err)
 			}
 			return
 		}
 		plain, err := c.readKey.Open(nil, nonce(c.readCtr), frame, nil)
 		c.readCtr++
 		if err != nil {
-			c.s.log.Warnf("%s: cannot decrypt frame %d: %v", c.label, c.readCtr-1, err)
+			c.s.log.Warnf("%s: cannot decrypt frame %d: %v", c.name(), c.readCtr-1, err)
 			return
 		}
 		unpacked, err := waBinary.Unpack(plain)
 		if err != nil {
-			c.s.log.Warnf("%s: cannot unpack frame: %v", c.label, err)
+			c.s.log.Warnf("%s: cannot unpack frame: %v", c.name(), err)
 			continue
 		}
 		node, err := waBinary.Unmarshal(unpacked)
 		if err != nil {
-			c.s.log.Warnf("%s: cannot decode node: %v", c.label, err)
+			c.s.log.Warnf("%s: cannot decode node: %v", c.name(), err)
 			continue
 		}
 		if c.s.cfg.Verbose {
@@ -136,11 +137,9 @@ func (c *conn) run() {
 	}
 }
 
-func (c *conn) name() string {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	return c.label
-}
+func (c *conn) name() string { return *c.label.Load() }
+
+func (c *conn) setLabel(l string) { c.label.Store(&l) }
 
 // readFrame returns the next length-prefixed frame, reading websocket
 // messages as needed: messages and frames do not line up one to one.
@@ -283,7 +282,7 @@ func (c *conn) send(node waBinary.Node) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	if c.ctx.Err() != nil {
-		return fmt.Errorf("sending <%s> to %s: socket closed", node.Tag, c.label)
+		return fmt.Errorf("sending <%s> to %s: socket closed", node.Tag, c.name())
 	}
 	if c.cutAfter == 0 {
 		c.cutLocked()
@@ -295,7 +294,7 @@ func (c *conn) send(node waBinary.Node) error {
 	ct := c.writeKey.Seal(nil, nonce(c.writeCtr), data, nil)
 	c.writeCtr++
 	if err = c.writeFrame(ct); err != nil {
-		return fmt.Errorf("sending <%s> to %s: %w", node.Tag, c.label, err)
+		return fmt.Errorf("sending <%s> to %s: %w", node.Tag, c.name(), err)
 	}
 	if c.cutAfter > 0 {
 		c.cutAfter--
@@ -320,7 +319,7 @@ func (c *conn) setCutAfter(n int) {
 }
 
 func (c *conn) cutLocked() {
-	c.s.log.Infof("%s: cutting socket", c.label)
+	c.s.log.Infof("%s: cutting socket", c.name())
 	c.stop()
 	_ = c.ws.CloseNow()
 }
@@ -362,9 +361,9 @@ func (c *conn) request(node waBinary.Node) (*waBinary.Node, error) {
 	case resp := <-ch:
 		return resp, nil
 	case <-c.closedCh:
-		return nil, fmt.Errorf("%s closed before answering <%s> %s", c.label, node.Tag, id)
+		return nil, fmt.Errorf("%s closed before answering <%s> %s", c.name(), node.Tag, id)
 	case <-timer.C:
-		return nil, fmt.Errorf("%s did not answer <%s> %s within %s", c.label, node.Tag, id, c.s.cfg.RequestTimeout)
+		return nil, fmt.Errorf("%s did not answer <%s> %s within %s", c.name(), node.Tag, id, c.s.cfg.RequestTimeout)
 	}
 }
 
@@ -388,7 +387,7 @@ func (c *conn) finish() {
 	_ = c.ws.CloseNow()
 	c.s.onClosed(c)
 	close(c.closedCh)
-	c.s.log.Debugf("%s: closed", c.label)
+	c.s.log.Debugf("%s: closed", c.name())
 }
 
 func uint32From(b []byte) (uint32, error) {

@@ -68,7 +68,7 @@ func (s *Server) handleLinkCodeIQ(c *conn, node *waBinary.Node) waBinary.Node {
 	unpaired := c.reg != nil && c.device == nil && !c.paired
 	s.mu.Unlock()
 	if !unpaired {
-		s.log.Warnf("%s: link code %s from a socket that is not an unpaired companion", c.label, stage)
+		s.log.Warnf("%s: link code %s from a socket that is not an unpaired companion", c.name(), stage)
 		return iqError(node, 400, "bad-request")
 	}
 	switch stage {
@@ -77,7 +77,7 @@ func (s *Server) handleLinkCodeIQ(c *conn, node *waBinary.Node) waBinary.Node {
 	case "companion_finish":
 		return s.linkCodeFinish(c, node, reg)
 	default:
-		s.log.Warnf("%s: unknown link code stage %q", c.label, stage)
+		s.log.Warnf("%s: unknown link code stage %q", c.name(), stage)
 		return iqError(node, 400, "bad-request")
 	}
 }
@@ -86,24 +86,24 @@ func (s *Server) linkCodeHello(c *conn, node *waBinary.Node, reg waBinary.Node, 
 	wrapped, _ := reg.GetChildByTag("link_code_pairing_wrapped_companion_ephemeral_pub").Content.([]byte)
 	noise, _ := reg.GetChildByTag("companion_server_auth_key_pub").Content.([]byte)
 	if len(wrapped) != 80 {
-		s.log.Warnf("%s: companion_hello with a %d-byte wrapped ephemeral key", c.label, len(wrapped))
+		s.log.Warnf("%s: companion_hello with a %d-byte wrapped ephemeral key", c.name(), len(wrapped))
 		return iqError(node, 400, "bad-request")
 	}
 	if !bytes.Equal(noise, c.noisePub[:]) {
-		s.log.Warnf("%s: companion_hello names a noise key that is not the socket's", c.label)
+		s.log.Warnf("%s: companion_hello names a noise key that is not the socket's", c.name())
 		return iqError(node, 400, "bad-request")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if jid.Server != types.DefaultUserServer || s.accounts[jid.User] == nil {
-		s.log.Warnf("%s: pairing code requested for %s, which has no account", c.label, jid)
+		s.log.Warnf("%s: pairing code requested for %s, which has no account", c.name(), jid)
 		return iqError(node, 404, "item-not-found")
 	}
 	refBytes := make([]byte, 16)
 	_, _ = rand.Read(refBytes)
 	lr := &linkCodeReg{c: c, phone: jid.User, ref: base64.RawURLEncoding.EncodeToString(refBytes), wrappedEph: wrapped}
 	s.linkRegs[jid.User] = lr
-	s.log.Infof("%s: waiting for the pairing code to be entered on %s", c.label, jid.User)
+	s.log.Infof("%s: waiting for the pairing code to be entered on %s", c.name(), jid.User)
 	return iqResult(node, waBinary.Node{Tag: "link_code_companion_reg", Content: []waBinary.Node{
 		{Tag: "link_code_pairing_ref", Content: []byte(lr.ref)},
 	}})
@@ -128,16 +128,16 @@ func (s *Server) linkCodeFinish(c *conn, node *waBinary.Node, reg waBinary.Node)
 	regIdentity := c.reg.identity
 	s.mu.Unlock()
 	if lr == nil || a == nil {
-		s.log.Warnf("%s: companion_finish for an unknown pairing ref", c.label)
+		s.log.Warnf("%s: companion_finish for an unknown pairing ref", c.name())
 		return iqError(node, 404, "item-not-found")
 	}
 	adv, err := s.openKeyBundle(lr, a, bundle, companionIdentity, regIdentity)
 	lr.result <- linkCodeResult{advSecret: adv, err: err}
 	if errors.Is(err, ErrWrongCode) {
-		s.log.Warnf("%s: %v", c.label, err)
+		s.log.Warnf("%s: %v", c.name(), err)
 		return iqError(node, 401, "wrong-code")
 	} else if err != nil {
-		s.log.Warnf("%s: companion_finish: %v", c.label, err)
+		s.log.Warnf("%s: companion_finish: %v", c.name(), err)
 		return iqError(node, 400, "bad-request")
 	}
 	return iqResult(node)
@@ -216,7 +216,7 @@ func (s *Server) EnterPairingCode(ctx context.Context, phone, code string) (type
 	lr.primaryEph, lr.companionEph = primaryEph, companionEph
 	lr.result = make(chan linkCodeResult, 1)
 	s.mu.Unlock()
-	s.log.Infof("Phone %s entered a pairing code for %s", a.Phone, lr.c.label)
+	s.log.Infof("Phone %s entered a pairing code for %s", a.Phone, lr.c.name())
 	err = lr.c.send(waBinary.Node{Tag: "notification", Attrs: waBinary.Attrs{
 		"from": types.ServerJID, "type": "link_code_companion_reg", "id": s.newID(),
 		"t": fmt.Sprint(time.Now().Unix()),
@@ -234,14 +234,14 @@ func (s *Server) EnterPairingCode(ctx context.Context, phone, code string) (type
 	select {
 	case res = <-lr.result:
 	case <-lr.c.closedCh:
-		return types.EmptyJID, fmt.Errorf("companion %s disconnected before finishing code pairing", lr.c.label)
+		return types.EmptyJID, fmt.Errorf("companion %s disconnected before finishing code pairing", lr.c.name())
 	case <-timer.C:
 		s.mu.Lock()
 		if s.linkRegs[a.Phone] == lr {
 			delete(s.linkRegs, a.Phone)
 		}
 		s.mu.Unlock()
-		return types.EmptyJID, fmt.Errorf("companion %s sent no companion_finish within %s", lr.c.label, s.cfg.RequestTimeout)
+		return types.EmptyJID, fmt.Errorf("companion %s sent no companion_finish within %s", lr.c.name(), s.cfg.RequestTimeout)
 	case <-ctx.Done():
 		return types.EmptyJID, ctx.Err()
 	}

@@ -303,13 +303,13 @@ func (s *Server) participantHash(sender *Device, to types.JID) string {
 	if chat == nil {
 		return ""
 	}
-	var list []string
+	var list []types.JID
 	add := func(a *Account) {
 		for _, d := range a.sortedDevices() {
 			if to.Server == types.HiddenUserServer {
-				list = append(list, d.LID.ADString())
+				list = append(list, d.LID)
 			} else {
-				list = append(list, d.JID.ADString())
+				list = append(list, d.JID)
 			}
 		}
 	}
@@ -317,9 +317,7 @@ func (s *Server) participantHash(sender *Device, to types.JID) string {
 	if sender.acct != chat {
 		add(sender.acct)
 	}
-	sort.Strings(list)
-	sum := sha256.Sum256([]byte(strings.Join(list, "")))
-	return "2:" + base64.RawStdEncoding.EncodeToString(sum[:6])
+	return deviceListHash(list)
 }
 
 // handleUsync answers device-list, LID and contact queries.
@@ -432,4 +430,47 @@ func preKeyNode(tag string, pk preKey) waBinary.Node {
 		content = append(content, waBinary.Node{Tag: "signature", Content: pk.signature})
 	}
 	return waBinary.Node{Tag: tag, Content: content}
+}
+
+// deviceListHash is whatsmeow's participant hash over a list of devices.
+func deviceListHash(jids []types.JID) string {
+	list := make([]string, len(jids))
+	for i, j := range jids {
+		list[i] = j.ADString()
+	}
+	sort.Strings(list)
+	sum := sha256.Sum256([]byte(strings.Join(list, "")))
+	return "2:" + base64.RawStdEncoding.EncodeToString(sum[:6])
+}
+
+// notifyDevicesChanged tells every companion that account a gained or lost
+// device d (tag "add" or "remove"), so cached device lists stay right.
+func (s *Server) notifyDevicesChanged(a *Account, d *Device, tag string) {
+	s.mu.Lock()
+	var pns, lids []types.JID
+	for _, dev := range a.sortedDevices() {
+		pns = append(pns, dev.JID)
+		lids = append(lids, dev.LID)
+	}
+	var targets []*Device
+	for _, other := range s.accounts {
+		for _, dev := range other.devices {
+			if !dev.simulatedPhone && dev != d {
+				targets = append(targets, dev)
+			}
+		}
+	}
+	s.mu.Unlock()
+	deviceAttrs := waBinary.Attrs{"jid": d.JID, "lid": d.LID}
+	if d.keyIndex != 0 {
+		deviceAttrs["key-index"] = strconv.Itoa(int(d.keyIndex))
+	}
+	node := waBinary.Node{Tag: "notification", Attrs: waBinary.Attrs{
+		"from": a.JID, "lid": a.LID, "type": "devices", "id": s.newID(), "t": strconv.FormatInt(time.Now().Unix(), 10),
+	}, Content: []waBinary.Node{{Tag: tag, Attrs: waBinary.Attrs{
+		"device_hash": deviceListHash(pns), "device_lid_hash": deviceListHash(lids),
+	}, Content: []waBinary.Node{{Tag: "device", Attrs: deviceAttrs}}}}}
+	for _, t := range targets {
+		s.deliver(t, node)
+	}
 }

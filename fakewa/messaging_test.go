@@ -125,3 +125,29 @@ func TestTextsBothWays(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A companion paired after a peer cached the device list still gets the
+// peer's next message: the server announces the new device.
+func TestNewDeviceReachedAfterCachedList(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	alice := mustAccount(t, srv, "15551110011", "Alice")
+	bob := mustAccount(t, srv, "15551110012", "Bob")
+	bobJID := types.NewJID(bob.Phone, types.DefaultUserServer)
+	a1 := newTestClient(t, srv, "alice-web", nil)
+	pairQR(t, srv, a1, alice.Phone)
+	b1 := newTestClient(t, srv, "bob-web", nil)
+	pairQR(t, srv, b1, bob.Phone)
+	sendText(t, a1, bobJID, "first")
+	waitText(b1, "first")
+
+	b2 := newTestClient(t, srv, "bob-laptop", nil)
+	b2ID := pairQR(t, srv, b2, bob.Phone)
+	// Let the devices notification reach alice-web.
+	waitQueued(t, srv, types.JID{User: alice.Phone, Device: 1, Server: types.DefaultUserServer}, 0)
+	id := sendText(t, a1, bobJID, "second")
+	m := waitText(b2, "second")
+	if m.Info.ID != id || *b2.cli.Store.ID != b2ID {
+		t.Fatalf("bob-laptop got %+v", m.Info)
+	}
+	waitText(b1, "second")
+}

@@ -59,7 +59,7 @@ func (s *Server) ScanQR(ctx context.Context, phone, qr string) (types.JID, error
 	if !bytes.Equal(fields[1], c.reg.identity[:]) {
 		return types.EmptyJID, fmt.Errorf("QR identity key does not match the companion's registration")
 	}
-	s.log.Infof("Phone %s scanned the QR code of %s", a.Phone, c.label)
+	s.log.Infof("Phone %s scanned the QR code of %s", a.Phone, c.name())
 	return s.pairCompanion(ctx, a, c, fields[2])
 }
 
@@ -70,11 +70,11 @@ func (s *Server) pairCompanion(ctx context.Context, a *Account, c *conn, advSecr
 	s.mu.Lock()
 	if c.reg == nil || c.device != nil {
 		s.mu.Unlock()
-		return types.EmptyJID, fmt.Errorf("%s is not an unpaired companion", c.label)
+		return types.EmptyJID, fmt.Errorf("%s is not an unpaired companion", c.name())
 	}
 	if c.paired {
 		s.mu.Unlock()
-		return types.EmptyJID, fmt.Errorf("%s already went through pairing", c.label)
+		return types.EmptyJID, fmt.Errorf("%s already went through pairing", c.name())
 	}
 	c.paired = true
 	for _, r := range c.refs {
@@ -124,11 +124,11 @@ func (s *Server) pairCompanion(ctx context.Context, a *Account, c *conn, advSecr
 	}
 	if t, _ := resp.Attrs["type"].(string); t != "result" {
 		e := resp.GetChildByTag("error")
-		s.log.Warnf("%s rejected pairing as %s: %s", c.label, jid, resp.XMLString())
+		s.log.Warnf("%s rejected pairing as %s: %s", c.name(), jid, resp.XMLString())
 		return types.EmptyJID, fmt.Errorf("companion rejected pairing as %s: code %v %v", jid, e.Attrs["code"], e.Attrs["text"])
 	}
 	if err = verifyDeviceSign(resp, details, reg.identity, a.identity.Pub[:], keyIndex); err != nil {
-		s.log.Warnf("%s: bad pair-device-sign: %v", c.label, err)
+		s.log.Warnf("%s: bad pair-device-sign: %v", c.name(), err)
 		_ = c.send(waBinary.Node{Tag: "stream:error", Attrs: waBinary.Attrs{"code": "401"}})
 		c.closeGracefully()
 		return types.EmptyJID, fmt.Errorf("pair-device-sign from %s: %w", jid, err)
@@ -144,6 +144,7 @@ func (s *Server) pairCompanion(ctx context.Context, a *Account, c *conn, advSecr
 	s.devices[jid] = d
 	s.mu.Unlock()
 	s.log.Infof("Paired %s (%s) to %s", jid, lid, a.Phone)
+	s.notifyDevicesChanged(a, d, "add")
 	if err = c.send(waBinary.Node{Tag: "stream:error", Attrs: waBinary.Attrs{"code": "515"}}); err != nil {
 		s.log.Warnf("%s: sending 515: %v", jid, err)
 	}
@@ -198,6 +199,7 @@ func (s *Server) Logout(device types.JID) error {
 	d.conn = nil
 	s.mu.Unlock()
 	s.log.Infof("Logged out %s", d.JID)
+	s.notifyDevicesChanged(d.acct, d, "remove")
 	if c != nil {
 		_ = c.send(waBinary.Node{Tag: "stream:error", Attrs: waBinary.Attrs{"code": "401"},
 			Content: []waBinary.Node{{Tag: "conflict", Attrs: waBinary.Attrs{"type": "device_removed"}}}})

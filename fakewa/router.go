@@ -24,12 +24,12 @@ func (s *Server) onAuthenticated(c *conn) {
 		s.login(c)
 	case p.DevicePairingData != nil:
 		if err := s.startRegistration(c); err != nil {
-			s.log.Warnf("%s: registration refused: %v", c.label, err)
+			s.log.Warnf("%s: registration refused: %v", c.name(), err)
 			_ = c.send(waBinary.Node{Tag: "failure", Attrs: waBinary.Attrs{"reason": "400"}})
 			c.closeGracefully()
 		}
 	default:
-		s.log.Warnf("%s: client payload has neither a username nor pairing data", c.label)
+		s.log.Warnf("%s: client payload has neither a username nor pairing data", c.name())
 		_ = c.send(waBinary.Node{Tag: "failure", Attrs: waBinary.Attrs{"reason": "400"}})
 		c.closeGracefully()
 	}
@@ -51,7 +51,7 @@ func (s *Server) login(c *conn) {
 	}
 	if reason != "" {
 		s.mu.Unlock()
-		s.log.Warnf("%s: login as %s refused: %s", c.label, jid, reason)
+		s.log.Warnf("%s: login as %s refused: %s", c.name(), jid, reason)
 		_ = c.send(waBinary.Node{Tag: "failure", Attrs: waBinary.Attrs{"reason": "401", "location": "fakewa"}})
 		c.closeGracefully()
 		return
@@ -60,7 +60,7 @@ func (s *Server) login(c *conn) {
 	d.conn = c
 	d.passive = p.GetPassive()
 	c.device = d
-	c.label = d.JID.String()
+	c.setLabel(d.JID.String())
 	lid := d.LID
 	s.mu.Unlock()
 	if old != nil {
@@ -130,7 +130,7 @@ func (s *Server) startRegistration(c *conn) error {
 		}
 		s.mu.Unlock()
 		if !paired {
-			s.log.Infof("%s: QR refs ran out without a scan, closing", c.label)
+			s.log.Infof("%s: QR refs ran out without a scan, closing", c.name())
 			c.closeGracefully()
 		}
 	})
@@ -140,16 +140,16 @@ func (s *Server) startRegistration(c *conn) error {
 	for i, r := range refs {
 		refNodes[i] = waBinary.Node{Tag: "ref", Content: []byte(r)}
 	}
-	s.log.Infof("%s: unpaired client (%s), offering %d QR refs", c.label, reg.platform, len(refs))
+	s.log.Infof("%s: unpaired client (%s), offering %d QR refs", c.name(), reg.platform, len(refs))
 	// Not on the read loop: the answer arrives through it.
 	go func() {
 		resp, err := c.request(waBinary.Node{Tag: "iq", Attrs: waBinary.Attrs{
 			"from": types.ServerJID, "type": "set", "xmlns": "md",
 		}, Content: []waBinary.Node{{Tag: "pair-device", Content: refNodes}}})
 		if err != nil {
-			s.log.Debugf("%s: pair-device: %v", c.label, err)
+			s.log.Debugf("%s: pair-device: %v", c.name(), err)
 		} else if t, _ := resp.Attrs["type"].(string); t != "result" {
-			s.log.Warnf("%s: client answered pair-device with %s", c.label, resp.XMLString())
+			s.log.Warnf("%s: client answered pair-device with %s", c.name(), resp.XMLString())
 		}
 	}()
 	return nil
@@ -202,7 +202,7 @@ func (s *Server) handleNode(c *conn, node *waBinary.Node) {
 	case "presence", "chatstate":
 		// Nobody subscribes to presence in the double.
 	default:
-		s.log.Infof("%s: ignoring unknown <%s> node", c.label, node.Tag)
+		s.log.Infof("%s: ignoring unknown <%s> node", c.name(), node.Tag)
 	}
 }
 
@@ -236,7 +236,7 @@ func (s *Server) handleIQ(c *conn, d *Device, node *waBinary.Node) {
 	case xmlns == "md" && first == "link_code_companion_reg":
 		resp = s.handleLinkCodeIQ(c, node)
 	case d == nil:
-		s.log.Warnf("%s: iq xmlns=%s before login", c.label, xmlns)
+		s.log.Warnf("%s: iq xmlns=%s before login", c.name(), xmlns)
 		resp = iqError(node, 401, "not-authorized")
 	case xmlns == "passive" && typ == "set":
 		s.mu.Lock()
@@ -261,11 +261,11 @@ func (s *Server) handleIQ(c *conn, d *Device, node *waBinary.Node) {
 	case xmlns == "encrypt" && typ == "set" && node.GetChildByTag("list").Tag == "list":
 		resp = s.handlePreKeyUpload(d, node)
 	default:
-		s.log.Infof("%s: unknown iq xmlns=%q type=%q <%s>: answering with an empty result", c.label, xmlns, typ, first)
+		s.log.Infof("%s: unknown iq xmlns=%q type=%q <%s>: answering with an empty result", c.name(), xmlns, typ, first)
 		resp = iqResult(node)
 	}
 	if err := c.send(resp); err != nil {
-		s.log.Warnf("%s: answering iq: %v", c.label, err)
+		s.log.Warnf("%s: answering iq: %v", c.name(), err)
 	}
 }
 
