@@ -5,14 +5,18 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"go.mau.fi/whatsmeow"
+	waBinary "go.mau.fi/whatsmeow/binary"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
+	waLog "go.mau.fi/whatsmeow/util/log"
 
 	"github.com/wasmeow/wasmeow/fakewa"
 )
@@ -118,5 +122,116 @@ func TestControlAPI(t *testing.T) {
 	}
 	if code := apiCall(t, "POST", base+"/api/devices/"+scanned.Device+"/logout", "", &apiErr); code != 404 {
 		t.Fatalf("second logout: %d", code)
+	}
+}
+
+// lineCapture keeps every log line.
+type lineCapture struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *lineCapture) add(m string, a ...any) {
+	l.mu.Lock()
+	l.lines = append(l.lines, fmt.Sprintf(m, a...))
+	l.mu.Unlock()
+}
+func (l *lineCapture) Warnf(m string, a ...any)  { l.add(m, a...) }
+func (l *lineCapture) Errorf(m string, a ...any) { l.add(m, a...) }
+func (l *lineCapture) Infof(m string, a ...any)  { l.add(m, a...) }
+func (l *lineCapture) Debugf(m string, a ...any) { l.add(m, a...) }
+func (l *lineCapture) Sub(string) waLog.Logger   { return l }
+func (l *lineCapture) has(sub string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range l.lines {
+		if strings.Contains(line, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestVerboseLogsNodesAndUnknownIQs(t *testing.T) {
+	logs := &lineCapture{}
+	srv := newServer(t, fakewa.Config{Verbose: true, Log: logs})
+	acct := mustAccount(t, srv, "15551234000", "Vera")
+	tc := newTestClient(t, srv, "vera-web", nil)
+	pairQR(t, srv, tc, acct.Phone)
+	_, err := tc.cli.DangerousInternals().SendIQ(context.Background(), whatsmeow.DangerousInfoQuery{
+		Namespace: "fakewa:nothing", Type: "get", To: types.ServerJID, Content: []waBinary.Node{{Tag: "mystery"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`-> <iq from="s.whatsapp.net"`, // a node sent, in XML
+		`<- <iq id=`,                   // a node received
+		"<pair-device>",
+		`unknown iq xmlns="fakewa:nothing" type="get" <mystery>`,
+	} {
+		if !logs.has(want) {
+			t.Errorf("no log line with %q", want)
+		}
+	}
+}
+
+func TestControlAPIMessagingAndLinkCode(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	base := strings.TrimSuffix(strings.Replace(srv.WebsocketURL(), "ws://", "http://", 1), "/ws/chat")
+	for _, body := range []string{`{"phone":"15556660001","pushName":"Ann"}`, `{"phone":"15556660002","pushName":"Ben"}`} {
+		if code := apiCall(t, "POST", base+"/api/accounts", body, nil); code != 200 {
+			t.Fatalf("create %s: %d", body, code)
+		}
+	}
+	// Ann's phone writes to Ben by phone number, then by JID.
+	var sent struct{ ID string }
+	if code := apiCall(t, "POST", base+"/api/accounts/15556660001/send", `{"to":"15556660002","text":"one"}`, &sent); code != 200 || sent.ID == "" {
+		t.Fatalf("send: %d %+v", code, sent)
+	}
+	apiCall(t, "POST", base+"/api/accounts/15556660001/send", `{"to":"15556660002@s.whatsapp.net","text":"two"}`, nil)
+	var msgs []fakewa.ReceivedMessage
+	deadline := time.Now().Add(5 * time.Second)
+	for len(msgs) < 2 && time.Now().Before(deadline) {
+		apiCall(t, "GET", base+"/api/accounts/15556660002/messages", "", &msgs)
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(msgs) != 2 || msgs[0].ID != sent.ID || msgs[0].Text != "one" || msgs[1].Text != "two" ||
+		msgs[0].From != "15556660001@s.whatsapp.net" || msgs[0].Chat != "15556660001@s.whatsapp.net" {
+		t.Fatalf("Ben's phone got %+v", msgs)
+	}
+	var apiErr struct{ Error string }
+	if code := apiCall(t, "POST", base+"/api/accounts/15556660001/send", `{"to":"19990000000","text":"x"}`, &apiErr); code != 409 || !strings.Contains(apiErr.Error, "no account") {
+		t.Fatalf("send to nobody: %d %q", code, apiErr.Error)
+	}
+	if code := apiCall(t, "GET", base+"/api/accounts/19990000000/messages", "", &apiErr); code != 404 {
+		t.Fatalf("messages of nobody: %d", code)
+	}
+
+	// Code pairing through the API: a wrong code is a 409 naming it, the right one pairs.
+	tc := newTestClient(t, srv, "ben-web", nil)
+	tc.connect()
+	waitEvent[*events.QR](tc, 10*time.Second, nil)
+	code, err := tc.cli.PairPhone(context.Background(), "15556660002", true, whatsmeow.PairClientFirefox, "Firefox (Linux)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := "AAAA-AAAA"
+	if code == wrong {
+		wrong = "BBBB-BBBB"
+	}
+	if status := apiCall(t, "POST", base+"/api/accounts/15556660002/link-code", `{"code":"`+wrong+`"}`, &apiErr); status != 409 || !strings.Contains(apiErr.Error, "wrong pairing code") {
+		t.Fatalf("wrong code: %d %q", status, apiErr.Error)
+	}
+	if code, err = tc.cli.PairPhone(context.Background(), "15556660002", true, whatsmeow.PairClientFirefox, "Firefox (Linux)"); err != nil {
+		t.Fatal(err)
+	}
+	var paired struct{ Device string }
+	if status := apiCall(t, "POST", base+"/api/accounts/15556660002/link-code", `{"code":"`+code+`"}`, &paired); status != 200 {
+		t.Fatalf("right code: %d", status)
+	}
+	waitEvent[*events.Connected](tc, 15*time.Second, nil)
+	if paired.Device != tc.cli.Store.ID.String() {
+		t.Fatalf("API paired %s, client is %s", paired.Device, tc.cli.Store.ID)
 	}
 }
