@@ -160,8 +160,8 @@ func (s *session) close(ctx context.Context) error {
 // custom store), then closes it.
 func (s *session) wipe(ctx context.Context) error {
 	var errs []error
-	if s.container != nil && s.device != nil {
-		// Idempotent: whatsmeow may already have deleted the device.
+	if s.container != nil && s.device != nil && s.device.ID != nil {
+		// whatsmeow's own Store.Delete (on logout) clears ID; then this is done.
 		if err := s.container.DeleteDevice(ctx, s.device); err != nil {
 			errs = append(errs, fmt.Errorf("deleting the device: %w", err))
 		}

@@ -78,9 +78,11 @@ test('make demo: pair through the simulated phone, chat both ways, back up, link
   const [baseURL] = await demo.ready;
   const { browser, open, errors } = await openPages(baseURL);
   cleanup.push(() => browser.close());
+  const context = await browser.newContext({ viewport: { width: 1400, height: 940 } }); // another profile
 
   const page = await open('');
   const phone = await open('phone');
+  const shots = { demo: page, 'demo-phone': phone }; // pictures taken on failure
   try {
     await page.waitForSelector('body[data-loaded="true"]', { timeout: 60_000 });
     await phone.waitForSelector('body[data-loaded="true"]', { timeout: 30_000 });
@@ -143,11 +145,34 @@ test('make demo: pair through the simulated phone, chat both ways, back up, link
     await page.click('#sessions li[data-client-id="demo"] button');
     await page.waitForSelector('#sessions li[data-client-id="demo"]', { state: 'detached', timeout: 20_000 });
 
+    // The backup restores the deleted session in a browser profile that never
+    // saw it: ready with no QR.
+    const fresh = await context.newPage();
+    shots['demo-restored'] = fresh;
+    fresh.on('pageerror', (e) => errors.push(`fresh page: ${e.message}`));
+    await fresh.goto(baseURL);
+    await fresh.waitForSelector('body[data-loaded="true"]', { timeout: 60_000 });
+    await fresh.setInputFiles('#restore-file', saved);
+    // The timeline is newest first: a session picked after the restore.
+    await fresh.waitForFunction(() => {
+      const evs = [...document.querySelectorAll('#timeline li')].map((li) => li.dataset.event);
+      const restore = evs.indexOf('restore');
+      return restore > 0 && evs.slice(0, restore).includes('session');
+    });
+    await fresh.waitForSelector('#sessions li.active[data-client-id="demo"]');
+    await fresh.waitForSelector('#connect:not([disabled])');
+    await fresh.click('#connect');
+    await fresh.waitForSelector('body[data-status="ready"]', { timeout: 30_000 });
+    assert.match(await fresh.textContent('#timeline li[data-event="authenticated"]'), /stored session/);
+    assert.equal(await fresh.$('#timeline li[data-event="qr"]'), null, 'a restored session shows no QR');
+    await fresh.context().close();
+
     assert.deepEqual(errors, [], 'no uncaught errors in the pages');
   } catch (err) {
-    // Keep pictures of both pages and the server's last words.
-    await page.screenshot({ path: join(resultsDir, 'demo-failure.png'), fullPage: true }).catch(() => {});
-    await phone.screenshot({ path: join(resultsDir, 'demo-phone-failure.png'), fullPage: true }).catch(() => {});
+    // Keep pictures of the pages and the server's last words.
+    for (const [name, p] of Object.entries(shots)) {
+      await p.screenshot({ path: join(resultsDir, `${name}-failure.png`), fullPage: true }).catch(() => {});
+    }
     console.error(demo.logs().split('\n').slice(-40).join('\n'));
     throw err;
   }

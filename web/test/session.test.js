@@ -1,0 +1,143 @@
+// Pairing, reload, logout and sessions against fakewa, in a persistent
+// profile (IndexedDB on disk, as a user's browser keeps it).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStatic, startFakewa, launchPersistent, openPage, waitEvent, events, eventCount } from './helpers.js';
+
+let server, fakewa, profile, page;
+
+before(async () => {
+  [server, fakewa] = await Promise.all([startStatic(), startFakewa()]);
+  profile = await launchPersistent();
+  page = await openPage(profile.ctx, server.url);
+});
+
+after(async () => {
+  await profile?.close();
+  await fakewa?.close();
+  await server?.close();
+});
+
+const ALICE = '15550000001';
+const BOB = '15550000002';
+const CAROL = '15550000003';
+
+function clientOptions(clientId, extra = {}) {
+  return { auth: { strategy: 'local', clientId }, socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: 'error', ...extra };
+}
+
+async function create(name, options) {
+  return page.evaluate(([n, o]) => window.create(n, o), [name, options]);
+}
+
+// Connects client `name`, scans its first QR as `phone`'s phone and waits for ready.
+async function pairByQR(name, phone) {
+  const from = await eventCount(page, name);
+  await page.evaluate((n) => window.clients[n].connect(), name);
+  const qr = await waitEvent(page, name, 'qr', { from });
+  assert.match(qr.payload.code, /^[^,]+,[^,]+,[^,]+,[^,]+$/, 'a QR code is ref,noiseKey,identityKey,advSecret');
+  const { device } = await fakewa.api('POST', `/api/accounts/${phone}/scan`, { qr: qr.payload.code });
+  const auth = await waitEvent(page, name, 'authenticated', { from });
+  assert.equal(auth.payload.method, 'pairing');
+  await waitEvent(page, name, 'ready', { from });
+  return device;
+}
+
+async function databases() {
+  return page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name).sort());
+}
+
+let aliceDevice, bobDevice;
+
+test('QR pairing through the control API reaches authenticated and ready', async () => {
+  await fakewa.api('POST', '/api/accounts', { phone: ALICE, pushName: 'Alice' });
+  await fakewa.api('POST', '/api/accounts', { phone: BOB, pushName: 'Bob' });
+  await fakewa.api('POST', '/api/accounts', { phone: CAROL, pushName: 'Carol' });
+  await create('alice', clientOptions('alice'));
+  aliceDevice = await pairByQR('alice', ALICE);
+  const creds = await page.evaluate(() => window.clients.alice.getCreds());
+  assert.equal(creds.registered, true);
+  assert.equal(creds.me, aliceDevice);
+  assert.ok(creds.me.startsWith(ALICE + ':'), creds.me);
+  for (const k of Object.keys(creds)) assert.ok(['me', 'lid', 'platform', 'pushName', 'businessName', 'registered'].includes(k), `creds leaks ${k}`);
+  const names = await events(page, 'alice');
+  assert.ok(names.includes('creds.update'), `events: ${names}`);
+  assert.equal(await page.evaluate(() => window.clients.alice.state), 'ready');
+  assert.ok((await databases()).includes('wasmeow:alice'));
+});
+
+test('a reload reaches ready from IndexedDB with no QR', async () => {
+  await page.reload();
+  await page.waitForFunction(() => window.harnessReady === true);
+  await create('alice', clientOptions('alice'));
+  await page.evaluate(() => window.clients.alice.connect());
+  const ready = await waitEvent(page, 'alice', 'ready');
+  const names = await events(page, 'alice');
+  assert.ok(!names.includes('qr'), `no QR after a reload: ${names}`);
+  const auth = await waitEvent(page, 'alice', 'authenticated');
+  assert.equal(auth.payload.method, 'stored');
+  assert.equal(ready.payload.me, aliceDevice);
+  console.log(`page load to ready with a restored session (local strategy): ${ready.at.toFixed(0)} ms`);
+});
+
+test('two clientIds in one page stay independent', async () => {
+  await create('bob', clientOptions('bob'));
+  bobDevice = await pairByQR('bob', BOB);
+  const [a, b] = await page.evaluate(() => [window.clients.alice.getCreds(), window.clients.bob.getCreds()]);
+  assert.equal(a.me, aliceDevice);
+  assert.equal(b.me, bobDevice);
+  assert.deepEqual((await page.evaluate(() => window.wm.listSessions())).sort(), ['alice', 'bob']);
+  assert.equal(await page.evaluate(() => window.clients.alice.state), 'ready');
+});
+
+test('server-side logout wipes that session only and fires logged_out', async () => {
+  const from = await eventCount(page, 'bob');
+  await fakewa.api('POST', `/api/devices/${encodeURIComponent(bobDevice)}/logout`);
+  const out = await waitEvent(page, 'bob', 'logged_out', { from });
+  assert.match(out.payload.reason, /server_logout/);
+  await page.waitForFunction(async () => !(await indexedDB.databases()).some((d) => d.name === 'wasmeow:bob'));
+  assert.equal(await page.evaluate(() => window.clients.bob.getCreds().registered), false);
+  assert.equal(await page.evaluate(() => window.clients.alice.state), 'ready', 'alice is untouched');
+  assert.ok((await databases()).includes('wasmeow:alice'));
+  // The next connect starts over with a fresh QR.
+  const again = await eventCount(page, 'bob');
+  await page.evaluate(() => window.clients.bob.connect());
+  await waitEvent(page, 'bob', 'qr', { from: again });
+  await page.evaluate(() => window.clients.bob.disconnect());
+});
+
+test('logout clears IndexedDB and the next connect shows a QR', async () => {
+  const from = await eventCount(page, 'alice');
+  await page.evaluate(() => window.clients.alice.logout());
+  const out = await waitEvent(page, 'alice', 'logged_out', { from });
+  assert.equal(out.payload.reason, 'logout');
+  assert.ok(!(await databases()).includes('wasmeow:alice'), 'the database is deleted');
+  const upd = await waitEvent(page, 'alice', 'creds.update', { from });
+  assert.equal(upd.payload.creds.registered, false);
+  const again = await eventCount(page, 'alice');
+  await page.evaluate(() => window.clients.alice.connect());
+  await waitEvent(page, 'alice', 'qr', { from: again });
+  // Pair again: a logged-out session can be re-linked.
+  const { device } = await fakewa.api('POST', `/api/accounts/${ALICE}/scan`, {
+    qr: (await waitEvent(page, 'alice', 'qr', { from: again })).payload.code,
+  });
+  await waitEvent(page, 'alice', 'ready', { from: again });
+  assert.notEqual(device, aliceDevice, 'a new device');
+});
+
+test('pairing code: resolves after the server accepted, rejects bad numbers', async () => {
+  await create('carol', clientOptions('carol'));
+  for (const bad of ['0123456789', '12', 'not a phone']) {
+    const r = await page.evaluate(async (p) => window.clients.carol.requestPairingCode(p).then(() => ({ ok: true }), (e) => ({ code: e.code, message: e.message })), bad);
+    assert.equal(r.code, 'invalid_phone', `${bad}: ${r.message}`);
+  }
+  const code = await page.evaluate((p) => window.clients.carol.requestPairingCode(p), CAROL);
+  assert.match(code, /^[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+  const ev = await waitEvent(page, 'carol', 'pairing_code');
+  assert.equal(ev.payload.code, code);
+  await fakewa.api('POST', `/api/accounts/${CAROL}/link-code`, { code });
+  const auth = await waitEvent(page, 'carol', 'authenticated');
+  assert.equal(auth.payload.method, 'pairing');
+  await waitEvent(page, 'carol', 'ready');
+  assert.ok((await page.evaluate(() => window.clients.carol.getCreds().me)).startsWith(CAROL + ':'));
+});
