@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,11 +27,11 @@ import (
 // whatsmeow's sqlstore (sqlite) and idbstore on memkv and requires identical
 // results, with the idbstore container closed and reopened now and then.
 func TestDifferentialAgainstSQLStore(t *testing.T) {
-	steps := 3000
+	steps := 5000
 	if testing.Short() {
 		steps = 600
 	}
-	for seed := uint64(1); seed <= 4; seed++ {
+	for seed := uint64(1); seed <= 8; seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { runDifferential(t, seed, steps) })
 	}
 }
@@ -73,8 +74,8 @@ func runDifferential(t *testing.T, seed uint64, steps int) {
 		if desc == "" {
 			continue
 		}
-		want := run(w.sqlDev[jid])
-		got := run(w.idbDev[jid])
+		want := run(w.ctx, w.sqlDev[jid])
+		got := run(w.ctx, w.idbDev[jid])
 		if !reflect.DeepEqual(normalize(want), normalize(got)) {
 			t.Fatalf("step %d, device %s: %s\n sqlstore: %#v\n idbstore: %#v", step, jid, desc, want, got)
 		}
@@ -183,7 +184,7 @@ func normalize(v any) any {
 	return fmt.Sprintf("%v", v)
 }
 
-type diffOp func(r *rand.Rand, w *world, jid types.JID) (string, func(d *store.Device) any)
+type diffOp func(r *rand.Rand, w *world, jid types.JID) (string, func(ctx context.Context, d *store.Device) any)
 
 func pick[T any](r *rand.Rand, xs ...T) T { return xs[r.IntN(len(xs))] }
 
@@ -220,77 +221,79 @@ func anyJID(r *rand.Rand) types.JID {
 }
 
 func diffOps() []diffOp {
-	ctxOf := func(w *world) context.Context { return w.ctx }
-	return []diffOp{
+	var inner []diffOp
+	ops := []diffOp{
 		// identities
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			a, k := addr(r), key32(r)
-			return "PutIdentity " + a, func(d *store.Device) any { return res(nil, d.Identities.PutIdentity(ctxOf(w), a, k)) }
+			return "PutIdentity " + a, func(ctx context.Context, d *store.Device) any { return res(nil, d.Identities.PutIdentity(ctx, a, k)) }
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			a, k := addr(r), key32(r)
-			return "IsTrustedIdentity " + a, func(d *store.Device) any {
-				return res(d.Identities.IsTrustedIdentity(ctxOf(w), a, k))
+			return "IsTrustedIdentity " + a, func(ctx context.Context, d *store.Device) any {
+				return res(d.Identities.IsTrustedIdentity(ctx, a, k))
 			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			p := pick(r, phones...)
-			return "DeleteAllIdentities " + p, func(d *store.Device) any { return res(nil, d.Identities.DeleteAllIdentities(ctxOf(w), p)) }
+			return "DeleteAllIdentities " + p, func(ctx context.Context, d *store.Device) any {
+				return res(nil, d.Identities.DeleteAllIdentities(ctx, p))
+			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			a := pick(r, addr(r), "9000_1:%", "100_:1")
-			return "DeleteIdentity " + a, func(d *store.Device) any { return res(nil, d.Identities.DeleteIdentity(ctxOf(w), a)) }
+			return "DeleteIdentity " + a, func(ctx context.Context, d *store.Device) any { return res(nil, d.Identities.DeleteIdentity(ctx, a)) }
 		},
 		// sessions
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			a := addr(r)
 			sess := pick(r, randBytes(r, 1+r.IntN(40)), nil, []byte{})
-			return "PutSession " + a, func(d *store.Device) any { return res(nil, d.Sessions.PutSession(ctxOf(w), a, sess)) }
+			return "PutSession " + a, func(ctx context.Context, d *store.Device) any { return res(nil, d.Sessions.PutSession(ctx, a, sess)) }
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			a := addr(r)
-			return "GetSession " + a, func(d *store.Device) any { return res(d.Sessions.GetSession(ctxOf(w), a)) }
+			return "GetSession " + a, func(ctx context.Context, d *store.Device) any { return res(d.Sessions.GetSession(ctx, a)) }
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			a := addr(r)
-			return "HasSession " + a, func(d *store.Device) any { return res(d.Sessions.HasSession(ctxOf(w), a)) }
+			return "HasSession " + a, func(ctx context.Context, d *store.Device) any { return res(d.Sessions.HasSession(ctx, a)) }
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			as := []string{addr(r), addr(r), addr(r)}[:r.IntN(4)]
-			return fmt.Sprint("GetManySessions ", as), func(d *store.Device) any { return res(d.Sessions.GetManySessions(ctxOf(w), as)) }
+			return fmt.Sprint("GetManySessions ", as), func(ctx context.Context, d *store.Device) any { return res(d.Sessions.GetManySessions(ctx, as)) }
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			m := map[string][]byte{addr(r): randBytes(r, 5), addr(r): randBytes(r, 6)}
-			return fmt.Sprint("PutManySessions ", m), func(d *store.Device) any { return res(nil, d.Sessions.PutManySessions(ctxOf(w), m)) }
+			return fmt.Sprint("PutManySessions ", m), func(ctx context.Context, d *store.Device) any { return res(nil, d.Sessions.PutManySessions(ctx, m)) }
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			p := pick(r, phones...)
-			return "DeleteAllSessions " + p, func(d *store.Device) any { return res(nil, d.Sessions.DeleteAllSessions(ctxOf(w), p)) }
+			return "DeleteAllSessions " + p, func(ctx context.Context, d *store.Device) any { return res(nil, d.Sessions.DeleteAllSessions(ctx, p)) }
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			a := addr(r)
-			return "DeleteSession " + a, func(d *store.Device) any { return res(nil, d.Sessions.DeleteSession(ctxOf(w), a)) }
+			return "DeleteSession " + a, func(ctx context.Context, d *store.Device) any { return res(nil, d.Sessions.DeleteSession(ctx, a)) }
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			pn, lid := pnJID(r), lidJID(r)
-			return fmt.Sprint("MigratePNToLID ", pn, lid), func(d *store.Device) any {
-				return res(nil, d.Sessions.MigratePNToLID(ctxOf(w), pn, lid))
+			return fmt.Sprint("MigratePNToLID ", pn, lid), func(ctx context.Context, d *store.Device) any {
+				return res(nil, d.Sessions.MigratePNToLID(ctx, pn, lid))
 			}
 		},
 		// prekeys
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
-			return "GenOnePreKey", func(d *store.Device) any {
-				k, err := d.PreKeys.GenOnePreKey(ctxOf(w))
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
+			return "GenOnePreKey", func(ctx context.Context, d *store.Device) any {
+				k, err := d.PreKeys.GenOnePreKey(ctx)
 				if err != nil {
 					return res(nil, err)
 				}
 				return res(k.KeyID, nil)
 			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			n := uint32(r.IntN(6))
-			return fmt.Sprint("GetOrGenPreKeys ", n), func(d *store.Device) any {
-				ks, err := d.PreKeys.GetOrGenPreKeys(ctxOf(w), n)
+			return fmt.Sprint("GetOrGenPreKeys ", n), func(ctx context.Context, d *store.Device) any {
+				ks, err := d.PreKeys.GetOrGenPreKeys(ctx, n)
 				var ids []uint32
 				for _, k := range ks {
 					ids = append(ids, k.KeyID)
@@ -298,228 +301,242 @@ func diffOps() []diffOp {
 				return res(ids, err)
 			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			id := uint32(r.IntN(30))
-			return fmt.Sprint("GetPreKey ", id), func(d *store.Device) any {
-				k, err := d.PreKeys.GetPreKey(ctxOf(w), id)
+			return fmt.Sprint("GetPreKey ", id), func(ctx context.Context, d *store.Device) any {
+				k, err := d.PreKeys.GetPreKey(ctx, id)
 				if k == nil {
 					return res(nil, err)
 				}
 				return res(k.KeyID, err)
 			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			id := uint32(r.IntN(30))
-			return fmt.Sprint("RemovePreKey ", id), func(d *store.Device) any { return res(nil, d.PreKeys.RemovePreKey(ctxOf(w), id)) }
+			return fmt.Sprint("RemovePreKey ", id), func(ctx context.Context, d *store.Device) any { return res(nil, d.PreKeys.RemovePreKey(ctx, id)) }
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			id := uint32(r.IntN(30))
-			return fmt.Sprint("MarkPreKeysAsUploaded ", id), func(d *store.Device) any {
-				return res(nil, d.PreKeys.MarkPreKeysAsUploaded(ctxOf(w), id))
+			return fmt.Sprint("MarkPreKeysAsUploaded ", id), func(ctx context.Context, d *store.Device) any {
+				return res(nil, d.PreKeys.MarkPreKeysAsUploaded(ctx, id))
 			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
-			return "UploadedPreKeyCount", func(d *store.Device) any { return res(d.PreKeys.UploadedPreKeyCount(ctxOf(w))) }
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
+			return "UploadedPreKeyCount", func(ctx context.Context, d *store.Device) any { return res(d.PreKeys.UploadedPreKeyCount(ctx)) }
 		},
 		// sender keys
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			g, u, v := pick(r, "123-456@g.us", "777@g.us"), addr(r), randBytes(r, 8)
-			return "PutSenderKey " + g + " " + u, func(d *store.Device) any { return res(nil, d.SenderKeys.PutSenderKey(ctxOf(w), g, u, v)) }
-		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
-			g, u := pick(r, "123-456@g.us", "777@g.us"), addr(r)
-			return "GetSenderKey " + g + " " + u, func(d *store.Device) any { return res(d.SenderKeys.GetSenderKey(ctxOf(w), g, u)) }
-		},
-		// app state sync keys
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
-			id := randBytes(r, 2)
-			k := store.AppStateSyncKey{Data: randBytes(r, 4), Fingerprint: randBytes(r, 3), Timestamp: int64(r.IntN(5))}
-			return fmt.Sprintf("PutAppStateSyncKey %x %+v", id, k), func(d *store.Device) any {
-				return res(nil, d.AppStateKeys.PutAppStateSyncKey(ctxOf(w), id, k))
+			return "PutSenderKey " + g + " " + u, func(ctx context.Context, d *store.Device) any {
+				return res(nil, d.SenderKeys.PutSenderKey(ctx, g, u, v))
 			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
-			id := randBytes(r, 2)
-			return fmt.Sprintf("GetAppStateSyncKey %x", id), func(d *store.Device) any { return res(d.AppStateKeys.GetAppStateSyncKey(ctxOf(w), id)) }
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
+			g, u := pick(r, "123-456@g.us", "777@g.us"), addr(r)
+			return "GetSenderKey " + g + " " + u, func(ctx context.Context, d *store.Device) any { return res(d.SenderKeys.GetSenderKey(ctx, g, u)) }
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
-			return "GetLatestAppStateSyncKeyID", func(d *store.Device) any {
-				return res(d.AppStateKeys.GetLatestAppStateSyncKeyID(ctxOf(w)))
+		// app state sync keys
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
+			id := randBytes(r, 2)
+			k := store.AppStateSyncKey{Data: randBytes(r, 4), Fingerprint: randBytes(r, 3), Timestamp: int64(r.IntN(5))}
+			return fmt.Sprintf("PutAppStateSyncKey %x %+v", id, k), func(ctx context.Context, d *store.Device) any {
+				return res(nil, d.AppStateKeys.PutAppStateSyncKey(ctx, id, k))
+			}
+		},
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
+			id := randBytes(r, 2)
+			return fmt.Sprintf("GetAppStateSyncKey %x", id), func(ctx context.Context, d *store.Device) any { return res(d.AppStateKeys.GetAppStateSyncKey(ctx, id)) }
+		},
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
+			return "GetLatestAppStateSyncKeyID", func(ctx context.Context, d *store.Device) any {
+				return res(d.AppStateKeys.GetLatestAppStateSyncKeyID(ctx))
 			}
 		},
 		// app state versions and MACs
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			name, ver := pick(r, "regular", "critical_block"), uint64(r.IntN(4))
 			var h [128]byte
 			h[0] = byte(r.IntN(3))
-			return fmt.Sprint("PutAppStateVersion ", name, ver), func(d *store.Device) any {
-				return res(nil, d.AppState.PutAppStateVersion(ctxOf(w), name, ver, h))
+			return fmt.Sprint("PutAppStateVersion ", name, ver), func(ctx context.Context, d *store.Device) any {
+				return res(nil, d.AppState.PutAppStateVersion(ctx, name, ver, h))
 			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			name := pick(r, "regular", "critical_block")
-			return "GetAppStateVersion " + name, func(d *store.Device) any {
-				v, h, err := d.AppState.GetAppStateVersion(ctxOf(w), name)
+			return "GetAppStateVersion " + name, func(ctx context.Context, d *store.Device) any {
+				v, h, err := d.AppState.GetAppStateVersion(ctx, name)
 				return res([]any{v, h}, err)
 			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			name := pick(r, "regular", "critical_block")
-			return "DeleteAppStateVersion " + name, func(d *store.Device) any { return res(nil, d.AppState.DeleteAppStateVersion(ctxOf(w), name)) }
+			return "DeleteAppStateVersion " + name, func(ctx context.Context, d *store.Device) any {
+				return res(nil, d.AppState.DeleteAppStateVersion(ctx, name))
+			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			name, ver := pick(r, "regular", "critical_block"), uint64(r.IntN(4))
 			var muts []store.AppStateMutationMAC
 			for i := r.IntN(4); i > 0; i-- {
 				muts = append(muts, store.AppStateMutationMAC{IndexMAC: mac(r), ValueMAC: randBytes(r, 32)})
 			}
-			return fmt.Sprint("PutAppStateMutationMACs ", name, ver, len(muts)), func(d *store.Device) any {
-				return res(nil, d.AppState.PutAppStateMutationMACs(ctxOf(w), name, ver, muts))
+			return fmt.Sprint("PutAppStateMutationMACs ", name, ver, len(muts)), func(ctx context.Context, d *store.Device) any {
+				return res(nil, d.AppState.PutAppStateMutationMACs(ctx, name, ver, muts))
 			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			name := pick(r, "regular", "critical_block")
 			idx := [][]byte{mac(r), mac(r)}[:r.IntN(3)]
-			return fmt.Sprint("DeleteAppStateMutationMACs ", name, len(idx)), func(d *store.Device) any {
-				return res(nil, d.AppState.DeleteAppStateMutationMACs(ctxOf(w), name, idx))
+			return fmt.Sprint("DeleteAppStateMutationMACs ", name, len(idx)), func(ctx context.Context, d *store.Device) any {
+				return res(nil, d.AppState.DeleteAppStateMutationMACs(ctx, name, idx))
 			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			name, idx := pick(r, "regular", "critical_block"), mac(r)
-			return fmt.Sprintf("GetAppStateMutationMAC %s %x", name, idx[:1]), func(d *store.Device) any {
-				return res(d.AppState.GetAppStateMutationMAC(ctxOf(w), name, idx))
+			return fmt.Sprintf("GetAppStateMutationMAC %s %x", name, idx[:1]), func(ctx context.Context, d *store.Device) any {
+				return res(d.AppState.GetAppStateMutationMAC(ctx, name, idx))
 			}
 		},
 		// contacts
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			u, n := anyJID(r), pick(r, "", "Ann", "Bob")
-			return fmt.Sprint("PutPushName ", u, n), func(d *store.Device) any {
-				ch, old, err := d.Contacts.PutPushName(ctxOf(w), u, n)
+			return fmt.Sprint("PutPushName ", u, n), func(ctx context.Context, d *store.Device) any {
+				ch, old, err := d.Contacts.PutPushName(ctx, u, n)
 				return res([]any{ch, old}, err)
 			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			u, n := anyJID(r), pick(r, "", "Shop", "Store")
-			return fmt.Sprint("PutBusinessName ", u, n), func(d *store.Device) any {
-				ch, old, err := d.Contacts.PutBusinessName(ctxOf(w), u, n)
+			return fmt.Sprint("PutBusinessName ", u, n), func(ctx context.Context, d *store.Device) any {
+				ch, old, err := d.Contacts.PutBusinessName(ctx, u, n)
 				return res([]any{ch, old}, err)
 			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			u, a, b := anyJID(r), pick(r, "", "A"), pick(r, "", "A B", "C")
-			return fmt.Sprint("PutContactName ", u, a, b), func(d *store.Device) any { return res(nil, d.Contacts.PutContactName(ctxOf(w), u, a, b)) }
+			return fmt.Sprint("PutContactName ", u, a, b), func(ctx context.Context, d *store.Device) any {
+				return res(nil, d.Contacts.PutContactName(ctx, u, a, b))
+			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			var cs []store.ContactEntry
 			for i := r.IntN(4); i > 0; i-- {
 				cs = append(cs, store.ContactEntry{JID: anyJID(r), FirstName: pick(r, "", "X"), FullName: pick(r, "X Y", "Z")})
 			}
-			return fmt.Sprint("PutAllContactNames ", cs), func(d *store.Device) any {
-				return res(nil, d.Contacts.PutAllContactNames(ctxOf(w), slices.Clone(cs)))
+			return fmt.Sprint("PutAllContactNames ", cs), func(ctx context.Context, d *store.Device) any {
+				return res(nil, d.Contacts.PutAllContactNames(ctx, slices.Clone(cs)))
 			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			var es []store.RedactedPhoneEntry
 			for i := r.IntN(4); i > 0; i-- {
 				es = append(es, store.RedactedPhoneEntry{JID: lidJID(r), RedactedPhone: pick(r, "", "+1 ***-**12", "+44 ***")})
 			}
-			return fmt.Sprint("PutManyRedactedPhones ", es), func(d *store.Device) any {
-				return res(nil, d.Contacts.PutManyRedactedPhones(ctxOf(w), slices.Clone(es)))
+			return fmt.Sprint("PutManyRedactedPhones ", es), func(ctx context.Context, d *store.Device) any {
+				return res(nil, d.Contacts.PutManyRedactedPhones(ctx, slices.Clone(es)))
 			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			u := anyJID(r)
-			return fmt.Sprint("GetContact ", u), func(d *store.Device) any { return res(d.Contacts.GetContact(ctxOf(w), u)) }
+			return fmt.Sprint("GetContact ", u), func(ctx context.Context, d *store.Device) any { return res(d.Contacts.GetContact(ctx, u)) }
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
-			return "GetAllContacts", func(d *store.Device) any {
-				m, err := d.Contacts.GetAllContacts(ctxOf(w))
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
+			return "GetAllContacts", func(ctx context.Context, d *store.Device) any {
+				m, err := d.Contacts.GetAllContacts(ctx)
 				return res(sortedMap(m), err)
 			}
 		},
 		// chat settings
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			c := anyJID(r)
 			until := pick(r, time.Time{}, store.MutedForever, time.Unix(1700000000+int64(r.IntN(3)), 0))
-			return fmt.Sprint("PutMutedUntil ", c, until), func(d *store.Device) any { return res(nil, d.ChatSettings.PutMutedUntil(ctxOf(w), c, until)) }
-		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
-			c, v := anyJID(r), r.IntN(2) == 0
-			return fmt.Sprint("PutPinned ", c, v), func(d *store.Device) any { return res(nil, d.ChatSettings.PutPinned(ctxOf(w), c, v)) }
-		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
-			c, v := anyJID(r), r.IntN(2) == 0
-			return fmt.Sprint("PutArchived ", c, v), func(d *store.Device) any { return res(nil, d.ChatSettings.PutArchived(ctxOf(w), c, v)) }
-		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
-			c := anyJID(r)
-			return fmt.Sprint("GetChatSettings ", c), func(d *store.Device) any { return res(d.ChatSettings.GetChatSettings(ctxOf(w), c)) }
-		},
-		// message secrets
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
-			c, s, id, sec := anyJID(r), pick(r, pnJID(r), lidJID(r)), pick(r, "M1", "M2"), randBytes(r, 4)
-			return fmt.Sprint("PutMessageSecret ", c, s, id), func(d *store.Device) any {
-				return res(nil, d.MsgSecrets.PutMessageSecret(ctxOf(w), c, s, id, sec))
+			return fmt.Sprint("PutMutedUntil ", c, until), func(ctx context.Context, d *store.Device) any {
+				return res(nil, d.ChatSettings.PutMutedUntil(ctx, c, until))
 			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
+			c, v := anyJID(r), r.IntN(2) == 0
+			return fmt.Sprint("PutPinned ", c, v), func(ctx context.Context, d *store.Device) any { return res(nil, d.ChatSettings.PutPinned(ctx, c, v)) }
+		},
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
+			c, v := anyJID(r), r.IntN(2) == 0
+			return fmt.Sprint("PutArchived ", c, v), func(ctx context.Context, d *store.Device) any { return res(nil, d.ChatSettings.PutArchived(ctx, c, v)) }
+		},
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
+			c := anyJID(r)
+			return fmt.Sprint("GetChatSettings ", c), func(ctx context.Context, d *store.Device) any { return res(d.ChatSettings.GetChatSettings(ctx, c)) }
+		},
+		// message secrets
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
+			c, s, id, sec := anyJID(r), pick(r, pnJID(r), lidJID(r)), pick(r, "M1", "M2"), randBytes(r, 4)
+			return fmt.Sprint("PutMessageSecret ", c, s, id), func(ctx context.Context, d *store.Device) any {
+				return res(nil, d.MsgSecrets.PutMessageSecret(ctx, c, s, id, sec))
+			}
+		},
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			var ins []store.MessageSecretInsert
 			for i := r.IntN(3); i > 0; i-- {
 				ins = append(ins, store.MessageSecretInsert{Chat: anyJID(r), Sender: pick(r, pnJID(r), lidJID(r)), ID: pick(r, "M1", "M3"), Secret: randBytes(r, 4)})
 			}
-			return fmt.Sprint("PutMessageSecrets ", ins), func(d *store.Device) any { return res(nil, d.MsgSecrets.PutMessageSecrets(ctxOf(w), ins)) }
+			return fmt.Sprint("PutMessageSecrets ", ins), func(ctx context.Context, d *store.Device) any {
+				return res(nil, d.MsgSecrets.PutMessageSecrets(ctx, ins))
+			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			c, s, id := anyJID(r), pick(r, pnJID(r), lidJID(r)), pick(r, "M1", "M2", "M3")
-			return fmt.Sprint("GetMessageSecret ", c, s, id), func(d *store.Device) any {
-				sec, sender, err := d.MsgSecrets.GetMessageSecret(ctxOf(w), c, s, id)
+			return fmt.Sprint("GetMessageSecret ", c, s, id), func(ctx context.Context, d *store.Device) any {
+				sec, sender, err := d.MsgSecrets.GetMessageSecret(ctx, c, s, id)
 				return res([]any{sec, sender}, err)
 			}
 		},
 		// privacy tokens
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			var ts []store.PrivacyToken
 			for i := r.IntN(3); i > 0; i-- {
 				ts = append(ts, store.PrivacyToken{User: pick(r, pnJID(r), lidJID(r)), Token: randBytes(r, 3), Timestamp: time.Unix(int64(1000+r.IntN(5)), 0)})
 			}
-			return fmt.Sprint("PutPrivacyTokens ", ts), func(d *store.Device) any { return res(nil, d.PrivacyTokens.PutPrivacyTokens(ctxOf(w), ts...)) }
-		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
-			u := pick(r, pnJID(r), lidJID(r), anyJID(r))
-			return fmt.Sprint("GetPrivacyToken ", u), func(d *store.Device) any { return res(d.PrivacyTokens.GetPrivacyToken(ctxOf(w), u)) }
-		},
-		// event buffer
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
-			h, pt, ts := hash(r), pick(r, randBytes(r, 5), nil), time.Unix(int64(2000+r.IntN(9)), 0)
-			return fmt.Sprintf("PutBufferedEvent %x", h[:1]), func(d *store.Device) any {
-				return res(nil, d.EventBuffer.PutBufferedEvent(ctxOf(w), h, pt, ts))
+			return fmt.Sprint("PutPrivacyTokens ", ts), func(ctx context.Context, d *store.Device) any {
+				return res(nil, d.PrivacyTokens.PutPrivacyTokens(ctx, ts...))
 			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
+			u := pick(r, pnJID(r), lidJID(r), anyJID(r))
+			return fmt.Sprint("GetPrivacyToken ", u), func(ctx context.Context, d *store.Device) any { return res(d.PrivacyTokens.GetPrivacyToken(ctx, u)) }
+		},
+		// event buffer
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
+			h, pt, ts := hash(r), pick(r, randBytes(r, 5), nil), time.Unix(int64(2000+r.IntN(9)), 0)
+			return fmt.Sprintf("PutBufferedEvent %x", h[:1]), func(ctx context.Context, d *store.Device) any {
+				return res(nil, d.EventBuffer.PutBufferedEvent(ctx, h, pt, ts))
+			}
+		},
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			h := hash(r)
-			return fmt.Sprintf("GetBufferedEvent %x", h[:1]), func(d *store.Device) any {
-				ev, err := d.EventBuffer.GetBufferedEvent(ctxOf(w), h)
+			return fmt.Sprintf("GetBufferedEvent %x", h[:1]), func(ctx context.Context, d *store.Device) any {
+				ev, err := d.EventBuffer.GetBufferedEvent(ctx, h)
 				if ev == nil {
 					return res(nil, err)
 				}
 				return res([]any{ev.Plaintext, ev.ServerTime}, err)
 			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			h := hash(r)
-			return fmt.Sprintf("ClearBufferedEventPlaintext %x", h[:1]), func(d *store.Device) any {
-				return res(nil, d.EventBuffer.ClearBufferedEventPlaintext(ctxOf(w), h))
+			return fmt.Sprintf("ClearBufferedEventPlaintext %x", h[:1]), func(ctx context.Context, d *store.Device) any {
+				return res(nil, d.EventBuffer.ClearBufferedEventPlaintext(ctx, h))
 			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
-			return "DeleteOldBufferedHashes", func(d *store.Device) any { return res(nil, d.EventBuffer.DeleteOldBufferedHashes(ctxOf(w))) }
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
+			return "DeleteOldBufferedHashes", func(ctx context.Context, d *store.Device) any {
+				return res(nil, d.EventBuffer.DeleteOldBufferedHashes(ctx))
+			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			a, sess, h, pt, fail := addr(r), randBytes(r, 7), hash(r), randBytes(r, 3), r.IntN(3) == 0
 			k := key32(r)
-			return fmt.Sprintf("DoDecryptionTxn %s %x fail=%v", a, h[:1], fail), func(d *store.Device) any {
+			return fmt.Sprintf("DoDecryptionTxn %s %x fail=%v", a, h[:1], fail), func(ctx context.Context, d *store.Device) any {
 				var inner []any
-				err := d.EventBuffer.DoDecryptionTxn(ctxOf(w), func(ctx context.Context) error {
+				err := d.EventBuffer.DoDecryptionTxn(ctx, func(ctx context.Context) error {
 					s, err := d.Sessions.GetSession(ctx, a)
 					inner = append(inner, s, err != nil)
 					if err := d.Identities.PutIdentity(ctx, a, k); err != nil {
@@ -542,36 +559,62 @@ func diffOps() []diffOp {
 			}
 		},
 		// LID map
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			l, p := pick(r, lidJID(r), pnJID(r)), pnJID(r)
-			return fmt.Sprint("PutLIDMapping ", l, p), func(d *store.Device) any { return res(nil, d.LIDs.PutLIDMapping(ctxOf(w), l, p)) }
+			return fmt.Sprint("PutLIDMapping ", l, p), func(ctx context.Context, d *store.Device) any { return res(nil, d.LIDs.PutLIDMapping(ctx, l, p)) }
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			var ms []store.LIDMapping
 			for i := r.IntN(4); i > 0; i-- {
 				ms = append(ms, store.LIDMapping{LID: lidJID(r).ToNonAD(), PN: pnJID(r).ToNonAD()})
 			}
-			return fmt.Sprint("PutManyLIDMappings ", ms), func(d *store.Device) any {
-				return res(nil, d.LIDs.PutManyLIDMappings(ctxOf(w), slices.Clone(ms)))
+			return fmt.Sprint("PutManyLIDMappings ", ms), func(ctx context.Context, d *store.Device) any {
+				return res(nil, d.LIDs.PutManyLIDMappings(ctx, slices.Clone(ms)))
 			}
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			l := pick(r, lidJID(r), pnJID(r))
-			return fmt.Sprint("GetPNForLID ", l), func(d *store.Device) any { return res(d.LIDs.GetPNForLID(ctxOf(w), l)) }
+			return fmt.Sprint("GetPNForLID ", l), func(ctx context.Context, d *store.Device) any { return res(d.LIDs.GetPNForLID(ctx, l)) }
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			p := pick(r, pnJID(r), lidJID(r))
-			return fmt.Sprint("GetLIDForPN ", p), func(d *store.Device) any { return res(d.LIDs.GetLIDForPN(ctxOf(w), p)) }
+			return fmt.Sprint("GetLIDForPN ", p), func(ctx context.Context, d *store.Device) any { return res(d.LIDs.GetLIDForPN(ctx, p)) }
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			ps := []types.JID{pnJID(r), pnJID(r), lidJID(r)}[:r.IntN(4)]
-			return fmt.Sprint("GetManyLIDsForPNs ", ps), func(d *store.Device) any {
-				m, err := d.LIDs.GetManyLIDsForPNs(ctxOf(w), ps)
+			return fmt.Sprint("GetManyLIDsForPNs ", ps), func(ctx context.Context, d *store.Device) any {
+				m, err := d.LIDs.GetManyLIDsForPNs(ctx, ps)
 				return res(sortedMap(m), err)
 			}
 		},
+		// a transaction around other random calls, failing now and then
+		func(r *rand.Rand, w *world, jid types.JID) (string, func(context.Context, *store.Device) any) {
+			var descs []string
+			var runs []func(context.Context, *store.Device) any
+			for len(runs) < 1+r.IntN(4) {
+				desc, run := inner[r.IntN(len(inner))](r, w, jid)
+				if desc == "" || strings.HasPrefix(desc, "txn") {
+					continue
+				}
+				descs, runs = append(descs, desc), append(runs, run)
+			}
+			fail := r.IntN(2) == 0
+			return fmt.Sprintf("txn fail=%v %q", fail, descs), func(ctx context.Context, d *store.Device) any {
+				var inside []any
+				err := d.EventBuffer.DoDecryptionTxn(ctx, func(ctx context.Context) error {
+					for _, run := range runs {
+						inside = append(inside, run(ctx, d))
+					}
+					if fail {
+						return fmt.Errorf("fn failed")
+					}
+					return nil
+				})
+				return res(inside, err)
+			}
+		},
 		// container
-		func(r *rand.Rand, w *world, jid types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, jid types.JID) (string, func(context.Context, *store.Device) any) {
 			if r.IntN(8) != 0 {
 				return "", nil
 			}
@@ -582,7 +625,7 @@ func diffOps() []diffOp {
 			}
 			return "", nil
 		},
-		func(r *rand.Rand, w *world, jid types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, jid types.JID) (string, func(context.Context, *store.Device) any) {
 			if r.IntN(3) != 0 {
 				return "", nil
 			}
@@ -597,7 +640,7 @@ func diffOps() []diffOp {
 			w.refetch(jid)
 			return "", nil
 		},
-		func(r *rand.Rand, w *world, _ types.JID) (string, func(*store.Device) any) {
+		func(r *rand.Rand, w *world, _ types.JID) (string, func(context.Context, *store.Device) any) {
 			sds, err := w.sqlC.GetAllDevices(w.ctx)
 			if err != nil {
 				w.t.Fatal(err)
@@ -615,6 +658,8 @@ func diffOps() []diffOp {
 			return "", nil
 		},
 	}
+	inner = ops
+	return ops
 }
 
 func mac(r *rand.Rand) []byte {
