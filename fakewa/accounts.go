@@ -1,3 +1,5 @@
+//go:build !js
+
 package fakewa
 
 import (
@@ -13,8 +15,8 @@ import (
 	"go.mau.fi/whatsmeow/util/keys"
 )
 
-// Account is a phone number with its simulated primary phone (device 0).
-type Account struct {
+// account is a phone number with its simulated primary phone (device 0).
+type account struct {
 	Phone    string
 	PushName string
 	JID      types.JID // phone@s.whatsapp.net
@@ -24,13 +26,13 @@ type Account struct {
 	rawID      uint32        // ADVDeviceIdentity.rawId
 	nextDevice uint16
 	keyIndex   uint32
-	devices    map[uint16]*Device
+	devices    map[uint16]*device
 	phone      *phone
 }
 
-// Device is a device of an account: the phone (0) or a paired companion.
-type Device struct {
-	acct     *Account
+// device is a device of an account: the phone (0) or a paired companion.
+type device struct {
+	acct     *account
 	ID       uint16
 	JID      types.JID // phone:D@s.whatsapp.net
 	LID      types.JID // lid:D@lid
@@ -120,18 +122,18 @@ func (s *Server) CreateAccount(phone, pushName string) (AccountInfo, error) {
 			break
 		}
 	}
-	a := &Account{
+	a := &account{
 		Phone: phone, PushName: pushName,
 		JID:        types.NewJID(phone, types.DefaultUserServer),
 		LID:        types.NewJID(lidUser, types.HiddenUserServer),
 		identity:   ph.identityKeyPair(),
 		rawID:      randomUint32(),
 		nextDevice: 1,
-		devices:    make(map[uint16]*Device),
+		devices:    make(map[uint16]*device),
 		phone:      ph,
 	}
 	ph.acct = a
-	primary := &Device{acct: a, ID: 0, JID: a.deviceJID(0), LID: a.deviceLID(0), Platform: "android", simulatedPhone: true}
+	primary := &device{acct: a, ID: 0, JID: a.deviceJID(0), LID: a.deviceLID(0), Platform: "android", simulatedPhone: true}
 	ph.fillDevice(primary)
 	a.devices[0] = primary
 	s.devices[primary.JID] = primary
@@ -141,17 +143,17 @@ func (s *Server) CreateAccount(phone, pushName string) (AccountInfo, error) {
 	return s.accountInfoLocked(a), nil
 }
 
-func (a *Account) deviceJID(id uint16) types.JID {
+func (a *account) deviceJID(id uint16) types.JID {
 	return types.JID{User: a.Phone, Device: id, Server: types.DefaultUserServer}
 }
 
-func (a *Account) deviceLID(id uint16) types.JID {
+func (a *account) deviceLID(id uint16) types.JID {
 	return types.JID{User: a.LID.User, Device: id, Server: types.HiddenUserServer}
 }
 
 // sortedDevices lists the account's devices by id.
-func (a *Account) sortedDevices() []*Device {
-	out := make([]*Device, 0, len(a.devices))
+func (a *account) sortedDevices() []*device {
+	out := make([]*device, 0, len(a.devices))
 	for _, d := range a.devices {
 		out = append(out, d)
 	}
@@ -159,7 +161,7 @@ func (a *Account) sortedDevices() []*Device {
 	return out
 }
 
-func (s *Server) accountInfoLocked(a *Account) AccountInfo {
+func (s *Server) accountInfoLocked(a *account) AccountInfo {
 	info := AccountInfo{Phone: a.Phone, JID: a.JID.String(), LID: a.LID.String(), PushName: a.PushName}
 	for _, d := range a.sortedDevices() {
 		info.Devices = append(info.Devices, DeviceInfo{
@@ -187,7 +189,7 @@ func (s *Server) Accounts() []AccountInfo {
 }
 
 // account finds an account by phone number (or user JID).
-func (s *Server) account(phone string) (*Account, error) {
+func (s *Server) lookupAccount(phone string) (*account, error) {
 	p, err := normalizePhone(phone)
 	if err != nil {
 		return nil, err
@@ -202,7 +204,7 @@ func (s *Server) account(phone string) (*Account, error) {
 }
 
 // userAccountLocked resolves a user JID, PN or LID, to its account.
-func (s *Server) userAccountLocked(jid types.JID) *Account {
+func (s *Server) userAccountLocked(jid types.JID) *account {
 	switch jid.Server {
 	case types.DefaultUserServer:
 		return s.accounts[jid.User]
@@ -213,7 +215,7 @@ func (s *Server) userAccountLocked(jid types.JID) *Account {
 }
 
 // deviceLocked resolves a device JID, PN or LID, to its device.
-func (s *Server) deviceLocked(jid types.JID) *Device {
+func (s *Server) deviceLocked(jid types.JID) *device {
 	a := s.userAccountLocked(jid)
 	if a == nil {
 		return nil

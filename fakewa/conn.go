@@ -1,3 +1,5 @@
+//go:build !js
+
 package fakewa
 
 import (
@@ -45,7 +47,7 @@ type conn struct {
 	payload  *waWa6.ClientPayload
 
 	// Guarded by s.mu.
-	device   *Device       // after login
+	device   *device       // after login
 	reg      *registration // before pairing
 	refs     []string
 	paired   bool // pair-success accepted: no second pairing on this socket

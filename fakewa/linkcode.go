@@ -1,3 +1,5 @@
+//go:build !js
+
 package fakewa
 
 import (
@@ -120,7 +122,7 @@ func (s *Server) linkCodeFinish(c *conn, node *waBinary.Node, reg waBinary.Node)
 			lr = r
 		}
 	}
-	var a *Account
+	var a *account
 	if lr != nil {
 		delete(s.linkRegs, lr.phone)
 		a = s.accounts[lr.phone]
@@ -145,7 +147,7 @@ func (s *Server) linkCodeFinish(c *conn, node *waBinary.Node, reg waBinary.Node)
 
 // openKeyBundle is the phone's side of companion_finish: it decrypts the key
 // bundle and derives the adv secret the way pair-code.go does.
-func (s *Server) openKeyBundle(lr *linkCodeReg, a *Account, bundle, companionIdentity []byte, regIdentity [32]byte) ([]byte, error) {
+func (s *Server) openKeyBundle(lr *linkCodeReg, a *account, bundle, companionIdentity []byte, regIdentity [32]byte) ([]byte, error) {
 	if len(bundle) < 32+12+16 || len(companionIdentity) != 32 {
 		return nil, fmt.Errorf("malformed key bundle (%d bytes) or companion identity (%d bytes)", len(bundle), len(companionIdentity))
 	}
@@ -181,7 +183,7 @@ func (s *Server) openKeyBundle(lr *linkCodeReg, a *Account, bundle, companionIde
 // companion accepted pair-success; ErrWrongCode when the code is not the
 // companion's (the companion's companion_finish is refused too).
 func (s *Server) EnterPairingCode(ctx context.Context, phone, code string) (types.JID, error) {
-	a, err := s.account(phone)
+	a, err := s.lookupAccount(phone)
 	if err != nil {
 		return types.EmptyJID, err
 	}

@@ -1,3 +1,5 @@
+//go:build !js
+
 package fakewa
 
 import (
@@ -30,7 +32,7 @@ func stanzaKey(class, id string, from types.JID) string {
 
 // deliver hands a stanza to a device: the simulated phone handles it at
 // once; a companion gets it queued and sent when it is online and active.
-func (s *Server) deliver(d *Device, node waBinary.Node) {
+func (s *Server) deliver(d *device, node waBinary.Node) {
 	if d.simulatedPhone {
 		go d.acct.phone.handle(s, node)
 		return
@@ -44,7 +46,7 @@ func (s *Server) deliver(d *Device, node waBinary.Node) {
 }
 
 // flushQueue sends what the device's current socket has not had yet, in order.
-func (s *Server) flushQueue(d *Device) int {
+func (s *Server) flushQueue(d *device) int {
 	d.flushMu.Lock()
 	defer d.flushMu.Unlock()
 	s.mu.Lock()
@@ -75,7 +77,7 @@ func (s *Server) flushQueue(d *Device) int {
 }
 
 // acknowledge drops a stanza from the device's queue.
-func (s *Server) acknowledge(d *Device, key string) {
+func (s *Server) acknowledge(d *device, key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, q := range d.queue {
@@ -97,7 +99,7 @@ func (s *Server) redeliverLoop() {
 			return
 		case <-tick.C:
 		}
-		var due []*Device
+		var due []*device
 		s.mu.Lock()
 		for _, d := range s.devices {
 			for _, q := range d.queue {
@@ -117,16 +119,16 @@ func (s *Server) redeliverLoop() {
 }
 
 // Queued is how many stanzas wait for a device's acknowledgement.
-func (s *Server) Queued(device types.JID) int {
+func (s *Server) Queued(dev types.JID) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if d := s.deviceLocked(device); d != nil {
+	if d := s.deviceLocked(dev); d != nil {
 		return len(d.queue)
 	}
 	return 0
 }
 
-func (s *Server) handleAck(d *Device, node *waBinary.Node) {
+func (s *Server) handleAck(d *device, node *waBinary.Node) {
 	class, _ := node.Attrs["class"].(string)
 	id, _ := node.Attrs["id"].(string)
 	to, _ := node.Attrs["to"].(types.JID)
@@ -139,7 +141,7 @@ func (s *Server) handleAck(d *Device, node *waBinary.Node) {
 // handleReceipt acknowledges the message it answers and forwards it to the
 // message's sender: delivery and retry receipts to the sending device, read
 // receipts to every device of the sending user.
-func (s *Server) handleReceipt(c *conn, d *Device, node *waBinary.Node) {
+func (s *Server) handleReceipt(c *conn, d *device, node *waBinary.Node) {
 	id, _ := node.Attrs["id"].(string)
 	to, _ := node.Attrs["to"].(types.JID)
 	typ, _ := node.Attrs["type"].(string)
@@ -155,7 +157,7 @@ func (s *Server) handleReceipt(c *conn, d *Device, node *waBinary.Node) {
 		return // about the device's own messages: nobody else to tell
 	}
 	s.mu.Lock()
-	var targets []*Device
+	var targets []*device
 	if a := s.userAccountLocked(to); a != nil {
 		if typ == "read" || typ == "read-self" || typ == "played" {
 			for _, t := range a.sortedDevices() {
@@ -184,7 +186,7 @@ func (s *Server) handleReceipt(c *conn, d *Device, node *waBinary.Node) {
 
 // handleMessage routes a client's message stanza to each participant device
 // and acknowledges it to the sender.
-func (s *Server) handleMessage(c *conn, d *Device, node *waBinary.Node) {
+func (s *Server) handleMessage(c *conn, d *device, node *waBinary.Node) {
 	id, _ := node.Attrs["id"].(string)
 	to, _ := node.Attrs["to"].(types.JID)
 	ack := waBinary.Node{Tag: "ack", Attrs: waBinary.Attrs{
@@ -214,7 +216,7 @@ func (s *Server) handleMessage(c *conn, d *Device, node *waBinary.Node) {
 
 // routeMessage delivers one message stanza from a device (the phone or a
 // companion) to the devices named in it; it returns how many it reached.
-func (s *Server) routeMessage(sender *Device, senderJID types.JID, node *waBinary.Node) (int, error) {
+func (s *Server) routeMessage(sender *device, senderJID types.JID, node *waBinary.Node) (int, error) {
 	id, _ := node.Attrs["id"].(string)
 	to, _ := node.Attrs["to"].(types.JID)
 	now := strconv.FormatInt(time.Now().Unix(), 10)
@@ -226,7 +228,7 @@ func (s *Server) routeMessage(sender *Device, senderJID types.JID, node *waBinar
 	}
 	var extra []waBinary.Node // device-identity and the like travel with every copy
 	type hop struct {
-		dev *Device
+		dev *device
 		enc waBinary.Node
 	}
 	var hops []hop
@@ -296,7 +298,7 @@ func (s *Server) routeMessage(sender *Device, senderJID types.JID, node *waBinar
 // participantHash is whatsmeow's phash over every device of the chat's user
 // and of the sender's user; a client whose cached device list differs drops
 // its cache, so new devices get the next message.
-func (s *Server) participantHash(sender *Device, to types.JID) string {
+func (s *Server) participantHash(sender *device, to types.JID) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	chat := s.userAccountLocked(to)
@@ -304,7 +306,7 @@ func (s *Server) participantHash(sender *Device, to types.JID) string {
 		return ""
 	}
 	var list []types.JID
-	add := func(a *Account) {
+	add := func(a *account) {
 		for _, d := range a.sortedDevices() {
 			if to.Server == types.HiddenUserServer {
 				list = append(list, d.LID)
@@ -321,7 +323,7 @@ func (s *Server) participantHash(sender *Device, to types.JID) string {
 }
 
 // handleUsync answers device-list, LID and contact queries.
-func (s *Server) handleUsync(d *Device, node *waBinary.Node) waBinary.Node {
+func (s *Server) handleUsync(d *device, node *waBinary.Node) waBinary.Node {
 	usync := node.GetChildByTag("usync")
 	query := usync.GetChildByTag("query")
 	list := usync.GetChildByTag("list")
@@ -445,14 +447,14 @@ func deviceListHash(jids []types.JID) string {
 
 // notifyDevicesChanged tells every companion that account a gained or lost
 // device d (tag "add" or "remove"), so cached device lists stay right.
-func (s *Server) notifyDevicesChanged(a *Account, d *Device, tag string) {
+func (s *Server) notifyDevicesChanged(a *account, d *device, tag string) {
 	s.mu.Lock()
 	var pns, lids []types.JID
 	for _, dev := range a.sortedDevices() {
 		pns = append(pns, dev.JID)
 		lids = append(lids, dev.LID)
 	}
-	var targets []*Device
+	var targets []*device
 	for _, other := range s.accounts {
 		for _, dev := range other.devices {
 			if !dev.simulatedPhone && dev != d {

@@ -1,3 +1,5 @@
+//go:build !js
+
 package fakewa
 
 import (
@@ -31,7 +33,7 @@ func concat(parts ...[]byte) []byte {
 // ("ref,noiseKey,identityKey,advSecret"). It returns the new device's JID once
 // the companion has accepted pair-success, or why pairing failed.
 func (s *Server) ScanQR(ctx context.Context, phone, qr string) (types.JID, error) {
-	a, err := s.account(phone)
+	a, err := s.lookupAccount(phone)
 	if err != nil {
 		return types.EmptyJID, err
 	}
@@ -66,7 +68,7 @@ func (s *Server) ScanQR(ctx context.Context, phone, qr string) (types.JID, error
 // pairCompanion sends pair-success signed by the account's phone, checks the
 // companion's device signature and registers the device. Then 515 tells the
 // companion to log in again.
-func (s *Server) pairCompanion(ctx context.Context, a *Account, c *conn, advSecret []byte) (types.JID, error) {
+func (s *Server) pairCompanion(ctx context.Context, a *account, c *conn, advSecret []byte) (types.JID, error) {
 	s.mu.Lock()
 	if c.reg == nil || c.device != nil {
 		s.mu.Unlock()
@@ -134,7 +136,7 @@ func (s *Server) pairCompanion(ctx context.Context, a *Account, c *conn, advSecr
 		return types.EmptyJID, fmt.Errorf("pair-device-sign from %s: %w", jid, err)
 	}
 
-	d := &Device{
+	d := &device{
 		acct: a, ID: id, JID: jid, LID: lid, Platform: reg.platform,
 		noisePub: c.noisePub, identity: reg.identity, regID: reg.regID,
 		signedPreKey: reg.signedPreKey, keyIndex: keyIndex,
@@ -182,16 +184,16 @@ func verifyDeviceSign(resp *waBinary.Node, details []byte, companion [32]byte, p
 // Logout removes a companion on the server side. An online client gets
 // stream:error 401 device_removed (events.LoggedOut); an offline one gets
 // failure 401 at its next login.
-func (s *Server) Logout(device types.JID) error {
+func (s *Server) Logout(dev types.JID) error {
 	s.mu.Lock()
-	d := s.deviceLocked(device)
+	d := s.deviceLocked(dev)
 	if d == nil {
 		s.mu.Unlock()
-		return fmt.Errorf("no device %s", device)
+		return fmt.Errorf("no device %s", dev)
 	}
 	if d.simulatedPhone {
 		s.mu.Unlock()
-		return fmt.Errorf("%s is the simulated phone, not a companion", device)
+		return fmt.Errorf("%s is the simulated phone, not a companion", dev)
 	}
 	delete(d.acct.devices, d.ID)
 	delete(s.devices, d.JID)
@@ -210,19 +212,19 @@ func (s *Server) Logout(device types.JID) error {
 
 // CutSocket drops a device's socket now (afterFrames <= 0) or after the
 // server has sent afterFrames more frames to it.
-func (s *Server) CutSocket(device types.JID, afterFrames int) error {
+func (s *Server) CutSocket(dev types.JID, afterFrames int) error {
 	s.mu.Lock()
-	d := s.deviceLocked(device)
+	d := s.deviceLocked(dev)
 	var c *conn
 	if d != nil {
 		c = d.conn
 	}
 	s.mu.Unlock()
 	if d == nil {
-		return fmt.Errorf("no device %s", device)
+		return fmt.Errorf("no device %s", dev)
 	}
 	if c == nil {
-		return fmt.Errorf("device %s is not connected", device)
+		return fmt.Errorf("device %s is not connected", dev)
 	}
 	c.setCutAfter(afterFrames)
 	return nil

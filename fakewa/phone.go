@@ -1,3 +1,5 @@
+//go:build !js
+
 package fakewa
 
 import (
@@ -42,7 +44,7 @@ type ReceivedMessage struct {
 // phone is the simulated primary device of an account. Its Signal state is a
 // whatsmeow store.Device over memory stores.
 type phone struct {
-	acct  *Account
+	acct  *account
 	dev   *store.Device
 	store *memSignalStore
 
@@ -81,7 +83,7 @@ func newPhone() (*phone, error) {
 func (p *phone) identityKeyPair() *keys.KeyPair { return p.dev.IdentityKey }
 
 // fillDevice publishes the phone's keys in the server's prekey registry.
-func (p *phone) fillDevice(d *Device) {
+func (p *phone) fillDevice(d *device) {
 	d.identity = *p.dev.IdentityKey.Pub
 	d.regID = p.dev.RegistrationID
 	d.signedPreKey = preKey{id: p.dev.SignedPreKey.KeyID, pub: *p.dev.SignedPreKey.Pub, signature: p.dev.SignedPreKey.Signature[:]}
@@ -205,7 +207,7 @@ func (p *phone) decrypt(from types.JID, enc waBinary.Node) (*waE2E.Message, erro
 
 // encryptFor encrypts a plaintext for one device, starting a session from
 // the device's published bundle (consuming a one-time prekey) if needed.
-func (p *phone) encryptFor(s *Server, d *Device, plaintext []byte) (waBinary.Node, error) {
+func (p *phone) encryptFor(s *Server, d *device, plaintext []byte) (waBinary.Node, error) {
 	ctx := context.Background()
 	addr := d.JID.SignalAddress()
 	p.cryptoMu.Lock()
@@ -247,7 +249,7 @@ func pad(b []byte) []byte {
 
 // bundleLocked builds a device's prekey bundle from the registry, consuming
 // its oldest one-time prekey.
-func (s *Server) bundleLocked(d *Device) *prekey.Bundle {
+func (s *Server) bundleLocked(d *device) *prekey.Bundle {
 	pre := optional.NewEmptyUint32()
 	var prePub ecc.ECPublicKeyable
 	if len(d.preKeys) > 0 {
@@ -265,7 +267,7 @@ func (s *Server) bundleLocked(d *Device) *prekey.Bundle {
 // LID, or a phone number): to every device of the user, and a copy to the
 // phone's own companions. It returns the message id.
 func (s *Server) SendText(phone, to, text string) (string, error) {
-	a, err := s.account(phone)
+	a, err := s.lookupAccount(phone)
 	if err != nil {
 		return "", err
 	}
@@ -283,7 +285,7 @@ func (s *Server) SendText(phone, to, text string) (string, error) {
 	}
 	s.mu.Lock()
 	b := s.userAccountLocked(toJID.ToNonAD())
-	var targets []*Device
+	var targets []*device
 	if b != nil {
 		targets = b.sortedDevices()
 		if b != a {
@@ -336,7 +338,7 @@ func (s *Server) SendText(phone, to, text string) (string, error) {
 
 // Messages lists what the account's phone received, oldest first.
 func (s *Server) Messages(phone string) ([]ReceivedMessage, error) {
-	a, err := s.account(phone)
+	a, err := s.lookupAccount(phone)
 	if err != nil {
 		return nil, err
 	}

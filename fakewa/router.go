@@ -1,3 +1,5 @@
+//go:build !js
+
 package fakewa
 
 import (
@@ -222,7 +224,7 @@ func iqError(req *waBinary.Node, code int, text string) waBinary.Node {
 	}
 }
 
-func (s *Server) handleIQ(c *conn, d *Device, node *waBinary.Node) {
+func (s *Server) handleIQ(c *conn, d *device, node *waBinary.Node) {
 	xmlns, _ := node.Attrs["xmlns"].(string)
 	typ, _ := node.Attrs["type"].(string)
 	first := ""
@@ -271,7 +273,7 @@ func (s *Server) handleIQ(c *conn, d *Device, node *waBinary.Node) {
 
 // handlePreKeyUpload stores a device's identity, signed prekey and new
 // one-time prekeys.
-func (s *Server) handlePreKeyUpload(d *Device, node *waBinary.Node) waBinary.Node {
+func (s *Server) handlePreKeyUpload(d *device, node *waBinary.Node) waBinary.Node {
 	regBytes, _ := node.GetChildByTag("registration").Content.([]byte)
 	ident, _ := node.GetChildByTag("identity").Content.([]byte)
 	if len(regBytes) != 4 || len(ident) != 32 {
@@ -341,7 +343,7 @@ func nodeToPreKey(n waBinary.Node) (preKey, error) {
 
 // deliverOffline sends what waited for the device, then tells it the offline
 // backlog is done (<ib><offline/>), as the real service does after login.
-func (s *Server) deliverOffline(d *Device) {
+func (s *Server) deliverOffline(d *device) {
 	n := s.flushQueue(d)
 	s.mu.Lock()
 	c := d.conn

@@ -1,10 +1,5 @@
-// Package fakewa is an offline double of the WhatsApp multi-device server.
-//
-// It speaks the Noise handshake, framing and binary nodes that an unmodified
-// whatsmeow client expects, keeps accounts each with a simulated primary
-// phone, pairs companions by QR or phone-number code, keeps the prekey
-// registry, routes messages with an offline queue, and offers a JSON control
-// API for browser tests. State lives in memory for the life of the Server.
+//go:build !js
+
 package fakewa
 
 import (
@@ -64,9 +59,9 @@ type Server struct {
 	certChain []byte
 
 	mu       sync.Mutex
-	accounts map[string]*Account     // by phone number
-	byLID    map[string]*Account     // by LID user
-	devices  map[types.JID]*Device   // by PN device JID (user, device, s.whatsapp.net)
+	accounts map[string]*account     // by phone number
+	byLID    map[string]*account     // by LID user
+	devices  map[types.JID]*device   // by PN device JID (user, device, s.whatsapp.net)
 	qrRefs   map[string]*conn        // live QR refs
 	linkRegs map[string]*linkCodeReg // companions waiting for a pairing code, by phone
 	conns    map[*conn]struct{}
@@ -107,9 +102,9 @@ func New(cfg Config) (*Server, error) {
 		cfg:      cfg,
 		log:      cfg.Log,
 		static:   keys.NewKeyPair(),
-		accounts: make(map[string]*Account),
-		byLID:    make(map[string]*Account),
-		devices:  make(map[types.JID]*Device),
+		accounts: make(map[string]*account),
+		byLID:    make(map[string]*account),
+		devices:  make(map[types.JID]*device),
 		qrRefs:   make(map[string]*conn),
 		linkRegs: make(map[string]*linkCodeReg),
 		conns:    make(map[*conn]struct{}),

@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command fakewa runs the offline WhatsApp server double on loopback.
 //
 //	fakewa -addr 127.0.0.1:8765 -v -account 15551234567:Alice

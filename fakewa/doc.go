@@ -1,0 +1,22 @@
+// Package fakewa is an offline double of the WhatsApp multi-device server.
+//
+// It speaks the Noise handshake, framing and binary nodes that an unmodified
+// whatsmeow client expects, keeps accounts each with a simulated primary
+// phone, pairs companions by QR or phone-number code, keeps the prekey
+// registry, routes messages with an offline queue, and offers a JSON control
+// API for browser tests. State lives in memory for the life of the Server.
+//
+// The package is native only (it listens on sockets); under js/wasm it is empty.
+//
+// Control API (JSON bodies; errors are {"error": "..."} with a 4xx/5xx status):
+//
+//	GET  /api/info                          {"wsURL", "rootKey"}
+//	POST /api/accounts                      {"phone", "pushName"} -> account
+//	GET  /api/accounts                      accounts with their devices
+//	POST /api/accounts/{phone}/scan         {"qr"} -> {"device"}
+//	POST /api/accounts/{phone}/link-code    {"code"} -> {"device"}
+//	POST /api/accounts/{phone}/send         {"to", "text"} -> {"id"}
+//	GET  /api/accounts/{phone}/messages     what the phone received
+//	POST /api/devices/{jid}/logout          {}
+//	POST /api/devices/{jid}/cut             {"afterFrames"} -> {}
+package fakewa
