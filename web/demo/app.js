@@ -369,6 +369,10 @@ async function restoreBackup(file) {
   backups.set(id, { data, savedAt: Date.now() });
   timeline('restore', `${file.name} (${data.length} bytes) as ${id}: connect to restore`);
   $('new-client-id').value = '';
+  // The remote strategy restores when a client opens a session with no local
+  // device, so open that session's client anew.
+  await dropClient();
+  state.clientId = null;
   await pickSession(id);
 }
 

@@ -1,7 +1,8 @@
 // End-to-end test of `make demo`: the demo process (cmd/demo, fakewa inside),
 // the demo page and the simulated phone page in one browser. The phone page
 // scans the QR the demo page shows; the two exchange a message both ways;
-// then a second session links with a pairing code typed into the phone.
+// a second session links with a pairing code typed into the phone; the
+// downloaded backup restores the first session in a fresh browser profile.
 // Screenshots land in web/test-results/ (a gitignored artifact).
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -70,7 +71,7 @@ async function openPages(baseURL) {
 
 const timelineHas = (page, event) => page.waitForSelector(`#timeline li[data-event="${event}"]`, { timeout: 30_000 });
 
-test('make demo: pair through the simulated phone, chat both ways, back up, link by code', async (t) => {
+test('make demo: pair through the simulated phone, chat both ways, back up and restore, link by code', async (t) => {
   mkdirSync(resultsDir, { recursive: true });
   const demo = startProcess(buildGo('./cmd/demo', 'demo'), ['-addr', '127.0.0.1:0', '-quiet'], [/at (http:\/\/\S+\/)\s/]);
   const cleanup = [demo.stop];
@@ -117,7 +118,7 @@ test('make demo: pair through the simulated phone, chat both ways, back up, link
     // Backup: the remote strategy's snapshot becomes downloadable.
     await page.waitForSelector('#backup:not([disabled])', { timeout: 30_000 });
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#backup')]);
-    const saved = join(tmp, 'backup.snapshot');
+    const saved = join(tmp, download.suggestedFilename()); // the page names the session after it
     await download.saveAs(saved);
     assert.ok(statSync(saved).size > 100, 'the backup holds a snapshot');
     assert.match(download.suggestedFilename(), /^wasmeow-demo-.*\.snapshot$/);
