@@ -70,7 +70,7 @@ func checkWorkloads(t *testing.T, newOpener func(t *testing.T) tracetest.Opener)
 				if err != nil || v != 2 {
 					t.Fatalf("app state version after reopen: %d, %v", v, err)
 				}
-			case "decrypt-1000", "decrypt-1000-burst":
+			case "decrypt-1000", "decrypt-1000-each-durable":
 				s, err := d.Sessions.GetSession(ctx, st.Addrs[0])
 				if err != nil || len(s) != 1024 {
 					t.Fatalf("session after reopen: %d bytes, %v", len(s), err)
