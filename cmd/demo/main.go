@@ -93,6 +93,7 @@ func run() error {
 		if cfg.Peer, err = fw.CreateAccount(*peer, "Alice (peer)"); err != nil {
 			return fmt.Errorf("creating the peer account %s: %w", *peer, err)
 		}
+		cfg.Phone.Devices, cfg.Peer.Devices = nil, nil // the pages ask fakewa for live ones
 	}
 	files.register(mux, cfg)
 
@@ -104,12 +105,14 @@ func run() error {
 	srv := &http.Server{Handler: logRequests(mux, log), ReadHeaderTimeout: 10 * time.Second}
 
 	if cfg.Mode == "offline" {
-		fmt.Printf("wasmeow demo (offline WhatsApp double) at %s  simulated phone at %sphone\n", url, url)
+		fmt.Printf("\nwasmeow demo on an offline WhatsApp double: account +%s (its phone is simulated), peer +%s\n",
+			cfg.Phone.Phone, cfg.Peer.Phone)
+		fmt.Printf("  demo page:        %s\n  simulated phone:  %sphone\n", url, url)
 	} else {
-		fmt.Printf("wasmeow demo (relaying to %s) at %s\n", *upstream, url)
+		fmt.Printf("\nwasmeow demo relaying the WhatsApp socket to %s\n  demo page:        %s\n", *upstream, url)
 	}
 	if !*quiet {
-		fmt.Println("Open the URL in a browser; Ctrl-C stops the demo.")
+		fmt.Print("Open the demo page in a browser; Ctrl-C stops the demo.\n\n")
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -73,7 +73,7 @@ const timelineHas = (page, event) => page.waitForSelector(`#timeline li[data-eve
 
 test('make demo: pair through the simulated phone, chat both ways, back up and restore, link by code', async (t) => {
   mkdirSync(resultsDir, { recursive: true });
-  const demo = startProcess(buildGo('./cmd/demo', 'demo'), ['-addr', '127.0.0.1:0', '-quiet'], [/at (http:\/\/\S+\/)\s/]);
+  const demo = startProcess(buildGo('./cmd/demo', 'demo'), ['-addr', '127.0.0.1:0', '-quiet'], [/demo page:\s+(http:\/\/\S+\/)\s/]);
   const cleanup = [demo.stop];
   t.after(async () => { for (const f of cleanup.reverse()) await f(); });
   const [baseURL] = await demo.ready;
@@ -196,7 +196,7 @@ test('relay mode: the page links through the relay to an upstream server', async
 
   // The page only knows the relay; the trust root is fakewa's since it is no real WhatsApp.
   const demo = startProcess(buildGo('./cmd/demo', 'demo'),
-    ['-addr', '127.0.0.1:0', '-quiet', '-upstream', upstream, '-upstream-root-key', rootKey], [/at (http:\/\/\S+\/)\s/]);
+    ['-addr', '127.0.0.1:0', '-quiet', '-upstream', upstream, '-upstream-root-key', rootKey], [/demo page:\s+(http:\/\/\S+\/)\s/]);
   cleanup.push(demo.stop);
   const [baseURL] = await demo.ready;
   const { browser, open, errors } = await openPages(baseURL);
