@@ -47,7 +47,22 @@ func main() {
 	if err != nil {
 		fail(fmt.Errorf("browser run: %w", err))
 	}
+	fmt.Printf("benchtime %s, one op = the whole workload; sqlstore: SQLite WAL in a temporary directory; idbstore: %s, headless, on-disk profile, strict durability\n",
+		*benchtime, browserVersion())
 	printTable(native, browser, *markdown)
+}
+
+// browserVersion names the chromium the figures come from.
+func browserVersion() string {
+	for _, name := range []string{os.Getenv("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"} {
+		if name == "" {
+			continue
+		}
+		if out, err := exec.Command(name, "--version").Output(); err == nil {
+			return strings.TrimSpace(string(out))
+		}
+	}
+	return "chromium (version unknown)"
 }
 
 // result is one parsed benchmark line: bench is "Stores" (the store on its
