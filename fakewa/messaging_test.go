@@ -153,3 +153,46 @@ func TestNewDeviceReachedAfterCachedList(t *testing.T) {
 	}
 	waitText(b1, "second")
 }
+
+// A companion that lost its session with a phone sends a retry receipt; the
+// phone starts a new session and sends the message again.
+func TestPhoneAnswersRetryReceipt(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	alice := mustAccount(t, srv, "15551110021", "Alice")
+	bob := mustAccount(t, srv, "15551110022", "Bob")
+	a1 := newTestClient(t, srv, "alice-web", nil)
+	a1ID := pairQR(t, srv, a1, alice.Phone)
+	if _, err := srv.SendText(bob.Phone, alice.Phone, "before"); err != nil {
+		t.Fatal(err)
+	}
+	waitText(a1, "before")
+	// A reply settles the session, so the phone's next message is a plain msg.
+	sendText(t, a1, types.NewJID(bob.Phone, types.DefaultUserServer), "reply")
+	waitPhoneText(t, srv, bob.Phone, "reply")
+
+	ctx := context.Background()
+	bobLID, _ := types.ParseJID(bob.LID)
+	for _, jid := range []types.JID{types.NewJID(bob.Phone, types.DefaultUserServer), bobLID} {
+		if err := a1.cli.Store.Sessions.DeleteAllSessions(ctx, jid.SignalAddressUser()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id, err := srv.SendText(bob.Phone, a1ID.String(), "after the session was lost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := waitText(a1, "after the session was lost")
+	if m.Info.ID != id {
+		t.Fatalf("got %+v", m.Info)
+	}
+	// Sent to one device only: Alice's phone got neither text.
+	msgs, _ := srv.Messages(alice.Phone)
+	for _, got := range msgs {
+		if got.Text == "after the session was lost" {
+			t.Fatal("a message for one device reached the phone too")
+		}
+	}
+	if _, err = srv.SendText(bob.Phone, alice.Phone+":7@s.whatsapp.net", "x"); err == nil {
+		t.Fatal("send to a device that does not exist succeeded")
+	}
+}

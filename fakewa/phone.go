@@ -48,8 +48,10 @@ type phone struct {
 	dev   *store.Device
 	store *memSignalStore
 
-	mu       sync.Mutex
-	received []ReceivedMessage
+	mu        sync.Mutex
+	received  []ReceivedMessage
+	sent      map[string]sentMessage // recent sent messages, for retry receipts
+	sentOrder []string
 	// cryptoMu serialises Signal operations: sessions are read-modify-write.
 	cryptoMu sync.Mutex
 }
@@ -126,6 +128,10 @@ func (p *phone) handle(s *Server, node waBinary.Node) {
 			s.log.Errorf("phone %s: panic handling <%s>: %v", p.acct.Phone, node.Tag, r)
 		}
 	}()
+	if node.Tag == "receipt" && node.Attrs["type"] == "retry" {
+		p.resend(s, node)
+		return
+	}
 	if node.Tag != "message" {
 		s.log.Debugf("phone %s: got <%s> %v", p.acct.Phone, node.Tag, node.Attrs["id"])
 		return
@@ -136,6 +142,11 @@ func (p *phone) handle(s *Server, node waBinary.Node) {
 		msg, err := p.decrypt(from, enc)
 		if err != nil {
 			s.log.Errorf("phone %s: cannot decrypt message %s from %s: %v", p.acct.Phone, id, from, err)
+			continue
+		}
+		if msg.GetProtocolMessage() != nil {
+			// Peer traffic from a companion (history sync, resend requests).
+			s.log.Debugf("phone %s: protocol message %s from %s", p.acct.Phone, msg.GetProtocolMessage().GetType(), from)
 			continue
 		}
 		chat := from.ToNonAD()
@@ -208,6 +219,12 @@ func (p *phone) decrypt(from types.JID, enc waBinary.Node) (*waE2E.Message, erro
 // encryptFor encrypts a plaintext for one device, starting a session from
 // the device's published bundle (consuming a one-time prekey) if needed.
 func (p *phone) encryptFor(s *Server, d *device, plaintext []byte) (waBinary.Node, error) {
+	return p.encryptWith(s, d, plaintext, nil)
+}
+
+// encryptWith is encryptFor; a non-nil bundle (from a retry receipt)
+// replaces any session with the device.
+func (p *phone) encryptWith(s *Server, d *device, plaintext []byte, bundle *prekey.Bundle) (waBinary.Node, error) {
 	ctx := context.Background()
 	addr := d.JID.SignalAddress()
 	p.cryptoMu.Lock()
@@ -217,11 +234,13 @@ func (p *phone) encryptFor(s *Server, d *device, plaintext []byte) (waBinary.Nod
 	if err != nil {
 		return waBinary.Node{}, err
 	}
-	if !has {
-		s.mu.Lock()
-		b := s.bundleLocked(d)
-		s.mu.Unlock()
-		if err = builder.ProcessBundle(ctx, b); err != nil {
+	if bundle != nil || !has {
+		if bundle == nil {
+			s.mu.Lock()
+			bundle = s.bundleLocked(d)
+			s.mu.Unlock()
+		}
+		if err = builder.ProcessBundle(ctx, bundle); err != nil {
 			return waBinary.Node{}, fmt.Errorf("starting a session with %s: %w", d.JID, err)
 		}
 	}
@@ -287,7 +306,14 @@ func (s *Server) SendText(phone, to, text string) (string, error) {
 	b := s.userAccountLocked(toJID.ToNonAD())
 	var targets []*device
 	if b != nil {
-		targets = b.sortedDevices()
+		if toJID.Device != 0 {
+			// One device of the user, e.g. "bob:2@s.whatsapp.net".
+			if d := b.devices[toJID.Device]; d != nil {
+				targets = append(targets, d)
+			}
+		} else {
+			targets = b.sortedDevices()
+		}
 		if b != a {
 			for _, d := range a.sortedDevices() {
 				if d.ID != 0 {
@@ -301,23 +327,20 @@ func (s *Server) SendText(phone, to, text string) (string, error) {
 	if b == nil {
 		return "", fmt.Errorf("no account for %s", toJID)
 	}
+	if toJID.Device != 0 && (len(targets) == 0 || targets[0].ID != toJID.Device) {
+		return "", fmt.Errorf("no device %s", toJID)
+	}
 	msg := &waE2E.Message{Conversation: proto.String(text)}
-	plain, err := proto.Marshal(msg)
-	if err != nil {
-		return "", err
-	}
-	dsm, err := proto.Marshal(&waE2E.Message{DeviceSentMessage: &waE2E.DeviceSentMessage{DestinationJID: proto.String(b.JID.String()), Message: msg}})
-	if err != nil {
-		return "", err
-	}
+	id := newMessageID()
+	a.phone.remember(id, b.JID, msg)
 	var parts []waBinary.Node
 	for _, d := range targets {
 		if d == self {
 			continue
 		}
-		pt := plain
-		if d.acct == a {
-			pt = dsm
+		pt, err := a.phone.plaintextFor(d, b.JID, msg)
+		if err != nil {
+			return "", err
 		}
 		enc, err := a.phone.encryptFor(s, d, pt)
 		if err != nil {
@@ -325,7 +348,6 @@ func (s *Server) SendText(phone, to, text string) (string, error) {
 		}
 		parts = append(parts, waBinary.Node{Tag: "to", Attrs: waBinary.Attrs{"jid": d.JID}, Content: []waBinary.Node{enc}})
 	}
-	id := newMessageID()
 	node := waBinary.Node{Tag: "message", Attrs: waBinary.Attrs{"id": id, "to": b.JID, "type": "text"},
 		Content: []waBinary.Node{{Tag: "participants", Content: parts}}}
 	n, err := s.routeMessage(self, self.JID, &node)
@@ -346,4 +368,110 @@ func (s *Server) Messages(phone string) ([]ReceivedMessage, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]ReceivedMessage{}, p.received...), nil
+}
+
+// sentMessage is what the phone keeps of a message it sent, to answer retries.
+type sentMessage struct {
+	chat types.JID
+	msg  *waE2E.Message
+}
+
+const phoneSentMemory = 1000
+
+func (p *phone) remember(id string, chat types.JID, msg *waE2E.Message) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.sent == nil {
+		p.sent = make(map[string]sentMessage)
+	}
+	p.sent[id] = sentMessage{chat: chat, msg: msg}
+	p.sentOrder = append(p.sentOrder, id)
+	if len(p.sentOrder) > phoneSentMemory {
+		delete(p.sent, p.sentOrder[0])
+		p.sentOrder = p.sentOrder[1:]
+	}
+}
+
+// plaintextFor is the message for a recipient's device, or the
+// DeviceSentMessage copy for one of the phone's own companions.
+func (p *phone) plaintextFor(d *device, chat types.JID, msg *waE2E.Message) ([]byte, error) {
+	if d.acct == p.acct {
+		return proto.Marshal(&waE2E.Message{DeviceSentMessage: &waE2E.DeviceSentMessage{DestinationJID: proto.String(chat.String()), Message: msg}})
+	}
+	return proto.Marshal(msg)
+}
+
+// resend answers a retry receipt: a new session with the device (from the
+// keys in the receipt, else its published bundle) and the message again.
+func (p *phone) resend(s *Server, node waBinary.Node) {
+	from, _ := node.Attrs["from"].(types.JID)
+	id, _ := node.Attrs["id"].(string)
+	p.mu.Lock()
+	sent, ok := p.sent[id]
+	p.mu.Unlock()
+	s.mu.Lock()
+	d := s.deviceLocked(from)
+	self := p.acct.devices[0]
+	s.mu.Unlock()
+	if !ok || d == nil {
+		s.log.Warnf("phone %s: retry receipt from %s for unknown message %s", p.acct.Phone, from, id)
+		return
+	}
+	bundle, err := retryBundle(node, d)
+	if err != nil {
+		s.log.Warnf("phone %s: retry receipt from %s: %v; using the published bundle", p.acct.Phone, from, err)
+	}
+	if bundle == nil {
+		s.mu.Lock()
+		bundle = s.bundleLocked(d)
+		s.mu.Unlock()
+	}
+	pt, err := p.plaintextFor(d, sent.chat, sent.msg)
+	if err == nil {
+		var enc waBinary.Node
+		if enc, err = p.encryptWith(s, d, pt, bundle); err == nil {
+			retry := node.GetChildByTag("retry")
+			if count, ok := retry.Attrs["count"].(string); ok {
+				enc.Attrs["count"] = count
+			}
+			msg := waBinary.Node{Tag: "message", Attrs: waBinary.Attrs{"id": id, "to": d.JID, "type": "text"},
+				Content: []waBinary.Node{enc}}
+			_, err = s.routeMessage(self, self.JID, &msg)
+		}
+	}
+	if err != nil {
+		s.log.Errorf("phone %s: resending %s to %s: %v", p.acct.Phone, id, from, err)
+		return
+	}
+	s.log.Infof("phone %s: resent %s to %s after a retry receipt", p.acct.Phone, id, from)
+}
+
+// retryBundle reads the <keys> a retry receipt may carry; nil if it has none.
+func retryBundle(node waBinary.Node, d *device) (*prekey.Bundle, error) {
+	keysNode, ok := node.GetOptionalChildByTag("keys")
+	if !ok {
+		return nil, nil
+	}
+	reg, _ := node.GetChildByTag("registration").Content.([]byte)
+	ident, _ := keysNode.GetChildByTag("identity").Content.([]byte)
+	if len(reg) != 4 || len(ident) != 32 {
+		return nil, fmt.Errorf("malformed registration or identity in retry keys")
+	}
+	skey, err := nodeToPreKey(keysNode.GetChildByTag("skey"))
+	if err != nil || len(skey.signature) != 64 {
+		return nil, fmt.Errorf("malformed signed prekey in retry keys (%v)", err)
+	}
+	pre := optional.NewEmptyUint32()
+	var prePub ecc.ECPublicKeyable
+	if k, ok := keysNode.GetOptionalChildByTag("key"); ok {
+		pk, err := nodeToPreKey(k)
+		if err != nil {
+			return nil, err
+		}
+		pre, prePub = optional.NewOptionalUint32(pk.id), ecc.NewDjbECPublicKey(pk.pub)
+	}
+	regID := uint32(reg[0])<<24 | uint32(reg[1])<<16 | uint32(reg[2])<<8 | uint32(reg[3])
+	return prekey.NewBundle(regID, uint32(d.ID), pre, skey.id, prePub,
+		ecc.NewDjbECPublicKey(skey.pub), [64]byte(skey.signature),
+		identity.NewKey(ecc.NewDjbECPublicKey([32]byte(ident)))), nil
 }
