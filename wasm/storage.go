@@ -167,6 +167,13 @@ func (s *session) wipe(ctx context.Context) error {
 		}
 	}
 	if s.keystore != nil {
+		// Let queued writes (whatsmeow's own device delete) land first, or
+		// they would reach the user's store after it was cleared.
+		if s.container != nil {
+			if err := s.container.Flush(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
 		if err := s.keystore.Clear(ctx); err != nil {
 			errs = append(errs, err)
 		}
