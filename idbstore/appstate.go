@@ -167,44 +167,43 @@ func (s *Store) PutAppStateMutationMACs(ctx context.Context, name string, versio
 	if len(mutations) == 0 {
 		return nil
 	}
-	return s.e.doTxn(ctx, func(ctx context.Context) error {
-		ver, err := s.get(ctx, tAppStateVersion, s.k(name))
-		if err != nil {
-			return err
+	// Checks first, then one write call: no transaction overlay needed.
+	ver, err := s.get(ctx, tAppStateVersion, s.k(name))
+	if err != nil {
+		return err
+	}
+	if ver == nil {
+		return fmt.Errorf("%w: app state mutation MACs for %q: no app state version (foreign key)", ErrConstraint, name)
+	}
+	// Load the name's MACs once: the duplicate checks below and the
+	// lookups decoding the next patch are then answered from memory.
+	if err = s.e.ensureLoaded(ctx, tAppStateMAC, prefix(s.JID, name)); err != nil {
+		return err
+	}
+	ks := make([]string, len(mutations))
+	seen := make(map[string]struct{}, len(mutations))
+	ops := make([]kv.Op, len(mutations))
+	for i, m := range mutations {
+		if len(m.IndexMAC) != 32 || len(m.ValueMAC) != 32 {
+			return fmt.Errorf("%w: app state mutation MAC for %q: index/value MAC lengths %d/%d, want 32", ErrConstraint, name, len(m.IndexMAC), len(m.ValueMAC))
 		}
-		if ver == nil {
-			return fmt.Errorf("%w: app state mutation MACs for %q: no app state version (foreign key)", ErrConstraint, name)
+		ks[i] = macPrefix(s.JID, name, m.IndexMAC) + macVersion(version)
+		if _, dup := seen[ks[i]]; dup {
+			return fmt.Errorf("%w: duplicate app state mutation MAC %x in %q version %d", ErrConstraint, m.IndexMAC, name, version)
 		}
-		// Load the name's MACs once: the duplicate checks below and the
-		// lookups decoding the next patch are then answered from memory.
-		if err = s.e.ensureLoaded(ctx, tAppStateMAC, prefix(s.JID, name)); err != nil {
-			return err
+		seen[ks[i]] = struct{}{}
+		ops[i] = kv.Op{Table: tAppStateMAC, Key: ks[i], Value: newEncoder(32).fixed(m.ValueMAC).done()}
+	}
+	existing, err := s.e.get(ctx, s.tx(ctx), tAppStateMAC, ks)
+	if err != nil {
+		return err
+	}
+	for i, v := range existing {
+		if v != nil {
+			return fmt.Errorf("%w: app state mutation MAC %x already stored in %q version %d", ErrConstraint, mutations[i].IndexMAC, name, version)
 		}
-		ks := make([]string, len(mutations))
-		seen := make(map[string]struct{}, len(mutations))
-		ops := make([]kv.Op, len(mutations))
-		for i, m := range mutations {
-			if len(m.IndexMAC) != 32 || len(m.ValueMAC) != 32 {
-				return fmt.Errorf("%w: app state mutation MAC for %q: index/value MAC lengths %d/%d, want 32", ErrConstraint, name, len(m.IndexMAC), len(m.ValueMAC))
-			}
-			ks[i] = macPrefix(s.JID, name, m.IndexMAC) + macVersion(version)
-			if _, dup := seen[ks[i]]; dup {
-				return fmt.Errorf("%w: duplicate app state mutation MAC %x in %q version %d", ErrConstraint, m.IndexMAC, name, version)
-			}
-			seen[ks[i]] = struct{}{}
-			ops[i] = kv.Op{Table: tAppStateMAC, Key: ks[i], Value: newEncoder(32).fixed(m.ValueMAC).done()}
-		}
-		existing, err := s.e.get(ctx, s.tx(ctx), tAppStateMAC, ks)
-		if err != nil {
-			return err
-		}
-		for i, v := range existing {
-			if v != nil {
-				return fmt.Errorf("%w: app state mutation MAC %x already stored in %q version %d", ErrConstraint, mutations[i].IndexMAC, name, version)
-			}
-		}
-		return s.e.write(ctx, ops...)
-	})
+	}
+	return s.e.write(ctx, ops...)
 }
 
 // DeleteAppStateMutationMACs deletes every version of the given index MACs.
