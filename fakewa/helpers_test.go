@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 // testLogger sends logs to t.Log until the test ends; the lock makes sure no
 // goroutine logs after that (which would panic).
 type testLogger struct {
-	t      *testing.T
+	t      testing.TB
 	mod    string
 	min    int
 	mu     *sync.Mutex
@@ -53,7 +53,7 @@ type testLogger struct {
 
 var levels = map[string]int{"DEBUG": 0, "INFO": 1, "WARN": 2, "ERROR": 3}
 
-func newTestLogger(t *testing.T, mod, min string) waLog.Logger {
+func newTestLogger(t testing.TB, mod, min string) waLog.Logger {
 	mu, closed := &sync.Mutex{}, new(bool)
 	t.Cleanup(func() { mu.Lock(); *closed = true; mu.Unlock() })
 	if os.Getenv("FAKEWA_DEBUG") != "" {
@@ -80,7 +80,7 @@ func (l *testLogger) Sub(mod string) waLog.Logger {
 	return &testLogger{t: l.t, mod: l.mod + "/" + mod, min: l.min, mu: l.mu, closed: l.closed}
 }
 
-func newServer(t *testing.T, cfg fakewa.Config) *fakewa.Server {
+func newServer(t testing.TB, cfg fakewa.Config) *fakewa.Server {
 	t.Helper()
 	cfg.RootKey = &testRootKey
 	if cfg.Log == nil {
@@ -99,7 +99,7 @@ func newServer(t *testing.T, cfg fakewa.Config) *fakewa.Server {
 
 // testClient is an unmodified whatsmeow client on sqlstore (sqlite in a temp dir).
 type testClient struct {
-	t         *testing.T
+	t         testing.TB
 	name      string
 	srv       *fakewa.Server
 	container *sqlstore.Container
@@ -107,7 +107,7 @@ type testClient struct {
 	events    chan any
 }
 
-func newContainer(t *testing.T, name string) *sqlstore.Container {
+func newContainer(t testing.TB, name string) *sqlstore.Container {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name+".db")
 	c, err := sqlstore.New(context.Background(), "sqlite3", "file:"+path+"?_foreign_keys=on&_busy_timeout=5000&_journal_mode=WAL&_synchronous=OFF", waLog.Noop)
@@ -119,7 +119,7 @@ func newContainer(t *testing.T, name string) *sqlstore.Container {
 }
 
 // newTestClient makes a client on the container's first device (a new one if empty).
-func newTestClient(t *testing.T, srv *fakewa.Server, name string, container *sqlstore.Container) *testClient {
+func newTestClient(t testing.TB, srv *fakewa.Server, name string, container *sqlstore.Container) *testClient {
 	t.Helper()
 	if container == nil {
 		container = newContainer(t, name)
@@ -131,12 +131,12 @@ func newTestClient(t *testing.T, srv *fakewa.Server, name string, container *sql
 	return newTestClientOn(t, srv, name, container, dev)
 }
 
-func newTestClientOn(t *testing.T, srv *fakewa.Server, name string, container *sqlstore.Container, dev *store.Device) *testClient {
+func newTestClientOn(t testing.TB, srv *fakewa.Server, name string, container *sqlstore.Container, dev *store.Device) *testClient {
 	t.Helper()
 	return newTestClientLog(t, srv, name, container, dev, newTestLogger(t, name, "WARN"))
 }
 
-func newTestClientLog(t *testing.T, srv *fakewa.Server, name string, container *sqlstore.Container, dev *store.Device, log waLog.Logger) *testClient {
+func newTestClientLog(t testing.TB, srv *fakewa.Server, name string, container *sqlstore.Container, dev *store.Device, log waLog.Logger) *testClient {
 	t.Helper()
 	cli := whatsmeow.NewClient(dev, log)
 	cli.SetPreLoginHTTPClient(srv.HTTPClient())
@@ -180,7 +180,7 @@ func (tc *testClient) connect() {
 
 // pairQR connects an unpaired client and has the account's phone scan its
 // first QR code; it returns once the client is connected as the new device.
-func pairQR(t *testing.T, srv *fakewa.Server, tc *testClient, phone string) types.JID {
+func pairQR(t testing.TB, srv *fakewa.Server, tc *testClient, phone string) types.JID {
 	t.Helper()
 	tc.connect()
 	qr := waitEvent[*events.QR](tc, 10*time.Second, nil)
@@ -199,7 +199,7 @@ func pairQR(t *testing.T, srv *fakewa.Server, tc *testClient, phone string) type
 	return jid
 }
 
-func mustAccount(t *testing.T, srv *fakewa.Server, phone, name string) fakewa.AccountInfo {
+func mustAccount(t testing.TB, srv *fakewa.Server, phone, name string) fakewa.AccountInfo {
 	t.Helper()
 	info, err := srv.CreateAccount(phone, name)
 	if err != nil {

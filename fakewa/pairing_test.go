@@ -99,3 +99,19 @@ func TestQRScanErrors(t *testing.T) {
 	}
 	waitEvent[*events.Connected](tc, 15*time.Second, nil)
 }
+
+// A second login of the same device replaces the first socket.
+func TestSecondLoginReplacesFirst(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	acct := mustAccount(t, srv, "15551234999", "Rita")
+	container := newContainer(t, "rita-web")
+	first := newTestClient(t, srv, "rita-web", container)
+	jid := pairQR(t, srv, first, acct.Phone)
+	second := newTestClient(t, srv, "rita-web-2", container)
+	second.connect()
+	waitEvent[*events.Connected](second, 15*time.Second, nil)
+	waitEvent[*events.StreamReplaced](first, 10*time.Second, nil)
+	if d, ok := findDevice(srv, jid); !ok || !d.Online {
+		t.Fatalf("%s should stay online on the new socket", jid)
+	}
+}
