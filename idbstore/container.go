@@ -299,7 +299,7 @@ func (c *Container) GetDevice(ctx context.Context, jid types.JID) (*store.Device
 	if jid.IsEmpty() {
 		return nil, nil
 	}
-	k := jid.String()
+	k := key(jid.String())
 	v, err := c.e.get1(ctx, c.e.txnFrom(ctx), tDevice, k)
 	if err != nil || v == nil {
 		return nil, err
@@ -335,7 +335,7 @@ func (c *Container) putDevice(ctx context.Context, device *store.Device) error {
 	}
 	return c.e.doTxn(ctx, func(ctx context.Context) error {
 		tx := c.e.txnFrom(ctx)
-		k := rec.jid
+		k := key(rec.jid)
 		old, err := c.e.get1(ctx, tx, tDevice, k)
 		if err != nil {
 			return err
@@ -397,7 +397,7 @@ func (c *Container) DeleteDevice(ctx context.Context, device *store.Device) erro
 	our := device.ID.String()
 	return c.e.doTxn(ctx, func(ctx context.Context) error {
 		tx := c.e.txnFrom(ctx)
-		ops := []kv.Op{{Table: tDevice, Key: our, Delete: true}}
+		ops := []kv.Op{{Table: tDevice, Key: key(our), Delete: true}}
 		for _, t := range deviceTables {
 			pairs, err := c.e.scan(ctx, tx, t, prefix(our), true)
 			if err != nil {
@@ -411,9 +411,9 @@ func (c *Container) DeleteDevice(ctx context.Context, device *store.Device) erro
 	})
 }
 
-// deviceExists is the foreign-key check of device-scoped writes.
+// requireDevice is the foreign-key check of device-scoped writes.
 func (c *Container) requireDevice(ctx context.Context, our string) error {
-	v, err := c.e.get1(ctx, c.e.txnFrom(ctx), tDevice, our)
+	v, err := c.e.get1(ctx, c.e.txnFrom(ctx), tDevice, key(our))
 	if err != nil {
 		return err
 	}
