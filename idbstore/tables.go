@@ -27,6 +27,10 @@ const (
 	tLIDByPN         = "lid_map_pn"         // pn user -> lid user (the UNIQUE(pn) index)
 )
 
+// DeviceTable is the table of device records, one per paired device: what a
+// caller checks to know whether a backend holds a session at all.
+const DeviceTable = tDevice
+
 // Tables lists every kv table idbstore uses. The IndexedDB backend creates
 // one object store for each; snapshots dump them all.
 var Tables = []string{
