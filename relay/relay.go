@@ -230,12 +230,18 @@ func (r *Relay) pipe(browser, up *websocket.Conn) {
 
 	select {
 	case first := <-done:
-		code, reason := closeFor(first.err, first.d.src == up)
+		// The side that ended is the one read from, unless writing failed.
+		ended, other := first.d.src, first.d.dst
+		var we *writeError
+		if errors.As(first.err, &we) {
+			ended, other = other, ended
+		}
+		code, reason := closeFor(first.err, ended == up)
 		r.log.Infof("Relay %s ended (%v); closing the other side with %d %q", first.d.name, first.err, code, reason)
 		// The ended side has already answered its peer's close frame, if
 		// any (gorilla's default close handler): drop its TCP connection.
-		_ = first.d.src.Close()
-		closeGracefully(first.d.dst, code, reason, done)
+		_ = ended.Close()
+		closeGracefully(other, code, reason, done)
 	case <-r.ctx.Done():
 		r.log.Infof("Relay closing; dropping a relayed connection")
 		for _, c := range []*websocket.Conn{browser, up} {
@@ -284,6 +290,12 @@ func isCloseFrame(err error) bool {
 	return errors.As(err, &ce)
 }
 
+// writeError marks a copy that ended because the destination failed.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return "writing: " + e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
+
 // copyMessages streams each message from src to dst with its type, without
 // buffering whole messages.
 func copyMessages(dst, src *websocket.Conn, counter *atomic.Int64) error {
@@ -294,18 +306,38 @@ func copyMessages(dst, src *websocket.Conn, counter *atomic.Int64) error {
 		}
 		wr, err := dst.NextWriter(typ)
 		if err != nil {
-			return fmt.Errorf("opening write: %w", err)
+			return &writeError{err}
 		}
-		n, err := io.Copy(wr, rd)
+		tr := &readTracker{r: rd}
+		n, err := io.Copy(wr, tr)
 		counter.Add(n)
 		if err != nil {
-			_ = wr.Close()
-			return fmt.Errorf("copying message: %w", err)
+			// Leave the message unfinished: closing the writer would send
+			// the part copied so far as if it were whole.
+			if tr.err != nil {
+				return fmt.Errorf("reading a message: %w", tr.err)
+			}
+			return &writeError{err}
 		}
 		if err := wr.Close(); err != nil {
-			return fmt.Errorf("finishing message: %w", err)
+			return &writeError{err}
 		}
 	}
+}
+
+// readTracker remembers a read error, telling it apart from a write error in
+// io.Copy's result.
+type readTracker struct {
+	r   io.Reader
+	err error
+}
+
+func (t *readTracker) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if err != nil && err != io.EOF {
+		t.err = err
+	}
+	return n, err
 }
 
 // closeFor picks the close code for the side that is still open: the code the

@@ -415,3 +415,50 @@ func TestUpstreamCloseSendsOneCloseFrame(t *testing.T) {
 		t.Fatalf("after the closing handshake: %v; want the connection closed (EOF)", err)
 	}
 }
+
+// An upstream that dies in the middle of a message must not make the relay
+// deliver the part it got as a whole message.
+func TestUpstreamDyingMidMessageDeliversNoPartialMessage(t *testing.T) {
+	up := newUpstream(t, func(ctx context.Context, c *websocket.Conn, u *upstream) {
+		w, err := c.Writer(ctx, websocket.MessageBinary)
+		if err != nil {
+			t.Errorf("upstream writer: %v", err)
+			return
+		}
+		_, _ = w.Write(randomBytes(t, 256<<10)) // several frames, no final one
+		_ = c.CloseNow()
+	})
+	_, relayURL := newRelay(t, Config{Upstream: up.wsURL()})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	browser := dialBrowser(t, ctx, relayURL)
+	typ, data, err := browser.Read(ctx)
+	if err == nil {
+		t.Fatalf("browser got a %v message of %d bytes from an upstream that never finished one", typ, len(data))
+	}
+	if websocket.CloseStatus(err) != statusBadGateway {
+		t.Fatalf("browser read: %v; want close 1014", err)
+	}
+}
+
+// A browser that goes away without a close frame closes the upstream with
+// 1001 (going away).
+func TestBrowserDropClosesUpstream(t *testing.T) {
+	up := newUpstream(t, func(ctx context.Context, c *websocket.Conn, u *upstream) { u.recordAll(ctx, c) })
+	_, relayURL := newRelay(t, Config{Upstream: up.wsURL()})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	browser := dialBrowser(t, ctx, relayURL)
+	if err := browser.Write(ctx, websocket.MessageBinary, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	_ = browser.CloseNow()
+	select {
+	case err := <-up.closeCh:
+		if websocket.CloseStatus(err) != websocket.StatusGoingAway {
+			t.Errorf("upstream saw %v; want close 1001", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("upstream connection stayed open after the browser dropped")
+	}
+}
