@@ -168,6 +168,13 @@ test('make demo: pair through the simulated phone, chat both ways, back up and r
     assert.equal(await fresh.$('#timeline li[data-event="qr"]'), null, 'a restored session shows no QR');
     await fresh.context().close();
 
+    // The phone logs the code-linked device out: the page hears it and the
+    // session is wiped from this browser.
+    const codeJID = (await page.textContent('#me')).match(/me\s*(\S+@s\.whatsapp\.net)/)[1];
+    await phone.click('#devices li:has-text("' + codeJID + '") button');
+    await timelineHas(page, 'logged_out');
+    await page.waitForSelector('#sessions li[data-client-id="by-code"]', { state: 'detached', timeout: 20_000 });
+
     assert.deepEqual(errors, [], 'no uncaught errors in the pages');
   } catch (err) {
     // Keep pictures of the pages and the server's last words.

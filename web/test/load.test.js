@@ -1,7 +1,7 @@
 // Loading, option validation, bad inputs and storage strategies: no server needed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStatic, launchBrowser, openPage } from './helpers.js';
+import { startStatic, launchBrowser, openPage } from '../test-support/e2e.js';
 
 let server, browser, context, page;
 

@@ -2,7 +2,7 @@
 // simulated phone, before and after a reload (keys from IndexedDB).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStatic, startFakewa, launchPersistent, openPage, waitEvent, eventCount } from './helpers.js';
+import { startStatic, startFakewa, launchPersistent, openPage, waitEvent, eventCount } from '../test-support/e2e.js';
 
 let server, fakewa, profile, page;
 const FRANK = '15550000006'; // the browser's account

@@ -2,7 +2,7 @@
 // profile (IndexedDB on disk, as a user's browser keeps it).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStatic, startFakewa, launchPersistent, openPage, waitEvent, events, eventCount } from './helpers.js';
+import { startStatic, startFakewa, launchPersistent, openPage, waitEvent, events, eventCount } from '../test-support/e2e.js';
 
 let server, fakewa, profile, page;
 

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
-import { startStatic, startFakewa, launchBrowser, launchPersistent, openPage, waitEvent, events, eventCount } from './helpers.js';
+import { startStatic, startFakewa, launchBrowser, launchPersistent, openPage, waitEvent, events, eventCount } from '../test-support/e2e.js';
 
 let server, fakewa, browser;
 
