@@ -169,8 +169,10 @@ async function refreshSessions() {
   } catch (err) {
     showError('conn-error', err);
   }
+  const stored = new Set(sessions);
   const ids = [...sessions];
-  if (state.clientId && !ids.includes(state.clientId)) ids.unshift(state.clientId);
+  // The picked session may have nothing stored yet (new, or just logged out).
+  if (state.clientId && !stored.has(state.clientId)) ids.unshift(state.clientId);
   const ul = $('sessions');
   if (!ids.length) {
     ul.replaceChildren(el('li', { className: 'empty' }, 'No sessions yet: create one.'));
@@ -180,8 +182,11 @@ async function refreshSessions() {
     const del = el('button', { className: 'danger', title: `Delete session ${id}`, textContent: 'Delete' });
     del.dataset.delete = id;
     del.onclick = (e) => { e.stopPropagation(); deleteSession(id); };
-    const li = el('li', { className: id === state.clientId ? 'active' : '' }, el('span', { className: 'name' }, id), del);
+    const name = el('span', { className: 'name' }, id);
+    if (!stored.has(id)) name.append(el('span', { className: 'muted' }, ' · not linked'));
+    const li = el('li', { className: id === state.clientId ? 'active' : '' }, name, del);
     li.dataset.clientId = id;
+    li.dataset.stored = String(stored.has(id));
     li.onclick = () => pickSession(id);
     return li;
   }));
@@ -316,6 +321,7 @@ function wire(c) {
     timeline('logged_out', p?.reason ?? describe(p), true);
     showQR(null);
     $('me').replaceChildren();
+    refreshSessions();
   });
   on('message', (m) => {
     timeline('message', `${m.sender ?? m.chat}: ${m.text ?? '(no text)'}`);

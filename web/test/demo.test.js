@@ -2,7 +2,8 @@
 // the demo page and the simulated phone page in one browser. The phone page
 // scans the QR the demo page shows; the two exchange a message both ways;
 // a second session links with a pairing code typed into the phone; the
-// downloaded backup restores the first session in a fresh browser profile.
+// downloaded backup restores the first session in a fresh browser profile;
+// the phone logs a device out and the page shows a fresh QR again.
 // Screenshots land in web/test-results/ (a gitignored artifact).
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -71,7 +72,7 @@ async function openPages(baseURL) {
 
 const timelineHas = (page, event) => page.waitForSelector(`#timeline li[data-event="${event}"]`, { timeout: 30_000 });
 
-test('make demo: pair through the simulated phone, chat both ways, back up and restore, link by code', async (t) => {
+test('make demo: pair through the simulated phone, chat both ways, back up and restore, link by code, phone-side logout', async (t) => {
   mkdirSync(resultsDir, { recursive: true });
   const demo = startProcess(buildGo('./cmd/demo', 'demo'), ['-addr', '127.0.0.1:0', '-quiet'], [/demo page:\s+(http:\/\/\S+\/)\s/]);
   const cleanup = [demo.stop];
@@ -173,7 +174,9 @@ test('make demo: pair through the simulated phone, chat both ways, back up and r
     const codeJID = (await page.textContent('#me')).match(/me\s*(\S+@s\.whatsapp\.net)/)[1];
     await phone.click('#devices li:has-text("' + codeJID + '") button');
     await timelineHas(page, 'logged_out');
-    await page.waitForSelector('#sessions li[data-client-id="by-code"]', { state: 'detached', timeout: 20_000 });
+    await page.waitForSelector('#sessions li[data-client-id="by-code"][data-stored="false"]', { timeout: 20_000 });
+    await page.click('#connect');
+    await page.waitForSelector('#qr-image', { timeout: 30_000 }); // a fresh QR for the wiped session
 
     assert.deepEqual(errors, [], 'no uncaught errors in the pages');
   } catch (err) {
