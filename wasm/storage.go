@@ -64,9 +64,11 @@ func openSession(ctx context.Context, o *options, log waLog.Logger) (s *session,
 		}
 		s.keystore, s.raw = ks, ks
 	case strategyLocal, strategyRemote:
-		if s.release, err = tryTabLock(ctx, o.lockName()); err != nil {
+		release, err := tryTabLock(ctx, o.lockName())
+		if err != nil {
 			return s, err
 		}
+		s.release = release
 		s.raw, err = idbkv.Open(ctx, idbkv.Options{Name: dbNameFor(o.dbName, o.clientID), Tables: idbstore.Tables})
 		if err != nil {
 			return s, fmt.Errorf("opening IndexedDB database %q: %w", dbNameFor(o.dbName, o.clientID), err)

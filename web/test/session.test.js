@@ -54,7 +54,11 @@ test('QR pairing through the control API reaches authenticated and ready', async
   await fakewa.api('POST', '/api/accounts', { phone: BOB, pushName: 'Bob' });
   await fakewa.api('POST', '/api/accounts', { phone: CAROL, pushName: 'Carol' });
   await create('alice', clientOptions('alice'));
+  // A listener that throws must not break the client: it becomes an error event.
+  await page.evaluate(() => window.clients.alice.once('qr', () => { throw new Error('listener bug'); }));
   aliceDevice = await pairByQR('alice', ALICE);
+  const err = await waitEvent(page, 'alice', 'error');
+  assert.match(err.payload.message, /listener bug/);
   const creds = await page.evaluate(() => window.clients.alice.getCreds());
   assert.equal(creds.registered, true);
   assert.equal(creds.me, aliceDevice);
@@ -131,6 +135,10 @@ test('pairing code: resolves after the server accepted, rejects bad numbers', as
     const r = await page.evaluate(async (p) => window.clients.carol.requestPairingCode(p).then(() => ({ ok: true }), (e) => ({ code: e.code, message: e.message })), bad);
     assert.equal(r.code, 'invalid_phone', `${bad}: ${r.message}`);
   }
+  // A well-formed number with no account: the server refuses, and so does the promise.
+  const unknown = await page.evaluate(() => window.clients.carol.requestPairingCode('+1 555 999 0000').then(() => ({ ok: true }), (e) => ({ code: e.code, message: e.message })));
+  assert.equal(unknown.code, 'invalid_phone', unknown.message);
+  assert.match(unknown.message, /404|item-not-found/);
   const code = await page.evaluate((p) => window.clients.carol.requestPairingCode(p), CAROL);
   assert.match(code, /^[A-Z0-9]{4}-[A-Z0-9]{4}$/);
   const ev = await waitEvent(page, 'carol', 'pairing_code');
@@ -140,4 +148,16 @@ test('pairing code: resolves after the server accepted, rejects bad numbers', as
   assert.equal(auth.payload.method, 'pairing');
   await waitEvent(page, 'carol', 'ready');
   assert.ok((await page.evaluate(() => window.clients.carol.getCreds().me)).startsWith(CAROL + ':'));
+});
+
+test('a session open in one tab is locked for another', async () => {
+  const other = await openPage(profile.ctx, server.url);
+  const r = await other.evaluate((o) => window.wm.createClient(o).then(() => ({ ok: true }), (e) => ({ code: e.code, message: e.message })), clientOptions('carol'));
+  assert.equal(r.code, 'session_locked', r.message);
+  // Once the first tab lets go, the second one can open it.
+  await page.evaluate(() => window.clients.carol.destroy());
+  await other.evaluate((o) => window.create('carol', o), clientOptions('carol'));
+  await other.evaluate(() => window.clients.carol.connect());
+  await waitEvent(other, 'carol', 'ready');
+  await other.close();
 });
