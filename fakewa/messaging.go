@@ -34,7 +34,7 @@ func stanzaKey(class, id string, from types.JID) string {
 // once; a companion gets it queued and sent when it is online and active.
 func (s *Server) deliver(d *device, node waBinary.Node) {
 	if d.simulatedPhone {
-		go d.acct.phone.handle(s, node)
+		d.acct.phone.enqueue(s, node)
 		return
 	}
 	from, _ := node.Attrs["from"].(types.JID)
@@ -64,24 +64,33 @@ func (s *Server) flushQueue(d *device) int {
 	s.mu.Unlock()
 	sent := 0
 	for _, q := range batch {
-		if err := c.send(q.node); err != nil {
-			s.log.Debugf("%s: delivery stopped: %v", d.JID, err)
-			break
-		}
+		// Marked before the write: the client's ack may be read before
+		// send returns.
 		s.mu.Lock()
 		q.sentOn, q.sentAt = c, time.Now()
 		s.mu.Unlock()
+		if err := c.send(q.node); err != nil {
+			s.mu.Lock()
+			if q.sentOn == c {
+				q.sentOn = nil
+			}
+			s.mu.Unlock()
+			s.log.Debugf("%s: delivery stopped: %v", d.JID, err)
+			break
+		}
 		sent++
 	}
 	return sent
 }
 
-// acknowledge drops a stanza from the device's queue.
-func (s *Server) acknowledge(d *device, key string) {
+// acknowledge drops a stanza from the device's queue. Only a copy sent on
+// the socket the acknowledgement came on counts: a resend with the same id,
+// queued but not sent yet, must not be dropped by a late ack of the first.
+func (s *Server) acknowledge(d *device, c *conn, key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, q := range d.queue {
-		if q.key == key {
+		if q.key == key && q.sentOn == c {
 			d.queue = append(d.queue[:i], d.queue[i+1:]...)
 			return
 		}
@@ -128,11 +137,11 @@ func (s *Server) Queued(dev types.JID) int {
 	return 0
 }
 
-func (s *Server) handleAck(d *device, node *waBinary.Node) {
+func (s *Server) handleAck(c *conn, d *device, node *waBinary.Node) {
 	class, _ := node.Attrs["class"].(string)
 	id, _ := node.Attrs["id"].(string)
 	to, _ := node.Attrs["to"].(types.JID)
-	s.acknowledge(d, stanzaKey(class, id, to))
+	s.acknowledge(d, c, stanzaKey(class, id, to))
 	if e, _ := node.Attrs["error"].(string); e != "" && e != "0" {
 		s.log.Warnf("%s: nack for %s %s from %s: error %s", d.JID, class, id, to, e)
 	}
@@ -145,11 +154,11 @@ func (s *Server) handleReceipt(c *conn, d *device, node *waBinary.Node) {
 	id, _ := node.Attrs["id"].(string)
 	to, _ := node.Attrs["to"].(types.JID)
 	typ, _ := node.Attrs["type"].(string)
-	s.acknowledge(d, stanzaKey("message", id, to))
+	s.acknowledge(d, c, stanzaKey("message", id, to))
 	list := node.GetChildByTag("list")
 	for _, item := range list.GetChildren() {
 		if itemID, ok := item.Attrs["id"].(string); ok {
-			s.acknowledge(d, stanzaKey("message", itemID, to))
+			s.acknowledge(d, c, stanzaKey("message", itemID, to))
 		}
 	}
 	switch typ {

@@ -52,6 +52,8 @@ type phone struct {
 	received  []ReceivedMessage
 	sent      map[string]sentMessage // recent sent messages, for retry receipts
 	sentOrder []string
+	inbox     []waBinary.Node // stanzas waiting for the worker, in arrival order
+	working   bool
 	// cryptoMu serialises Signal operations: sessions are read-modify-write.
 	cryptoMu sync.Mutex
 }
@@ -118,6 +120,33 @@ func (p *phone) topUpPreKeys(s *Server) {
 		d.preKeys = append(d.preKeys, preKey{id: k.KeyID, pub: *k.Pub})
 	}
 	s.log.Infof("phone %s: published %d new prekeys", p.acct.Phone, len(pks))
+}
+
+// enqueue hands the phone a stanza. One worker at a time handles the inbox,
+// so the phone sees stanzas in the order the server routed them.
+func (p *phone) enqueue(s *Server, node waBinary.Node) {
+	p.mu.Lock()
+	p.inbox = append(p.inbox, node)
+	start := !p.working
+	p.working = true
+	p.mu.Unlock()
+	if !start {
+		return
+	}
+	go func() {
+		for {
+			p.mu.Lock()
+			if len(p.inbox) == 0 {
+				p.working = false
+				p.mu.Unlock()
+				return
+			}
+			next := p.inbox[0]
+			p.inbox = p.inbox[1:]
+			p.mu.Unlock()
+			p.handle(s, next)
+		}
+	}()
 }
 
 // handle is the phone receiving a stanza: it decrypts messages, keeps the

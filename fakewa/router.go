@@ -191,7 +191,7 @@ func (s *Server) handleNode(c *conn, node *waBinary.Node) {
 		s.handleIQ(c, d, node)
 	case "ack":
 		if d != nil {
-			s.handleAck(d, node)
+			s.handleAck(c, d, node)
 		}
 	case "receipt":
 		if d != nil {
