@@ -185,6 +185,12 @@ func verifyDeviceSign(resp *waBinary.Node, details []byte, companion [32]byte, p
 // stream:error 401 device_removed (events.LoggedOut); an offline one gets
 // failure 401 at its next login.
 func (s *Server) Logout(dev types.JID) error {
+	return s.removeDevice(dev, nil)
+}
+
+// removeDevice unregisters a companion. Its socket, unless it is the one
+// that asked (a client logging itself out), gets device_removed.
+func (s *Server) removeDevice(dev types.JID, askedBy *conn) error {
 	s.mu.Lock()
 	d := s.deviceLocked(dev)
 	if d == nil {
@@ -199,10 +205,11 @@ func (s *Server) Logout(dev types.JID) error {
 	delete(s.devices, d.JID)
 	c := d.conn
 	d.conn = nil
+	d.queue = nil
 	s.mu.Unlock()
 	s.log.Infof("Logged out %s", d.JID)
 	s.notifyDevicesChanged(d.acct, d, "remove")
-	if c != nil {
+	if c != nil && c != askedBy {
 		_ = c.send(waBinary.Node{Tag: "stream:error", Attrs: waBinary.Attrs{"code": "401"},
 			Content: []waBinary.Node{{Tag: "conflict", Attrs: waBinary.Attrs{"type": "device_removed"}}}})
 		c.closeGracefully()

@@ -115,3 +115,21 @@ func TestSecondLoginReplacesFirst(t *testing.T) {
 		t.Fatalf("%s should stay online on the new socket", jid)
 	}
 }
+
+// whatsmeow's Client.Logout asks the server to remove the device.
+func TestClientLogsItselfOut(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	acct := mustAccount(t, srv, "15551234777", "Lou")
+	container := newContainer(t, "lou-web")
+	tc := newTestClient(t, srv, "lou-web", container)
+	jid := pairQR(t, srv, tc, acct.Phone)
+	if err := tc.cli.Logout(context.Background()); err != nil {
+		t.Fatalf("Logout: %v", err)
+	}
+	if _, ok := findDevice(srv, jid); ok {
+		t.Fatalf("%s still registered after logging out", jid)
+	}
+	again := newTestClient(t, srv, "lou-web-2", container)
+	again.connect()
+	waitEvent[*events.QR](again, 10*time.Second, nil) // a fresh device: pairing again
+}

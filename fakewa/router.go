@@ -254,6 +254,8 @@ func (s *Server) handleIQ(c *conn, d *device, node *waBinary.Node) {
 		n := len(d.preKeys)
 		s.mu.Unlock()
 		resp = iqResult(node, waBinary.Node{Tag: "count", Attrs: waBinary.Attrs{"value": strconv.Itoa(n)}})
+	case xmlns == "md" && typ == "set" && first == "remove-companion-device":
+		resp = s.handleRemoveCompanion(c, d, node)
 	case xmlns == "privacy" && typ == "get":
 		resp = iqResult(node, privacySettings())
 	case xmlns == "encrypt" && typ == "get" && first == "key":
@@ -367,4 +369,19 @@ func privacySettings() waBinary.Node {
 		cats = append(cats, waBinary.Node{Tag: "category", Attrs: waBinary.Attrs{"name": c[0], "value": c[1]}})
 	}
 	return waBinary.Node{Tag: "privacy", Content: cats}
+}
+
+// handleRemoveCompanion is a companion logging itself (or another companion
+// of its account) out, as whatsmeow's Client.Logout does.
+func (s *Server) handleRemoveCompanion(c *conn, d *device, node *waBinary.Node) waBinary.Node {
+	jid, _ := node.GetChildByTag("remove-companion-device").Attrs["jid"].(types.JID)
+	if jid.User != d.acct.Phone && jid.User != d.acct.LID.User {
+		s.log.Warnf("%s: may not remove %s, a device of another account", d.JID, jid)
+		return iqError(node, 403, "forbidden")
+	}
+	if err := s.removeDevice(jid, c); err != nil {
+		s.log.Warnf("%s: remove-companion-device: %v", d.JID, err)
+		return iqError(node, 404, "item-not-found")
+	}
+	return iqResult(node)
 }
