@@ -345,12 +345,12 @@ func (s *Server) handleUsync(d *device, node *waBinary.Node) waBinary.Node {
 	var users []waBinary.Node
 	for _, u := range list.GetChildren() {
 		jid, ok := u.Attrs["jid"].(types.JID)
+		var contactQuery []byte
 		if !ok {
-			// <user><contact>+phone</contact></user>
-			if raw, isBytes := u.GetChildByTag("contact").Content.([]byte); isBytes {
-				if p, err := normalizePhone(string(raw)); err == nil {
-					jid = types.NewJID(p, types.DefaultUserServer)
-				}
+			// <user><contact>+phone@c.us</contact></user>, from IsOnWhatsApp
+			contactQuery, _ = u.GetChildByTag("contact").Content.([]byte)
+			if p, err := normalizePhone(string(contactQuery)); err == nil {
+				jid = types.NewJID(p, types.DefaultUserServer)
 			}
 		}
 		a := s.userAccountLocked(jid)
@@ -368,6 +368,9 @@ func (s *Server) handleUsync(d *device, node *waBinary.Node) waBinary.Node {
 			}
 			parts = append(parts, waBinary.Node{Tag: "devices", Content: []waBinary.Node{{Tag: "device-list", Content: devs}}})
 		}
+		if want["status"] && a != nil {
+			parts = append(parts, waBinary.Node{Tag: "status", Content: []byte("Hey there! I am using WhatsApp.")})
+		}
 		if want["lid"] && a != nil {
 			parts = append(parts, waBinary.Node{Tag: "lid", Attrs: waBinary.Attrs{"val": a.LID}})
 		}
@@ -376,7 +379,11 @@ func (s *Server) handleUsync(d *device, node *waBinary.Node) waBinary.Node {
 			if a != nil {
 				typ = "in"
 			}
-			parts = append(parts, waBinary.Node{Tag: "contact", Attrs: waBinary.Attrs{"type": typ}})
+			contact := waBinary.Node{Tag: "contact", Attrs: waBinary.Attrs{"type": typ}}
+			if contactQuery != nil {
+				contact.Content = contactQuery // echoed: IsOnWhatsApp reads it back
+			}
+			parts = append(parts, contact)
 		}
 		attrs := waBinary.Attrs{}
 		if !jid.IsEmpty() {

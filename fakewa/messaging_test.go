@@ -196,3 +196,34 @@ func TestPhoneAnswersRetryReceipt(t *testing.T) {
 		t.Fatal("send to a device that does not exist succeeded")
 	}
 }
+
+func TestUserQueries(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	alice := mustAccount(t, srv, "15551110031", "Alice")
+	bob := mustAccount(t, srv, "15551110032", "Bob")
+	a1 := newTestClient(t, srv, "alice-web", nil)
+	pairQR(t, srv, a1, alice.Phone)
+	ctx := context.Background()
+	res, err := a1.cli.IsOnWhatsApp(ctx, []string{"+" + bob.Phone, "+15559990000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2 || !res[0].IsIn || res[0].JID.User != bob.Phone || res[0].Query != "+"+bob.Phone || res[1].IsIn {
+		t.Fatalf("IsOnWhatsApp = %+v", res)
+	}
+	bobJID := types.NewJID(bob.Phone, types.DefaultUserServer)
+	info, err := a1.cli.GetUserInfo(ctx, []types.JID{bobJID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := info[bobJID]; got.LID.String() != bob.LID || len(got.Devices) != 1 {
+		t.Fatalf("GetUserInfo = %+v", got)
+	}
+	devs, err := a1.cli.GetUserDevices(ctx, []types.JID{bobJID, types.NewJID(alice.Phone, types.DefaultUserServer)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(devs) != 3 { // bob's phone, alice's phone and alice-web
+		t.Fatalf("GetUserDevices = %v", devs)
+	}
+}
