@@ -227,3 +227,27 @@ func TestUserQueries(t *testing.T) {
 		t.Fatalf("GetUserDevices = %v", devs)
 	}
 }
+
+func TestSendToLID(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	alice := mustAccount(t, srv, "15551110041", "Alice")
+	bob := mustAccount(t, srv, "15551110042", "Bob")
+	a1 := newTestClient(t, srv, "alice-web", nil)
+	a1ID := pairQR(t, srv, a1, alice.Phone)
+	b1 := newTestClient(t, srv, "bob-web", nil)
+	pairQR(t, srv, b1, bob.Phone)
+	bobLID, err := types.ParseJID(bob.LID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := sendText(t, a1, bobLID, "to a LID")
+	if got := waitPhoneText(t, srv, bob.Phone, "to a LID"); got.ID != id || got.From != a1ID.String() {
+		t.Fatalf("bob's phone got %+v", got)
+	}
+	waitText(b1, "to a LID")
+	// And the phone can be told to write to a LID too.
+	if _, err = srv.SendText(bob.Phone, alice.LID, "back to a LID"); err != nil {
+		t.Fatal(err)
+	}
+	waitText(a1, "back to a LID")
+}
