@@ -76,6 +76,14 @@ test('texts both ways, and still after a reload', async () => {
   await page.evaluate(() => window.clients.frank.connect());
   await waitEvent(page, 'frank', 'ready');
   await exchange(3);
+  // The server cuts the socket: whatsmeow reconnects by itself and texts flow again.
+  const me = await page.evaluate(() => window.clients.frank.getCreds().me);
+  const from = await eventCount(page, 'frank');
+  await fakewa.api('POST', `/api/devices/${encodeURIComponent(me)}/cut`, { afterFrames: 0 });
+  const lost = await waitEvent(page, 'frank', 'disconnected', { from });
+  assert.equal(lost.payload.reason, 'connection_lost');
+  await waitEvent(page, 'frank', 'ready', { from });
+  await exchange(4);
   // A bare phone number is a JID too.
   const id = await page.evaluate((to) => window.clients.frank.sendText(to, 'by number'), GINA);
   assert.equal((await waitInbox(GINA, (m) => m.text === 'by number')).id, id);

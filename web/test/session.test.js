@@ -81,7 +81,17 @@ test('a reload reaches ready from IndexedDB with no QR', async () => {
   const auth = await waitEvent(page, 'alice', 'authenticated');
   assert.equal(auth.payload.method, 'stored');
   assert.equal(ready.payload.me, aliceDevice);
-  console.log(`page load to ready with a restored session (local strategy): ${ready.at.toFixed(0)} ms`);
+  // The figure: navigation start to ready, restored from IndexedDB (disk), over three reloads.
+  const figures = [ready.at];
+  for (let i = 0; i < 2; i++) {
+    await page.reload();
+    await page.waitForFunction(() => window.harnessReady === true);
+    await create('alice', clientOptions('alice'));
+    await page.evaluate(() => window.clients.alice.connect());
+    figures.push((await waitEvent(page, 'alice', 'ready')).at);
+  }
+  figures.sort((x, y) => x - y);
+  console.log(`page load to ready with a restored session (local strategy, persistent profile): median ${figures[1].toFixed(0)} ms of ${figures.map((f) => f.toFixed(0)).join(', ')} ms`);
 });
 
 test('two clientIds in one page stay independent', async () => {

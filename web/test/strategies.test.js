@@ -127,12 +127,15 @@ test('remote strategy saves a versioned snapshot and restores it in a fresh brow
   const ctxB = await browser.newContext();
   const pageB = await openPage(ctxB, server.url);
   await exposeRemote(pageB);
-  await mk(pageB, 'erin');
+  await pageB.evaluate((o) => window.create('erin', { ...o, auth: { strategy: 'remote', clientId: 'erin', store: window.remoteStore, backupSyncIntervalMs: 1000 } }), opts);
   await pageB.evaluate(() => window.clients.erin.connect());
   const ready = await waitEvent(pageB, 'erin', 'ready');
   assert.ok(!(await events(pageB, 'erin')).includes('qr'), 'restored: no QR');
   assert.ok((await pageB.evaluate(() => window.clients.erin.getCreds().me)).startsWith(ERIN + ':'));
   console.log(`page load to ready with a session restored from the remote store (fresh context): ${ready.at.toFixed(0)} ms`);
+  // backupSyncIntervalMs: saves keep coming on the interval.
+  const n0 = await pageB.evaluate(() => window.events.erin.filter((e) => e.name === 'remote_session_saved').length);
+  await pageB.waitForFunction((n) => window.events.erin.filter((e) => e.name === 'remote_session_saved').length >= n + 2, n0, { timeout: 10000 });
   // A confirmed logout deletes the remote copy too.
   await pageB.evaluate(() => window.clients.erin.logout());
   await waitEvent(pageB, 'erin', 'logged_out');
