@@ -63,7 +63,15 @@ func (r *remoteSync) changed() {
 	r.timer = time.AfterFunc(saveDebounce, r.saveReported)
 }
 
+// saveReported runs on timers, outside any JS entry point: it reports
+// failures (a panic included, which would otherwise end the Go program) as
+// error events.
 func (r *remoteSync) saveReported() {
+	defer func() {
+		if p := recover(); p != nil {
+			r.onError(fmt.Errorf("remote save of %q: internal error (recovered panic): %v", r.sess.opts.clientID, p))
+		}
+	}()
 	if _, err := r.save(context.Background()); err != nil {
 		r.onError(err)
 	}
