@@ -3,6 +3,7 @@
 package fakewa_test
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -107,4 +108,43 @@ func TestRedeliveryWithoutAck(t *testing.T) {
 		return r.MessageIDs[0] == id && r.Sender.User == bob.Phone && r.Sender.Device == b1ID.Device
 	})
 	close(release)
+}
+
+// On a live socket, a message left unacknowledged for RedeliverAfter goes
+// out again.
+func TestRedeliveryOnLiveSocket(t *testing.T) {
+	logs := &lineCapture{}
+	srv := newServer(t, fakewa.Config{RedeliverAfter: 300 * time.Millisecond, Log: logs})
+	alice := mustAccount(t, srv, "15552220005", "Alice")
+	bob := mustAccount(t, srv, "15552220006", "Bob")
+	a1 := newTestClient(t, srv, "alice-web", nil)
+	pairQR(t, srv, a1, alice.Phone)
+	b1 := newTestClient(t, srv, "bob-web", nil)
+	b1ID := pairQR(t, srv, b1, bob.Phone)
+	b1.cli.SynchronousAck = true
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	b1.cli.AddEventHandler(func(evt any) {
+		if m, ok := evt.(*events.Message); ok && textOf(m) == "slow reader" {
+			once.Do(func() { close(entered); <-release })
+		}
+	})
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	sendText(t, a1, types.NewJID(bob.Phone, types.DefaultUserServer), "slow reader")
+	<-entered
+	deadline := time.Now().Add(5 * time.Second)
+	for !logs.has("resending stanzas not acknowledged") {
+		if time.Now().After(deadline) {
+			t.Fatal("the server never resent the unacknowledged message")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	close(release)
+	waitQueued(t, srv, b1ID, 0)
 }
