@@ -1,0 +1,56 @@
+// Compiled with tsc --noEmit by types.test.js: the README's usage must
+// type-check against wasmeow.d.ts, and misuse must not.
+import { loadWasmeow, type Client, type Events, WasmeowError } from '../wasmeow.js';
+
+async function main(): Promise<void> {
+  const wm = await loadWasmeow();
+  const client: Client = await wm.createClient({
+    auth: { strategy: 'local', clientId: 'work' },
+    deviceName: 'My app',
+    logLevel: 'warn',
+  });
+  client.on('qr', ({ code }) => console.log(code.length));
+  client.on('message', (m: Events['message']) => console.log(m.sender, m.text, m.time + 1));
+  client.on('logged_out', ({ reason }) => console.log(reason));
+  client.on('error', (e) => console.log(e.code));
+  await client.connect();
+  const ready = await client.waitFor('ready', 60_000);
+  console.log(ready.me, client.state, client.getCreds().registered);
+  const id: string = await client.sendText('15551234567@s.whatsapp.net', 'hi');
+  const code: string = await client.requestPairingCode('+1 555 123 4567');
+  console.log(id, code, await wm.listSessions({ dbName: 'wasmeow' }));
+  const remote = await wm.createClient({
+    auth: {
+      strategy: 'remote', clientId: 'r', backupSyncIntervalMs: 300_000,
+      store: {
+        sessionExists: async () => false,
+        save: async ({ session, data }) => console.log(session, data.byteLength),
+        extract: async () => new Uint8Array(),
+        delete: async () => {},
+      },
+    },
+  });
+  remote.on('remote_session_saved', (s) => console.log(s.bytes, s.version));
+  const map = new Map<string, Uint8Array>();
+  await wm.createClient({
+    auth: {
+      strategy: 'custom',
+      keys: {
+        get: (type, ids) => Object.fromEntries(ids.map((id) => [id, map.get(`${type}/${id}`)])),
+        set: (data) => { for (const t in data) for (const id in data[t]) { const v = data[t][id]; if (v) map.set(`${t}/${id}`, v); else map.delete(`${t}/${id}`); } },
+        clear: () => map.clear(),
+      },
+      creds: { load: () => null, save: () => {} },
+    },
+  });
+  try { await client.logout(); } catch (e) { if (e instanceof WasmeowError) console.log(e.code); }
+  // @ts-expect-error: an unknown strategy
+  await wm.createClient({ auth: { strategy: 'cloud' } });
+  // @ts-expect-error: remote needs a store
+  await wm.createClient({ auth: { strategy: 'remote' } });
+  // @ts-expect-error: no such event
+  client.on('qr_code', () => {});
+  // @ts-expect-error: creds carry no key material
+  console.log(client.getCreds().noiseKey);
+}
+void main;
