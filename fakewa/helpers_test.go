@@ -196,6 +196,13 @@ func pairQR(t testing.TB, srv *fakewa.Server, tc *testClient, phone string) type
 		t.Fatalf("%s: PairSuccess for %s, server says %s", tc.name, ps.ID, jid)
 	}
 	waitEvent[*events.Connected](tc, 15*time.Second, nil)
+	// The phone's app state key share is acknowledged: nothing left queued.
+	for i := 0; srv.Queued(jid) != 0; i++ {
+		if i == 500 {
+			t.Fatalf("%s: %d stanzas still queued after pairing", tc.name, srv.Queued(jid))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	return jid
 }
 

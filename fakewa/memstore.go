@@ -218,3 +218,106 @@ func (m *memSignalStore) UploadedPreKeyCount(_ context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// memAppState keeps a phone's app state keys and its own view of the app
+// state (versions and mutation MACs), as whatsmeow's appstate.Processor needs
+// to encode patches.
+type memAppState struct {
+	mu       sync.Mutex
+	keys     map[string]store.AppStateSyncKey
+	latest   []byte
+	versions map[string]appStateVersion
+	macs     map[string]map[string][]byte // collection -> index MAC -> value MAC
+}
+
+type appStateVersion struct {
+	version uint64
+	hash    [128]byte
+}
+
+var (
+	_ store.AppStateSyncKeyStore = (*memAppState)(nil)
+	_ store.AppStateStore        = (*memAppState)(nil)
+)
+
+func newMemAppState() *memAppState {
+	return &memAppState{
+		keys:     make(map[string]store.AppStateSyncKey),
+		versions: make(map[string]appStateVersion),
+		macs:     make(map[string]map[string][]byte),
+	}
+}
+
+func (m *memAppState) PutAppStateSyncKey(_ context.Context, id []byte, key store.AppStateSyncKey) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.keys[string(id)] = key
+	if prev, ok := m.keys[string(m.latest)]; !ok || key.Timestamp >= prev.Timestamp {
+		m.latest = append([]byte(nil), id...)
+	}
+	return nil
+}
+
+func (m *memAppState) GetAppStateSyncKey(_ context.Context, id []byte) (*store.AppStateSyncKey, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if k, ok := m.keys[string(id)]; ok {
+		return &k, nil
+	}
+	return nil, nil
+}
+
+func (m *memAppState) GetLatestAppStateSyncKeyID(context.Context) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.latest, nil
+}
+
+func (m *memAppState) PutAppStateVersion(_ context.Context, name string, version uint64, hash [128]byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.versions[name] = appStateVersion{version, hash}
+	return nil
+}
+
+func (m *memAppState) GetAppStateVersion(_ context.Context, name string) (uint64, [128]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v := m.versions[name]
+	return v.version, v.hash, nil
+}
+
+func (m *memAppState) DeleteAppStateVersion(_ context.Context, name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.versions, name)
+	delete(m.macs, name)
+	return nil
+}
+
+func (m *memAppState) PutAppStateMutationMACs(_ context.Context, name string, _ uint64, mutations []store.AppStateMutationMAC) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.macs[name] == nil {
+		m.macs[name] = make(map[string][]byte)
+	}
+	for _, mm := range mutations {
+		m.macs[name][string(mm.IndexMAC)] = mm.ValueMAC
+	}
+	return nil
+}
+
+func (m *memAppState) DeleteAppStateMutationMACs(_ context.Context, name string, indexMACs [][]byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, im := range indexMACs {
+		delete(m.macs[name], string(im))
+	}
+	return nil
+}
+
+func (m *memAppState) GetAppStateMutationMAC(_ context.Context, name string, indexMAC []byte) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.macs[name][string(indexMAC)], nil
+}

@@ -147,6 +147,7 @@ func (s *Server) pairCompanion(ctx context.Context, a *account, c *conn, advSecr
 	s.mu.Unlock()
 	s.log.Infof("Paired %s (%s) to %s", jid, lid, a.Phone)
 	s.notifyDevicesChanged(a, d, "add")
+	a.phone.shareAppStateKey(s, d)
 	if err = c.send(waBinary.Node{Tag: "stream:error", Attrs: waBinary.Attrs{"code": "515"}}); err != nil {
 		s.log.Warnf("%s: sending 515: %v", jid, err)
 	}

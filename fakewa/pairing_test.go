@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"go.mau.fi/whatsmeow/appstate"
+	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
 
 	"github.com/wasmeow/wasmeow/fakewa"
@@ -132,4 +134,22 @@ func TestClientLogsItselfOut(t *testing.T) {
 	again := newTestClient(t, srv, "lou-web-2", container)
 	again.connect()
 	waitEvent[*events.QR](again, 10*time.Second, nil) // a fresh device: pairing again
+}
+
+// After pairing, the phone shares its app state key and the companion learns
+// its push name from critical_block, so it can send presence.
+func TestPushNameFromAppState(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	acct := mustAccount(t, srv, "15551234888", "Pat")
+	tc := newTestClient(t, srv, "pat-web", nil)
+	pairQR(t, srv, tc, acct.Phone)
+	waitEvent[*events.AppStateSyncComplete](tc, 10*time.Second, func(e *events.AppStateSyncComplete) bool {
+		return e.Name == appstate.WAPatchCriticalBlock
+	})
+	if got := tc.cli.Store.PushName; got != "Pat" {
+		t.Fatalf("push name %q, want Pat", got)
+	}
+	if err := tc.cli.SendPresence(context.Background(), types.PresenceAvailable); err != nil {
+		t.Fatalf("SendPresence: %v", err)
+	}
 }

@@ -54,12 +54,19 @@ type phone struct {
 	sentOrder []string
 	inbox     []waBinary.Node // stanzas waiting for the worker, in arrival order
 	working   bool
+
+	// App state: one key, shared with companions; one critical_block patch.
+	appKeyID      []byte
+	appKeyData    []byte
+	appKeyTime    int64
+	criticalBlock []byte
 	// cryptoMu serialises Signal operations: sessions are read-modify-write.
 	cryptoMu sync.Mutex
 }
 
 func newPhone() (*phone, error) {
 	ms := newMemSignalStore()
+	as := newMemAppState()
 	identity := keys.NewKeyPair()
 	dev := &store.Device{
 		Log:            waLog.Noop,
@@ -70,6 +77,8 @@ func newPhone() (*phone, error) {
 		Identities:     ms,
 		Sessions:       ms,
 		PreKeys:        ms,
+		AppStateKeys:   as,
+		AppState:       as,
 		Initialized:    true,
 	}
 	p := &phone{dev: dev, store: ms}
