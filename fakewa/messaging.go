@@ -402,7 +402,7 @@ func (s *Server) handleUsync(d *device, node *waBinary.Node) waBinary.Node {
 func (s *Server) handlePreKeyFetch(node *waBinary.Node) waBinary.Node {
 	key := node.GetChildByTag("key")
 	var users []waBinary.Node
-	var phones []*phone
+	var phones []*phone // to top up once the lock is released
 	s.mu.Lock()
 	for _, u := range key.GetChildren() {
 		jid, ok := u.Attrs["jid"].(types.JID)
@@ -422,11 +422,9 @@ func (s *Server) handlePreKeyFetch(node *waBinary.Node) waBinary.Node {
 			{Tag: "type", Content: []byte{5}},
 			{Tag: "identity", Content: d.identity[:]},
 		}
-		if len(d.preKeys) > 0 {
-			pk := d.preKeys[0]
-			d.preKeys = d.preKeys[1:]
+		if pk, ok, low := s.takePreKeyLocked(d); ok {
 			content = append(content, preKeyNode("key", pk))
-			if d.simulatedPhone && len(d.preKeys) < 5 {
+			if low {
 				phones = append(phones, d.acct.phone)
 			}
 		}

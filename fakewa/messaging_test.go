@@ -251,3 +251,54 @@ func TestSendToLID(t *testing.T) {
 	}
 	waitText(a1, "back to a LID")
 }
+
+// Each bundle fetch consumes a one-time prekey; a simulated phone publishes
+// more when it runs low, and an unknown device gets an error entry.
+func TestPreKeyFetchConsumes(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	alice := mustAccount(t, srv, "15551110051", "Alice")
+	bob := mustAccount(t, srv, "15551110052", "Bob")
+	a1 := newTestClient(t, srv, "alice-web", nil)
+	a1ID := pairQR(t, srv, a1, alice.Phone)
+	b1 := newTestClient(t, srv, "bob-web", nil)
+	pairQR(t, srv, b1, bob.Phone)
+	ctx := context.Background()
+	in := b1.cli.DangerousInternals()
+
+	before, err := a1.cli.DangerousInternals().GetServerPreKeyCount(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[uint32]bool{}
+	for i := 0; i < 3; i++ {
+		bundles := in.FetchPreKeysNoError(ctx, []types.JID{a1ID})
+		b := bundles[a1ID]
+		if b == nil || b.PreKeyID().IsEmpty || seen[b.PreKeyID().Value] {
+			t.Fatalf("fetch %d: bundle %+v (seen %v)", i, b, seen)
+		}
+		seen[b.PreKeyID().Value] = true
+	}
+	after, _ := a1.cli.DangerousInternals().GetServerPreKeyCount(ctx)
+	if after != before-3 {
+		t.Fatalf("server count %d -> %d after 3 fetches", before, after)
+	}
+
+	// Drain Bob's phone (50 published) well past its first batch.
+	bobPhone := types.NewJID(bob.Phone, types.DefaultUserServer)
+	for i := 0; i < 80; i++ {
+		if b := in.FetchPreKeysNoError(ctx, []types.JID{bobPhone})[bobPhone]; b == nil || b.PreKeyID().IsEmpty {
+			t.Fatalf("fetch %d of the phone's bundle had no one-time prekey", i)
+		}
+	}
+	unknown := types.JID{User: bob.Phone, Device: 9, Server: types.DefaultUserServer}
+	resp, err := in.FetchPreKeys(ctx, []types.JID{unknown})
+	if err != nil || len(resp) != 1 {
+		t.Fatalf("fetch of an unknown device: %v %v", resp, err)
+	}
+	if bundles := in.FetchPreKeysNoError(ctx, []types.JID{unknown}); bundles[unknown] != nil {
+		t.Fatal("unknown device got a bundle")
+	}
+	// A session from a fetched bundle still works end to end.
+	sendText(t, b1, types.NewJID(alice.Phone, types.DefaultUserServer), "after the fetches")
+	waitText(a1, "after the fetches")
+}

@@ -60,6 +60,8 @@ type phone struct {
 	appKeyData    []byte
 	appKeyTime    int64
 	criticalBlock []byte
+
+	toppingUp bool // a prekey top-up is under way (guarded by Server.mu)
 	// cryptoMu serialises Signal operations: sessions are read-modify-write.
 	cryptoMu sync.Mutex
 }
@@ -108,6 +110,22 @@ func (p *phone) fillDevice(d *device) {
 	}
 }
 
+// takePreKeyLocked consumes the device's oldest one-time prekey. low is set
+// once for a simulated phone running out: the caller then has it publish
+// more (topUpPreKeys), as a real phone does.
+func (s *Server) takePreKeyLocked(d *device) (pk preKey, ok, low bool) {
+	if len(d.preKeys) == 0 {
+		return preKey{}, false, false
+	}
+	pk = d.preKeys[0]
+	d.preKeys = d.preKeys[1:]
+	if p := d.acct.phone; d.simulatedPhone && len(d.preKeys) < 5 && !p.toppingUp {
+		p.toppingUp = true
+		low = true
+	}
+	return pk, true, low
+}
+
 // topUpPreKeys publishes a new batch of one-time prekeys once fetches have
 // drained the phone's, as a real phone does when the server asks.
 func (p *phone) topUpPreKeys(s *Server) {
@@ -120,10 +138,14 @@ func (p *phone) topUpPreKeys(s *Server) {
 	p.cryptoMu.Unlock()
 	if err != nil {
 		s.log.Errorf("phone %s: generating prekeys: %v", p.acct.Phone, err)
+		s.mu.Lock()
+		p.toppingUp = false
+		s.mu.Unlock()
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	p.toppingUp = false
 	d := p.acct.devices[0]
 	for _, k := range pks {
 		d.preKeys = append(d.preKeys, preKey{id: k.KeyID, pub: *k.Pub})
@@ -309,11 +331,13 @@ func pad(b []byte) []byte {
 func (s *Server) bundleLocked(d *device) *prekey.Bundle {
 	pre := optional.NewEmptyUint32()
 	var prePub ecc.ECPublicKeyable
-	if len(d.preKeys) > 0 {
-		pk := d.preKeys[0]
-		d.preKeys = d.preKeys[1:]
+	if pk, ok, low := s.takePreKeyLocked(d); ok {
 		pre = optional.NewOptionalUint32(pk.id)
 		prePub = ecc.NewDjbECPublicKey(pk.pub)
+		if low {
+			// The caller may hold another phone's cryptoMu: not here.
+			go d.acct.phone.topUpPreKeys(s)
+		}
 	}
 	return prekey.NewBundle(d.regID, uint32(d.ID), pre, d.signedPreKey.id, prePub,
 		ecc.NewDjbECPublicKey(d.signedPreKey.pub), [64]byte(d.signedPreKey.signature),
