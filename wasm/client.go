@@ -66,6 +66,7 @@ type client struct {
 	authenticated bool          // authenticated was emitted for the current login
 	qrSeen        chan struct{} // closed at the first QR of the current connection
 	qrSeenOnce    *sync.Once
+	qrStop        chan struct{} // closed to stop the current QR rotation
 	lastCreds     map[string]any
 }
 
@@ -162,16 +163,9 @@ func (c *client) connectLocked(ctx context.Context) error {
 		return err
 	}
 	if cli.Store.ID == nil {
-		qrs, err := cli.GetQRChannel(context.Background())
-		if err != nil {
-			return jsbridge.WithCode(codeConnect, fmt.Errorf("connect: preparing QR pairing: %w", err))
-		}
-		seen := make(chan struct{})
 		c.mu.Lock()
-		c.qrSeen, c.qrSeenOnce = seen, new(sync.Once)
-		once := c.qrSeenOnce
+		c.qrSeen, c.qrSeenOnce = make(chan struct{}), new(sync.Once)
 		c.mu.Unlock()
-		go c.pumpQR(qrs, func() { once.Do(func() { close(seen) }) })
 	}
 	c.setState(stateConnecting)
 	if err := cli.ConnectContext(ctx); err != nil {
@@ -181,26 +175,67 @@ func (c *client) connectLocked(ctx context.Context) error {
 	return nil
 }
 
-// pumpQR turns whatsmeow's QR channel (which rotates codes and gives up
-// when the server's refs run out) into events.
-func (c *client) pumpQR(qrs <-chan whatsmeow.QRChannelItem, seen func()) {
-	defer c.recoverInto("qr")
-	for item := range qrs {
-		switch item.Event {
-		case whatsmeow.QRChannelEventCode:
+// startQR rotates the codes of a pair-device request as the QR channel of
+// whatsmeow does (60 s for the first, 20 s for each next), emitting each as a
+// qr event; when they run out the server would close the socket anyway, so
+// the client disconnects and reports qr_timeout. It is our own loop rather
+// than whatsmeow's GetQRChannel because that one cannot be stopped from
+// outside: after a disconnect() its stale timer would disconnect the next
+// connection.
+func (c *client) startQR(cli *whatsmeow.Client, codes []string) {
+	c.stopQR()
+	stop := make(chan struct{})
+	c.mu.Lock()
+	c.qrStop = stop
+	seen, once := c.qrSeen, c.qrSeenOnce
+	c.mu.Unlock()
+	go func() {
+		defer c.recoverInto("qr")
+		for i, code := range codes {
+			timeout := 20 * time.Second
+			if i == 0 {
+				timeout = 60 * time.Second
+			}
+			select {
+			case <-stop:
+				return
+			default:
+			}
 			c.setState(stateQR)
-			seen()
-			c.emit("qr", map[string]any{"code": item.Code, "timeoutMs": item.Timeout.Milliseconds()})
-		case whatsmeow.QRChannelSuccess.Event:
-		case whatsmeow.QRChannelTimeout.Event:
-			c.emit("auth_failure", map[string]any{"reason": "qr_timeout", "message": "no QR code was scanned before the server ran out of codes"})
-			c.setState(stateDisconnected)
-			c.emit("disconnected", map[string]any{"reason": "qr_timeout"})
-		case whatsmeow.QRChannelEventError:
-			c.emit("auth_failure", map[string]any{"reason": "pair_error", "message": errString(item.Error)})
-		default:
-			c.emit("auth_failure", map[string]any{"reason": item.Event, "message": "pairing failed: " + item.Event})
+			if once != nil {
+				once.Do(func() { close(seen) })
+			}
+			c.emit("qr", map[string]any{"code": code, "timeoutMs": timeout.Milliseconds()})
+			select {
+			case <-stop:
+				return
+			case <-time.After(timeout):
+			}
 		}
+		c.mu.Lock()
+		current := c.qrStop == stop && c.cli == cli
+		if current {
+			c.qrStop = nil
+		}
+		c.mu.Unlock()
+		if !current {
+			return
+		}
+		cli.Disconnect()
+		c.emit("auth_failure", map[string]any{"reason": "qr_timeout", "message": "no QR code was scanned before the codes ran out"})
+		c.setState(stateDisconnected)
+		c.emit("disconnected", map[string]any{"reason": "qr_timeout"})
+	}()
+}
+
+// stopQR ends the current QR rotation, if any.
+func (c *client) stopQR() {
+	c.mu.Lock()
+	stop := c.qrStop
+	c.qrStop = nil
+	c.mu.Unlock()
+	if stop != nil {
+		close(stop)
 	}
 }
 
@@ -324,6 +359,7 @@ func (c *client) wipeLocked(ctx context.Context, reason string, confirmed bool) 
 	if sess == nil {
 		return nil // already wiped
 	}
+	c.stopQR()
 	var errs []error
 	cli.RemoveEventHandler(id)
 	if !confirmed || reason == "logout" {
@@ -370,6 +406,7 @@ func (c *client) disconnect(ctx context.Context) error {
 		return nil
 	}
 	wasConnected := cli.IsConnected()
+	c.stopQR()
 	cli.Disconnect()
 	c.mu.Lock()
 	remote, sess := c.remote, c.sess
@@ -407,6 +444,7 @@ func (c *client) destroy(ctx context.Context) error {
 	c.state = stateDestroyed
 	c.mu.Unlock()
 	unregisterClient(c)
+	c.stopQR()
 	var errs []error
 	if cli != nil {
 		cli.RemoveEventHandler(id)
@@ -482,15 +520,25 @@ func (c *client) updateCreds(next map[string]any) {
 func (c *client) handleEvent(evt any) {
 	defer c.recoverInto("event")
 	switch v := evt.(type) {
+	case *events.QR:
+		c.mu.Lock()
+		cli := c.cli
+		c.mu.Unlock()
+		c.startQR(cli, v.Codes)
+	case *events.QRScannedWithoutMultidevice:
+		c.emit("auth_failure", map[string]any{"reason": "scanned_without_multidevice", "message": "the QR code was scanned by a phone without multi-device"})
 	case *events.PairSuccess:
+		c.stopQR()
 		c.mu.Lock()
 		c.authenticated = true
 		c.mu.Unlock()
 		c.emit("authenticated", map[string]any{"me": v.ID.String(), "lid": jidOrNil(v.LID), "platform": v.Platform, "businessName": v.BusinessName, "method": "pairing"})
 		c.updateCreds(nil)
 	case *events.PairError:
+		c.stopQR()
 		c.emit("auth_failure", map[string]any{"reason": "pair_error", "message": errString(v.Error)})
 	case *events.Connected:
+		c.stopQR()
 		c.mu.Lock()
 		first := !c.authenticated
 		c.authenticated = true
@@ -503,12 +551,14 @@ func (c *client) handleEvent(evt any) {
 		c.updateCreds(nil)
 		c.emit("ready", map[string]any{"me": c.creds()["me"]})
 	case *events.Disconnected:
+		c.stopQR()
 		c.setState(stateDisconnected)
 		c.emit("disconnected", map[string]any{"reason": "connection_lost"})
 	case *events.StreamReplaced:
 		c.setState(stateDisconnected)
 		c.emit("disconnected", map[string]any{"reason": "replaced", "message": "another client connected with this session"})
 	case *events.LoggedOut:
+		c.stopQR()
 		reason := "server_logout"
 		if v.OnConnect {
 			reason = "server_logout:" + v.Reason.String()
