@@ -141,6 +141,13 @@ test('logout clears IndexedDB and the next connect shows a QR', async () => {
 
 test('pairing code: resolves after the server accepted, rejects bad numbers', async () => {
   await create('carol', clientOptions('carol'));
+  // A disconnect while QR codes rotate stops them; the next connect pairs normally.
+  await page.evaluate(() => window.clients.carol.connect());
+  await waitEvent(page, 'carol', 'qr');
+  await page.evaluate(() => window.clients.carol.disconnect());
+  const dis = await waitEvent(page, 'carol', 'disconnected');
+  assert.equal(dis.payload.reason, 'client');
+  assert.equal(await page.evaluate(() => window.clients.carol.state), 'disconnected');
   for (const bad of ['0123456789', '12', 'not a phone']) {
     const r = await page.evaluate(async (p) => window.clients.carol.requestPairingCode(p).then(() => ({ ok: true }), (e) => ({ code: e.code, message: e.message })), bad);
     assert.equal(r.code, 'invalid_phone', `${bad}: ${r.message}`);
