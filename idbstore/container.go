@@ -275,9 +275,29 @@ func (c *Container) GetAllDevices(ctx context.Context) ([]*store.Device, error) 
 		if err != nil {
 			return devices, err
 		}
+		if err := c.prefetch(ctx, r.jid); err != nil {
+			return devices, err
+		}
 		devices = append(devices, d)
 	}
 	return devices, nil
+}
+
+// prefetchTables are the per-contact Signal tables every incoming message
+// reads: loading a device's records of them with one Scan per table when the
+// device is opened turns the first read of each contact after a page load
+// from an IndexedDB round trip (about a millisecond) into a memory read.
+var prefetchTables = []string{tSession, tIdentity, tSenderKey}
+
+// prefetch loads the Signal records of device our into the cache; later
+// misses under it need no backend read.
+func (c *Container) prefetch(ctx context.Context, our string) error {
+	for _, t := range prefetchTables {
+		if err := c.e.ensureLoaded(ctx, t, prefix(our)); err != nil {
+			return fmt.Errorf("idbstore: device %q: prefetch %s: %w", our, t, err)
+		}
+	}
+	return nil
 }
 
 // GetFirstDevice returns the first stored device, or a NewDevice if there is
@@ -308,7 +328,14 @@ func (c *Container) GetDevice(ctx context.Context, jid types.JID) (*store.Device
 	if err != nil {
 		return nil, err
 	}
-	return c.deviceFromRecord(r)
+	d, err := c.deviceFromRecord(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.prefetch(ctx, r.jid); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // PutDevice stores device (insert, or update of the fields sqlstore updates on
