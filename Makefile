@@ -67,6 +67,8 @@ test-wasm: $(TOOLS)/wasmbrowsertest
 	$(WASM_ENV) $(GO) vet $(WASM_TEST_PKGS)
 	set -o pipefail; $(WASM_ENV) $(GO) test -count=1 -timeout 25m -exec $(TOOLS)/wasmbrowsertest $(WASM_TEST_PKGS) 2>&1 \
 		| grep -v 'could not unmarshal event'
+	set -o pipefail; cd wsshim && $(WASM_ENV) $(GO) test -count=1 -exec $(TOOLS)/wasmbrowsertest ./... 2>&1 \
+		| grep -v 'could not unmarshal event'
 
 test-e2e: wasm web/node_modules/.installed
 	cd web && node --test --test-concurrency=1 test/

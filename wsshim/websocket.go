@@ -36,26 +36,6 @@ const (
 // CloseStatus returns the close code of a CloseError in err's chain, or -1.
 func CloseStatus(err error) StatusCode { return websocket.CloseStatus(err) }
 
-// Conn is a nhooyr.io/websocket connection whose Write passes the write barrier.
-type Conn struct {
-	*websocket.Conn
-}
-
-// Write waits for the write barrier, then writes one message.
-func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
-	if err := waitBarrier(ctx); err != nil {
-		return err
-	}
-	return c.Conn.Write(ctx, typ, p)
-}
-
-func wrap(c *websocket.Conn) *Conn {
-	if c == nil {
-		return nil
-	}
-	return &Conn{c}
-}
-
 var (
 	hooksMu sync.RWMutex
 	rewrite func(string) string
