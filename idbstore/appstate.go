@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"slices"
 
 	"go.mau.fi/whatsmeow/store"
 
@@ -132,32 +133,65 @@ func (s *Store) GetAppStateVersion(ctx context.Context, name string) (version ui
 func (s *Store) DeleteAppStateVersion(ctx context.Context, name string) error {
 	return s.e.doTxn(ctx, func(ctx context.Context) error {
 		ops := []kv.Op{{Table: tAppStateVersion, Key: s.k(name), Delete: true}}
-		pairs, err := s.e.scan(ctx, s.tx(ctx), tAppStateMAC, prefix(s.JID, name), true)
+		pairs, err := s.e.scan(ctx, s.tx(ctx), tAppStateMACPatch, prefix(s.JID, name), true)
 		if err != nil {
 			return err
 		}
 		for _, p := range pairs {
-			ops = append(ops, kv.Op{Table: tAppStateMAC, Key: p.Key, Delete: true})
+			ops = append(ops, kv.Op{Table: tAppStateMACPatch, Key: p.Key, Delete: true})
 		}
 		return s.e.write(ctx, ops...)
 	})
 }
 
-// MAC keys: our|name|hex(index MAC)|version as 16 hex digits, so that the
-// versions of one index MAC are adjacent and ordered.
-func macPrefix(our, name string, indexMAC []byte) string {
-	return prefix(our, name, hex.EncodeToString(indexMAC))
+// Mutation MACs are stored one record per (device, collection, version):
+// whatsmeow writes them a patch at a time and looks them up one by one while
+// decoding the next patch, so one IndexedDB record per patch (a snapshot's
+// 5,000 MACs are one put, not 5,000) and a decoded index in memory serve
+// both patterns. Key: our|name|version (16 hex digits, so versions sort).
+func macPatchKey(our, name string, version uint64) string {
+	return key(our, name, fmt.Sprintf("%016x", version))
 }
 
-func macVersion(version uint64) string { return fmt.Sprintf("%016x", version) }
+// macEntry is one (index MAC, value MAC) pair of a patch record; both slice
+// the record's bytes, which are never modified.
+type macEntry struct{ index, value []byte }
 
-func decodeMAC(k string, v []byte) ([]byte, error) {
+const macSize = 32
+
+func encodeMACPatch(entries []macEntry) []byte {
+	e := newEncoder(len(entries)*2*macSize + 4).uvarint(uint64(len(entries)))
+	for _, m := range entries {
+		e.fixed(m.index).fixed(m.value)
+	}
+	return e.done()
+}
+
+// decodeMACPatch splits a patch record without copying its MACs.
+func decodeMACPatch(k string, v []byte) ([]macEntry, error) {
 	d := newDecoder(v)
-	mac := d.fixed(32)
-	if err := d.finish(tAppStateMAC, k); err != nil {
+	n := d.uvarint()
+	if d.err == nil && n > uint64(len(d.b))/(2*macSize) {
+		d.fail(fmt.Sprintf("MAC count %d", n))
+	}
+	if err := d.finishAfter(int(n)*2*macSize, tAppStateMACPatch, k); err != nil {
 		return nil, err
 	}
-	return mac, nil
+	rest := d.b
+	out := make([]macEntry, n)
+	for i := range out {
+		out[i] = macEntry{index: rest[:macSize:macSize], value: rest[macSize : 2*macSize : 2*macSize]}
+		rest = rest[2*macSize:]
+	}
+	return out, nil
+}
+
+// macIndex is the newest value MAC of every index MAC of one collection,
+// built from the cached patch records; gen is the table generation it was
+// built at, so any later write to the table makes it stale.
+type macIndex struct {
+	gen    uint64
+	latest map[string][]byte
 }
 
 // PutAppStateMutationMACs inserts MACs under version, all or none. Like
@@ -167,7 +201,6 @@ func (s *Store) PutAppStateMutationMACs(ctx context.Context, name string, versio
 	if len(mutations) == 0 {
 		return nil
 	}
-	// Checks first, then one write call: no transaction overlay needed.
 	ver, err := s.get(ctx, tAppStateVersion, s.k(name))
 	if err != nil {
 		return err
@@ -175,58 +208,74 @@ func (s *Store) PutAppStateMutationMACs(ctx context.Context, name string, versio
 	if ver == nil {
 		return fmt.Errorf("%w: app state mutation MACs for %q: no app state version (foreign key)", ErrConstraint, name)
 	}
-	// Load the name's MACs once: the duplicate checks below and the
-	// lookups decoding the next patch are then answered from memory.
-	if err = s.e.ensureLoaded(ctx, tAppStateMAC, prefix(s.JID, name)); err != nil {
+	// Load the name's MACs once: lookups decoding the next patch are then
+	// answered from memory.
+	if err = s.e.ensureLoaded(ctx, tAppStateMACPatch, prefix(s.JID, name)); err != nil {
 		return err
 	}
-	ks := make([]string, len(mutations))
-	seen := make(map[string]struct{}, len(mutations))
-	ops := make([]kv.Op, len(mutations))
-	for i, m := range mutations {
-		if len(m.IndexMAC) != 32 || len(m.ValueMAC) != 32 {
-			return fmt.Errorf("%w: app state mutation MAC for %q: index/value MAC lengths %d/%d, want 32", ErrConstraint, name, len(m.IndexMAC), len(m.ValueMAC))
-		}
-		ks[i] = macPrefix(s.JID, name, m.IndexMAC) + macVersion(version)
-		if _, dup := seen[ks[i]]; dup {
-			return fmt.Errorf("%w: duplicate app state mutation MAC %x in %q version %d", ErrConstraint, m.IndexMAC, name, version)
-		}
-		seen[ks[i]] = struct{}{}
-		ops[i] = kv.Op{Table: tAppStateMAC, Key: ks[i], Value: newEncoder(32).fixed(m.ValueMAC).done()}
-	}
-	existing, err := s.e.get(ctx, s.tx(ctx), tAppStateMAC, ks)
+	k := macPatchKey(s.JID, name, version)
+	old, err := s.get(ctx, tAppStateMACPatch, k)
 	if err != nil {
 		return err
 	}
-	for i, v := range existing {
-		if v != nil {
-			return fmt.Errorf("%w: app state mutation MAC %x already stored in %q version %d", ErrConstraint, mutations[i].IndexMAC, name, version)
+	var entries []macEntry
+	if old != nil {
+		if entries, err = decodeMACPatch(k, old); err != nil {
+			return err
 		}
 	}
-	return s.e.write(ctx, ops...)
+	seen := make(map[string]struct{}, len(entries)+len(mutations))
+	for _, m := range entries {
+		seen[string(m.index)] = struct{}{}
+	}
+	entries = slices.Grow(entries, len(mutations))
+	for _, m := range mutations {
+		if len(m.IndexMAC) != macSize || len(m.ValueMAC) != macSize {
+			return fmt.Errorf("%w: app state mutation MAC for %q: index/value MAC lengths %d/%d, want 32", ErrConstraint, name, len(m.IndexMAC), len(m.ValueMAC))
+		}
+		if _, dup := seen[string(m.IndexMAC)]; dup {
+			return fmt.Errorf("%w: app state mutation MAC %x already stored in %q version %d", ErrConstraint, m.IndexMAC, name, version)
+		}
+		seen[string(m.IndexMAC)] = struct{}{}
+		entries = append(entries, macEntry{index: m.IndexMAC, value: m.ValueMAC})
+	}
+	return s.e.write(ctx, kv.Op{Table: tAppStateMACPatch, Key: k, Value: encodeMACPatch(entries)})
 }
 
-// DeleteAppStateMutationMACs deletes every version of the given index MACs.
+// DeleteAppStateMutationMACs deletes every version of the given index MACs:
+// each patch record holding one of them is rewritten without it (or deleted
+// when nothing is left), in one unit.
 func (s *Store) DeleteAppStateMutationMACs(ctx context.Context, name string, indexMACs [][]byte) error {
 	if len(indexMACs) == 0 {
 		return nil
 	}
 	return s.e.doTxn(ctx, func(ctx context.Context) error {
-		all, err := s.e.scan(ctx, s.tx(ctx), tAppStateMAC, prefix(s.JID, name), true)
+		all, err := s.e.scan(ctx, s.tx(ctx), tAppStateMACPatch, prefix(s.JID, name), true)
 		if err != nil {
 			return err
 		}
 		want := make(map[string]struct{}, len(indexMACs))
 		for _, m := range indexMACs {
-			want[macPrefix(s.JID, name, m)] = struct{}{}
+			want[string(m)] = struct{}{}
 		}
 		var ops []kv.Op
 		for _, p := range all {
-			if len(p.Key) < 16 {
-				continue
+			entries, err := decodeMACPatch(p.Key, p.Value)
+			if err != nil {
+				return err
 			}
-			if _, ok := want[p.Key[:len(p.Key)-16]]; ok {
-				ops = append(ops, kv.Op{Table: tAppStateMAC, Key: p.Key, Delete: true})
+			kept := make([]macEntry, 0, len(entries))
+			for _, m := range entries {
+				if _, ok := want[string(m.index)]; !ok {
+					kept = append(kept, m)
+				}
+			}
+			switch {
+			case len(kept) == len(entries):
+			case len(kept) == 0:
+				ops = append(ops, kv.Op{Table: tAppStateMACPatch, Key: p.Key, Delete: true})
+			default:
+				ops = append(ops, kv.Op{Table: tAppStateMACPatch, Key: p.Key, Value: encodeMACPatch(kept)})
 			}
 		}
 		return s.e.write(ctx, ops...)
@@ -237,13 +286,73 @@ func (s *Store) DeleteAppStateMutationMACs(ctx context.Context, name string, ind
 // indexMAC, or nil.
 func (s *Store) GetAppStateMutationMAC(ctx context.Context, name string, indexMAC []byte) ([]byte, error) {
 	// One scan loads the whole name; later lookups stay in memory.
-	if err := s.e.ensureLoaded(ctx, tAppStateMAC, prefix(s.JID, name)); err != nil {
+	if err := s.e.ensureLoaded(ctx, tAppStateMACPatch, prefix(s.JID, name)); err != nil {
 		return nil, err
 	}
-	pairs, err := s.e.scan(ctx, s.tx(ctx), tAppStateMAC, macPrefix(s.JID, name, indexMAC), false)
-	if err != nil || len(pairs) == 0 {
+	if tx := s.tx(ctx); tx != nil && tx.touches(tAppStateMACPatch) {
+		// The transaction's own MAC writes are not in the shared index.
+		return s.macFromRecords(ctx, tx, name, indexMAC)
+	}
+	idx, err := s.macIndexOf(ctx, name)
+	if err != nil {
 		return nil, err
 	}
-	last := pairs[len(pairs)-1]
-	return decodeMAC(last.Key, last.Value)
+	v, ok := idx[string(indexMAC)]
+	if !ok {
+		return nil, nil
+	}
+	return slices.Clone(v), nil
+}
+
+// macIndexOf returns the index of name, rebuilding it from the cached patch
+// records when the table changed since it was built.
+func (s *Store) macIndexOf(ctx context.Context, name string) (map[string][]byte, error) {
+	gen := s.e.tableGen(tAppStateMACPatch) // read before the scan: a racing write makes it stale, never wrong
+	s.macMu.Lock()
+	idx := s.macIdx[name]
+	s.macMu.Unlock()
+	if idx != nil && idx.gen == gen {
+		return idx.latest, nil
+	}
+	pairs, err := s.e.scan(ctx, nil, tAppStateMACPatch, prefix(s.JID, name), true)
+	if err != nil {
+		return nil, err
+	}
+	latest := make(map[string][]byte)
+	for _, p := range pairs { // ascending versions: the newest wins
+		entries, err := decodeMACPatch(p.Key, p.Value)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range entries {
+			latest[string(m.index)] = m.value
+		}
+	}
+	s.macMu.Lock()
+	if s.macIdx == nil {
+		s.macIdx = make(map[string]*macIndex)
+	}
+	s.macIdx[name] = &macIndex{gen: gen, latest: latest}
+	s.macMu.Unlock()
+	return latest, nil
+}
+
+// macFromRecords is the lookup through a transaction's view: newest version first.
+func (s *Store) macFromRecords(ctx context.Context, tx *txn, name string, indexMAC []byte) ([]byte, error) {
+	pairs, err := s.e.scan(ctx, tx, tAppStateMACPatch, prefix(s.JID, name), true)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(pairs) - 1; i >= 0; i-- {
+		entries, err := decodeMACPatch(pairs[i].Key, pairs[i].Value)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range entries {
+			if string(m.index) == string(indexMAC) {
+				return slices.Clone(m.value), nil
+			}
+		}
+	}
+	return nil, nil
 }

@@ -164,6 +164,23 @@ func (d *decoder) finish(table, key string) error {
 	return nil
 }
 
+// finishAfter is finish for a record whose last n bytes the caller reads
+// itself: it fails unless exactly n bytes remain.
+func (d *decoder) finishAfter(n int, table, key string) error {
+	if d.err == nil && len(d.b) != n {
+		d.err = fmt.Errorf("%w: %d bytes left, want %d", errCorrupt, len(d.b), n)
+	}
+	return d.finish0(table, key)
+}
+
+// finish0 reports the first error, naming table and key.
+func (d *decoder) finish0(table, key string) error {
+	if d.err != nil {
+		return decodeError(table, key, d.err)
+	}
+	return nil
+}
+
 func decodeError(table, key string, err error) error {
 	return fmt.Errorf("idbstore: decode %s record %q: %w", table, key, err)
 }

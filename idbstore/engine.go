@@ -59,7 +59,8 @@ type engine struct {
 	durable  uint64 // units known committed
 	err      error  // sticky commit error
 	closed   bool
-	progress chan struct{} // closed and replaced whenever durable or err change
+	progress chan struct{}     // closed and replaced whenever durable or err change
+	gens     map[string]uint64 // per table: bumped by every enqueued write to it
 
 	wake chan struct{}
 	stop chan struct{}
@@ -70,6 +71,7 @@ func newEngine(b kv.Backend) *engine {
 	e := &engine{
 		b:        b,
 		tables:   make(map[string]*cachedTable, len(Tables)),
+		gens:     make(map[string]uint64, len(Tables)),
 		progress: make(chan struct{}),
 		wake:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
@@ -298,6 +300,7 @@ func (e *engine) enqueue(ops []kv.Op) error {
 	}
 	for _, op := range ops {
 		e.table(op.Table).tree.ReplaceOrInsert(entry{key: op.Key, val: op.Value, present: !op.Delete})
+		e.gens[op.Table]++
 	}
 	e.queue = append(e.queue, ops...)
 	e.queued++
@@ -307,6 +310,14 @@ func (e *engine) enqueue(ops []kv.Op) error {
 	default:
 	}
 	return nil
+}
+
+// tableGen is a counter that changes whenever the shared view of table
+// changes: what derived caches (the MAC index) compare to know they are stale.
+func (e *engine) tableGen(table string) uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.gens[table]
 }
 
 func (e *engine) commitLoop() {
@@ -457,6 +468,13 @@ func (tx *txn) lookup(table, key string) (entry, bool) {
 	defer tx.mu.Unlock()
 	ent, ok := tx.overlay[table][key]
 	return ent, ok
+}
+
+// touches reports whether the transaction wrote to table.
+func (tx *txn) touches(table string) bool {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	return len(tx.overlay[table]) > 0
 }
 
 func (tx *txn) add(ops []kv.Op) {

@@ -27,6 +27,10 @@ type Store struct {
 	contactCacheLock sync.Mutex
 
 	migratedPNSessionsCache *exsync.Set[string]
+
+	// macIdx caches the decoded mutation MAC index per collection name.
+	macMu  sync.Mutex
+	macIdx map[string]*macIndex
 }
 
 var (

@@ -610,3 +610,92 @@ func TestBackendPanicBecomesStickyError(t *testing.T) {
 	}
 	_ = c.Close()
 }
+
+// Mutation MACs are one record per patch; lookups answer the newest version,
+// see a transaction's own writes (and nothing of a failed one), survive a
+// reopen, and a corrupt patch record names its table and key.
+func TestMutationMACsArePatchRecords(t *testing.T) {
+	c, p, d := open(t)
+	mac := func(kind string, i int) []byte {
+		b := make([]byte, 32)
+		copy(b, fmt.Sprintf("%s%d", kind, i))
+		return b
+	}
+	var v1, v2 []store.AppStateMutationMAC
+	for i := 0; i < 1000; i++ {
+		v1 = append(v1, store.AppStateMutationMAC{IndexMAC: mac("i", i), ValueMAC: mac("a", i)})
+	}
+	for i := 0; i < 10; i++ {
+		v2 = append(v2, store.AppStateMutationMAC{IndexMAC: mac("i", i), ValueMAC: mac("b", i)})
+	}
+	must(t, d.AppState.PutAppStateVersion(ctx, "regular", 2, [128]byte{}))
+	must(t, d.AppState.PutAppStateMutationMACs(ctx, "regular", 1, v1))
+	must(t, d.AppState.PutAppStateMutationMACs(ctx, "regular", 2, v2))
+	if err := d.AppState.PutAppStateMutationMACs(ctx, "regular", 2, v2[:1]); err == nil {
+		t.Fatal("duplicate MAC in one version accepted")
+	}
+	must(t, c.Flush(ctx))
+	if pairs, err := p.Backend.Scan(ctx, "app_state_mac_patch", ""); err != nil || len(pairs) != 2 {
+		t.Fatalf("patch records: %d, %v", len(pairs), err)
+	}
+	check := func(d *store.Device, i int, want []byte) {
+		t.Helper()
+		got, err := d.AppState.GetAppStateMutationMAC(ctx, "regular", mac("i", i))
+		must(t, err)
+		if string(got) != string(want) {
+			t.Fatalf("MAC %d: %q, want %q", i, got, want)
+		}
+	}
+	check(d, 5, mac("b", 5))
+	check(d, 500, mac("a", 500))
+	must(t, d.AppState.DeleteAppStateMutationMACs(ctx, "regular", [][]byte{mac("i", 5), mac("i", 500)}))
+	check(d, 5, nil)
+	check(d, 500, nil)
+	check(d, 6, mac("b", 6))
+
+	errFail := fmt.Errorf("fail on purpose")
+	for _, fail := range []bool{true, false} {
+		err := d.EventBuffer.DoDecryptionTxn(ctx, func(ctx context.Context) error {
+			must(t, d.AppState.PutAppStateMutationMACs(ctx, "regular", 3, []store.AppStateMutationMAC{{IndexMAC: mac("i", 7), ValueMAC: mac("c", 7)}}))
+			got, err := d.AppState.GetAppStateMutationMAC(ctx, "regular", mac("i", 7))
+			must(t, err)
+			if string(got) != string(mac("c", 7)) {
+				t.Fatalf("inside the transaction: %q", got)
+			}
+			if fail {
+				return errFail
+			}
+			return nil
+		})
+		if fail {
+			if err != errFail {
+				t.Fatalf("failed transaction: %v", err)
+			}
+			check(d, 7, mac("b", 7))
+		} else {
+			must(t, err)
+			check(d, 7, mac("c", 7))
+		}
+	}
+	must(t, c.Flush(ctx))
+	c = reopen(t, c, p)
+	d2, err := c.GetDevice(ctx, *d.ID)
+	must(t, err)
+	check(d2, 7, mac("c", 7))
+	check(d2, 6, mac("b", 6))
+	check(d2, 5, nil)
+	check(d2, 999, mac("a", 999))
+
+	pairs, err := p.Backend.Scan(ctx, "app_state_mac_patch", "")
+	must(t, err)
+	must(t, p.Backend.Commit(ctx, []kv.Op{{Table: "app_state_mac_patch", Key: pairs[0].Key, Value: []byte{1, 5, 0}}}))
+	c3, err := idbstore.New(ctx, p, nil)
+	must(t, err)
+	defer c3.Close()
+	d3, err := c3.GetDevice(ctx, *d.ID)
+	must(t, err)
+	_, err = d3.AppState.GetAppStateMutationMAC(ctx, "regular", mac("i", 1))
+	if err == nil || !strings.Contains(err.Error(), "app_state_mac_patch") || !strings.Contains(err.Error(), "regular") {
+		t.Fatalf("corrupt patch record: %v", err)
+	}
+}

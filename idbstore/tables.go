@@ -17,14 +17,15 @@ const (
 	tSenderKey       = "sender_key"         // our|chat|sender -> sender key
 	tAppStateSyncKey = "app_state_sync_key" // our|hex(key id) -> sync key
 	tAppStateVersion = "app_state_version"  // our|name -> version and hash
-	tAppStateMAC     = "app_state_mac"      // our|name|hex(index MAC)|version (16 hex) -> value MAC
-	tContact         = "contact"            // our|their jid -> names
-	tChatSettings    = "chat_settings"      // our|chat jid -> muted, pinned, archived
-	tMsgSecret       = "message_secret"     // our|chat|sender|message id -> secret
-	tPrivacyToken    = "privacy_token"      // our|their jid -> token and timestamp
-	tEventBuffer     = "event_buffer"       // our|hex(ciphertext hash) -> buffered event
-	tLIDByLID        = "lid_map"            // lid user -> pn user (global, like whatsmeow_lid_map)
-	tLIDByPN         = "lid_map_pn"         // pn user -> lid user (the UNIQUE(pn) index)
+	// our|name|version (16 hex) -> the (index MAC, value MAC) pairs of that patch
+	tAppStateMACPatch = "app_state_mac_patch"
+	tContact          = "contact"        // our|their jid -> names
+	tChatSettings     = "chat_settings"  // our|chat jid -> muted, pinned, archived
+	tMsgSecret        = "message_secret" // our|chat|sender|message id -> secret
+	tPrivacyToken     = "privacy_token"  // our|their jid -> token and timestamp
+	tEventBuffer      = "event_buffer"   // our|hex(ciphertext hash) -> buffered event
+	tLIDByLID         = "lid_map"        // lid user -> pn user (global, like whatsmeow_lid_map)
+	tLIDByPN          = "lid_map_pn"     // pn user -> lid user (the UNIQUE(pn) index)
 )
 
 // DeviceTable is the table of device records, one per paired device: what a
@@ -35,7 +36,7 @@ const DeviceTable = tDevice
 // one object store for each; snapshots dump them all.
 var Tables = []string{
 	tDevice, tIdentity, tSession, tPreKey, tSenderKey, tAppStateSyncKey,
-	tAppStateVersion, tAppStateMAC, tContact, tChatSettings, tMsgSecret,
+	tAppStateVersion, tAppStateMACPatch, tContact, tChatSettings, tMsgSecret,
 	tPrivacyToken, tEventBuffer, tLIDByLID, tLIDByPN,
 }
 
@@ -44,7 +45,7 @@ var Tables = []string{
 // sqlstore and survive DeleteDevice there, so they do here too.
 var deviceTables = []string{
 	tIdentity, tSession, tPreKey, tSenderKey, tAppStateSyncKey,
-	tAppStateVersion, tAppStateMAC, tContact, tChatSettings, tMsgSecret, tEventBuffer,
+	tAppStateVersion, tAppStateMACPatch, tContact, tChatSettings, tMsgSecret, tEventBuffer,
 }
 
 // sep ends every key component but the last. Components are escaped so that
