@@ -362,18 +362,7 @@ func (c *client) wipeLocked(ctx context.Context, reason string, confirmed bool) 
 	c.stopQR()
 	var errs []error
 	cli.RemoveEventHandler(id)
-	if !confirmed || reason == "logout" {
-		cli.Disconnect()
-	} else {
-		// The server is closing the socket itself. Closing it from our side
-		// at the same moment can make the browser raise an error event during
-		// the close handshake, on which the websocket library deadlocks the
-		// whole program; give the server's close time to arrive first.
-		for i := 0; i < 60 && cli.IsConnected(); i++ {
-			time.Sleep(50 * time.Millisecond)
-		}
-		cli.Disconnect()
-	}
+	cli.Disconnect()
 	if remote != nil {
 		remote.close(ctx, false)
 	}
