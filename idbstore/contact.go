@@ -3,6 +3,8 @@ package idbstore
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
+	"sort"
 
 	"go.mau.fi/util/exslices"
 
@@ -20,16 +22,6 @@ type contactRecord struct {
 	first, full, push, business, redacted string
 }
 
-func (r contactRecord) encode() []byte {
-	return newEncoder(64).str(r.first).str(r.full).str(r.push).str(r.business).str(r.redacted).done()
-}
-
-func decodeContact(k string, v []byte) (contactRecord, error) {
-	d := newDecoder(v)
-	r := contactRecord{first: d.str(), full: d.str(), push: d.str(), business: d.str(), redacted: d.str()}
-	return r, d.finish(tContact, k)
-}
-
 func (r contactRecord) info() types.ContactInfo {
 	return types.ContactInfo{
 		Found:         true,
@@ -41,43 +33,106 @@ func (r contactRecord) info() types.ContactInfo {
 	}
 }
 
-func (s *Store) contactKey(user types.JID) string { return s.k(jidText(user)) }
+// Contacts are stored in contactBuckets records per device, a contact's
+// bucket chosen by a hash of its JID: a contact sync of thousands then costs
+// contactBuckets IndexedDB puts instead of one per contact (IndexedDB spends
+// a large fraction of a millisecond per put), while a single-contact change
+// rewrites only a few kilobytes. The count and the hash are part of the
+// format: changing them needs a new table.
+const contactBuckets = 64
+
+// contactBucketKey is our|bucket as 2 hex digits.
+func (s *Store) contactBucketKey(user string) string {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(user))
+	return s.k(fmt.Sprintf("%02x", h.Sum32()%contactBuckets))
+}
+
+// contactBucket is one bucket record decoded: contacts by JID text.
+type contactBucket map[string]contactRecord
+
+func (b contactBucket) encode() []byte {
+	users := make([]string, 0, len(b))
+	size := 0
+	for u, r := range b {
+		users = append(users, u)
+		size += len(u) + len(r.first) + len(r.full) + len(r.push) + len(r.business) + len(r.redacted) + 6
+	}
+	sort.Strings(users) // the same contacts always encode the same bytes
+	e := newEncoder(size + 4).uvarint(uint64(len(users)))
+	for _, u := range users {
+		r := b[u]
+		e.str(u).str(r.first).str(r.full).str(r.push).str(r.business).str(r.redacted)
+	}
+	return e.done()
+}
+
+func decodeContactBucket(k string, v []byte) (contactBucket, error) {
+	d := newDecoder(v)
+	n := d.uvarint()
+	if d.err == nil && n > uint64(len(d.b))/6 { // every contact takes 6 bytes at least
+		d.fail(fmt.Sprintf("contact count %d", n))
+	}
+	b := make(contactBucket, n)
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		u := d.str()
+		b[u] = contactRecord{first: d.str(), full: d.str(), push: d.str(), business: d.str(), redacted: d.str()}
+	}
+	if err := d.finish(tContact, k); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
 
 // updateContacts reads the stored records of users, lets fn change them, and
-// writes them back as one unit (sqlstore's upserts of single columns).
+// writes the changed buckets back as one unit (sqlstore's upserts of single
+// columns).
 func (s *Store) updateContacts(ctx context.Context, users []types.JID, fn func(i int, r *contactRecord)) error {
 	if err := s.c.requireDevice(ctx, s.JID); err != nil {
 		return fmt.Errorf("idbstore: put contacts: %w", err)
 	}
-	ks := make([]string, len(users))
-	for i, u := range users {
-		ks[i] = s.contactKey(u)
-	}
 	if len(users) > bulkThreshold {
-		// One range read beats thousands of key reads (IndexedDB answers
-		// getAll far faster than as many gets), and GetAllContacts needs
+		// One range read beats many key reads, and GetAllContacts needs
 		// the device's contacts in memory anyway.
 		if err := s.e.ensureLoaded(ctx, tContact, s.all()); err != nil {
 			return err
 		}
 	}
+	texts := make([]string, len(users))
+	bucketOf := make([]string, len(users))
+	var ks []string
+	index := make(map[string]int)
+	for i, u := range users {
+		texts[i] = jidText(u)
+		bucketOf[i] = s.contactBucketKey(texts[i])
+		if _, ok := index[bucketOf[i]]; !ok {
+			index[bucketOf[i]] = len(ks)
+			ks = append(ks, bucketOf[i])
+		}
+	}
 	// The reads and the one write call need no transaction of their own:
-	// the write is a single unit (or joins the caller's transaction), and
-	// skipping the overlay matters for batches of thousands.
+	// the write is a single unit (or joins the caller's transaction).
 	vals, err := s.e.get(ctx, s.tx(ctx), tContact, ks)
 	if err != nil {
 		return err
 	}
-	ops := make([]kv.Op, len(users))
-	for i, v := range vals {
-		var r contactRecord
-		if v != nil {
-			if r, err = decodeContact(ks[i], v); err != nil {
-				return err
-			}
+	buckets := make([]contactBucket, len(ks))
+	for j, v := range vals {
+		if v == nil {
+			buckets[j] = contactBucket{}
+		} else if buckets[j], err = decodeContactBucket(ks[j], v); err != nil {
+			return err
 		}
+	}
+	for i, t := range texts {
+		b := buckets[index[bucketOf[i]]]
+		r := b[t]
 		fn(i, &r)
-		ops[i] = kv.Op{Table: tContact, Key: ks[i], Value: r.encode()}
+		b[t] = r
+	}
+	ops := make([]kv.Op, len(ks))
+	for j, k := range ks {
+		ops[j] = kv.Op{Table: tContact, Key: k, Value: buckets[j].encode()}
 	}
 	return s.e.write(ctx, ops...)
 }
@@ -86,18 +141,21 @@ func (s *Store) getContact(ctx context.Context, user types.JID) (*types.ContactI
 	if cached, ok := s.contactCache[user]; ok {
 		return cached, nil
 	}
-	k := s.contactKey(user)
+	text := jidText(user)
+	k := s.contactBucketKey(text)
 	v, err := s.get(ctx, tContact, k)
 	if err != nil {
 		return nil, err
 	}
 	info := &types.ContactInfo{}
 	if v != nil {
-		r, err := decodeContact(k, v)
+		b, err := decodeContactBucket(k, v)
 		if err != nil {
 			return nil, err
 		}
-		*info = r.info()
+		if r, ok := b[text]; ok {
+			*info = r.info()
+		}
 	}
 	s.contactCache[user] = info
 	return info, nil
@@ -241,21 +299,19 @@ func (s *Store) GetAllContacts(ctx context.Context) (map[types.JID]types.Contact
 	}
 	output := make(map[types.JID]types.ContactInfo, len(pairs))
 	for _, p := range pairs {
-		jidText, err := lastComponent(p.Key, s.all())
-		if err != nil {
-			return nil, decodeError(tContact, p.Key, err)
-		}
-		jid, err := types.ParseJID(jidText)
-		if err != nil {
-			return nil, fmt.Errorf("error scanning row: %w", err)
-		}
-		r, err := decodeContact(p.Key, p.Value)
+		b, err := decodeContactBucket(p.Key, p.Value)
 		if err != nil {
 			return nil, err
 		}
-		info := r.info()
-		output[jid] = info
-		s.contactCache[jid] = &info
+		for text, r := range b {
+			jid, err := types.ParseJID(text)
+			if err != nil {
+				return nil, fmt.Errorf("error scanning row: %w", err)
+			}
+			info := r.info()
+			output[jid] = info
+			s.contactCache[jid] = &info
+		}
 	}
 	return output, nil
 }

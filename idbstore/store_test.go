@@ -699,3 +699,59 @@ func TestMutationMACsArePatchRecords(t *testing.T) {
 		t.Fatalf("corrupt patch record: %v", err)
 	}
 }
+
+// Contacts live in at most 64 bucket records per device: a mass insert writes
+// each bucket once, a single change rewrites one bucket, results survive a
+// reopen, and a corrupt bucket names its table and key.
+func TestContactsAreBucketRecords(t *testing.T) {
+	c, p, d := open(t)
+	var contacts []store.ContactEntry
+	for i := 0; i < 3000; i++ {
+		contacts = append(contacts, store.ContactEntry{JID: types.NewJID(fmt.Sprint(100000+i), types.DefaultUserServer), FirstName: fmt.Sprint("F", i), FullName: fmt.Sprint("F L", i)})
+	}
+	must(t, d.Contacts.PutAllContactNames(ctx, contacts))
+	must(t, c.Flush(ctx))
+	pairs, err := p.Backend.Scan(ctx, "contact_bucket", "")
+	must(t, err)
+	if len(pairs) == 0 || len(pairs) > 64 {
+		t.Fatalf("%d bucket records for 3000 contacts", len(pairs))
+	}
+	p.reset()
+	who := contacts[1234].JID
+	changed, old, err := d.Contacts.PutPushName(ctx, who, "Push")
+	must(t, err)
+	if !changed || old != "" {
+		t.Fatalf("PutPushName: %v %q", changed, old)
+	}
+	must(t, c.Flush(ctx))
+	if _, _, commits := p.counts(); commits != 1 {
+		t.Fatalf("PutPushName: %d commits", commits)
+	}
+	c = reopen(t, c, p)
+	d2, err := c.GetDevice(ctx, *d.ID)
+	must(t, err)
+	info, err := d2.Contacts.GetContact(ctx, who)
+	must(t, err)
+	if !info.Found || info.PushName != "Push" || info.FirstName != "F1234" || info.FullName != "F L1234" {
+		t.Fatalf("after reopen: %+v", info)
+	}
+	missing, err := d2.Contacts.GetContact(ctx, types.NewJID("999", types.DefaultUserServer))
+	must(t, err)
+	if missing.Found {
+		t.Fatalf("unknown contact found: %+v", missing)
+	}
+	all, err := d2.Contacts.GetAllContacts(ctx)
+	must(t, err)
+	if len(all) != 3000 || all[who].PushName != "Push" {
+		t.Fatalf("GetAllContacts: %d, %+v", len(all), all[who])
+	}
+	must(t, p.Backend.Commit(ctx, []kv.Op{{Table: "contact_bucket", Key: pairs[0].Key, Value: []byte{1, 200, 1}}}))
+	c3, err := idbstore.New(ctx, p, nil)
+	must(t, err)
+	defer c3.Close()
+	d3, err := c3.GetDevice(ctx, *d.ID)
+	must(t, err)
+	if _, err := d3.Contacts.GetAllContacts(ctx); err == nil || !strings.Contains(err.Error(), "contact_bucket") {
+		t.Fatalf("corrupt bucket: %v", err)
+	}
+}

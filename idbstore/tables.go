@@ -19,7 +19,7 @@ const (
 	tAppStateVersion = "app_state_version"  // our|name -> version and hash
 	// our|name|version (16 hex) -> the (index MAC, value MAC) pairs of that patch
 	tAppStateMACPatch = "app_state_mac_patch"
-	tContact          = "contact"        // our|their jid -> names
+	tContact          = "contact_bucket" // our|bucket (2 hex) -> names of the contacts hashed to it
 	tChatSettings     = "chat_settings"  // our|chat jid -> muted, pinned, archived
 	tMsgSecret        = "message_secret" // our|chat|sender|message id -> secret
 	tPrivacyToken     = "privacy_token"  // our|their jid -> token and timestamp
