@@ -38,7 +38,7 @@ web/node_modules/.installed: web/package.json web/package-lock.json
 
 ## ---- build ----------------------------------------------------------------
 
-wasm: $(DIST)/wasmeow.wasm $(DIST)/wasm_exec.js
+wasm: $(DIST)/wasmeow.wasm $(DIST)/wasm_exec.js $(DIST)/wasmeow.js $(DIST)/wasmeow.d.ts
 
 $(DIST)/wasmeow.wasm: $(shell find . -name '*.go' -not -path './.tools/*') go.mod go.sum | /usr/bin/brotli
 	@mkdir -p $(DIST)
@@ -47,6 +47,11 @@ $(DIST)/wasmeow.wasm: $(shell find . -name '*.go' -not -path './.tools/*') go.mo
 		"$$(wc -c < $@)" "$$(brotli -c -q 11 $@ | wc -c)"
 
 $(DIST)/wasm_exec.js: $(shell $(GO) env GOROOT)/lib/wasm/wasm_exec.js
+	@mkdir -p $(DIST)
+	cp $< $@
+
+# dist/ is the deployable set: the module, its types, the wasm and Go's loader.
+$(DIST)/wasmeow.js $(DIST)/wasmeow.d.ts: $(DIST)/%: web/%
 	@mkdir -p $(DIST)
 	cp $< $@
 
@@ -75,7 +80,7 @@ test-e2e: wasm web/node_modules/.installed
 
 ## ---- figures --------------------------------------------------------------
 
-bench: deps wasm
+bench: deps
 	$(GO) run ./cmd/bench
 
 traces:
