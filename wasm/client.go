@@ -574,6 +574,11 @@ func (c *client) handleEvent(evt any) {
 
 func (c *client) emitMessage(v *events.Message) {
 	m := v.Message
+	// Protocol messages (app-state key shares, history-sync notices, ...) are
+	// the phone talking to its companions, not chat messages.
+	if m.GetProtocolMessage() != nil {
+		return
+	}
 	text := m.GetConversation()
 	if text == "" {
 		text = m.GetExtendedTextMessage().GetText()

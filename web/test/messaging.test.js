@@ -70,6 +70,7 @@ test('texts both ways, and still after a reload', async () => {
   await waitEvent(page, 'frank', 'ready');
   await exchange(1);
   await exchange(2);
+  assert.deepEqual(await messageTexts(), [1, 2].map((r) => `hello frank, round ${r}`));
   await page.reload();
   await page.waitForFunction(() => window.harnessReady === true);
   await page.evaluate((o) => window.create('frank', o), options());
@@ -89,4 +90,9 @@ test('texts both ways, and still after a reload', async () => {
   assert.equal((await waitInbox(GINA, (m) => m.text === 'by number')).id, id);
   const bad = await page.evaluate(() => window.clients.frank.sendText('not a jid!', 'x').then(() => null, (e) => e.code));
   assert.equal(bad, 'invalid_jid');
+  assert.deepEqual(await messageTexts(), [3, 4].map((r) => `hello frank, round ${r}`));
 });
+
+// The phone's own protocol traffic (the app-state key share right after
+// pairing) is not a chat message: every message event must be a peer's text.
+const messageTexts = () => page.evaluate(() => window.events.frank.filter((e) => e.name === 'message').map((e) => e.payload.text));
