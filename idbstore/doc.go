@@ -38,4 +38,14 @@
 // record that fails to decode gives an error naming the table and key. Keys
 // are the components of sqlstore's primary keys joined by NUL, escaped to
 // valid UTF-8 (IndexedDB keys are JS strings).
+//
+// Three tables are not one record per sqlstore row, because IndexedDB spends
+// a large fraction of a millisecond per put even inside one transaction, and
+// their access pattern allows it: app-state mutation MACs are one record per
+// (device, collection, version) patch, looked up through an index decoded in
+// memory; contacts live in 64 hash buckets per device; and
+// MarkPreKeysAsUploaded writes one upload mark per device instead of
+// rewriting every prekey. A device's sessions, identities and sender keys are
+// loaded with one scan per table when the device is opened, so reads after a
+// page load are memory reads.
 package idbstore

@@ -53,21 +53,50 @@ func (pk storedPreKey) key() *keys.PreKey {
 	return &keys.PreKey{KeyPair: keys.KeyPair{Priv: &priv, Pub: &pub}, KeyID: pk.id}
 }
 
-// allPreKeys returns the device's prekeys in ID order.
-func (s *Store) allPreKeys(ctx context.Context) ([]storedPreKey, error) {
+// The upload mark: MarkPreKeysAsUploaded stores "every prekey with an ID up
+// to N is uploaded" as one record instead of rewriting every prekey record (a
+// first upload would otherwise put all 812 twice). A key is uploaded when its
+// own flag says so or its ID is at most the mark. Generation only ever adds
+// IDs above every existing one; if such an ID is not above the mark (keys
+// were removed since), the mark is lowered below it in the same unit, which
+// changes no existing key's state because they all have lower IDs.
+
+func (s *Store) uploadMark(ctx context.Context) (uint64, error) {
+	k := s.all() // our| (an empty last component), inside the device's range
+	v, err := s.get(ctx, tPreKeyMark, k)
+	if err != nil || v == nil {
+		return 0, err
+	}
+	d := newDecoder(v)
+	mark := d.uvarint()
+	return mark, d.finish(tPreKeyMark, k)
+}
+
+func (s *Store) markOp(mark uint64) kv.Op {
+	return kv.Op{Table: tPreKeyMark, Key: s.all(), Value: newEncoder(8).uvarint(mark).done()}
+}
+
+// allPreKeys returns the device's prekeys in ID order, uploaded set from
+// their flag or the upload mark, and the mark.
+func (s *Store) allPreKeys(ctx context.Context) ([]storedPreKey, uint64, error) {
+	mark, err := s.uploadMark(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
 	pairs, err := s.e.scan(ctx, s.tx(ctx), tPreKey, s.all(), true)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	out := make([]storedPreKey, 0, len(pairs))
 	for _, p := range pairs {
 		pk, err := decodePreKey(p.Key, p.Key[len(s.all()):], p.Value)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
+		pk.uploaded = pk.uploaded || uint64(pk.id) <= mark
 		out = append(out, pk)
 	}
-	return out, nil
+	return out, mark, nil
 }
 
 func nextPreKeyID(all []storedPreKey) uint32 {
@@ -79,12 +108,16 @@ func nextPreKeyID(all []storedPreKey) uint32 {
 
 // genPreKeys makes count new keys from firstID on and writes them as one unit.
 // Like sqlstore's inserts, keys past the ID limit fail, after the ones before.
-func (s *Store) genPreKeys(ctx context.Context, firstID uint32, count int, uploaded bool) ([]*keys.PreKey, error) {
+// mark is the current upload mark (see uploadMark).
+func (s *Store) genPreKeys(ctx context.Context, firstID uint32, count int, uploaded bool, mark uint64) ([]*keys.PreKey, error) {
 	if err := s.c.requireDevice(ctx, s.JID); err != nil {
 		return nil, fmt.Errorf("idbstore: generate prekeys: %w", err)
 	}
 	out := make([]*keys.PreKey, 0, count)
-	ops := make([]kv.Op, 0, count)
+	ops := make([]kv.Op, 0, count+1)
+	if count > 0 && uint64(firstID) <= mark {
+		ops = append(ops, s.markOp(uint64(firstID)-1))
+	}
 	var limitErr error
 	for i := 0; i < count; i++ {
 		id := firstID + uint32(i)
@@ -108,11 +141,11 @@ func (s *Store) genPreKeys(ctx context.Context, firstID uint32, count int, uploa
 func (s *Store) GenOnePreKey(ctx context.Context) (*keys.PreKey, error) {
 	s.preKeyLock.Lock()
 	defer s.preKeyLock.Unlock()
-	all, err := s.allPreKeys(ctx)
+	all, mark, err := s.allPreKeys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("failed to query next prekey ID: %w", err)
 	}
-	gen, err := s.genPreKeys(ctx, nextPreKeyID(all), 1, true)
+	gen, err := s.genPreKeys(ctx, nextPreKeyID(all), 1, true, mark)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +157,7 @@ func (s *Store) GenOnePreKey(ctx context.Context) (*keys.PreKey, error) {
 func (s *Store) GetOrGenPreKeys(ctx context.Context, count uint32) ([]*keys.PreKey, error) {
 	s.preKeyLock.Lock()
 	defer s.preKeyLock.Unlock()
-	all, err := s.allPreKeys(ctx)
+	all, mark, err := s.allPreKeys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("failed to query existing prekeys: %w", err)
 	}
@@ -138,7 +171,7 @@ func (s *Store) GetOrGenPreKeys(ctx context.Context, count uint32) ([]*keys.PreK
 		}
 	}
 	if missing := int(count) - len(out); missing > 0 {
-		gen, err := s.genPreKeys(ctx, nextPreKeyID(all), missing, false)
+		gen, err := s.genPreKeys(ctx, nextPreKeyID(all), missing, false, mark)
 		if err != nil {
 			return nil, fmt.Errorf("failed to generate prekey: %w", err)
 		}
@@ -165,29 +198,23 @@ func (s *Store) RemovePreKey(ctx context.Context, id uint32) error {
 	return s.e.write(ctx, kv.Op{Table: tPreKey, Key: s.k(preKeyID(id)), Delete: true})
 }
 
-// MarkPreKeysAsUploaded marks every prekey with an ID up to upToID uploaded,
-// in one atomic unit.
+// MarkPreKeysAsUploaded marks every prekey with an ID up to upToID uploaded:
+// one write of the upload mark.
 func (s *Store) MarkPreKeysAsUploaded(ctx context.Context, upToID uint32) error {
 	s.preKeyLock.Lock()
 	defer s.preKeyLock.Unlock()
-	all, err := s.allPreKeys(ctx)
+	mark, err := s.uploadMark(ctx)
 	if err != nil {
 		return err
 	}
-	var ops []kv.Op
-	for _, pk := range all {
-		if pk.id > upToID {
-			break
-		}
-		if !pk.uploaded {
-			ops = append(ops, kv.Op{Table: tPreKey, Key: s.k(preKeyID(pk.id)), Value: encodePreKey(pk.priv, pk.pub, true)})
-		}
+	if uint64(upToID) <= mark {
+		return nil
 	}
-	return s.e.write(ctx, ops...)
+	return s.e.write(ctx, s.markOp(uint64(upToID)))
 }
 
 func (s *Store) UploadedPreKeyCount(ctx context.Context) (int, error) {
-	all, err := s.allPreKeys(ctx)
+	all, _, err := s.allPreKeys(ctx)
 	if err != nil {
 		return 0, err
 	}

@@ -755,3 +755,40 @@ func TestContactsAreBucketRecords(t *testing.T) {
 		t.Fatalf("corrupt bucket: %v", err)
 	}
 }
+
+// Marking uploads is one write of the upload mark; keys generated again at
+// IDs below the mark (after removals) are not uploaded, as in sqlstore.
+func TestPreKeyUploadMark(t *testing.T) {
+	c, p, d := open(t)
+	ks, err := d.PreKeys.GetOrGenPreKeys(ctx, 10)
+	must(t, err)
+	must(t, c.Flush(ctx))
+	p.reset()
+	must(t, d.PreKeys.MarkPreKeysAsUploaded(ctx, ks[9].KeyID))
+	must(t, c.Flush(ctx))
+	if n, err := d.PreKeys.UploadedPreKeyCount(ctx); err != nil || n != 10 {
+		t.Fatalf("uploaded after mark: %d, %v", n, err)
+	}
+	for _, k := range ks[5:] {
+		must(t, d.PreKeys.RemovePreKey(ctx, k.KeyID))
+	}
+	again, err := d.PreKeys.GetOrGenPreKeys(ctx, 3)
+	must(t, err)
+	if len(again) != 3 || again[0].KeyID != ks[5].KeyID {
+		t.Fatalf("regenerated keys start at %d, want %d", again[0].KeyID, ks[5].KeyID)
+	}
+	one, err := d.PreKeys.GenOnePreKey(ctx)
+	must(t, err)
+	must(t, c.Flush(ctx))
+	c = reopen(t, c, p)
+	d2, err := c.GetDevice(ctx, *d.ID)
+	must(t, err)
+	if n, err := d2.PreKeys.UploadedPreKeyCount(ctx); err != nil || n != 6 {
+		t.Fatalf("uploaded after regeneration: %d, %v (want the 5 kept and the one GenOnePreKey made)", n, err)
+	}
+	next, err := d2.PreKeys.GetOrGenPreKeys(ctx, 3)
+	must(t, err)
+	if next[0].KeyID != again[0].KeyID || next[2].KeyID != again[2].KeyID || one.KeyID != again[2].KeyID+1 {
+		t.Fatalf("unuploaded keys %d..%d, GenOnePreKey %d", next[0].KeyID, next[2].KeyID, one.KeyID)
+	}
+}

@@ -14,6 +14,7 @@ const (
 	tIdentity        = "identity"           // our|their address -> identity key
 	tSession         = "session"            // our|their address -> session
 	tPreKey          = "prekey"             // our|key id (8 hex) -> prekey
+	tPreKeyMark      = "prekey_uploaded"    // our -> every prekey with an ID up to this one is uploaded
 	tSenderKey       = "sender_key"         // our|chat|sender -> sender key
 	tAppStateSyncKey = "app_state_sync_key" // our|hex(key id) -> sync key
 	tAppStateVersion = "app_state_version"  // our|name -> version and hash
@@ -35,7 +36,7 @@ const DeviceTable = tDevice
 // Tables lists every kv table idbstore uses. The IndexedDB backend creates
 // one object store for each; snapshots dump them all.
 var Tables = []string{
-	tDevice, tIdentity, tSession, tPreKey, tSenderKey, tAppStateSyncKey,
+	tDevice, tIdentity, tSession, tPreKey, tPreKeyMark, tSenderKey, tAppStateSyncKey,
 	tAppStateVersion, tAppStateMACPatch, tContact, tChatSettings, tMsgSecret,
 	tPrivacyToken, tEventBuffer, tLIDByLID, tLIDByPN,
 }
@@ -44,7 +45,7 @@ var Tables = []string{
 // (ON DELETE CASCADE on our_jid). Privacy tokens have no such foreign key in
 // sqlstore and survive DeleteDevice there, so they do here too.
 var deviceTables = []string{
-	tIdentity, tSession, tPreKey, tSenderKey, tAppStateSyncKey,
+	tIdentity, tSession, tPreKey, tPreKeyMark, tSenderKey, tAppStateSyncKey,
 	tAppStateVersion, tAppStateMACPatch, tContact, tChatSettings, tMsgSecret, tEventBuffer,
 }
 
