@@ -2,7 +2,9 @@ package idbstore
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -196,5 +198,39 @@ func TestStoredPreKeysKeepTheirPublicKey(t *testing.T) {
 		if want := keys.NewKeyPairFromPrivateKey(*kp.Priv); *want.Pub != *kp.Pub {
 			t.Fatalf("%s key of a loaded device: wrong public key", name)
 		}
+	}
+}
+
+// Generation stops at sqlstore's prekey ID limit (key_id < 16777216): the
+// keys below it are stored, the first one past it is the error.
+func TestPreKeyIDLimit(t *testing.T) {
+	ctx := context.Background()
+	c, err := New(ctx, memkv.New(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	d := c.NewDevice()
+	jid := types.NewADJID("1", 0, 1)
+	d.ID = &jid
+	d.Account = &waAdv.ADVSignedDeviceIdentity{Details: []byte{1}, AccountSignature: make([]byte, 64), AccountSignatureKey: make([]byte, 32), DeviceSignature: make([]byte, 64)}
+	if err := c.PutDevice(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	s := d.PreKeys.(*Store)
+	if _, err := s.genPreKeys(ctx, maxPreKeyID-2, 1, true, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.PreKeys.GetOrGenPreKeys(ctx, 5)
+	if !errors.Is(err, ErrConstraint) || !strings.Contains(err.Error(), "16777216") {
+		t.Fatalf("GetOrGenPreKeys past the limit: %v", err)
+	}
+	for _, id := range []uint32{maxPreKeyID - 1, maxPreKeyID} {
+		if pk, err := d.PreKeys.GetPreKey(ctx, id); err != nil || pk == nil {
+			t.Fatalf("prekey %d below the limit: %v, %v", id, pk, err)
+		}
+	}
+	if _, err := d.PreKeys.GenOnePreKey(ctx); !errors.Is(err, ErrConstraint) || !strings.Contains(err.Error(), "16777216") {
+		t.Fatalf("GenOnePreKey past the limit: %v", err)
 	}
 }

@@ -118,19 +118,19 @@ func (s *Store) genPreKeys(ctx context.Context, firstID uint32, count int, uploa
 	if count > 0 && uint64(firstID) <= mark {
 		ops = append(ops, s.markOp(uint64(firstID)-1))
 	}
+	// Like sqlstore's inserts, keys past the ID limit fail after the ones before.
 	var limitErr error
-	for i := 0; i < count; i++ {
-		id := firstID + uint32(i)
-		if uint64(firstID)+uint64(i) > maxPreKeyID {
-			limitErr = fmt.Errorf("%w: prekey ID %d out of range", ErrConstraint, uint64(firstID)+uint64(i))
-			break
-		}
-		key, err := newPreKey(id)
-		if err != nil {
-			return nil, err
-		}
+	if last := uint64(firstID) + uint64(count) - 1; count > 0 && last > maxPreKeyID {
+		limitErr = fmt.Errorf("%w: prekey ID %d out of range", ErrConstraint, max(uint64(firstID), maxPreKeyID+1))
+		count = max(0, int(int64(maxPreKeyID)-int64(firstID)+1))
+	}
+	gen, err := newPreKeys(firstID, count)
+	if err != nil {
+		return nil, err
+	}
+	for _, key := range gen {
 		out = append(out, key)
-		ops = append(ops, kv.Op{Table: tPreKey, Key: s.k(preKeyID(id)), Value: encodePreKey(key.Priv[:], key.Pub[:], uploaded)})
+		ops = append(ops, kv.Op{Table: tPreKey, Key: s.k(preKeyID(key.KeyID)), Value: encodePreKey(key.Priv[:], key.Pub[:], uploaded)})
 	}
 	if err := s.e.write(ctx, ops...); err != nil {
 		return nil, err
