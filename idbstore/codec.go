@@ -133,6 +133,22 @@ func (d *decoder) bytes() []byte {
 
 func (d *decoder) str() string { return string(d.bytes()) }
 
+// substr is str without a copy: whole is the decoder's input as a string,
+// and the result is a substring of it.
+func (d *decoder) substr(whole string) string {
+	n := d.uvarint()
+	if d.err != nil {
+		return ""
+	}
+	if n > uint64(len(d.b)) {
+		d.fail("byte string length")
+		return ""
+	}
+	off := len(whole) - len(d.b)
+	d.b = d.b[n:]
+	return whole[off : off+int(n)]
+}
+
 func (d *decoder) boolean() bool {
 	if d.err != nil {
 		return false

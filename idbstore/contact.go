@@ -41,11 +41,17 @@ func (r contactRecord) info() types.ContactInfo {
 // format: changing them needs a new table.
 const contactBuckets = 64
 
-// contactBucketKey is our|bucket as 2 hex digits.
+// contactBucketKey is our|bucket as 2 hex digits; the 64 keys are built once
+// per store (mass inserts ask for one per contact).
 func (s *Store) contactBucketKey(user string) string {
+	s.bucketKeysOnce.Do(func() {
+		for i := range s.bucketKeys {
+			s.bucketKeys[i] = s.k(fmt.Sprintf("%02x", i))
+		}
+	})
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(user))
-	return s.k(fmt.Sprintf("%02x", h.Sum32()%contactBuckets))
+	return s.bucketKeys[h.Sum32()%contactBuckets]
 }
 
 // contactBucket is one bucket record decoded: contacts by JID text.
@@ -68,6 +74,9 @@ func (b contactBucket) encode() []byte {
 }
 
 func decodeContactBucket(k string, v []byte) (contactBucket, error) {
+	// One string copy of the whole record; every field is a substring of
+	// it, which saves an allocation per field.
+	whole := string(v)
 	d := newDecoder(v)
 	n := d.uvarint()
 	if d.err == nil && n > uint64(len(d.b))/6 { // every contact takes 6 bytes at least
@@ -75,8 +84,8 @@ func decodeContactBucket(k string, v []byte) (contactBucket, error) {
 	}
 	b := make(contactBucket, n)
 	for i := uint64(0); i < n && d.err == nil; i++ {
-		u := d.str()
-		b[u] = contactRecord{first: d.str(), full: d.str(), push: d.str(), business: d.str(), redacted: d.str()}
+		u := d.substr(whole)
+		b[u] = contactRecord{first: d.substr(whole), full: d.substr(whole), push: d.substr(whole), business: d.substr(whole), redacted: d.substr(whole)}
 	}
 	if err := d.finish(tContact, k); err != nil {
 		return nil, err

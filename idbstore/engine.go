@@ -220,6 +220,29 @@ func (e *engine) scan(ctx context.Context, tx *txn, table, prefix string, fill b
 		}
 	}
 
+	if len(fromBackend) == 0 && (tx == nil || !tx.touches(table)) {
+		// Everything is in the cache, already in key order: no merge.
+		var out []kv.Pair
+		e.mu.Lock()
+		if fill && !loaded {
+			t.loaded[prefix] = struct{}{}
+		}
+		t.tree.AscendGreaterOrEqual(entry{key: prefix}, func(ent entry) bool {
+			if !strings.HasPrefix(ent.key, prefix) {
+				return false
+			}
+			if ent.present {
+				out = append(out, kv.Pair{Key: ent.key, Value: ent.val})
+			}
+			return true
+		})
+		e.mu.Unlock()
+		if out == nil {
+			out = []kv.Pair{}
+		}
+		return out, nil
+	}
+
 	merged := make(map[string][]byte)
 	e.mu.Lock()
 	for _, p := range fromBackend {

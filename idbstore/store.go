@@ -31,6 +31,9 @@ type Store struct {
 	// macIdx caches the decoded mutation MAC index per collection name.
 	macMu  sync.Mutex
 	macIdx map[string]*macIndex
+
+	bucketKeysOnce sync.Once
+	bucketKeys     [contactBuckets]string
 }
 
 var (
