@@ -72,6 +72,9 @@ type DeviceInfo struct {
 	LID      string `json:"lid"`
 	Platform string `json:"platform"`
 	Online   bool   `json:"online"`
+	// Queued counts the stanzas sent or waiting for this device that it has
+	// not acknowledged yet (they are delivered again on its next login).
+	Queued int `json:"queued"`
 }
 
 func normalizePhone(phone string) (string, error) {
@@ -170,6 +173,7 @@ func (s *Server) accountInfoLocked(a *account) AccountInfo {
 		info.Devices = append(info.Devices, DeviceInfo{
 			JID: d.JID.String(), LID: d.LID.String(), Platform: d.Platform,
 			Online: d.simulatedPhone || d.conn != nil,
+			Queued: len(d.queue),
 		})
 	}
 	return info

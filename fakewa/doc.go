@@ -12,7 +12,7 @@
 //
 //	GET  /api/info                          {"wsURL", "rootKey"}
 //	POST /api/accounts                      {"phone", "pushName"} -> account
-//	GET  /api/accounts                      accounts with their devices
+//	GET  /api/accounts                      accounts with their devices (jid, lid, platform, online, queued)
 //	POST /api/accounts/{phone}/scan         {"qr"} -> {"device"}
 //	POST /api/accounts/{phone}/link-code    {"code"} -> {"device"}
 //	POST /api/accounts/{phone}/send         {"to", "text"} -> {"id"}

@@ -34,6 +34,7 @@ const (
 	codeSend          = "send_failed"
 	codeLogout        = "logout_failed"
 	codeSessionInUse  = "session_in_use"
+	codeStoreFailed   = "store_failed"
 )
 
 // Client states, as `client.state` reports them.
@@ -94,7 +95,11 @@ func newLogger(clientID, level string) waLog.Logger {
 
 // open opens the session's storage and builds the whatsmeow client on it.
 func (c *client) open(ctx context.Context) error {
-	sess, err := openSession(ctx, c.opts, c.log.Sub("Store"))
+	var failOnce sync.Once
+	sess, err := openSession(ctx, c.opts, c.log.Sub("Store"), func(err error) {
+		// Called from inside a socket write: act elsewhere, once per session.
+		failOnce.Do(func() { go c.storeFailed(err) })
+	})
 	if err != nil {
 		return err
 	}
@@ -113,6 +118,25 @@ func (c *client) open(ctx context.Context) error {
 }
 
 func (c *client) emit(event string, payload any) { c.emitter.Emit(event, payload) }
+
+// storeFailed handles a commit that failed under the write barrier (quota,
+// a closed database): the frame that needed it was not sent, so the server
+// still holds what was not stored. The connection is closed rather than left
+// half-working; the data stays as it was, and a later connect (after the
+// page freed space or reloaded) gets the undelivered messages again.
+func (c *client) storeFailed(err error) {
+	defer c.recoverInto("store failure")
+	c.log.Errorf("store commit failed, disconnecting: %v", err)
+	c.emit("error", jsbridge.WithCode(codeStoreFailed, fmt.Errorf("session %q could not be stored, so nothing of it was acknowledged and the connection is closed: %w", c.opts.clientID, err)))
+	cli, _ := c.current()
+	if cli == nil {
+		return
+	}
+	c.stopQR()
+	cli.Disconnect()
+	c.setState(stateDisconnected)
+	c.emit("disconnected", map[string]any{"reason": codeStoreFailed, "message": errString(err)})
+}
 
 func (c *client) setState(s string) {
 	c.mu.Lock()

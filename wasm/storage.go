@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 
@@ -44,7 +45,9 @@ func (o *options) lockName() string { return "wasmeow:" + dbNameFor(o.dbName, o.
 
 // openSession opens (or creates) the storage of o's session. For remote,
 // a browser without a local copy is restored from the user's store first.
-func openSession(ctx context.Context, o *options, log waLog.Logger) (s *session, err error) {
+// onStoreFailure is told when the write barrier cannot commit the session's
+// pending writes (the frame that needed them is not sent).
+func openSession(ctx context.Context, o *options, log waLog.Logger, onStoreFailure func(error)) (s *session, err error) {
 	s = &session{opts: o, release: func() {}}
 	if !deviceTableKnown {
 		return nil, fmt.Errorf("internal: idbstore has no %q table any more", deviceTable)
@@ -94,7 +97,7 @@ func openSession(ctx context.Context, o *options, log waLog.Logger) (s *session,
 	if s.device == nil {
 		s.device = s.container.NewDevice()
 	}
-	registerContainer(s.container)
+	registerContainer(s.container, onStoreFailure)
 	return s, nil
 }
 
@@ -208,16 +211,20 @@ func (n *notifyingBackend) Commit(ctx context.Context, ops []kv.Op) error {
 
 // Every open container, flushed by the websocket write barrier: no frame
 // (an ack, a receipt, a reply) leaves before the state it depends on is
-// durable, which is what makes idbstore's group commit honest.
+// durable, which is what makes idbstore's group commit honest. Each has the
+// callback its client gave for a commit that failed.
 var (
 	containersMu sync.Mutex
-	containers   = map[*idbstore.Container]struct{}{}
+	containers   = map[*idbstore.Container]func(error){}
 )
 
-func registerContainer(c *idbstore.Container) {
+func registerContainer(c *idbstore.Container, onFailure func(error)) {
+	if onFailure == nil {
+		onFailure = func(error) {}
+	}
 	containersMu.Lock()
 	defer containersMu.Unlock()
-	containers[c] = struct{}{}
+	containers[c] = onFailure
 }
 
 func unregisterContainer(c *idbstore.Container) {
@@ -228,15 +235,13 @@ func unregisterContainer(c *idbstore.Container) {
 
 func flushAll(ctx context.Context) error {
 	containersMu.Lock()
-	cs := make([]*idbstore.Container, 0, len(containers))
-	for c := range containers {
-		cs = append(cs, c)
-	}
+	cs := maps.Clone(containers)
 	containersMu.Unlock()
 	var errs []error
-	for _, c := range cs {
+	for c, onFailure := range cs {
 		if err := c.Flush(ctx); err != nil && !errors.Is(err, idbstore.ErrClosed) {
 			errs = append(errs, err)
+			onFailure(err)
 		}
 	}
 	return errors.Join(errs...)

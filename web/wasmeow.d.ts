@@ -15,7 +15,7 @@ export type ErrorCode =
   | 'invalid_option' | 'destroyed' | 'exited' | 'load_failed' | 'panic' | 'js_error' | 'internal' | 'canceled'
   | 'timeout' | 'not_connected' | 'not_logged_in' | 'already_paired' | 'invalid_phone' | 'invalid_jid'
   | 'pairing_failed' | 'connect_failed' | 'send_failed' | 'logout_failed' | 'session_in_use' | 'session_locked'
-  | 'restore_failed' | 'remote_save_failed' | 'wipe_failed';
+  | 'restore_failed' | 'remote_save_failed' | 'wipe_failed' | 'store_failed';
 
 export class WasmeowError extends Error {
   readonly code: ErrorCode | string;
@@ -100,7 +100,7 @@ export interface Events {
   auth_failure: { reason: string; message: string };
   ready: { me: string | null };
   'creds.update': { changed: (keyof CredsView)[]; creds: CredsView };
-  disconnected: { reason: 'client' | 'connection_lost' | 'replaced' | 'qr_timeout' | string; message?: string };
+  disconnected: { reason: 'client' | 'connection_lost' | 'replaced' | 'qr_timeout' | 'store_failed' | string; message?: string };
   logged_out: { reason: 'logout' | 'server_logout' | string };
   message: { id: string; chat: string; sender: string; fromMe: boolean; isGroup: boolean; pushName: string; text: string; time: number };
   remote_session_saved: { session: string; bytes: number; records: number; savedAt: number; format: string; version: number };

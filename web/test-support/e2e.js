@@ -100,11 +100,21 @@ export async function launchBrowser() {
   return chromium.launch({ executablePath, args: CHROMIUM_ARGS });
 }
 
-/** A persistent profile: IndexedDB on disk, surviving reloads and new pages. */
-export async function launchPersistent() {
-  const dir = mkdtempSync(join(tmpdir(), 'wasmeow-profile-'));
+/**
+ * A persistent profile: IndexedDB on disk, surviving reloads and new pages.
+ * Pass the dir of a killed profile to start the browser again on its data.
+ */
+export async function launchPersistent(dir = mkdtempSync(join(tmpdir(), 'wasmeow-profile-'))) {
   const ctx = await chromium.launchPersistentContext(dir, { executablePath, args: CHROMIUM_ARGS });
-  return { ctx, close: async () => { await ctx.close(); rmSync(dir, { recursive: true, force: true }); } };
+  return {
+    ctx, dir,
+    close: async () => { await ctx.close(); rmSync(dir, { recursive: true, force: true }); },
+    // A crash: SIGKILL every process of this profile, no unload, no flush.
+    kill: async () => {
+      try { execFileSync('pkill', ['-KILL', '-f', `user-data-dir=${dir}`]); } catch { /* already gone */ }
+      await ctx.close().catch(() => {});
+    },
+  };
 }
 
 /**

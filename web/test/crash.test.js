@@ -1,0 +1,159 @@
+// A browser killed while messages arrive (no unload, no flush) comes back on
+// the same profile with no QR, gets every message, and both directions still
+// decrypt: no "Bad MAC", no "No session record", no retry receipts.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStatic, startFakewa, launchPersistent, openPage, waitEvent } from '../test-support/e2e.js';
+
+let server, fakewa;
+const profiles = new Set(); // every browser a test started; each is closed at the end
+
+async function launch(dir) {
+  const p = await launchPersistent(dir);
+  profiles.add(p);
+  return p;
+}
+
+async function crash(p) {
+  profiles.delete(p);
+  await p.kill();
+}
+const KIM = '15550000011'; // the browser's account
+const LEO = '15550000012'; // a peer's phone
+const BURST = 40;
+
+before(async () => {
+  [server, fakewa] = await Promise.all([startStatic(), startFakewa()]);
+  await fakewa.api('POST', '/api/accounts', { phone: KIM, pushName: 'Kim' });
+  await fakewa.api('POST', '/api/accounts', { phone: LEO, pushName: 'Leo' });
+});
+
+after(async () => {
+  for (const p of profiles) await p.close().catch(() => {});
+  await fakewa?.close();
+  await server?.close();
+});
+
+const options = () => ({ auth: { strategy: 'local', clientId: 'kim' }, socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: 'error' });
+const texts = (page) => page.evaluate(() => window.events.kim.filter((e) => e.name === 'message').map((e) => e.payload.text));
+
+async function waitTexts(page, want, timeout = 30000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const got = new Set(await texts(page));
+    const missing = want.filter((t) => !got.has(t));
+    if (missing.length === 0) return;
+    if (Date.now() > end) throw new Error(`never arrived: ${missing.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function waitInbox(text, timeout = 20000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const msgs = await fakewa.api('GET', `/api/accounts/${LEO}/messages`);
+    if ((msgs || []).some((m) => m.text === text)) return;
+    if (Date.now() > end) throw new Error(`${LEO} never received ${JSON.stringify(text)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test('a crash mid-burst loses no message and breaks no session', async () => {
+  let profile = await launch();
+  let page = await openPage(profile.ctx, server.url);
+  await page.evaluate((o) => window.create('kim', o), options());
+  await page.evaluate(() => window.clients.kim.connect());
+  const qr = await waitEvent(page, 'kim', 'qr');
+  await fakewa.api('POST', `/api/accounts/${KIM}/scan`, { qr: qr.payload.code });
+  await waitEvent(page, 'kim', 'ready');
+  await fakewa.api('POST', `/api/accounts/${LEO}/send`, { to: KIM, text: 'before' });
+  await waitTexts(page, ['before']);
+  await page.evaluate((to) => window.clients.kim.sendText(to, 'reply before'), LEO);
+  await waitInbox('reply before');
+
+  // The burst: kill the browser once part of it has been shown to the page.
+  const burst = Array.from({ length: BURST }, (_, i) => `burst ${i}`);
+  const sending = (async () => {
+    for (const text of burst) {
+      await fakewa.api('POST', `/api/accounts/${LEO}/send`, { to: KIM, text });
+      await new Promise((r) => setTimeout(r, 25)); // a phone typing fast, not one batch
+    }
+  })();
+  await page.waitForFunction(() => window.events.kim.filter((e) => e.name === 'message').length >= 8);
+  const seenBefore = (await texts(page)).length;
+  await crash(profile);
+  await sending;
+  assert.ok(seenBefore - 1 < BURST, `the crash must come mid-burst (saw ${seenBefore - 1} of ${BURST})`);
+
+  profile = await launch(profile.dir);
+  page = await openPage(profile.ctx, server.url);
+  await page.evaluate((o) => window.create('kim', o), options());
+  await page.evaluate(() => window.clients.kim.connect());
+  await waitEvent(page, 'kim', 'ready');
+  const names = await page.evaluate(() => window.events.kim.map((e) => e.name));
+  assert.ok(!names.includes('qr'), `the session survived the crash: ${names}`);
+  const shownBefore = burst.slice(0, Math.max(0, seenBefore - 1));
+  // Every message not shown before the crash arrives now (redelivered from
+  // the server's offline queue, or re-emitted from the event buffer).
+  await waitTexts(page, burst.filter((t) => !shownBefore.includes(t)));
+  // And the ratchets on both sides still agree, in both directions.
+  await fakewa.api('POST', `/api/accounts/${LEO}/send`, { to: KIM, text: 'after' });
+  await waitTexts(page, ['after']);
+  await page.evaluate((to) => window.clients.kim.sendText(to, 'reply after'), LEO);
+  await waitInbox('reply after');
+  const errors = await page.evaluate(() => window.events.kim.filter((e) => e.name === 'error').map((e) => e.payload.message));
+  assert.deepEqual(errors, []);
+  const retries = fakewa.logs.join('').split('\n').filter((l) => /retry receipt|failed to decrypt|decrypt/i.test(l));
+  assert.deepEqual(retries, [], 'no message needed a retry receipt or failed to decrypt');
+  console.log(`crash after ${seenBefore - 1} of ${BURST} burst messages were shown; all ${BURST} accounted for after restart`);
+});
+
+test('while IndexedDB cannot store, nothing is acknowledged, and nothing is lost', async () => {
+  const MIA = '15550000013';
+  await fakewa.api('POST', '/api/accounts', { phone: MIA, pushName: 'Mia' });
+  const opts = { auth: { strategy: 'local', clientId: 'mia' }, socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: 'error' };
+  const miaTexts = (page) => page.evaluate(() => window.events.mia.filter((e) => e.name === 'message').map((e) => e.payload.text));
+  let profile = await launch();
+  let page = await openPage(profile.ctx, server.url);
+  await page.evaluate((o) => window.create('mia', o), opts);
+  await page.evaluate(() => window.clients.mia.connect());
+  const qr = await waitEvent(page, 'mia', 'qr');
+  await fakewa.api('POST', `/api/accounts/${MIA}/scan`, { qr: qr.payload.code });
+  await waitEvent(page, 'mia', 'ready');
+  await fakewa.api('POST', `/api/accounts/${LEO}/send`, { to: MIA, text: 'stored' });
+  await page.waitForFunction(() => window.events.mia.some((e) => e.name === 'message' && e.payload.text === 'stored'));
+
+  // The disk is full: every IndexedDB write fails from now on.
+  await page.evaluate(() => {
+    IDBObjectStore.prototype.put = function () { throw new DOMException('injected by the test', 'QuotaExceededError'); };
+  });
+  const lost = ['while full 1', 'while full 2', 'while full 3'];
+  for (const text of lost) await fakewa.api('POST', `/api/accounts/${LEO}/send`, { to: MIA, text });
+  // The page hears why (the store's commit failed) ...
+  const err = await waitEvent(page, 'mia', 'error');
+  assert.equal(err.payload.code, 'store_failed');
+  assert.match(err.payload.message, /QuotaExceededError/);
+  // ... and the client stops rather than carry on half-working.
+  const disc = await waitEvent(page, 'mia', 'disconnected');
+  assert.equal(disc.payload.reason, 'store_failed');
+  assert.equal(await page.evaluate(() => window.clients.mia.state), 'disconnected');
+  // ... and the server got no receipt for what could not be stored.
+  const me = await page.evaluate(() => window.clients.mia.getCreds().me);
+  const accounts = await fakewa.api('GET', '/api/accounts');
+  const queued = accounts.flatMap((a) => a.devices || []).find((d) => d.jid === me)?.queued;
+  assert.ok(queued >= lost.length, `the server still holds the ${lost.length} messages that could not be stored (queued: ${queued})`);
+  await crash(profile);
+
+  profile = await launch(profile.dir);
+  page = await openPage(profile.ctx, server.url);
+  await page.evaluate((o) => window.create('mia', o), opts);
+  await page.evaluate(() => window.clients.mia.connect());
+  await waitEvent(page, 'mia', 'ready');
+  const end = Date.now() + 30000;
+  for (;;) {
+    const got = await miaTexts(page);
+    if (lost.every((t) => got.includes(t))) break;
+    if (Date.now() > end) throw new Error(`lost after a failed commit: ${lost.filter((t) => !got.includes(t))} (server queue before the restart: ${queued})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+});
