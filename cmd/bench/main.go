@@ -4,7 +4,7 @@
 // by wasmbrowsertest, on chromium's on-disk profile), and prints one table:
 // workload, sqlstore native, idbstore in chromium, ratio.
 //
-//	go run ./cmd/bench [-benchtime 3x] [-markdown]
+//	go run ./cmd/bench [-benchtime 10x] [-markdown]
 package main
 
 import (
@@ -26,7 +26,7 @@ import (
 const pkg = "./idbstore/storebench/"
 
 func main() {
-	benchtime := flag.String("benchtime", "3x", "go test -benchtime for both runs")
+	benchtime := flag.String("benchtime", "10x", "go test -benchtime for both runs")
 	runner := flag.String("wasmbrowsertest", "", "wasmbrowsertest binary (default: .tools/bin, then GOPATH/bin, then PATH)")
 	markdown := flag.Bool("markdown", false, "print the table as markdown")
 	timeout := flag.Duration("timeout", 30*time.Minute, "limit for each run")
