@@ -14,10 +14,14 @@ import (
 	"github.com/wasmeow/wasmeow/idbstore/tracetest/sqlref"
 )
 
+// committedTraces are the traces in the repository: the harness tests below
+// read them whatever TRACE_DIR says.
+const committedTraces = "../testdata/traces"
+
 // The harness must be able to fail: a trace with one result changed has to be
 // reported at exactly that line, against the very store that recorded it.
 func TestReplayReportsMutatedLine(t *testing.T) {
-	src := filepath.Join(traceDir, "seed-0001.jsonl")
+	src := filepath.Join(committedTraces, "seed-0001.jsonl")
 	raw, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +81,7 @@ func TestReplayReportsMutatedLine(t *testing.T) {
 
 // A call the replayer cannot run (unknown method) is reported, not skipped.
 func TestReplayReportsUnknownMethod(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(traceDir, "seed-0002.jsonl"))
+	raw, err := os.ReadFile(filepath.Join(committedTraces, "seed-0002.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +112,7 @@ func TestReadRejectsOtherVersion(t *testing.T) {
 
 // Coverage: the committed traces call every method at least once.
 func TestTracesCoverEveryMethod(t *testing.T) {
-	files, err := tracetest.Files(traceDir)
+	files, err := tracetest.Files(committedTraces)
 	if err != nil {
 		t.Fatal(err)
 	}
