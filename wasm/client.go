@@ -200,9 +200,10 @@ func (c *client) connectLocked(ctx context.Context) error {
 }
 
 // startQR rotates the codes of a pair-device request as the QR channel of
-// whatsmeow does (60 s for the first, 20 s for each next), emitting each as a
-// qr event; when they run out the server would close the socket anyway, so
-// the client disconnects and reports qr_timeout. It is our own loop rather
+// whatsmeow does (60 s for the first, 20 s for each next, unless qrTimeoutMs
+// says otherwise), emitting each as a qr event; when they run out (or
+// qrMaxRetries is reached) the client disconnects and reports qr_timeout, as
+// the server would close the socket anyway. It is our own loop rather
 // than whatsmeow's GetQRChannel because that one cannot be stopped from
 // outside: after a disconnect() its stale timer would disconnect the next
 // connection.
@@ -215,10 +216,16 @@ func (c *client) startQR(cli *whatsmeow.Client, codes []string) {
 	c.mu.Unlock()
 	go func() {
 		defer c.recoverInto("qr")
+		if n := c.opts.qrMaxRetries; n > 0 && len(codes) > n+1 {
+			codes = codes[:n+1]
+		}
 		for i, code := range codes {
 			timeout := 20 * time.Second
 			if i == 0 {
 				timeout = 60 * time.Second
+			}
+			if c.opts.qrTimeout > 0 {
+				timeout = c.opts.qrTimeout
 			}
 			select {
 			case <-stop:

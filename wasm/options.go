@@ -28,6 +28,10 @@ const (
 	defaultDeviceName     = "wasmeow"
 	defaultBackupInterval = 60 * time.Second
 	minBackupInterval     = time.Second
+	// A code shown for less than this cannot be scanned by a person; the
+	// server forgets refs after a few minutes, so longer is pointless.
+	minQRTimeout = 200 * time.Millisecond
+	maxQRTimeout = 5 * time.Minute
 )
 
 var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -44,6 +48,8 @@ type options struct {
 	trustRootKey   []byte
 	deviceName     string
 	logLevel       string
+	qrMaxRetries   int           // codes shown after the first; 0: all the server gave
+	qrTimeout      time.Duration // lifetime of every code; 0: whatsmeow's 60 s first, 20 s next
 }
 
 func optErr(format string, args ...any) error {
@@ -83,7 +89,7 @@ func parseOptions(v js.Value) (*options, error) {
 	if v.Type() != js.TypeObject {
 		return nil, optErr("options must be an object, got %s", v.Type())
 	}
-	if err := checkKeys(v, "", "auth", "socketURL", "trustRootKey", "deviceName", "logLevel"); err != nil {
+	if err := checkKeys(v, "", "auth", "socketURL", "trustRootKey", "deviceName", "logLevel", "qrMaxRetries", "qrTimeoutMs"); err != nil {
 		return nil, err
 	}
 	var err error
@@ -122,6 +128,18 @@ func parseOptions(v js.Value) (*options, error) {
 	}
 	if !slices.Contains([]string{"none", "error", "warn", "info", "debug"}, o.logLevel) {
 		return nil, optErr("option logLevel must be one of none, error, warn, info, debug; got %q", o.logLevel)
+	}
+	if n := v.Get("qrMaxRetries"); !jsbridge.IsNullish(n) {
+		if n.Type() != js.TypeNumber || n.Float() < 0 || n.Float() > 100 || n.Float() != float64(n.Int()) {
+			return nil, optErr("option qrMaxRetries must be a whole number from 0 (every code the server gives) to 100")
+		}
+		o.qrMaxRetries = n.Int()
+	}
+	if ms := v.Get("qrTimeoutMs"); !jsbridge.IsNullish(ms) {
+		if ms.Type() != js.TypeNumber || ms.Float() < float64(minQRTimeout/time.Millisecond) || ms.Float() > float64(maxQRTimeout/time.Millisecond) {
+			return nil, optErr("option qrTimeoutMs must be a number of milliseconds from %d to %d", minQRTimeout/time.Millisecond, maxQRTimeout/time.Millisecond)
+		}
+		o.qrTimeout = time.Duration(ms.Float()) * time.Millisecond
 	}
 	auth := v.Get("auth")
 	if jsbridge.IsNullish(auth) {

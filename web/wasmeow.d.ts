@@ -67,6 +67,10 @@ export interface ClientOptions {
   deviceName?: string;
   /** whatsmeow's log level on the console; default "warn". */
   logLevel?: 'none' | 'error' | 'warn' | 'info' | 'debug';
+  /** QR codes shown after the first before giving up with auth_failure 'qr_timeout'; default 0: every code the server gives. */
+  qrMaxRetries?: number;
+  /** How long each QR code is shown (200 to 300000 ms); default 60 s for the first, 20 s for each next. */
+  qrTimeoutMs?: number;
 }
 
 export interface ListOptions {

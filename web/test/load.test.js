@@ -58,6 +58,8 @@ test('wrong options are rejected naming the option', async () => {
     ["{ trustRootKey: 'c2hvcnQ=' }", /trustRootKey/],
     ["{ logLevel: 'loud' }", /logLevel/],
     ['{ deviceName: 7 }', /deviceName must be a string/],
+    ['{ qrMaxRetries: 1.5 }', /qrMaxRetries must be a whole number/],
+    ['{ qrTimeoutMs: 10 }', /qrTimeoutMs must be a number of milliseconds from 200/],
     ["'a string'", /options must be an object/],
   ];
   for (const [src, re] of cases) {

@@ -178,3 +178,27 @@ test('a session open in one tab is locked for another', async () => {
   await waitEvent(other, 'carol', 'ready');
   await other.close();
 });
+
+test('QR codes rotate, run out with qr_timeout, and the next connect shows fresh ones', async () => {
+  const DAN = '15550000004';
+  await fakewa.api('POST', '/api/accounts', { phone: DAN, pushName: 'Dan' });
+  await create('dan', clientOptions('dan', { qrTimeoutMs: 400, qrMaxRetries: 2 }));
+  await page.evaluate(() => window.clients.dan.connect());
+  const failure = await waitEvent(page, 'dan', 'auth_failure');
+  assert.equal(failure.payload.reason, 'qr_timeout');
+  const evs = await page.evaluate(() => window.events.dan.map((e) => ({ name: e.name, payload: e.payload })));
+  const codes = evs.filter((e) => e.name === 'qr').map((e) => e.payload.code);
+  assert.equal(codes.length, 3, 'the first code and 2 retries');
+  assert.equal(new Set(codes).size, 3, 'each code is new');
+  assert.ok(evs.filter((e) => e.name === 'qr').every((e) => e.payload.timeoutMs === 400));
+  const disc = await waitEvent(page, 'dan', 'disconnected');
+  assert.equal(disc.payload.reason, 'qr_timeout');
+  assert.equal(await page.evaluate(() => window.clients.dan.state), 'disconnected');
+  // The server forgot the codes with the connection: a late scan fails.
+  await assert.rejects(fakewa.api('POST', `/api/accounts/${DAN}/scan`, { qr: codes[2] }), (e) => e.status === 409);
+  // A new connect brings new codes, and one of them pairs.
+  const device = await pairByQR('dan', DAN);
+  assert.ok(device.startsWith(DAN + ':'), device);
+  const fresh = await page.evaluate(() => window.events.dan.filter((e) => e.name === 'qr').map((e) => e.payload.code));
+  assert.ok(fresh.length > 3 && !codes.includes(fresh[3]), 'the new connection showed a code not seen before');
+});
