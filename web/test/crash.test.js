@@ -1,6 +1,7 @@
 // A browser killed while messages arrive (no unload, no flush) comes back on
 // the same profile with no QR, gets every message, and both directions still
-// decrypt: no "Bad MAC", no "No session record", no retry receipts.
+// decrypt: no "Bad MAC", no "No session record", no retry receipts. And a
+// browser whose IndexedDB cannot store acknowledges nothing it did not store.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStatic, startFakewa, launchPersistent, openPage, waitEvent } from '../test-support/e2e.js';
@@ -108,13 +109,13 @@ test('a crash mid-burst loses no message and breaks no session', async () => {
   console.log(`crash after ${seenBefore - 1} of ${BURST} burst messages were shown; all ${BURST} accounted for after restart`);
 });
 
-test('while IndexedDB cannot store, nothing is acknowledged, and nothing is lost', async () => {
+test('while IndexedDB cannot store, nothing is acknowledged, nothing is lost, and the client recovers', async () => {
   const MIA = '15550000013';
   await fakewa.api('POST', '/api/accounts', { phone: MIA, pushName: 'Mia' });
   const opts = { auth: { strategy: 'local', clientId: 'mia' }, socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: 'error' };
   const miaTexts = (page) => page.evaluate(() => window.events.mia.filter((e) => e.name === 'message').map((e) => e.payload.text));
-  let profile = await launch();
-  let page = await openPage(profile.ctx, server.url);
+  const profile = await launch();
+  const page = await openPage(profile.ctx, server.url);
   await page.evaluate((o) => window.create('mia', o), opts);
   await page.evaluate(() => window.clients.mia.connect());
   const qr = await waitEvent(page, 'mia', 'qr');
@@ -125,6 +126,7 @@ test('while IndexedDB cannot store, nothing is acknowledged, and nothing is lost
 
   // The disk is full: every IndexedDB write fails from now on.
   await page.evaluate(() => {
+    window.realPut = IDBObjectStore.prototype.put;
     IDBObjectStore.prototype.put = function () { throw new DOMException('injected by the test', 'QuotaExceededError'); };
   });
   const lost = ['while full 1', 'while full 2', 'while full 3'];
@@ -142,18 +144,27 @@ test('while IndexedDB cannot store, nothing is acknowledged, and nothing is lost
   const accounts = await fakewa.api('GET', '/api/accounts');
   const queued = accounts.flatMap((a) => a.devices || []).find((d) => d.jid === me)?.queued;
   assert.ok(queued >= lost.length, `the server still holds the ${lost.length} messages that could not be stored (queued: ${queued})`);
-  await crash(profile);
-
-  profile = await launch(profile.dir);
-  page = await openPage(profile.ctx, server.url);
+  // Space is freed; the documented recovery: destroy the client (it says
+  // what it could not flush), create it again and connect.
+  await page.evaluate(() => { IDBObjectStore.prototype.put = window.realPut; });
+  const destroyed = await page.evaluate(() => window.clients.mia.destroy().then(() => 'ok', (e) => e.message));
+  assert.match(destroyed, /QuotaExceededError/, 'destroy reports the writes it could not flush');
+  await page.evaluate(() => { window.events.mia = []; });
   await page.evaluate((o) => window.create('mia', o), opts);
   await page.evaluate(() => window.clients.mia.connect());
   await waitEvent(page, 'mia', 'ready');
+  const names = await page.evaluate(() => window.events.mia.map((e) => e.name));
+  assert.ok(!names.includes('qr'), `the stored session is intact: ${names}`);
   const end = Date.now() + 30000;
   for (;;) {
     const got = await miaTexts(page);
     if (lost.every((t) => got.includes(t))) break;
-    if (Date.now() > end) throw new Error(`lost after a failed commit: ${lost.filter((t) => !got.includes(t))} (server queue before the restart: ${queued})`);
+    if (Date.now() > end) throw new Error(`lost after a failed commit: ${lost.filter((t) => !got.includes(t))} (server queue before: ${queued})`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  // And the session still decrypts both ways.
+  await fakewa.api('POST', `/api/accounts/${LEO}/send`, { to: MIA, text: 'after recovery' });
+  await page.waitForFunction(() => window.events.mia.some((e) => e.name === 'message' && e.payload.text === 'after recovery'));
+  await page.evaluate((to) => window.clients.mia.sendText(to, 'mia after recovery'), LEO);
+  await waitInbox('mia after recovery');
 });
