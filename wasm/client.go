@@ -146,6 +146,13 @@ func (c *client) setState(s string) {
 	}
 }
 
+// currentSession is the open session, nil after destroy or a wipe.
+func (c *client) currentSession() *session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sess
+}
+
 func (c *client) current() (*whatsmeow.Client, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -192,7 +199,7 @@ func (c *client) connectLocked(ctx context.Context) error {
 		c.mu.Unlock()
 	}
 	c.setState(stateConnecting)
-	if err := cli.ConnectContext(ctx); err != nil {
+	if err := cli.ConnectContext(withSocketOwner(ctx, c.currentSession)); err != nil {
 		c.setState(stateDisconnected)
 		return jsbridge.WithCode(codeConnect, fmt.Errorf("connect: %w", err))
 	}

@@ -29,7 +29,7 @@ import (
 const version = "0.1.0"
 
 func main() {
-	websocket.SetWriteBarrier(flushAll)
+	websocket.SetWriteBarrier(writeBarrier)
 	mod := js.Global().Get("Object").New()
 	mod.Set("version", version)
 	bg := context.Background()

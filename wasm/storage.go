@@ -35,6 +35,7 @@ type session struct {
 	release   func() // the tab lock
 	restored  bool   // remote: the state came from the user's store just now
 	onCommit  func() // remote: set by the sync loop
+	onFailure func(error)
 	closeOnce sync.Once
 }
 
@@ -48,7 +49,10 @@ func (o *options) lockName() string { return "wasmeow:" + dbNameFor(o.dbName, o.
 // onStoreFailure is told when the write barrier cannot commit the session's
 // pending writes (the frame that needed them is not sent).
 func openSession(ctx context.Context, o *options, log waLog.Logger, onStoreFailure func(error)) (s *session, err error) {
-	s = &session{opts: o, release: func() {}}
+	if onStoreFailure == nil {
+		onStoreFailure = func(error) {}
+	}
+	s = &session{opts: o, release: func() {}, onFailure: onStoreFailure}
 	if !deviceTableKnown {
 		return nil, fmt.Errorf("internal: idbstore has no %q table any more", deviceTable)
 	}
@@ -97,7 +101,7 @@ func openSession(ctx context.Context, o *options, log waLog.Logger, onStoreFailu
 	if s.device == nil {
 		s.device = s.container.NewDevice()
 	}
-	registerContainer(s.container, onStoreFailure)
+	registerSession(s)
 	return s, nil
 }
 
@@ -143,7 +147,7 @@ func (s *session) close(ctx context.Context) error {
 	var errs []error
 	s.closeOnce.Do(func() {
 		if s.container != nil {
-			unregisterContainer(s.container)
+			unregisterSession(s)
 			if err := s.container.Flush(ctx); err != nil {
 				errs = append(errs, err)
 			}
@@ -209,40 +213,66 @@ func (n *notifyingBackend) Commit(ctx context.Context, ops []kv.Op) error {
 	return err
 }
 
-// Every open container, flushed by the websocket write barrier: no frame
-// (an ack, a receipt, a reply) leaves before the state it depends on is
-// durable, which is what makes idbstore's group commit honest. Each has the
-// callback its client gave for a commit that failed.
-var (
-	containersMu sync.Mutex
-	containers   = map[*idbstore.Container]func(error){}
-)
-
-func registerContainer(c *idbstore.Container, onFailure func(error)) {
-	if onFailure == nil {
-		onFailure = func(error) {}
+// flushForWrite is the write barrier of the session's socket: no frame (an
+// ack, a receipt, a reply) leaves before the state it depends on is
+// durable, which is what makes idbstore's group commit honest. A failure is
+// reported to the session's client, and the frame is not sent.
+func (s *session) flushForWrite(ctx context.Context) error {
+	err := s.container.Flush(ctx)
+	if err == nil || errors.Is(err, idbstore.ErrClosed) {
+		return nil
 	}
-	containersMu.Lock()
-	defer containersMu.Unlock()
-	containers[c] = onFailure
+	s.onFailure(err)
+	return err
 }
 
-func unregisterContainer(c *idbstore.Container) {
-	containersMu.Lock()
-	defer containersMu.Unlock()
-	delete(containers, c)
+// socketOwnerKey tags the context a client connects with, which whatsmeow
+// passes on to every write of that connection (reconnects included): the
+// barrier then waits for that session only, and one session that cannot
+// store does not stall the others.
+type socketOwnerKey struct{}
+
+func withSocketOwner(ctx context.Context, s func() *session) context.Context {
+	return context.WithValue(ctx, socketOwnerKey{}, s)
+}
+
+// writeBarrier runs before every websocket write.
+func writeBarrier(ctx context.Context) error {
+	if owner, ok := ctx.Value(socketOwnerKey{}).(func() *session); ok {
+		if s := owner(); s != nil {
+			return s.flushForWrite(ctx)
+		}
+		return nil
+	}
+	return flushAll(ctx)
+}
+
+// Every open session, for a write whose socket has no owner (none is
+// expected): it waits for all of them.
+var (
+	sessionsMu sync.Mutex
+	sessions   = map[*session]struct{}{}
+)
+
+func registerSession(s *session) {
+	sessionsMu.Lock()
+	defer sessionsMu.Unlock()
+	sessions[s] = struct{}{}
+}
+
+func unregisterSession(s *session) {
+	sessionsMu.Lock()
+	defer sessionsMu.Unlock()
+	delete(sessions, s)
 }
 
 func flushAll(ctx context.Context) error {
-	containersMu.Lock()
-	cs := maps.Clone(containers)
-	containersMu.Unlock()
+	sessionsMu.Lock()
+	all := slices.Collect(maps.Keys(sessions))
+	sessionsMu.Unlock()
 	var errs []error
-	for c, onFailure := range cs {
-		if err := c.Flush(ctx); err != nil && !errors.Is(err, idbstore.ErrClosed) {
-			errs = append(errs, err)
-			onFailure(err)
-		}
+	for _, s := range all {
+		errs = append(errs, s.flushForWrite(ctx))
 	}
 	return errors.Join(errs...)
 }
