@@ -19,7 +19,9 @@ import (
 	waLog "go.mau.fi/whatsmeow/util/log"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/wasmeow/wasmeow/idbstore"
 	"github.com/wasmeow/wasmeow/jsbridge"
+	"github.com/wasmeow/wasmeow/wasm/snapshot"
 )
 
 // Error codes of client methods, beyond jsbridge's.
@@ -35,6 +37,7 @@ const (
 	codeLogout        = "logout_failed"
 	codeSessionInUse  = "session_in_use"
 	codeStoreFailed   = "store_failed"
+	codeSessionExists = "session_exists"
 )
 
 // Client states, as `client.state` reports them.
@@ -144,6 +147,28 @@ func (c *client) setState(s string) {
 	if c.state != stateDestroyed {
 		c.state = s
 	}
+}
+
+// exportSession is a snapshot of the paired session (docs/SNAPSHOT.md): the
+// bytes the remote strategy saves, which wm.importSession or a remote
+// store's extract bring back. It holds private keys: keep it as secret as
+// the browser profile itself.
+func (c *client) exportSession(ctx context.Context) ([]byte, error) {
+	c.op.Lock()
+	defer c.op.Unlock()
+	sess := c.currentSession()
+	if sess == nil || sess.device == nil || sess.device.ID == nil {
+		return nil, jsbridge.Errorf(codeNotLoggedIn, "exportSession: session %q is not paired", c.opts.clientID)
+	}
+	// Group commit may still hold writes: the snapshot must include them.
+	if err := sess.container.Flush(ctx); err != nil {
+		return nil, jsbridge.WithCode(codeStoreFailed, fmt.Errorf("exportSession: flushing the store: %w", err))
+	}
+	snap, err := snapshot.Capture(ctx, sess.raw, c.opts.clientID, idbstore.Tables)
+	if err != nil {
+		return nil, fmt.Errorf("exportSession of %q: %w", c.opts.clientID, err)
+	}
+	return snap.Encode()
 }
 
 // currentSession is the open session, nil after destroy or a wipe.
@@ -687,6 +712,13 @@ func (c *client) handle() js.Value {
 			return nil, err
 		}
 		return c.sendText(bg, to, text)
+	})
+	async("exportSession", func([]js.Value) (any, error) {
+		blob, err := c.exportSession(bg)
+		if err != nil {
+			return nil, err
+		}
+		return jsbridge.BytesToJS(blob), nil
 	})
 	async("logout", func([]js.Value) (any, error) { return nil, c.logout(bg) })
 	async("disconnect", func([]js.Value) (any, error) { return nil, c.disconnect(bg) })

@@ -9,8 +9,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"syscall/js"
@@ -21,8 +23,10 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/wasmeow/wasmeow/idbstore"
 	"github.com/wasmeow/wasmeow/jsbridge"
 	"github.com/wasmeow/wasmeow/kv/idbkv"
+	"github.com/wasmeow/wasmeow/wasm/snapshot"
 )
 
 // version is reported to the page as module.version.
@@ -56,6 +60,21 @@ func main() {
 			return nil, err
 		}
 		return nil, deleteSession(bg, db, args[0].String())
+	}))
+	mod.Set("importSession", jsbridge.Func("importSession", func(args []js.Value) (any, error) {
+		const sig = "importSession(clientId, data, options?)"
+		if len(args) < 2 || args[0].Type() != js.TypeString {
+			return nil, jsbridge.Errorf(jsbridge.CodeInvalidOption, "%s: clientId must be a string", sig)
+		}
+		data, err := jsbridge.BytesFromJS(args[1])
+		if err != nil {
+			return nil, jsbridge.Errorf(jsbridge.CodeInvalidOption, "%s: data must be the Uint8Array exportSession gave: %w", sig, err)
+		}
+		db, err := dbNameArg(args, 2)
+		if err != nil {
+			return nil, err
+		}
+		return nil, importSession(bg, db, args[0].String(), data)
 	}))
 	if len(os.Args) < 2 || js.Global().Get(os.Args[1]).Type() != js.TypeFunction {
 		fmt.Println("wasmeow: start me through wasmeow.js (argv[1] must name the global ready callback)")
@@ -168,28 +187,78 @@ func listSessions(ctx context.Context, dbName string) ([]string, error) {
 	return out, nil
 }
 
-// deleteSession deletes a session's local database; not one that a client
-// of this page or another tab has open.
-func deleteSession(ctx context.Context, dbName, clientID string) error {
+// lockUnusedSession takes the tab lock of a local session that no client
+// of this page or another tab has open, for call (its name) to change it.
+func lockUnusedSession(ctx context.Context, call, dbName, clientID string) (release func(), err error) {
 	if !clientIDPattern.MatchString(clientID) {
-		return jsbridge.Errorf(jsbridge.CodeInvalidOption, "deleteSession: %q is not a valid clientId", clientID)
+		return nil, jsbridge.Errorf(jsbridge.CodeInvalidOption, "%s: %q is not a valid clientId", call, clientID)
 	}
 	name := dbNameFor(dbName, clientID)
 	clientsMu.Lock()
 	for _, c := range clients {
 		if dbNameFor(c.opts.dbName, c.opts.clientID) == name && (c.opts.strategy == strategyLocal || c.opts.strategy == strategyRemote) {
 			clientsMu.Unlock()
-			return jsbridge.Errorf(codeSessionInUse, "deleteSession: session %q is open in this page; logout() or destroy() its client first", clientID)
+			return nil, jsbridge.Errorf(codeSessionInUse, "%s: session %q is open in this page; logout() or destroy() its client first", call, clientID)
 		}
 	}
 	clientsMu.Unlock()
-	release, err := tryTabLock(ctx, (&options{dbName: dbName, clientID: clientID}).lockName())
+	return tryTabLock(ctx, (&options{dbName: dbName, clientID: clientID}).lockName())
+}
+
+// deleteSession deletes a session's local database; not one that a client
+// of this page or another tab has open.
+func deleteSession(ctx context.Context, dbName, clientID string) error {
+	release, err := lockUnusedSession(ctx, "deleteSession", dbName, clientID)
 	if err != nil {
 		return err
 	}
 	defer release()
-	if err := idbkv.Delete(ctx, name); err != nil {
+	if err := idbkv.Delete(ctx, dbNameFor(dbName, clientID)); err != nil {
 		return fmt.Errorf("deleteSession %q: %w", clientID, err)
 	}
 	return nil
+}
+
+// importSession makes a snapshot (exportSession's, or a remote store's) the
+// local session clientId, which must not hold a device yet. All or nothing:
+// the records land in one commit, and a database this call created is
+// deleted again when that fails.
+func importSession(ctx context.Context, dbName, clientID string, data []byte) error {
+	snap, err := snapshot.Decode(data, idbstore.Tables)
+	if err != nil {
+		return jsbridge.Errorf(codeRestoreFailed, "importSession %q: %w", clientID, err)
+	}
+	if len(snap.Tables[deviceTable]) == 0 {
+		return jsbridge.Errorf(codeRestoreFailed, "importSession %q: the snapshot holds no device (it was taken before pairing)", clientID)
+	}
+	release, err := lockUnusedSession(ctx, "importSession", dbName, clientID)
+	if err != nil {
+		return err
+	}
+	defer release()
+	name := dbNameFor(dbName, clientID)
+	existed, err := idbkv.List(ctx, name)
+	if err != nil {
+		return fmt.Errorf("importSession %q: %w", clientID, err)
+	}
+	b, err := idbkv.Open(ctx, idbkv.Options{Name: name, Tables: idbstore.Tables})
+	if err != nil {
+		return fmt.Errorf("importSession %q: opening IndexedDB database %q: %w", clientID, name, err)
+	}
+	have, err := b.Scan(ctx, deviceTable, "")
+	if err == nil && len(have) > 0 {
+		err = jsbridge.Errorf(codeSessionExists, "importSession: session %q already holds a device; deleteSession it first", clientID)
+	} else if err == nil {
+		err = snap.Restore(ctx, b)
+	}
+	if cerr := b.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil && !slices.Contains(existed, name) {
+		_ = idbkv.Delete(ctx, name)
+	}
+	if err != nil && !errors.As(err, new(*jsbridge.CodedError)) {
+		err = jsbridge.Errorf(codeRestoreFailed, "importSession %q: %w", clientID, err)
+	}
+	return err
 }

@@ -15,7 +15,7 @@ export type ErrorCode =
   | 'invalid_option' | 'destroyed' | 'exited' | 'load_failed' | 'panic' | 'js_error' | 'internal' | 'canceled'
   | 'timeout' | 'not_connected' | 'not_logged_in' | 'already_paired' | 'invalid_phone' | 'invalid_jid'
   | 'pairing_failed' | 'connect_failed' | 'send_failed' | 'logout_failed' | 'session_in_use' | 'session_locked'
-  | 'restore_failed' | 'remote_save_failed' | 'wipe_failed' | 'store_failed';
+  | 'restore_failed' | 'remote_save_failed' | 'wipe_failed' | 'store_failed' | 'session_exists';
 
 export class WasmeowError extends Error {
   readonly code: ErrorCode | string;
@@ -86,6 +86,12 @@ export class WasmeowModule {
   listSessions(options?: ListOptions): Promise<string[]>;
   /** Deletes a local session no client has open (in this page or another tab). */
   deleteSession(clientId: string, options?: ListOptions): Promise<void>;
+  /**
+   * Makes a snapshot (client.exportSession(), or what a remote store saved) the local session
+   * clientId, in one commit. Rejects with 'session_exists' when that session already holds a device,
+   * 'restore_failed' when the bytes are not a paired session's snapshot.
+   */
+  importSession(clientId: string, data: Uint8Array, options?: ListOptions): Promise<void>;
 }
 
 export interface CredsView {
@@ -130,6 +136,11 @@ export class Client {
   requestPairingCode(phone: string): Promise<string>;
   /** Sends a text; jid is a full JID or a phone number. Resolves with the message id. */
   sendText(jid: string, text: string): Promise<string>;
+  /**
+   * A snapshot of the paired session (docs/SNAPSHOT.md), for backups and moving it elsewhere. It holds
+   * the private keys: keep it as secret as the browser profile. Rejects with 'not_logged_in' before pairing.
+   */
+  exportSession(): Promise<Uint8Array>;
   /** Logs the device out on the server, then deletes the session (and its remote copy). */
   logout(): Promise<void>;
   disconnect(): Promise<void>;

@@ -123,6 +123,12 @@ export class WasmeowModule {
     this.#check();
     try { return await this.#api.deleteSession(clientId, options); } catch (e) { throw toWasmeowError(e); }
   }
+
+  /** Makes a snapshot from client.exportSession() the local session clientId (which must not exist). */
+  async importSession(clientId, data, options) {
+    this.#check();
+    try { return await this.#api.importSession(clientId, data, options); } catch (e) { throw toWasmeowError(e); }
+  }
 }
 
 export class Client {
@@ -176,6 +182,7 @@ export class Client {
   connect() { return this.#call('connect'); }
   requestPairingCode(phone) { return this.#call('requestPairingCode', phone); }
   sendText(jid, text) { return this.#call('sendText', jid, text); }
+  exportSession() { return this.#call('exportSession'); }
   logout() { return this.#call('logout'); }
   disconnect() { return this.#call('disconnect'); }
   destroy() { return this.#call('destroy'); }

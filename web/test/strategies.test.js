@@ -155,3 +155,52 @@ test('a broken remote snapshot fails createClient and says why', async () => {
   assert.ok(remote.has('broken'), 'a failed restore leaves the remote copy alone');
   await ctx.close();
 });
+
+test('exportSession moves a local session to a fresh browser, where importSession brings it back', async () => {
+  const FAY = '15550000006';
+  const GUS = '15550000007';
+  await fakewa.api('POST', '/api/accounts', { phone: FAY, pushName: 'Fay' });
+  await fakewa.api('POST', '/api/accounts', { phone: GUS, pushName: 'Gus' });
+  const opts = common();
+  const ctxA = await browser.newContext();
+  const pageA = await openPage(ctxA, server.url);
+  await pageA.evaluate((o) => window.create('fay', { ...o, auth: { strategy: 'local', clientId: 'fay' } }), opts);
+  const unpaired = await pageA.evaluate(() => window.clients.fay.exportSession().then(() => null, (e) => e.code));
+  assert.equal(unpaired, 'not_logged_in', 'nothing to export before pairing');
+  await pairByQR(pageA, 'fay', FAY);
+  await fakewa.api('POST', `/api/accounts/${GUS}/send`, { to: FAY, text: 'hi before the move' });
+  await pageA.waitForFunction(() => window.events.fay.some((e) => e.name === 'message' && e.payload.text === 'hi before the move'));
+  // Exported bytes cross to node and back, as a file download would.
+  const bytes = await pageA.evaluate(async () => Array.from(await window.clients.fay.exportSession()));
+  const snap = JSON.parse(gunzipSync(Buffer.from(bytes)).toString());
+  assert.equal(snap.format, 'wasmeow-session');
+  assert.equal(snap.clientId, 'fay');
+  assert.ok(snap.tables.device?.length === 1 && snap.tables.session?.length > 0, `tables: ${Object.keys(snap.tables)}`);
+  await pageA.evaluate(() => window.clients.fay.destroy());
+  await ctxA.close();
+
+  const ctxB = await browser.newContext();
+  const pageB = await openPage(ctxB, server.url);
+  const bad = await pageB.evaluate(() => window.wm.importSession('junk', new Uint8Array([1, 2, 3])).then(() => null, (e) => e.code));
+  assert.equal(bad, 'restore_failed');
+  assert.deepEqual(await pageB.evaluate(() => window.wm.listSessions()), [], 'a failed import leaves no database behind');
+  await pageB.evaluate((b) => window.wm.importSession('moved', new Uint8Array(b)), bytes);
+  const again = await pageB.evaluate((b) => window.wm.importSession('moved', new Uint8Array(b)).then(() => null, (e) => e.code), bytes);
+  assert.equal(again, 'session_exists', 'an import never overwrites a session');
+  assert.deepEqual(await pageB.evaluate(() => window.wm.listSessions()), ['moved']);
+  await pageB.evaluate((o) => window.create('moved', { ...o, auth: { strategy: 'local', clientId: 'moved' } }), opts);
+  await pageB.evaluate(() => window.clients.moved.connect());
+  await waitEvent(pageB, 'moved', 'ready');
+  assert.ok(!(await events(pageB, 'moved')).includes('qr'), 'imported: no QR');
+  // The ratchets came along: both directions decrypt.
+  await fakewa.api('POST', `/api/accounts/${GUS}/send`, { to: FAY, text: 'hi after the move' });
+  await pageB.waitForFunction(() => window.events.moved.some((e) => e.name === 'message' && e.payload.text === 'hi after the move'));
+  await pageB.evaluate((to) => window.clients.moved.sendText(to, 'fay moved'), GUS);
+  for (let i = 0; ; i++) {
+    const got = await fakewa.api('GET', `/api/accounts/${GUS}/messages`);
+    if ((got || []).some((m) => m.text === 'fay moved')) break;
+    if (i > 100) throw new Error('the peer never got the text sent after the move');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await ctxB.close();
+});

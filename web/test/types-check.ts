@@ -19,6 +19,8 @@ async function main(): Promise<void> {
   const id: string = await client.sendText('15551234567@s.whatsapp.net', 'hi');
   const code: string = await client.requestPairingCode('+1 555 123 4567');
   console.log(id, code, await wm.listSessions({ dbName: 'wasmeow' }));
+  const backup: Uint8Array = await client.exportSession();
+  await wm.importSession('copy', backup, { dbName: 'wasmeow' });
   const remote = await wm.createClient({
     auth: {
       strategy: 'remote', clientId: 'r', backupSyncIntervalMs: 300_000,
@@ -50,6 +52,8 @@ async function main(): Promise<void> {
   await wm.createClient({ auth: { strategy: 'remote' } });
   // @ts-expect-error: no such event
   client.on('qr_code', () => {});
+  // @ts-expect-error: importSession takes the snapshot's bytes, not a string
+  await wm.importSession('copy', 'c25hcHNob3Q=');
   // @ts-expect-error: creds carry no key material
   console.log(client.getCreds().noiseKey);
 }
