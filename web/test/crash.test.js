@@ -119,12 +119,17 @@ test('while IndexedDB cannot store, nothing is acknowledged, nothing is lost, th
   const NED = '15550000014';
   await fakewa.api('POST', '/api/accounts', { phone: MIA, pushName: 'Mia' });
   await fakewa.api('POST', '/api/accounts', { phone: NED, pushName: 'Ned' });
-  const opts = (clientId) => ({ auth: { strategy: 'local', clientId }, socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: 'error' });
+  // Mia keeps her session in IndexedDB; Ned, in the same page, in memory.
+  const opts = (clientId, strategy = 'local') => ({ auth: { strategy, clientId }, socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: 'error' });
   const miaTexts = (page) => page.evaluate(() => window.events.mia.filter((e) => e.name === 'message').map((e) => e.payload.text));
   const profile = await launch();
   const page = await openPage(profile.ctx, server.url);
-  for (const [name, phone] of [['mia', MIA], ['ned', NED]]) {
-    await page.evaluate(([n, o]) => window.create(n, o), [name, opts(name)]);
+  // A small disk: chromium's own quota for the origin, through the DevTools
+  // protocol (it must be set before the origin first uses IndexedDB).
+  const cdp = await profile.ctx.newCDPSession(page);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(server.url).origin, quotaSize: 16 << 20 });
+  for (const [name, phone, strategy] of [['mia', MIA, 'local'], ['ned', NED, 'none']]) {
+    await page.evaluate(([n, o]) => window.create(n, o), [name, opts(name, strategy)]);
     await page.evaluate((n) => window.clients[n].connect(), name);
     const qr = await waitEvent(page, name, 'qr');
     await fakewa.api('POST', `/api/accounts/${phone}/scan`, { qr: qr.payload.code });
@@ -133,15 +138,34 @@ test('while IndexedDB cannot store, nothing is acknowledged, nothing is lost, th
   await fakewa.api('POST', `/api/accounts/${LEO}/send`, { to: MIA, text: 'stored' });
   await page.waitForFunction(() => window.events.mia.some((e) => e.name === 'message' && e.payload.text === 'stored'));
 
-  // Mia's database cannot store any more (Ned's, in the same page, can).
-  await page.evaluate(() => {
-    const realPut = IDBObjectStore.prototype.put;
-    window.restorePut = () => { IDBObjectStore.prototype.put = realPut; };
-    IDBObjectStore.prototype.put = function (...args) {
-      if (this.transaction.db.name === 'wasmeow:mia') throw new DOMException('injected by the test', 'QuotaExceededError');
-      return realPut.apply(this, args);
-    };
+  // The disk fills up: other data of the page takes all that is left, so
+  // every further IndexedDB write fails with a genuine QuotaExceededError.
+  const filled = await page.evaluate(async () => {
+    const db = await new Promise((res, rej) => {
+      const q = indexedDB.open('filler', 1);
+      q.onupgradeneeded = () => q.result.createObjectStore('blobs');
+      q.onsuccess = () => res(q.result);
+      q.onerror = () => rej(q.error);
+    });
+    let bytes = 0;
+    for (let size = 1 << 20; size >= 64; size >>= 1) {
+      for (;;) {
+        const ok = await new Promise((res) => {
+          const tx = db.transaction('blobs', 'readwrite');
+          const blob = new Uint8Array(size); // random: incompressible
+          for (let i = 0; i < size; i += 65536) crypto.getRandomValues(blob.subarray(i, i + 65536));
+          tx.objectStore('blobs').put(blob, bytes);
+          tx.oncomplete = () => res(true);
+          tx.onabort = () => res(tx.error?.name === 'QuotaExceededError' ? false : tx.error?.name);
+        });
+        if (ok !== true) { if (ok !== false) throw new Error(`filler write failed: ${ok}`); break; }
+        bytes += size;
+      }
+    }
+    db.close();
+    return bytes;
   });
+  assert.ok(filled > 0, 'the filler took the free space');
   const lost = ['while full 1', 'while full 2', 'while full 3'];
   for (const text of lost) await fakewa.api('POST', `/api/accounts/${LEO}/send`, { to: MIA, text });
   // The page hears why (the store's commit failed) ...
@@ -157,7 +181,7 @@ test('while IndexedDB cannot store, nothing is acknowledged, nothing is lost, th
   const accounts = await fakewa.api('GET', '/api/accounts');
   const queued = accounts.flatMap((a) => a.devices || []).find((d) => d.jid === me)?.queued;
   assert.ok(queued >= lost.length, `the server still holds the ${lost.length} messages that could not be stored (queued: ${queued})`);
-  // Ned's session is not held up by Mia's: it stores, acks and sends.
+  // Ned's session is not held up by Mia's: it acks and sends.
   await fakewa.api('POST', `/api/accounts/${LEO}/send`, { to: NED, text: 'to ned while mia is full' });
   await page.waitForFunction(() => window.events.ned.some((e) => e.name === 'message' && e.payload.text === 'to ned while mia is full'));
   await page.evaluate((to) => window.clients.ned.sendText(to, 'ned while mia is full'), LEO);
@@ -166,7 +190,7 @@ test('while IndexedDB cannot store, nothing is acknowledged, nothing is lost, th
 
   // Space is freed; the documented recovery: destroy the client (it says
   // what it could not flush), create it again and connect.
-  await page.evaluate(() => window.restorePut());
+  await page.evaluate(() => new Promise((res, rej) => { const q = indexedDB.deleteDatabase('filler'); q.onsuccess = res; q.onerror = () => rej(q.error); }));
   const destroyed = await page.evaluate(() => window.clients.mia.destroy().then(() => 'ok', (e) => e.message));
   assert.match(destroyed, /QuotaExceededError/, 'destroy reports the writes it could not flush');
   await page.evaluate(() => { window.events.mia = []; });
