@@ -119,16 +119,26 @@ func (d *decoder) fixed(n int) []byte {
 	return out
 }
 
-func (d *decoder) bytes() []byte {
-	n := d.uvarint()
+// length reads the length prefix of a byte string, checked against what is
+// left of the input; ok is false once decoding has failed.
+func (d *decoder) length() (n int, ok bool) {
+	u := d.uvarint()
 	if d.err != nil {
-		return nil
+		return 0, false
 	}
-	if n > uint64(len(d.b)) {
+	if u > uint64(len(d.b)) {
 		d.fail("byte string length")
+		return 0, false
+	}
+	return int(u), true
+}
+
+func (d *decoder) bytes() []byte {
+	n, ok := d.length()
+	if !ok {
 		return nil
 	}
-	return d.fixed(int(n))
+	return d.fixed(n)
 }
 
 func (d *decoder) str() string { return string(d.bytes()) }
@@ -136,17 +146,13 @@ func (d *decoder) str() string { return string(d.bytes()) }
 // substr is str without a copy: whole is the decoder's input as a string,
 // and the result is a substring of it.
 func (d *decoder) substr(whole string) string {
-	n := d.uvarint()
-	if d.err != nil {
-		return ""
-	}
-	if n > uint64(len(d.b)) {
-		d.fail("byte string length")
+	n, ok := d.length()
+	if !ok {
 		return ""
 	}
 	off := len(whole) - len(d.b)
 	d.b = d.b[n:]
-	return whole[off : off+int(n)]
+	return whole[off : off+n]
 }
 
 func (d *decoder) boolean() bool {

@@ -113,6 +113,18 @@ func (e *engine) writableLocked() error {
 
 // isLoadedLocked reports whether every record under the component-boundary
 // prefixes of key (or the key's own prefix p) is cached.
+// eachUnder calls fn for every cached entry (tombstones too) whose key starts
+// with prefix, in key order. The engine's lock must be held.
+func (t *cachedTable) eachUnder(prefix string, fn func(entry)) {
+	t.tree.AscendGreaterOrEqual(entry{key: prefix}, func(ent entry) bool {
+		if !strings.HasPrefix(ent.key, prefix) {
+			return false
+		}
+		fn(ent)
+		return true
+	})
+}
+
 func (t *cachedTable) isLoaded(key string) bool {
 	if len(t.loaded) == 0 {
 		return false
@@ -222,24 +234,17 @@ func (e *engine) scan(ctx context.Context, tx *txn, table, prefix string, fill b
 
 	if len(fromBackend) == 0 && (tx == nil || !tx.touches(table)) {
 		// Everything is in the cache, already in key order: no merge.
-		var out []kv.Pair
+		out := []kv.Pair{}
 		e.mu.Lock()
-		if fill && !loaded {
+		if fill {
 			t.loaded[prefix] = struct{}{}
 		}
-		t.tree.AscendGreaterOrEqual(entry{key: prefix}, func(ent entry) bool {
-			if !strings.HasPrefix(ent.key, prefix) {
-				return false
-			}
+		t.eachUnder(prefix, func(ent entry) {
 			if ent.present {
 				out = append(out, kv.Pair{Key: ent.key, Value: ent.val})
 			}
-			return true
 		})
 		e.mu.Unlock()
-		if out == nil {
-			out = []kv.Pair{}
-		}
 		return out, nil
 	}
 
@@ -254,19 +259,15 @@ func (e *engine) scan(ctx context.Context, tx *txn, table, prefix string, fill b
 			merged[p.Key] = p.Value
 		}
 	}
-	if fill && !loaded {
+	if fill {
 		t.loaded[prefix] = struct{}{}
 	}
-	t.tree.AscendGreaterOrEqual(entry{key: prefix}, func(ent entry) bool {
-		if !strings.HasPrefix(ent.key, prefix) {
-			return false
-		}
+	t.eachUnder(prefix, func(ent entry) {
 		if ent.present {
 			merged[ent.key] = ent.val
 		} else {
 			delete(merged, ent.key)
 		}
-		return true
 	})
 	e.mu.Unlock()
 	if tx != nil {

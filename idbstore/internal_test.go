@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.mau.fi/whatsmeow/proto/waAdv"
+	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/util/keys"
 
@@ -160,15 +161,16 @@ func TestCoalesceKeepsLastWriteOfEachKey(t *testing.T) {
 	}
 }
 
-// Stored prekeys come back with the public key X25519 gives for their private key.
-func TestStoredPreKeysKeepTheirPublicKey(t *testing.T) {
+// newPairedDevice is a container on memory holding one stored, paired device;
+// it is closed when the test ends.
+func newPairedDevice(t *testing.T) (*Container, *store.Device) {
+	t.Helper()
 	ctx := context.Background()
-	b := memkv.New()
-	c, err := New(ctx, b, nil)
+	c, err := New(ctx, memkv.New(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	d := c.NewDevice()
 	jid := types.NewADJID("1", 0, 1)
 	d.ID = &jid
@@ -176,6 +178,14 @@ func TestStoredPreKeysKeepTheirPublicKey(t *testing.T) {
 	if err := c.PutDevice(ctx, d); err != nil {
 		t.Fatal(err)
 	}
+	return c, d
+}
+
+// Stored prekeys come back with the public key X25519 gives for their private key.
+func TestStoredPreKeysKeepTheirPublicKey(t *testing.T) {
+	ctx := context.Background()
+	c, d := newPairedDevice(t)
+	jid := *d.ID
 	gen, err := d.PreKeys.GetOrGenPreKeys(ctx, 20)
 	if err != nil {
 		t.Fatal(err)
@@ -205,23 +215,12 @@ func TestStoredPreKeysKeepTheirPublicKey(t *testing.T) {
 // keys below it are stored, the first one past it is the error.
 func TestPreKeyIDLimit(t *testing.T) {
 	ctx := context.Background()
-	c, err := New(ctx, memkv.New(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	d := c.NewDevice()
-	jid := types.NewADJID("1", 0, 1)
-	d.ID = &jid
-	d.Account = &waAdv.ADVSignedDeviceIdentity{Details: []byte{1}, AccountSignature: make([]byte, 64), AccountSignatureKey: make([]byte, 32), DeviceSignature: make([]byte, 64)}
-	if err := c.PutDevice(ctx, d); err != nil {
-		t.Fatal(err)
-	}
+	_, d := newPairedDevice(t)
 	s := d.PreKeys.(*Store)
 	if _, err := s.genPreKeys(ctx, maxPreKeyID-2, 1, true, 0); err != nil {
 		t.Fatal(err)
 	}
-	_, err = d.PreKeys.GetOrGenPreKeys(ctx, 5)
+	_, err := d.PreKeys.GetOrGenPreKeys(ctx, 5)
 	if !errors.Is(err, ErrConstraint) || !strings.Contains(err.Error(), "16777216") {
 		t.Fatalf("GetOrGenPreKeys past the limit: %v", err)
 	}
