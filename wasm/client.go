@@ -19,9 +19,7 @@ import (
 	waLog "go.mau.fi/whatsmeow/util/log"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/wasmeow/wasmeow/idbstore"
 	"github.com/wasmeow/wasmeow/jsbridge"
-	"github.com/wasmeow/wasmeow/wasm/snapshot"
 )
 
 // Error codes of client methods, beyond jsbridge's.
@@ -164,11 +162,11 @@ func (c *client) exportSession(ctx context.Context) ([]byte, error) {
 	if err := sess.container.Flush(ctx); err != nil {
 		return nil, jsbridge.WithCode(codeStoreFailed, fmt.Errorf("exportSession: flushing the store: %w", err))
 	}
-	snap, err := snapshot.Capture(ctx, sess.raw, c.opts.clientID, idbstore.Tables)
+	_, blob, err := sess.capture(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("exportSession of %q: %w", c.opts.clientID, err)
 	}
-	return snap.Encode()
+	return blob, nil
 }
 
 // currentSession is the open session, nil after destroy or a wipe.

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wasmeow/wasmeow/idbstore"
 	"github.com/wasmeow/wasmeow/jsbridge"
 	"github.com/wasmeow/wasmeow/wasm/snapshot"
 )
@@ -95,11 +94,7 @@ func (r *remoteSync) save(ctx context.Context) (bool, error) {
 	if err := s.container.Flush(ctx); err != nil {
 		return false, fmt.Errorf("remote save of %q: flushing: %w", s.opts.clientID, err)
 	}
-	snap, err := snapshot.Capture(ctx, s.raw, s.opts.clientID, idbstore.Tables)
-	if err != nil {
-		return false, fmt.Errorf("remote save of %q: %w", s.opts.clientID, err)
-	}
-	blob, err := snap.Encode()
+	snap, blob, err := s.capture(ctx)
 	if err != nil {
 		return false, fmt.Errorf("remote save of %q: %w", s.opts.clientID, err)
 	}

@@ -141,6 +141,21 @@ func restoreIfMissing(ctx context.Context, o *options, b kv.Backend) (bool, erro
 	return true, nil
 }
 
+// capture reads every record of the session into a snapshot and encodes it
+// (docs/SNAPSHOT.md). Callers flush first: the group commit may still hold
+// writes the snapshot must include.
+func (s *session) capture(ctx context.Context) (*snapshot.Snapshot, []byte, error) {
+	snap, err := snapshot.Capture(ctx, s.raw, s.opts.clientID, idbstore.Tables)
+	if err != nil {
+		return nil, nil, err
+	}
+	blob, err := snap.Encode()
+	if err != nil {
+		return nil, nil, err
+	}
+	return snap, blob, nil
+}
+
 // close flushes and closes the session's storage and releases its lock;
 // it keeps the data.
 func (s *session) close(ctx context.Context) error {

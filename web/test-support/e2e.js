@@ -90,8 +90,19 @@ export async function startFakewa() {
     }
     return json;
   };
+  // Resolves with the first message in phone's inbox that pred accepts.
+  const waitInbox = async (phone, pred, timeout = 20000) => {
+    const end = Date.now() + timeout;
+    for (;;) {
+      const msgs = await api('GET', `/api/accounts/${phone}/messages`);
+      const m = (msgs || []).find(pred);
+      if (m) return m;
+      if (Date.now() > end) throw new Error(`no matching message in ${phone}'s inbox: ${JSON.stringify(msgs)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
   return {
-    ...info, api, logs,
+    ...info, api, logs, waitInbox,
     close: () => new Promise((r) => { if (proc.exitCode !== null) return r(); proc.on('exit', r); proc.kill('SIGTERM'); }),
   };
 }

@@ -36,28 +36,20 @@ after(async () => {
 });
 
 const options = () => ({ auth: { strategy: 'local', clientId: 'kim' }, socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: 'error' });
-const texts = (page) => page.evaluate(() => window.events.kim.filter((e) => e.name === 'message').map((e) => e.payload.text));
+const texts = (page, client) => page.evaluate((c) => window.events[c].filter((e) => e.name === 'message').map((e) => e.payload.text), client);
 
-async function waitTexts(page, want, timeout = 30000) {
+async function waitTexts(page, client, want, timeout = 30000) {
   const end = Date.now() + timeout;
   for (;;) {
-    const got = new Set(await texts(page));
+    const got = new Set(await texts(page, client));
     const missing = want.filter((t) => !got.has(t));
     if (missing.length === 0) return;
-    if (Date.now() > end) throw new Error(`never arrived: ${missing.join(', ')}`);
+    if (Date.now() > end) throw new Error(`never arrived at ${client}: ${missing.join(', ')}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-async function waitInbox(text, timeout = 20000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const msgs = await fakewa.api('GET', `/api/accounts/${LEO}/messages`);
-    if ((msgs || []).some((m) => m.text === text)) return;
-    if (Date.now() > end) throw new Error(`${LEO} never received ${JSON.stringify(text)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const waitInbox = (text) => fakewa.waitInbox(LEO, (m) => m.text === text);
 
 test('a crash mid-burst loses no message and breaks no session', async () => {
   let profile = await launch();
@@ -74,7 +66,7 @@ test('a crash mid-burst loses no message and breaks no session', async () => {
   await fakewa.api('POST', `/api/accounts/${KIM}/scan`, { qr: qr.payload.code });
   await waitEvent(page, 'kim', 'ready');
   await fakewa.api('POST', `/api/accounts/${LEO}/send`, { to: KIM, text: 'before' });
-  await waitTexts(page, ['before']);
+  await waitTexts(page, 'kim', ['before']);
   await page.evaluate((to) => window.clients.kim.sendText(to, 'reply before'), LEO);
   await waitInbox('reply before');
 
@@ -101,10 +93,10 @@ test('a crash mid-burst loses no message and breaks no session', async () => {
   assert.ok(!names.includes('qr'), `the session survived the crash: ${names}`);
   // Every message not shown before the crash arrives now (redelivered from
   // the server's offline queue, or re-emitted from the event buffer).
-  await waitTexts(page, burst.filter((t) => !shownBefore.has(t)));
+  await waitTexts(page, 'kim', burst.filter((t) => !shownBefore.has(t)));
   // And the ratchets on both sides still agree, in both directions.
   await fakewa.api('POST', `/api/accounts/${LEO}/send`, { to: KIM, text: 'after' });
-  await waitTexts(page, ['after']);
+  await waitTexts(page, 'kim', ['after']);
   await page.evaluate((to) => window.clients.kim.sendText(to, 'reply after'), LEO);
   await waitInbox('reply after');
   const errors = await page.evaluate(() => window.events.kim.filter((e) => e.name === 'error').map((e) => e.payload.message));
@@ -121,7 +113,6 @@ test('while IndexedDB cannot store, nothing is acknowledged, nothing is lost, th
   await fakewa.api('POST', '/api/accounts', { phone: NED, pushName: 'Ned' });
   // Mia keeps her session in IndexedDB; Ned, in the same page, in memory.
   const opts = (clientId, strategy = 'local') => ({ auth: { strategy, clientId }, socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: 'error' });
-  const miaTexts = (page) => page.evaluate(() => window.events.mia.filter((e) => e.name === 'message').map((e) => e.payload.text));
   const profile = await launch();
   const page = await openPage(profile.ctx, server.url);
   // A small disk: chromium's own quota for the origin, through the DevTools
@@ -136,7 +127,7 @@ test('while IndexedDB cannot store, nothing is acknowledged, nothing is lost, th
     await waitEvent(page, name, 'ready');
   }
   await fakewa.api('POST', `/api/accounts/${LEO}/send`, { to: MIA, text: 'stored' });
-  await page.waitForFunction(() => window.events.mia.some((e) => e.name === 'message' && e.payload.text === 'stored'));
+  await waitTexts(page, 'mia', ['stored']);
 
   // The disk fills up: other data of the page takes all that is left, so
   // every further IndexedDB write fails with a genuine QuotaExceededError.
@@ -183,7 +174,7 @@ test('while IndexedDB cannot store, nothing is acknowledged, nothing is lost, th
   assert.ok(queued >= lost.length, `the server still holds the ${lost.length} messages that could not be stored (queued: ${queued})`);
   // Ned's session is not held up by Mia's: it acks and sends.
   await fakewa.api('POST', `/api/accounts/${LEO}/send`, { to: NED, text: 'to ned while mia is full' });
-  await page.waitForFunction(() => window.events.ned.some((e) => e.name === 'message' && e.payload.text === 'to ned while mia is full'));
+  await waitTexts(page, 'ned', ['to ned while mia is full']);
   await page.evaluate((to) => window.clients.ned.sendText(to, 'ned while mia is full'), LEO);
   await waitInbox('ned while mia is full');
   assert.deepEqual(await page.evaluate(() => window.events.ned.filter((e) => e.name === 'error' || e.name === 'disconnected')), []);
@@ -199,16 +190,10 @@ test('while IndexedDB cannot store, nothing is acknowledged, nothing is lost, th
   await waitEvent(page, 'mia', 'ready');
   const names = await page.evaluate(() => window.events.mia.map((e) => e.name));
   assert.ok(!names.includes('qr'), `the stored session is intact: ${names}`);
-  const end = Date.now() + 30000;
-  for (;;) {
-    const got = await miaTexts(page);
-    if (lost.every((t) => got.includes(t))) break;
-    if (Date.now() > end) throw new Error(`lost after a failed commit: ${lost.filter((t) => !got.includes(t))} (server queue before: ${queued})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitTexts(page, 'mia', lost); // none lost after the failed commits
   // And the session still decrypts both ways.
   await fakewa.api('POST', `/api/accounts/${LEO}/send`, { to: MIA, text: 'after recovery' });
-  await page.waitForFunction(() => window.events.mia.some((e) => e.name === 'message' && e.payload.text === 'after recovery'));
+  await waitTexts(page, 'mia', ['after recovery']);
   await page.evaluate((to) => window.clients.mia.sendText(to, 'mia after recovery'), LEO);
   await waitInbox('mia after recovery');
 });

@@ -24,17 +24,6 @@ after(async () => {
 
 const options = () => ({ auth: { strategy: 'local', clientId: 'frank' }, socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: 'error' });
 
-async function waitInbox(phone, pred, timeout = 20000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const msgs = await fakewa.api('GET', `/api/accounts/${phone}/messages`);
-    const m = (msgs || []).find(pred);
-    if (m) return m;
-    if (Date.now() > end) throw new Error(`no matching message in ${phone}'s inbox: ${JSON.stringify(msgs)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 async function exchange(round) {
   // Peer -> browser.
   const from = await eventCount(page, 'frank');
@@ -58,7 +47,7 @@ async function exchange(round) {
   const reply = `hi gina, round ${round}`;
   const sentID = await page.evaluate(([to, t]) => window.clients.frank.sendText(to, t), [`${GINA}@s.whatsapp.net`, reply]);
   assert.ok(sentID.length > 0);
-  const got = await waitInbox(GINA, (m) => m.text === reply);
+  const got = await fakewa.waitInbox(GINA, (m) => m.text === reply);
   assert.equal(got.id, sentID);
 }
 
@@ -87,7 +76,7 @@ test('texts both ways, and still after a reload', async () => {
   await exchange(4);
   // A bare phone number is a JID too.
   const id = await page.evaluate((to) => window.clients.frank.sendText(to, 'by number'), GINA);
-  assert.equal((await waitInbox(GINA, (m) => m.text === 'by number')).id, id);
+  assert.equal((await fakewa.waitInbox(GINA, (m) => m.text === 'by number')).id, id);
   const bad = await page.evaluate(() => window.clients.frank.sendText('not a jid!', 'x').then(() => null, (e) => e.code));
   assert.equal(bad, 'invalid_jid');
   assert.deepEqual(await messageTexts(), [3, 4].map((r) => `hello frank, round ${r}`));

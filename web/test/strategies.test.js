@@ -196,11 +196,6 @@ test('exportSession moves a local session to a fresh browser, where importSessio
   await fakewa.api('POST', `/api/accounts/${GUS}/send`, { to: FAY, text: 'hi after the move' });
   await pageB.waitForFunction(() => window.events.moved.some((e) => e.name === 'message' && e.payload.text === 'hi after the move'));
   await pageB.evaluate((to) => window.clients.moved.sendText(to, 'fay moved'), GUS);
-  for (let i = 0; ; i++) {
-    const got = await fakewa.api('GET', `/api/accounts/${GUS}/messages`);
-    if ((got || []).some((m) => m.text === 'fay moved')) break;
-    if (i > 100) throw new Error('the peer never got the text sent after the move');
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await fakewa.waitInbox(GUS, (m) => m.text === 'fay moved');
   await ctxB.close();
 });
