@@ -33,7 +33,8 @@ func decodeSyncKey(k string, v []byte) (*store.AppStateSyncKey, error) {
 
 // PutAppStateSyncKey inserts the key, or replaces a stored one only if the
 // new timestamp is later.
-func (s *Store) PutAppStateSyncKey(ctx context.Context, id []byte, key store.AppStateSyncKey) error {
+func (s *Store) PutAppStateSyncKey(ctx context.Context, id []byte, key store.AppStateSyncKey) (err error) {
+	defer s.c.reported(&err)
 	if key.Data == nil || key.Fingerprint == nil {
 		return fmt.Errorf("%w: app state sync key %x: NULL data or fingerprint", ErrConstraint, id)
 	}
@@ -59,7 +60,8 @@ func (s *Store) PutAppStateSyncKey(ctx context.Context, id []byte, key store.App
 	})
 }
 
-func (s *Store) GetAppStateSyncKey(ctx context.Context, id []byte) (*store.AppStateSyncKey, error) {
+func (s *Store) GetAppStateSyncKey(ctx context.Context, id []byte) (_ *store.AppStateSyncKey, err error) {
+	defer s.c.reported(&err)
 	k := s.k(hex.EncodeToString(id))
 	v, err := s.get(ctx, tAppStateSyncKey, k)
 	if err != nil || v == nil {
@@ -70,7 +72,8 @@ func (s *Store) GetAppStateSyncKey(ctx context.Context, id []byte) (*store.AppSt
 
 // GetLatestAppStateSyncKeyID returns the ID of the key with the highest
 // timestamp; on a tie, the first in key ID order.
-func (s *Store) GetLatestAppStateSyncKeyID(ctx context.Context) ([]byte, error) {
+func (s *Store) GetLatestAppStateSyncKeyID(ctx context.Context) (_ []byte, err error) {
+	defer s.c.reported(&err)
 	pairs, err := s.e.scan(ctx, s.tx(ctx), tAppStateSyncKey, s.all(), true)
 	if err != nil {
 		return nil, err
@@ -104,7 +107,8 @@ func encodeAppStateVersion(version uint64, hash [128]byte) []byte {
 	return newEncoder(140).uvarint(version).fixed(hash[:]).done()
 }
 
-func (s *Store) PutAppStateVersion(ctx context.Context, name string, version uint64, hash [128]byte) error {
+func (s *Store) PutAppStateVersion(ctx context.Context, name string, version uint64, hash [128]byte) (err error) {
+	defer s.c.reported(&err)
 	if err := s.c.requireDevice(ctx, s.JID); err != nil {
 		return fmt.Errorf("idbstore: put app state version %q: %w", name, err)
 	}
@@ -114,23 +118,29 @@ func (s *Store) PutAppStateVersion(ctx context.Context, name string, version uin
 // GetAppStateVersion returns 0 and a zero hash for an unknown name, the
 // correct initial state.
 func (s *Store) GetAppStateVersion(ctx context.Context, name string) (version uint64, hash [128]byte, err error) {
+	defer s.c.reported(&err)
 	k := s.k(name)
 	v, err := s.get(ctx, tAppStateVersion, k)
 	if err != nil || v == nil {
 		return 0, hash, err
 	}
+	return decodeAppStateVersion(k, v)
+}
+
+func decodeAppStateVersion(k string, v []byte) (uint64, [128]byte, error) {
 	d := newDecoder(v)
-	version = d.uvarint()
+	version := d.uvarint()
 	h := d.fixed(128)
-	if err = d.finish(tAppStateVersion, k); err != nil {
-		return 0, hash, err
+	if err := d.finish(tAppStateVersion, k); err != nil {
+		return 0, [128]byte{}, err
 	}
 	return version, [128]byte(h), nil
 }
 
 // DeleteAppStateVersion also deletes the name's mutation MACs (sqlstore's
 // foreign key cascades), atomically.
-func (s *Store) DeleteAppStateVersion(ctx context.Context, name string) error {
+func (s *Store) DeleteAppStateVersion(ctx context.Context, name string) (err error) {
+	defer s.c.reported(&err)
 	return s.e.doTxn(ctx, func(ctx context.Context) error {
 		ops := []kv.Op{{Table: tAppStateVersion, Key: s.k(name), Delete: true}}
 		pairs, err := s.e.scan(ctx, s.tx(ctx), tAppStateMACPatch, prefix(s.JID, name), true)
@@ -197,7 +207,8 @@ type macIndex struct {
 // PutAppStateMutationMACs inserts MACs under version, all or none. Like
 // sqlstore's plain INSERT it refuses duplicates, MACs that are not 32 bytes,
 // and names without a stored version (the foreign key).
-func (s *Store) PutAppStateMutationMACs(ctx context.Context, name string, version uint64, mutations []store.AppStateMutationMAC) error {
+func (s *Store) PutAppStateMutationMACs(ctx context.Context, name string, version uint64, mutations []store.AppStateMutationMAC) (err error) {
+	defer s.c.reported(&err)
 	if len(mutations) == 0 {
 		return nil
 	}
@@ -245,7 +256,8 @@ func (s *Store) PutAppStateMutationMACs(ctx context.Context, name string, versio
 // DeleteAppStateMutationMACs deletes every version of the given index MACs:
 // each patch record holding one of them is rewritten without it (or deleted
 // when nothing is left), in one unit.
-func (s *Store) DeleteAppStateMutationMACs(ctx context.Context, name string, indexMACs [][]byte) error {
+func (s *Store) DeleteAppStateMutationMACs(ctx context.Context, name string, indexMACs [][]byte) (err error) {
+	defer s.c.reported(&err)
 	if len(indexMACs) == 0 {
 		return nil
 	}
@@ -284,7 +296,8 @@ func (s *Store) DeleteAppStateMutationMACs(ctx context.Context, name string, ind
 
 // GetAppStateMutationMAC returns the value MAC of the highest version of
 // indexMAC, or nil.
-func (s *Store) GetAppStateMutationMAC(ctx context.Context, name string, indexMAC []byte) ([]byte, error) {
+func (s *Store) GetAppStateMutationMAC(ctx context.Context, name string, indexMAC []byte) (_ []byte, err error) {
+	defer s.c.reported(&err)
 	// One scan loads the whole name; later lookups stay in memory.
 	if err := s.e.ensureLoaded(ctx, tAppStateMACPatch, prefix(s.JID, name)); err != nil {
 		return nil, err

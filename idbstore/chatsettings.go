@@ -37,14 +37,20 @@ func (s *Store) getChatSettings(ctx context.Context, k string) (r chatSettingsRe
 	if err != nil || v == nil {
 		return r, false, err
 	}
+	r, err = decodeChatSettings(k, v)
+	return r, true, err
+}
+
+func decodeChatSettings(k string, v []byte) (r chatSettingsRecord, err error) {
 	d := newDecoder(v)
 	r.mutedUntil = d.varint()
 	r.pinned = d.boolean()
 	r.archived = d.boolean()
-	return r, true, d.finish(tChatSettings, k)
+	return r, d.finish(tChatSettings, k)
 }
 
-func (s *Store) PutMutedUntil(ctx context.Context, chat types.JID, mutedUntil time.Time) error {
+func (s *Store) PutMutedUntil(ctx context.Context, chat types.JID, mutedUntil time.Time) (err error) {
+	defer s.c.reported(&err)
 	var val int64
 	if mutedUntil == store.MutedForever {
 		val = -1
@@ -54,15 +60,18 @@ func (s *Store) PutMutedUntil(ctx context.Context, chat types.JID, mutedUntil ti
 	return s.updateChatSettings(ctx, chat, func(r *chatSettingsRecord) { r.mutedUntil = val })
 }
 
-func (s *Store) PutPinned(ctx context.Context, chat types.JID, pinned bool) error {
+func (s *Store) PutPinned(ctx context.Context, chat types.JID, pinned bool) (err error) {
+	defer s.c.reported(&err)
 	return s.updateChatSettings(ctx, chat, func(r *chatSettingsRecord) { r.pinned = pinned })
 }
 
-func (s *Store) PutArchived(ctx context.Context, chat types.JID, archived bool) error {
+func (s *Store) PutArchived(ctx context.Context, chat types.JID, archived bool) (err error) {
+	defer s.c.reported(&err)
 	return s.updateChatSettings(ctx, chat, func(r *chatSettingsRecord) { r.archived = archived })
 }
 
 func (s *Store) GetChatSettings(ctx context.Context, chat types.JID) (settings types.LocalChatSettings, err error) {
+	defer s.c.reported(&err)
 	r, found, err := s.getChatSettings(ctx, s.k(jidText(chat)))
 	if err != nil {
 		return settings, err

@@ -204,5 +204,5 @@ func (d *decoder) finish0(table, key string) error {
 }
 
 func decodeError(table, key string, err error) error {
-	return fmt.Errorf("idbstore: decode %s record %q: %w", table, key, err)
+	return &CorruptError{Table: table, Key: key, Err: err}
 }

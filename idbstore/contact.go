@@ -170,7 +170,8 @@ func (s *Store) getContact(ctx context.Context, user types.JID) (*types.ContactI
 	return info, nil
 }
 
-func (s *Store) PutPushName(ctx context.Context, user types.JID, pushName string) (bool, string, error) {
+func (s *Store) PutPushName(ctx context.Context, user types.JID, pushName string) (_ bool, _ string, err error) {
+	defer s.c.reported(&err)
 	s.contactCacheLock.Lock()
 	defer s.contactCacheLock.Unlock()
 	cached, err := s.getContact(ctx, user)
@@ -190,7 +191,8 @@ func (s *Store) PutPushName(ctx context.Context, user types.JID, pushName string
 	return true, previousName, nil
 }
 
-func (s *Store) PutBusinessName(ctx context.Context, user types.JID, businessName string) (bool, string, error) {
+func (s *Store) PutBusinessName(ctx context.Context, user types.JID, businessName string) (_ bool, _ string, err error) {
+	defer s.c.reported(&err)
 	s.contactCacheLock.Lock()
 	defer s.contactCacheLock.Unlock()
 	cached, err := s.getContact(ctx, user)
@@ -213,7 +215,8 @@ func (s *Store) PutBusinessName(ctx context.Context, user types.JID, businessNam
 // PutContactName stores the names positionally like sqlstore: the third
 // argument is the first name, the fourth the full name (the interface's
 // parameter names say the opposite; sqlstore's order is what whatsmeow uses).
-func (s *Store) PutContactName(ctx context.Context, user types.JID, firstName, fullName string) error {
+func (s *Store) PutContactName(ctx context.Context, user types.JID, firstName, fullName string) (err error) {
+	defer s.c.reported(&err)
 	s.contactCacheLock.Lock()
 	defer s.contactCacheLock.Unlock()
 	cached, err := s.getContact(ctx, user)
@@ -235,7 +238,8 @@ func (s *Store) PutContactName(ctx context.Context, user types.JID, firstName, f
 
 // PutAllContactNames stores many names in one unit; the first entry of a
 // duplicated JID wins, as in sqlstore.
-func (s *Store) PutAllContactNames(ctx context.Context, contacts []store.ContactEntry) error {
+func (s *Store) PutAllContactNames(ctx context.Context, contacts []store.ContactEntry) (err error) {
+	defer s.c.reported(&err)
 	if len(contacts) == 0 {
 		return nil
 	}
@@ -248,7 +252,7 @@ func (s *Store) PutAllContactNames(ctx context.Context, contacts []store.Contact
 	for i, c := range contacts {
 		users[i] = c.JID
 	}
-	err := s.updateContacts(ctx, users, func(i int, r *contactRecord) {
+	err = s.updateContacts(ctx, users, func(i int, r *contactRecord) {
 		r.first, r.full = contacts[i].FirstName, contacts[i].FullName
 	})
 	if err != nil {
@@ -261,7 +265,8 @@ func (s *Store) PutAllContactNames(ctx context.Context, contacts []store.Contact
 	return nil
 }
 
-func (s *Store) PutManyRedactedPhones(ctx context.Context, entries []store.RedactedPhoneEntry) error {
+func (s *Store) PutManyRedactedPhones(ctx context.Context, entries []store.RedactedPhoneEntry) (err error) {
+	defer s.c.reported(&err)
 	if len(entries) == 0 {
 		return nil
 	}
@@ -274,7 +279,7 @@ func (s *Store) PutManyRedactedPhones(ctx context.Context, entries []store.Redac
 	for i, e := range entries {
 		users[i] = e.JID
 	}
-	err := s.updateContacts(ctx, users, func(i int, r *contactRecord) { r.redacted = entries[i].RedactedPhone })
+	err = s.updateContacts(ctx, users, func(i int, r *contactRecord) { r.redacted = entries[i].RedactedPhone })
 	if err != nil {
 		return err
 	}
@@ -289,7 +294,8 @@ func (s *Store) PutManyRedactedPhones(ctx context.Context, entries []store.Redac
 	return nil
 }
 
-func (s *Store) GetContact(ctx context.Context, user types.JID) (types.ContactInfo, error) {
+func (s *Store) GetContact(ctx context.Context, user types.JID) (_ types.ContactInfo, err error) {
+	defer s.c.reported(&err)
 	s.contactCacheLock.Lock()
 	info, err := s.getContact(ctx, user)
 	s.contactCacheLock.Unlock()
@@ -299,7 +305,8 @@ func (s *Store) GetContact(ctx context.Context, user types.JID) (types.ContactIn
 	return *info, nil
 }
 
-func (s *Store) GetAllContacts(ctx context.Context) (map[types.JID]types.ContactInfo, error) {
+func (s *Store) GetAllContacts(ctx context.Context) (_ map[types.JID]types.ContactInfo, err error) {
+	defer s.c.reported(&err)
 	s.contactCacheLock.Lock()
 	defer s.contactCacheLock.Unlock()
 	pairs, err := s.e.scan(ctx, s.tx(ctx), tContact, s.all(), true)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	mathRand "math/rand/v2"
 	"sort"
+	"sync"
 
 	"github.com/google/uuid"
 	"go.mau.fi/util/random"
@@ -24,6 +25,10 @@ type Container struct {
 	e    *engine
 	log  waLog.Logger
 	lids *lidMap
+
+	corruptMu   sync.Mutex
+	onCorrupt   func(*CorruptError)
+	corruptSeen map[string]struct{} // table NUL key of records reported
 }
 
 var _ store.DeviceContainer = (*Container)(nil)
@@ -255,7 +260,8 @@ func keyPair(privBytes []byte) (*keys.KeyPair, error) {
 
 // GetAllDevices returns every stored device, oldest insertion first (the
 // order sqlstore's table scan gives).
-func (c *Container) GetAllDevices(ctx context.Context) ([]*store.Device, error) {
+func (c *Container) GetAllDevices(ctx context.Context) (_ []*store.Device, err error) {
+	defer c.reported(&err)
 	pairs, err := c.e.scan(ctx, c.e.txnFrom(ctx), tDevice, "", true)
 	if err != nil {
 		return nil, err
@@ -302,7 +308,8 @@ func (c *Container) prefetch(ctx context.Context, our string) error {
 
 // GetFirstDevice returns the first stored device, or a NewDevice if there is
 // none (not saved until paired). Use it when a container holds one session.
-func (c *Container) GetFirstDevice(ctx context.Context) (*store.Device, error) {
+func (c *Container) GetFirstDevice(ctx context.Context) (_ *store.Device, err error) {
+	defer c.reported(&err)
 	devices, err := c.GetAllDevices(ctx)
 	if err != nil {
 		return nil, err
@@ -315,7 +322,8 @@ func (c *Container) GetFirstDevice(ctx context.Context) (*store.Device, error) {
 
 // GetDevice returns the device stored under jid (usually an AD-JID), or nil,
 // nil if there is none.
-func (c *Container) GetDevice(ctx context.Context, jid types.JID) (*store.Device, error) {
+func (c *Container) GetDevice(ctx context.Context, jid types.JID) (_ *store.Device, err error) {
+	defer c.reported(&err)
 	if jid.IsEmpty() {
 		return nil, nil
 	}
@@ -341,14 +349,15 @@ func (c *Container) GetDevice(ctx context.Context, jid types.JID) (*store.Device
 // PutDevice stores device (insert, or update of the fields sqlstore updates on
 // conflict: LID, platform, business name, push name and LID migration
 // timestamp) and wires its stores to this container.
-func (c *Container) PutDevice(ctx context.Context, device *store.Device) error {
+func (c *Container) PutDevice(ctx context.Context, device *store.Device) (err error) {
+	defer c.reported(&err)
 	if device == nil {
 		return fmt.Errorf("idbstore: PutDevice: nil device")
 	}
 	if device.ID == nil {
 		return ErrDeviceIDMustBeSet
 	}
-	err := c.putDevice(ctx, device)
+	err = c.putDevice(ctx, device)
 	if !device.Initialized {
 		c.initializeDevice(device)
 	}
@@ -414,7 +423,8 @@ func (c *Container) initializeDevice(device *store.Device) {
 
 // DeleteDevice deletes the device record and every record of its tables
 // (what sqlstore's ON DELETE CASCADE removes), in one atomic write.
-func (c *Container) DeleteDevice(ctx context.Context, device *store.Device) error {
+func (c *Container) DeleteDevice(ctx context.Context, device *store.Device) (err error) {
+	defer c.reported(&err)
 	if device == nil {
 		return fmt.Errorf("idbstore: DeleteDevice: nil device")
 	}

@@ -44,7 +44,8 @@ func (s *Store) loadEvents(ctx context.Context) error {
 	return s.e.ensureLoaded(ctx, tEventBuffer, s.all())
 }
 
-func (s *Store) GetBufferedEvent(ctx context.Context, ciphertextHash [32]byte) (*store.BufferedEvent, error) {
+func (s *Store) GetBufferedEvent(ctx context.Context, ciphertextHash [32]byte) (_ *store.BufferedEvent, err error) {
+	defer s.c.reported(&err)
 	if err := s.loadEvents(ctx); err != nil {
 		return nil, err
 	}
@@ -65,7 +66,8 @@ func (s *Store) GetBufferedEvent(ctx context.Context, ciphertextHash [32]byte) (
 }
 
 // PutBufferedEvent refuses a hash already buffered, like sqlstore's INSERT.
-func (s *Store) PutBufferedEvent(ctx context.Context, ciphertextHash [32]byte, plaintext []byte, serverTimestamp time.Time) error {
+func (s *Store) PutBufferedEvent(ctx context.Context, ciphertextHash [32]byte, plaintext []byte, serverTimestamp time.Time) (err error) {
+	defer s.c.reported(&err)
 	if err := s.c.requireDevice(ctx, s.JID); err != nil {
 		return fmt.Errorf("idbstore: put buffered event %x: %w", ciphertextHash, err)
 	}
@@ -93,7 +95,8 @@ func (s *Store) DoDecryptionTxn(ctx context.Context, fn func(context.Context) er
 	return s.e.doTxn(ctx, fn)
 }
 
-func (s *Store) ClearBufferedEventPlaintext(ctx context.Context, ciphertextHash [32]byte) error {
+func (s *Store) ClearBufferedEventPlaintext(ctx context.Context, ciphertextHash [32]byte) (err error) {
+	defer s.c.reported(&err)
 	if err := s.loadEvents(ctx); err != nil {
 		return err
 	}
@@ -115,7 +118,8 @@ func (s *Store) ClearBufferedEventPlaintext(ctx context.Context, ciphertextHash 
 // DeleteOldBufferedHashes deletes buffered events older than 14 days, of
 // every device (sqlstore's query has no our_jid condition either). The sweep
 // reads the backend without keeping the whole table in memory.
-func (s *Store) DeleteOldBufferedHashes(ctx context.Context) error {
+func (s *Store) DeleteOldBufferedHashes(ctx context.Context) (err error) {
+	defer s.c.reported(&err)
 	cutoff := time.Now().Add(-bufferedEventMaxAge).UnixMilli()
 	return s.e.doTxn(ctx, func(ctx context.Context) error {
 		pairs, err := s.e.scan(ctx, s.tx(ctx), tEventBuffer, "", false)

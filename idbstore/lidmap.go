@@ -44,7 +44,8 @@ func decodeLIDUser(table, k string, v []byte) (string, error) {
 
 // FillCache loads the whole map into memory, like sqlstore's: afterwards
 // lookups never read the backend.
-func (m *lidMap) FillCache(ctx context.Context) error {
+func (m *lidMap) FillCache(ctx context.Context) (err error) {
+	defer m.c.reported(&err)
 	m.lidCacheLock.Lock()
 	defer m.lidCacheLock.Unlock()
 	pairs, err := m.c.e.scan(ctx, m.c.e.txnFrom(ctx), tLIDByLID, "", true)
@@ -99,14 +100,16 @@ func (m *lidMap) getLIDMapping(ctx context.Context, source types.JID, targetServ
 	return types.JID{}, nil
 }
 
-func (m *lidMap) GetLIDForPN(ctx context.Context, pn types.JID) (types.JID, error) {
+func (m *lidMap) GetLIDForPN(ctx context.Context, pn types.JID) (_ types.JID, err error) {
+	defer m.c.reported(&err)
 	if pn.Server != types.DefaultUserServer {
 		return types.JID{}, fmt.Errorf("invalid GetLIDForPN call with non-PN JID %s", pn)
 	}
 	return m.getLIDMapping(ctx, pn, types.HiddenUserServer, tLIDByPN, m.pnToLIDCache, m.lidToPNCache)
 }
 
-func (m *lidMap) GetPNForLID(ctx context.Context, lid types.JID) (types.JID, error) {
+func (m *lidMap) GetPNForLID(ctx context.Context, lid types.JID) (_ types.JID, err error) {
+	defer m.c.reported(&err)
 	if lid.Server != types.HiddenUserServer {
 		return types.JID{}, fmt.Errorf("invalid GetPNForLID call with non-LID JID %s", lid)
 	}
@@ -116,7 +119,8 @@ func (m *lidMap) GetPNForLID(ctx context.Context, lid types.JID) (types.JID, err
 // GetManyLIDsForPNs answers cached PNs from memory and the rest with one
 // backend read. As in sqlstore, cached answers keep the device of the PN and
 // answers read from the store do not.
-func (m *lidMap) GetManyLIDsForPNs(ctx context.Context, pns []types.JID) (map[types.JID]types.JID, error) {
+func (m *lidMap) GetManyLIDsForPNs(ctx context.Context, pns []types.JID) (_ map[types.JID]types.JID, err error) {
+	defer m.c.reported(&err)
 	if len(pns) == 0 {
 		return nil, nil
 	}
@@ -173,7 +177,8 @@ func (m *lidMap) GetManyLIDsForPNs(ctx context.Context, pns []types.JID) (map[ty
 	return result, nil
 }
 
-func (m *lidMap) PutLIDMapping(ctx context.Context, lid, pn types.JID) error {
+func (m *lidMap) PutLIDMapping(ctx context.Context, lid, pn types.JID) (err error) {
+	defer m.c.reported(&err)
 	if lid.Server != types.HiddenUserServer || pn.Server != types.DefaultUserServer {
 		return fmt.Errorf("invalid PutLIDMapping call %s/%s", lid, pn)
 	}
@@ -187,7 +192,8 @@ func (m *lidMap) PutLIDMapping(ctx context.Context, lid, pn types.JID) error {
 	})
 }
 
-func (m *lidMap) PutManyLIDMappings(ctx context.Context, mappings []store.LIDMapping) error {
+func (m *lidMap) PutManyLIDMappings(ctx context.Context, mappings []store.LIDMapping) (err error) {
+	defer m.c.reported(&err)
 	m.lidCacheLock.Lock()
 	defer m.lidCacheLock.Unlock()
 	mappings = slices.DeleteFunc(slices.Clone(mappings), func(mapping store.LIDMapping) bool {

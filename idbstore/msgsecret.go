@@ -41,7 +41,8 @@ func (c *Container) altJID(ctx context.Context, jid string, elseSelf bool) (stri
 
 func (s *Store) msgSecretKey(chat, sender, id string) string { return s.k(chat, sender, id) }
 
-func (s *Store) PutMessageSecrets(ctx context.Context, inserts []store.MessageSecretInsert) error {
+func (s *Store) PutMessageSecrets(ctx context.Context, inserts []store.MessageSecretInsert) (err error) {
+	defer s.c.reported(&err)
 	if len(inserts) == 0 {
 		return nil
 	}
@@ -65,7 +66,8 @@ func (s *Store) PutMessageSecrets(ctx context.Context, inserts []store.MessageSe
 
 // PutMessageSecret keeps the first secret stored for a message (ON CONFLICT
 // DO NOTHING).
-func (s *Store) PutMessageSecret(ctx context.Context, chat, sender types.JID, id types.MessageID, secret []byte) error {
+func (s *Store) PutMessageSecret(ctx context.Context, chat, sender types.JID, id types.MessageID, secret []byte) (err error) {
+	defer s.c.reported(&err)
 	if secret == nil {
 		return fmt.Errorf("%w: message secret %s/%s/%s: NULL key", ErrConstraint, chat, sender, id)
 	}
@@ -84,7 +86,8 @@ func (s *Store) PutMessageSecret(ctx context.Context, chat, sender types.JID, id
 
 // GetMessageSecret finds the secret under the chat and sender as given or as
 // their LID/PN twins; with several matches, the first in (chat, sender) order.
-func (s *Store) GetMessageSecret(ctx context.Context, chat, sender types.JID, id types.MessageID) ([]byte, types.JID, error) {
+func (s *Store) GetMessageSecret(ctx context.Context, chat, sender types.JID, id types.MessageID) (_ []byte, _ types.JID, err error) {
+	defer s.c.reported(&err)
 	chats, err := s.c.jidCandidates(ctx, jidText(chat.ToNonAD()))
 	if err != nil {
 		return nil, types.JID{}, err
@@ -118,9 +121,8 @@ func (s *Store) GetMessageSecret(ctx context.Context, chat, sender types.JID, id
 		if v == nil {
 			continue
 		}
-		d := newDecoder(v)
-		secret := d.bytes()
-		if err = d.finish(tMsgSecret, ks[i]); err != nil {
+		secret, err := decodeMsgSecret(ks[i], v)
+		if err != nil {
 			return nil, types.JID{}, err
 		}
 		var realSender types.JID
@@ -144,7 +146,8 @@ func (c *Container) jidCandidates(ctx context.Context, jid string) ([]string, er
 	return []string{jid}, nil
 }
 
-func (s *Store) PutPrivacyTokens(ctx context.Context, tokens ...store.PrivacyToken) error {
+func (s *Store) PutPrivacyTokens(ctx context.Context, tokens ...store.PrivacyToken) (err error) {
+	defer s.c.reported(&err)
 	if len(tokens) == 0 {
 		// sqlstore builds an INSERT without VALUES here, which the database refuses.
 		return fmt.Errorf("%w: PutPrivacyTokens with no tokens", ErrConstraint)
@@ -164,7 +167,8 @@ func (s *Store) PutPrivacyTokens(ctx context.Context, tokens ...store.PrivacyTok
 }
 
 // GetPrivacyToken returns the newest token stored for user or its LID/PN twin.
-func (s *Store) GetPrivacyToken(ctx context.Context, user types.JID) (*store.PrivacyToken, error) {
+func (s *Store) GetPrivacyToken(ctx context.Context, user types.JID) (_ *store.PrivacyToken, err error) {
+	defer s.c.reported(&err)
 	nonAD := user.ToNonAD()
 	self := jidText(nonAD)
 	cands := []string{self}
@@ -190,10 +194,8 @@ func (s *Store) GetPrivacyToken(ctx context.Context, user types.JID) (*store.Pri
 		if v == nil {
 			continue
 		}
-		d := newDecoder(v)
-		ts := d.varint()
-		token := d.bytes()
-		if err = d.finish(tPrivacyToken, ks[i]); err != nil {
+		ts, token, err := decodePrivacyToken(ks[i], v)
+		if err != nil {
 			return nil, err
 		}
 		if best == nil || ts > bestTS {
@@ -202,4 +204,17 @@ func (s *Store) GetPrivacyToken(ctx context.Context, user types.JID) (*store.Pri
 		}
 	}
 	return best, nil
+}
+
+func decodeMsgSecret(k string, v []byte) ([]byte, error) {
+	d := newDecoder(v)
+	secret := d.bytes()
+	return secret, d.finish(tMsgSecret, k)
+}
+
+func decodePrivacyToken(k string, v []byte) (ts int64, token []byte, err error) {
+	d := newDecoder(v)
+	ts = d.varint()
+	token = d.bytes()
+	return ts, token, d.finish(tPrivacyToken, k)
 }

@@ -67,6 +67,10 @@ func (s *Store) uploadMark(ctx context.Context) (uint64, error) {
 	if err != nil || v == nil {
 		return 0, err
 	}
+	return decodeUploadMark(k, v)
+}
+
+func decodeUploadMark(k string, v []byte) (uint64, error) {
 	d := newDecoder(v)
 	mark := d.uvarint()
 	return mark, d.finish(tPreKeyMark, k)
@@ -138,7 +142,8 @@ func (s *Store) genPreKeys(ctx context.Context, firstID uint32, count int, uploa
 	return out, limitErr
 }
 
-func (s *Store) GenOnePreKey(ctx context.Context) (*keys.PreKey, error) {
+func (s *Store) GenOnePreKey(ctx context.Context) (_ *keys.PreKey, err error) {
+	defer s.c.reported(&err)
 	s.preKeyLock.Lock()
 	defer s.preKeyLock.Unlock()
 	all, mark, err := s.allPreKeys(ctx)
@@ -154,7 +159,8 @@ func (s *Store) GenOnePreKey(ctx context.Context) (*keys.PreKey, error) {
 
 // GetOrGenPreKeys returns the count lowest unuploaded prekeys, generating
 // (unuploaded) ones after the highest ID when there are too few.
-func (s *Store) GetOrGenPreKeys(ctx context.Context, count uint32) ([]*keys.PreKey, error) {
+func (s *Store) GetOrGenPreKeys(ctx context.Context, count uint32) (_ []*keys.PreKey, err error) {
+	defer s.c.reported(&err)
 	s.preKeyLock.Lock()
 	defer s.preKeyLock.Unlock()
 	all, mark, err := s.allPreKeys(ctx)
@@ -180,7 +186,8 @@ func (s *Store) GetOrGenPreKeys(ctx context.Context, count uint32) ([]*keys.PreK
 	return out, nil
 }
 
-func (s *Store) GetPreKey(ctx context.Context, id uint32) (*keys.PreKey, error) {
+func (s *Store) GetPreKey(ctx context.Context, id uint32) (_ *keys.PreKey, err error) {
+	defer s.c.reported(&err)
 	idPart := preKeyID(id)
 	k := s.k(idPart)
 	v, err := s.get(ctx, tPreKey, k)
@@ -194,13 +201,15 @@ func (s *Store) GetPreKey(ctx context.Context, id uint32) (*keys.PreKey, error) 
 	return pk.key(), nil
 }
 
-func (s *Store) RemovePreKey(ctx context.Context, id uint32) error {
+func (s *Store) RemovePreKey(ctx context.Context, id uint32) (err error) {
+	defer s.c.reported(&err)
 	return s.e.write(ctx, kv.Op{Table: tPreKey, Key: s.k(preKeyID(id)), Delete: true})
 }
 
 // MarkPreKeysAsUploaded marks every prekey with an ID up to upToID uploaded:
 // one write of the upload mark.
-func (s *Store) MarkPreKeysAsUploaded(ctx context.Context, upToID uint32) error {
+func (s *Store) MarkPreKeysAsUploaded(ctx context.Context, upToID uint32) (err error) {
+	defer s.c.reported(&err)
 	s.preKeyLock.Lock()
 	defer s.preKeyLock.Unlock()
 	mark, err := s.uploadMark(ctx)
@@ -213,7 +222,8 @@ func (s *Store) MarkPreKeysAsUploaded(ctx context.Context, upToID uint32) error 
 	return s.e.write(ctx, s.markOp(uint64(upToID)))
 }
 
-func (s *Store) UploadedPreKeyCount(ctx context.Context) (int, error) {
+func (s *Store) UploadedPreKeyCount(ctx context.Context) (_ int, err error) {
+	defer s.c.reported(&err)
 	all, _, err := s.allPreKeys(ctx)
 	if err != nil {
 		return 0, err

@@ -7,7 +7,8 @@ import (
 	"github.com/wasmeow/wasmeow/kv"
 )
 
-func (s *Store) PutSenderKey(ctx context.Context, group, user string, session []byte) error {
+func (s *Store) PutSenderKey(ctx context.Context, group, user string, session []byte) (err error) {
+	defer s.c.reported(&err)
 	if session == nil {
 		return fmt.Errorf("%w: sender key %s/%s: NULL sender_key", ErrConstraint, group, user)
 	}
@@ -17,13 +18,18 @@ func (s *Store) PutSenderKey(ctx context.Context, group, user string, session []
 	return s.e.write(ctx, kv.Op{Table: tSenderKey, Key: s.k(group, user), Value: encodeBlob(session)})
 }
 
-func (s *Store) GetSenderKey(ctx context.Context, group, user string) ([]byte, error) {
+func (s *Store) GetSenderKey(ctx context.Context, group, user string) (_ []byte, err error) {
+	defer s.c.reported(&err)
 	k := s.k(group, user)
 	v, err := s.get(ctx, tSenderKey, k)
 	if err != nil || v == nil {
 		return nil, err
 	}
-	return decodeBlob(tSenderKey, k, v)
+	sk, err := decodeBlob(tSenderKey, k, v)
+	if s.c.absentIfCorrupt(err) {
+		return nil, nil // as a missing sender key: whatsmeow asks for a resend
+	}
+	return sk, err
 }
 
 // migrateSenderKeys is sqlstore's sender key part of MigratePNToLID: the

@@ -71,23 +71,27 @@ func (s *Store) deleteLike(ctx context.Context, table, pattern string) error {
 	return s.e.write(ctx, ops...)
 }
 
-func (s *Store) PutIdentity(ctx context.Context, address string, key [32]byte) error {
+func (s *Store) PutIdentity(ctx context.Context, address string, key [32]byte) (err error) {
+	defer s.c.reported(&err)
 	if err := s.c.requireDevice(ctx, s.JID); err != nil {
 		return fmt.Errorf("idbstore: put identity %q: %w", address, err)
 	}
 	return s.e.write(ctx, kv.Op{Table: tIdentity, Key: s.k(address), Value: encodeIdentity(key)})
 }
 
-func (s *Store) DeleteAllIdentities(ctx context.Context, phone string) error {
+func (s *Store) DeleteAllIdentities(ctx context.Context, phone string) (err error) {
+	defer s.c.reported(&err)
 	return s.deleteLike(ctx, tIdentity, phone+":%")
 }
 
 // DeleteIdentity matches address as a LIKE pattern, exactly as sqlstore does.
-func (s *Store) DeleteIdentity(ctx context.Context, address string) error {
+func (s *Store) DeleteIdentity(ctx context.Context, address string) (err error) {
+	defer s.c.reported(&err)
 	return s.deleteLike(ctx, tIdentity, address)
 }
 
-func (s *Store) IsTrustedIdentity(ctx context.Context, address string, key [32]byte) (bool, error) {
+func (s *Store) IsTrustedIdentity(ctx context.Context, address string, key [32]byte) (_ bool, err error) {
+	defer s.c.reported(&err)
 	k := s.k(address)
 	v, err := s.get(ctx, tIdentity, k)
 	if err != nil {
@@ -98,28 +102,46 @@ func (s *Store) IsTrustedIdentity(ctx context.Context, address string, key [32]b
 		return true, nil
 	}
 	existing, err := decodeIdentity(k, v)
-	if err != nil {
+	if s.c.absentIfCorrupt(err) {
+		return true, nil // as if unknown: the new key is saved over it
+	} else if err != nil {
 		return false, err
 	}
 	return existing == key, nil
 }
 
-func (s *Store) GetSession(ctx context.Context, address string) ([]byte, error) {
+func (s *Store) GetSession(ctx context.Context, address string) (_ []byte, err error) {
+	defer s.c.reported(&err)
 	k := s.k(address)
 	v, err := s.get(ctx, tSession, k)
 	if err != nil || v == nil {
 		return nil, err
 	}
-	return decodeBlob(tSession, k, v)
+	sess, err := decodeBlob(tSession, k, v)
+	if s.c.absentIfCorrupt(err) {
+		// Absent, so whatsmeow answers the contact's next message with a
+		// retry receipt and a fresh session replaces the record.
+		return nil, nil
+	}
+	return sess, err
 }
 
-func (s *Store) HasSession(ctx context.Context, address string) (bool, error) {
-	v, err := s.get(ctx, tSession, s.k(address))
-	return v != nil, err
+func (s *Store) HasSession(ctx context.Context, address string) (_ bool, err error) {
+	defer s.c.reported(&err)
+	k := s.k(address)
+	v, err := s.get(ctx, tSession, k)
+	if err != nil || v == nil {
+		return false, err
+	}
+	if _, err := decodeBlob(tSession, k, v); s.c.absentIfCorrupt(err) {
+		return false, nil // what GetSession says of it
+	}
+	return true, nil
 }
 
 // GetManySessions reads every address in one backend round trip at most.
-func (s *Store) GetManySessions(ctx context.Context, addresses []string) (map[string][]byte, error) {
+func (s *Store) GetManySessions(ctx context.Context, addresses []string) (_ map[string][]byte, err error) {
+	defer s.c.reported(&err)
 	if len(addresses) == 0 {
 		return nil, nil
 	}
@@ -140,7 +162,9 @@ func (s *Store) GetManySessions(ctx context.Context, addresses []string) (map[st
 			continue
 		}
 		sess, err := decodeBlob(tSession, ks[i], vals[i])
-		if err != nil {
+		if s.c.absentIfCorrupt(err) {
+			sess = nil // as GetSession: whatsmeow fetches a prekey bundle instead
+		} else if err != nil {
 			return nil, err
 		}
 		result[a] = sess
@@ -148,7 +172,8 @@ func (s *Store) GetManySessions(ctx context.Context, addresses []string) (map[st
 	return result, nil
 }
 
-func (s *Store) PutSession(ctx context.Context, address string, session []byte) error {
+func (s *Store) PutSession(ctx context.Context, address string, session []byte) (err error) {
+	defer s.c.reported(&err)
 	if err := s.c.requireDevice(ctx, s.JID); err != nil {
 		return fmt.Errorf("idbstore: put session %q: %w", address, err)
 	}
@@ -156,7 +181,8 @@ func (s *Store) PutSession(ctx context.Context, address string, session []byte) 
 }
 
 // PutManySessions writes all sessions as one atomic unit.
-func (s *Store) PutManySessions(ctx context.Context, sessions map[string][]byte) error {
+func (s *Store) PutManySessions(ctx context.Context, sessions map[string][]byte) (err error) {
+	defer s.c.reported(&err)
 	if len(sessions) == 0 {
 		return nil
 	}
@@ -170,11 +196,13 @@ func (s *Store) PutManySessions(ctx context.Context, sessions map[string][]byte)
 	return s.e.write(ctx, ops...)
 }
 
-func (s *Store) DeleteAllSessions(ctx context.Context, phone string) error {
+func (s *Store) DeleteAllSessions(ctx context.Context, phone string) (err error) {
+	defer s.c.reported(&err)
 	return s.deleteLike(ctx, tSession, phone+":%")
 }
 
-func (s *Store) DeleteSession(ctx context.Context, address string) error {
+func (s *Store) DeleteSession(ctx context.Context, address string) (err error) {
+	defer s.c.reported(&err)
 	return s.e.write(ctx, kv.Op{Table: tSession, Key: s.k(address), Delete: true})
 }
 
@@ -182,14 +210,15 @@ func (s *Store) DeleteSession(ctx context.Context, address string) error {
 // number's devices to the LID's (replacing the phone number in their
 // addresses), then deletes the phone number's, all in one atomic unit. Like
 // sqlstore, each phone number is migrated once per store instance.
-func (s *Store) MigratePNToLID(ctx context.Context, pn, lid types.JID) error {
+func (s *Store) MigratePNToLID(ctx context.Context, pn, lid types.JID) (err error) {
+	defer s.c.reported(&err)
 	pnSignal := pn.SignalAddressUser()
 	if !s.migratedPNSessionsCache.Add(pnSignal) {
 		return nil
 	}
 	lidSignal := lid.SignalAddressUser()
 	var sessionsUpdated, identityKeysUpdated, senderKeysUpdated int
-	err := s.e.doTxn(ctx, func(ctx context.Context) error {
+	err = s.e.doTxn(ctx, func(ctx context.Context) error {
 		var err error
 		if sessionsUpdated, err = s.migrateLike(ctx, tSession, pnSignal, lidSignal); err != nil {
 			return fmt.Errorf("failed to migrate sessions: %w", err)

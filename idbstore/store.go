@@ -68,22 +68,27 @@ func (s *Store) get(ctx context.Context, table, k string) ([]byte, error) {
 // The LID map is container-wide, as in sqlstore; Store exposes it too so that
 // one value satisfies store.AllStores.
 
-func (s *Store) PutManyLIDMappings(ctx context.Context, mappings []store.LIDMapping) error {
+func (s *Store) PutManyLIDMappings(ctx context.Context, mappings []store.LIDMapping) (err error) {
+	defer s.c.reported(&err)
 	return s.c.lids.PutManyLIDMappings(ctx, mappings)
 }
 
-func (s *Store) PutLIDMapping(ctx context.Context, lid, pn types.JID) error {
+func (s *Store) PutLIDMapping(ctx context.Context, lid, pn types.JID) (err error) {
+	defer s.c.reported(&err)
 	return s.c.lids.PutLIDMapping(ctx, lid, pn)
 }
 
-func (s *Store) GetPNForLID(ctx context.Context, lid types.JID) (types.JID, error) {
+func (s *Store) GetPNForLID(ctx context.Context, lid types.JID) (_ types.JID, err error) {
+	defer s.c.reported(&err)
 	return s.c.lids.GetPNForLID(ctx, lid)
 }
 
-func (s *Store) GetLIDForPN(ctx context.Context, pn types.JID) (types.JID, error) {
+func (s *Store) GetLIDForPN(ctx context.Context, pn types.JID) (_ types.JID, err error) {
+	defer s.c.reported(&err)
 	return s.c.lids.GetLIDForPN(ctx, pn)
 }
 
-func (s *Store) GetManyLIDsForPNs(ctx context.Context, pns []types.JID) (map[types.JID]types.JID, error) {
+func (s *Store) GetManyLIDsForPNs(ctx context.Context, pns []types.JID) (_ map[types.JID]types.JID, err error) {
+	defer s.c.reported(&err)
 	return s.c.lids.GetManyLIDsForPNs(ctx, pns)
 }

@@ -16,6 +16,9 @@ const (
 	CodeJS            = "js_error"
 	CodeInternal      = "internal"
 	CodeCanceled      = "canceled"
+	// CodeStoreFailed: a user's store (custom keys/creds, a remote store)
+	// threw, rejected, returned a value of the wrong shape or timed out.
+	CodeStoreFailed = "store_failed"
 )
 
 // CodedError is a Go error that reaches JS as an Error with a `code`.
@@ -90,7 +93,16 @@ func ErrorToJS(err error) js.Value {
 	return e
 }
 
-func stringProp(v js.Value, name string) string {
+// stringProp reads a string property, "" when it is anything else or its
+// getter throws: an error object a user's code rejected with may be hostile
+// (a throwing message getter, a Proxy), and a throw inside a js.FuncOf
+// callback would end the Go program.
+func stringProp(v js.Value, name string) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = ""
+		}
+	}()
 	p := v.Get(name)
 	if p.Type() == js.TypeString {
 		return p.String()

@@ -5,11 +5,14 @@ package jsbridge
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall/js"
+	"time"
 
 	"github.com/wasmeow/wasmeow/kv"
 )
@@ -36,14 +39,27 @@ const IndexType = "wasmeow-index"
 // A Commit makes at most two calls, in this order: one keys.set with every
 // record and index change, then creds.save. Each is as atomic as the user's
 // store makes it; creds is saved last so it never names keys not yet stored.
+//
+// Every call into the user's objects is bounded by Timeout, and anything
+// they do wrong (throw, reject with a hostile object, return a Proxy whose
+// traps throw, never settle) becomes an error with code store_failed. After
+// a call timed out the store is considered hung: every later call fails at
+// once with that error, so a client on it can always be destroyed quickly.
 type KeyStore struct {
+	// Timeout bounds each call into the user's store (DefaultStoreTimeout).
+	Timeout time.Duration
+
 	mu          sync.Mutex
 	keys, creds js.Value
 	credsTables map[string]bool
 	credsCache  map[string]map[string][]byte // nil until loaded
 	index       map[string][]string          // table -> sorted ids, as loaded
-	closed      bool
+	closed      atomic.Bool
+	hung        error // the first timeout, sticky
 }
+
+// DefaultStoreTimeout bounds a call into a user's store unless told otherwise.
+const DefaultStoreTimeout = 30 * time.Second
 
 var _ kv.Backend = (*KeyStore)(nil)
 
@@ -56,7 +72,7 @@ func NewKeyStore(keys, creds js.Value, credsTables []string) (*KeyStore, error) 
 			return nil, Errorf(CodeInvalidOption, "auth.keys must be an object with get, set and clear methods (missing %s)", m)
 		}
 	}
-	ks := &KeyStore{keys: keys, creds: creds, credsTables: make(map[string]bool), index: make(map[string][]string)}
+	ks := &KeyStore{Timeout: DefaultStoreTimeout, keys: keys, creds: creds, credsTables: make(map[string]bool), index: make(map[string][]string)}
 	if len(credsTables) > 0 {
 		for _, m := range []string{"load", "save"} {
 			if creds.Type() != js.TypeObject || !IsFunction(creds.Get(m)) {
@@ -70,11 +86,12 @@ func NewKeyStore(keys, creds js.Value, credsTables []string) (*KeyStore, error) 
 	return ks, nil
 }
 
-func (s *KeyStore) Get(ctx context.Context, table string, keys []string) ([][]byte, error) {
+func (s *KeyStore) Get(ctx context.Context, table string, keys []string) (_ [][]byte, err error) {
+	defer recoverStore(&err, "keystore get "+table)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return nil, fmt.Errorf("keystore get %s: %w", table, kv.ErrClosed)
+	if err := s.usable("get " + table); err != nil {
+		return nil, err
 	}
 	out := make([][]byte, len(keys))
 	if s.credsTables[table] {
@@ -98,11 +115,12 @@ func (s *KeyStore) Get(ctx context.Context, table string, keys []string) ([][]by
 	return out, nil
 }
 
-func (s *KeyStore) Scan(ctx context.Context, table, prefix string) ([]kv.Pair, error) {
+func (s *KeyStore) Scan(ctx context.Context, table, prefix string) (_ []kv.Pair, err error) {
+	defer recoverStore(&err, "keystore scan "+table)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return nil, fmt.Errorf("keystore scan %s: %w", table, kv.ErrClosed)
+	if err := s.usable("scan " + table); err != nil {
+		return nil, err
 	}
 	var out []kv.Pair
 	if s.credsTables[table] {
@@ -144,11 +162,12 @@ func (s *KeyStore) Scan(ctx context.Context, table, prefix string) ([]kv.Pair, e
 	return out, nil
 }
 
-func (s *KeyStore) Commit(ctx context.Context, ops []kv.Op) error {
+func (s *KeyStore) Commit(ctx context.Context, ops []kv.Op) (err error) {
+	defer recoverStore(&err, "keystore commit")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return fmt.Errorf("keystore commit: %w", kv.ErrClosed)
+	if err := s.usable("commit"); err != nil {
+		return err
 	}
 	// Fold ops in order: a later op on the same key wins, as applying them
 	// one by one would give.
@@ -212,7 +231,7 @@ func (s *KeyStore) Commit(ctx context.Context, ops []kv.Op) error {
 		}
 	}
 	if len(data) > 0 && js.Global().Get("Object").Call("keys", obj).Length() > 0 {
-		if _, err := CallAsync(ctx, s.keys, "set", obj); err != nil {
+		if _, err := s.call(ctx, s.keys, "auth.keys.set()", "set", obj); err != nil {
 			return fmt.Errorf("keystore commit: keys.set: %w", err)
 		}
 	}
@@ -239,7 +258,7 @@ func (s *KeyStore) Commit(ctx context.Context, ops []kv.Op) error {
 				}
 			}
 		}
-		if _, err := CallAsync(ctx, s.creds, "save", credsToJS(next)); err != nil {
+		if _, err := s.call(ctx, s.creds, "auth.creds.save()", "save", credsToJS(next)); err != nil {
 			return fmt.Errorf("keystore commit: creds.save: %w", err)
 		}
 		s.credsCache = next
@@ -248,15 +267,19 @@ func (s *KeyStore) Commit(ctx context.Context, ops []kv.Op) error {
 }
 
 // Clear empties the user's store: keys.clear() and creds.save(null).
-func (s *KeyStore) Clear(ctx context.Context) error {
+func (s *KeyStore) Clear(ctx context.Context) (err error) {
+	defer recoverStore(&err, "keystore clear")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := CallAsync(ctx, s.keys, "clear"); err != nil {
+	if s.hung != nil {
+		return s.hung
+	}
+	if _, err := s.call(ctx, s.keys, "auth.keys.clear()", "clear"); err != nil {
 		return fmt.Errorf("keystore clear: keys.clear: %w", err)
 	}
 	clear(s.index)
 	if len(s.credsTables) > 0 {
-		if _, err := CallAsync(ctx, s.creds, "save", js.Null()); err != nil {
+		if _, err := s.call(ctx, s.creds, "auth.creds.save(null)", "save", js.Null()); err != nil {
 			return fmt.Errorf("keystore clear: creds.save(null): %w", err)
 		}
 		s.credsCache = map[string]map[string][]byte{}
@@ -264,11 +287,37 @@ func (s *KeyStore) Clear(ctx context.Context) error {
 	return nil
 }
 
+// Close does not wait for a call in flight (it holds no lock): closing a
+// client whose store hangs must not hang too.
 func (s *KeyStore) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closed = true
+	s.closed.Store(true)
 	return nil
+}
+
+// usable is the check at the start of every call, under s.mu.
+func (s *KeyStore) usable(what string) error {
+	if s.closed.Load() {
+		return fmt.Errorf("keystore %s: %w", what, kv.ErrClosed)
+	}
+	return s.hung
+}
+
+// call is CallStore bounded by s.Timeout; a timeout makes the store hung.
+func (s *KeyStore) call(ctx context.Context, obj js.Value, what, method string, args ...any) (js.Value, error) {
+	v, err := CallStore(ctx, s.Timeout, obj, what, method, args...)
+	if err != nil && ctx.Err() == nil && errors.Is(err, errStoreTimeout) {
+		s.hung = err
+	}
+	return v, err
+}
+
+// recoverStore turns a panic while reading what the user's store returned
+// (a js.Error from a throwing getter or Proxy trap) into a store_failed
+// error: in wasm a panic would end the whole program.
+func recoverStore(err *error, what string) {
+	if r := recover(); r != nil {
+		*err = &CodedError{Code: CodeStoreFailed, Err: fmt.Errorf("%s: %w", what, panicError("reading the store's answer", r))}
+	}
 }
 
 // get calls keys.get(table, ids) and decodes the values it returns.
@@ -277,7 +326,7 @@ func (s *KeyStore) get(ctx context.Context, table string, ids []string) (map[str
 	for i, id := range ids {
 		jsIDs.SetIndex(i, id)
 	}
-	res, err := CallAsync(ctx, s.keys, "get", table, jsIDs)
+	res, err := s.call(ctx, s.keys, "auth.keys.get()", "get", table, jsIDs)
 	if err != nil {
 		return nil, fmt.Errorf("keystore get %s [%s]: keys.get: %w", table, firstKeys(ids), err)
 	}
@@ -325,7 +374,7 @@ func (s *KeyStore) loadCreds(ctx context.Context) error {
 	if s.credsCache != nil {
 		return nil
 	}
-	res, err := CallAsync(ctx, s.creds, "load")
+	res, err := s.call(ctx, s.creds, "auth.creds.load()", "load")
 	if err != nil {
 		return fmt.Errorf("keystore: creds.load: %w", err)
 	}

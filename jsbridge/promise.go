@@ -4,8 +4,10 @@ package jsbridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"syscall/js"
+	"time"
 )
 
 // Promise runs fn in a new goroutine and returns a JS Promise of its result
@@ -24,11 +26,16 @@ func Promise(name string, fn func() (any, error)) js.Value {
 	executor.Release()
 	go func() {
 		res, err := call(name, fn)
-		if err != nil {
-			reject.Invoke(ErrorToJS(err))
-			return
+		if err == nil {
+			// Converting the result may panic too (a type ValueOf does not
+			// know): that must reject, not end the program.
+			if err = invokeSafely(func() { resolve.Invoke(ValueOf(res)) }); err == nil {
+				return
+			}
 		}
-		resolve.Invoke(ValueOf(res))
+		if rerr := invokeSafely(func() { reject.Invoke(ErrorToJS(err)) }); rerr != nil {
+			_ = invokeSafely(func() { reject.Invoke(ErrorToJS(panicError(name, rerr))) })
+		}
 	}()
 	return p
 }
@@ -51,7 +58,12 @@ func call(name string, fn func() (any, error)) (res any, err error) {
 // returns a Promise, and a panic anywhere in fn (including argument
 // handling) rejects it.
 func Func(name string, fn func(args []js.Value) (any, error)) js.Func {
-	return js.FuncOf(func(_ js.Value, args []js.Value) any {
+	return js.FuncOf(func(_ js.Value, args []js.Value) (p any) {
+		defer func() {
+			if r := recover(); r != nil {
+				p = Rejected(panicError(name, r))
+			}
+		}()
 		args = append([]js.Value(nil), args...)
 		return Promise(name, func() (any, error) { return fn(args) })
 	})
@@ -62,11 +74,17 @@ func Func(name string, fn func(args []js.Value) (any, error)) js.Func {
 // panics. fn must not block on the event loop.
 func SyncFunc(name string, fn func(args []js.Value) (any, error)) js.Func {
 	return js.FuncOf(func(_ js.Value, args []js.Value) any {
-		res, err := call(name, func() (any, error) { return fn(args) })
+		res, err := call(name, func() (any, error) {
+			r, err := fn(args)
+			if err != nil {
+				return nil, err
+			}
+			return ValueOf(r), nil // inside call: a conversion panic is recovered too
+		})
 		if err != nil {
 			return ErrorToJS(err)
 		}
-		return ValueOf(res)
+		return res
 	})
 }
 
@@ -78,7 +96,14 @@ func SyncFunc(name string, fn func(args []js.Value) (any, error)) js.Func {
 // js.FuncOf callback: the promise cannot settle while that callback blocks
 // the event loop.
 func Await(ctx context.Context, v js.Value) (js.Value, error) {
-	if v.Type() != js.TypeObject && v.Type() != js.TypeFunction || !IsFunction(v.Get("then")) {
+	var then js.Value
+	if v.Type() == js.TypeObject || v.Type() == js.TypeFunction {
+		// A Proxy's get trap may throw.
+		if err := invokeSafely(func() { then = v.Get("then") }); err != nil {
+			return js.Undefined(), err
+		}
+	}
+	if !IsFunction(then) {
 		return v, nil
 	}
 	type result struct {
@@ -147,4 +172,28 @@ func arg0(args []js.Value) js.Value {
 		return js.Undefined()
 	}
 	return args[0]
+}
+
+// errStoreTimeout is wrapped by CallStore's timeout error.
+var errStoreTimeout = errors.New("did not settle")
+
+// CallStore is CallAsync for a method of a user's store object (what names
+// it in errors, e.g. "auth.keys.get"), bounded by timeout: a store that
+// never settles, throws (a Proxy's trap included) or rejects with anything
+// becomes an error with code store_failed, so the client never waits on it
+// for ever. A timeout of 0 or less means no bound beyond ctx.
+func CallStore(ctx context.Context, timeout time.Duration, obj js.Value, what, method string, args ...any) (js.Value, error) {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	v, err := CallAsync(ctx, obj, method, args...)
+	if err == nil {
+		return v, nil
+	}
+	if errors.Is(err, context.DeadlineExceeded) && timeout > 0 {
+		return js.Undefined(), &CodedError{Code: CodeStoreFailed, Err: fmt.Errorf("%s %w within %v (auth.storeTimeoutMs)", what, errStoreTimeout, timeout)}
+	}
+	return js.Undefined(), &CodedError{Code: CodeStoreFailed, Err: fmt.Errorf("%s: %w", what, err)}
 }

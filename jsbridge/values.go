@@ -19,7 +19,14 @@ func BytesToJS(b []byte) js.Value {
 
 // BytesFromJS copies a Uint8Array (Node's Buffer included), any other
 // ArrayBuffer view, or an ArrayBuffer into Go memory.
-func BytesFromJS(v js.Value) ([]byte, error) {
+// A hostile value (a Proxy whose traps throw, a getter that throws) is an
+// error, never a panic.
+func BytesFromJS(v js.Value) (b []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			b, err = nil, panicError("reading bytes", r)
+		}
+	}()
 	g := js.Global()
 	switch {
 	case v.Type() != js.TypeObject:
@@ -32,7 +39,7 @@ func BytesFromJS(v js.Value) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("expected a Uint8Array, got %s", safeString(g.Get("Object").Get("prototype").Get("toString").Call("call", v)))
 	}
-	b := make([]byte, v.Get("byteLength").Int())
+	b = make([]byte, v.Get("byteLength").Int())
 	js.CopyBytesToGo(b, v)
 	return b, nil
 }

@@ -100,7 +100,7 @@ func (c *client) open(ctx context.Context) error {
 	sess, err := openSession(ctx, c.opts, c.log.Sub("Store"), func(err error) {
 		// Called from inside a socket write: act elsewhere, once per session.
 		failOnce.Do(func() { go c.storeFailed(err) })
-	})
+	}, func(err error) { c.emit("error", err) })
 	if err != nil {
 		return err
 	}
@@ -364,6 +364,9 @@ func (c *client) sendText(ctx context.Context, to, text string) (string, error) 
 	}
 	if text == "" {
 		return "", jsbridge.Errorf(jsbridge.CodeInvalidOption, "sendText: text must not be empty")
+	}
+	if err := checkOutgoingText(text); err != nil {
+		return "", err
 	}
 	resp, err := cli.SendMessage(ctx, jid, &waE2E.Message{Conversation: proto.String(text)})
 	if err != nil {

@@ -26,7 +26,6 @@ import (
 	"github.com/wasmeow/wasmeow/idbstore"
 	"github.com/wasmeow/wasmeow/jsbridge"
 	"github.com/wasmeow/wasmeow/kv/idbkv"
-	"github.com/wasmeow/wasmeow/wasm/snapshot"
 )
 
 // version is reported to the page as module.version.
@@ -45,7 +44,7 @@ func main() {
 		return createClient(bg, opt)
 	}))
 	mod.Set("listSessions", jsbridge.Func("listSessions", func(args []js.Value) (any, error) {
-		db, err := dbNameArg(args, 0)
+		db, err := dbNameArg(args, 0, "listSessions(options?)")
 		if err != nil {
 			return nil, err
 		}
@@ -55,7 +54,7 @@ func main() {
 		if len(args) == 0 || args[0].Type() != js.TypeString {
 			return nil, jsbridge.Errorf(jsbridge.CodeInvalidOption, "deleteSession(clientId, options?): clientId must be a string")
 		}
-		db, err := dbNameArg(args, 1)
+		db, err := dbNameArg(args, 1, "deleteSession(clientId, options?)")
 		if err != nil {
 			return nil, err
 		}
@@ -70,7 +69,7 @@ func main() {
 		if err != nil {
 			return nil, jsbridge.Errorf(jsbridge.CodeInvalidOption, "%s: data must be the Uint8Array exportSession gave: %w", sig, err)
 		}
-		db, err := dbNameArg(args, 2)
+		db, err := dbNameArg(args, 2, sig)
 		if err != nil {
 			return nil, err
 		}
@@ -84,16 +83,27 @@ func main() {
 	select {} // serve the page forever; returning would end the program under it
 }
 
-func dbNameArg(args []js.Value, i int) (string, error) {
+// dbNameArg reads the optional {dbName} argument i of a module function
+// (sig names the call); anything but an object of known keys is refused.
+func dbNameArg(args []js.Value, i int, sig string) (string, error) {
 	if len(args) <= i || jsbridge.IsNullish(args[i]) {
 		return defaultDBName, nil
+	}
+	if !isPlainObject(args[i]) {
+		return "", jsbridge.Errorf(jsbridge.CodeInvalidOption, "%s: options must be an object like {dbName}, got %s", sig, jsTypeName(args[i]))
+	}
+	keys := js.Global().Get("Object").Call("keys", args[i])
+	for k := 0; k < keys.Length(); k++ {
+		if name := keys.Index(k).String(); name != "dbName" {
+			return "", jsbridge.Errorf(jsbridge.CodeInvalidOption, "%s: unknown option %s (known: dbName)", sig, name)
+		}
 	}
 	db := args[i].Get("dbName")
 	if jsbridge.IsNullish(db) {
 		return defaultDBName, nil
 	}
-	if db.Type() != js.TypeString || db.String() == "" || strings.Contains(db.String(), ":") {
-		return "", jsbridge.Errorf(jsbridge.CodeInvalidOption, "option dbName must be a non-empty string without ':'")
+	if db.Type() != js.TypeString || db.String() == "" || strings.Contains(db.String(), ":") || len(db.String()) > 100 {
+		return "", jsbridge.Errorf(jsbridge.CodeInvalidOption, "%s: option dbName must be 1 to 100 characters without ':'", sig)
 	}
 	return db.String(), nil
 }
@@ -224,12 +234,12 @@ func deleteSession(ctx context.Context, dbName, clientID string) error {
 // the records land in one commit, and a database this call created is
 // deleted again when that fails.
 func importSession(ctx context.Context, dbName, clientID string, data []byte) error {
-	snap, err := snapshot.Decode(data, idbstore.Tables)
+	if !clientIDPattern.MatchString(clientID) {
+		return jsbridge.Errorf(jsbridge.CodeInvalidOption, "importSession: %q is not a valid clientId", clientID)
+	}
+	snap, err := decodeSnapshot(data)
 	if err != nil {
 		return jsbridge.Errorf(codeRestoreFailed, "importSession %q: %w", clientID, err)
-	}
-	if len(snap.Tables[deviceTable]) == 0 {
-		return jsbridge.Errorf(codeRestoreFailed, "importSession %q: the snapshot holds no device (it was taken before pairing)", clientID)
 	}
 	release, err := lockUnusedSession(ctx, "importSession", dbName, clientID)
 	if err != nil {

@@ -4,6 +4,8 @@ package main
 
 import (
 	"encoding/base64"
+	"fmt"
+	"math"
 	"net/url"
 	"regexp"
 	"slices"
@@ -28,6 +30,13 @@ const (
 	defaultDeviceName     = "wasmeow"
 	defaultBackupInterval = 60 * time.Second
 	minBackupInterval     = time.Second
+	maxBackupInterval     = 24 * time.Hour
+	// Every call into a user's store (custom keys/creds, remote store) gives
+	// up after storeTimeout: a store that never settles must not wedge the
+	// client (destroy() included). 30 s covers a slow network store.
+	defaultStoreTimeout = 30 * time.Second
+	minStoreTimeout     = 100 * time.Millisecond
+	maxStoreTimeout     = 10 * time.Minute
 	// A code shown for less than this cannot be scanned by a person; the
 	// server forgets refs after a few minutes, so longer is pointless.
 	minQRTimeout = 200 * time.Millisecond
@@ -50,6 +59,7 @@ type options struct {
 	logLevel       string
 	qrMaxRetries   int           // codes shown after the first; 0: all the server gave
 	qrTimeout      time.Duration // lifetime of every code; 0: whatsmeow's 60 s first, 20 s next
+	storeTimeout   time.Duration // bound of every call into a user's store (remote, custom)
 }
 
 func optErr(format string, args ...any) error {
@@ -80,14 +90,55 @@ func optString(obj js.Value, name, path, def string) (string, error) {
 	return v.String(), nil
 }
 
+// isPlainObject is true for an object that is not an array: what every
+// options argument must be ([] and functions are rejected, not read as {}).
+func isPlainObject(v js.Value) bool {
+	return v.Type() == js.TypeObject && !js.Global().Get("Array").Call("isArray", v).Bool()
+}
+
+// jsTypeName names v's type for an error message, arrays apart.
+func jsTypeName(v js.Value) string {
+	if v.Type() == js.TypeObject && js.Global().Get("Array").Call("isArray", v).Bool() {
+		return "array"
+	}
+	return v.Type().String()
+}
+
+// optNumber reads an optional number option within [lo, hi]; NaN, the
+// infinities and non-numbers are refused (NaN slips through < and >
+// comparisons, and a NaN interval once reached time.NewTicker, whose panic
+// ended the whole Go program). whole also refuses fractions. -0 reads as 0.
+func optNumber(obj js.Value, name, path string, lo, hi float64, whole bool, what string) (float64, bool, error) {
+	v := obj.Get(name)
+	if jsbridge.IsNullish(v) {
+		return 0, false, nil
+	}
+	if v.Type() != js.TypeNumber {
+		return 0, false, optErr("option %s must be %s, got %s", path, what, jsTypeName(v))
+	}
+	f := v.Float()
+	if math.IsNaN(f) || math.IsInf(f, 0) || f < lo || f > hi || (whole && f != math.Trunc(f)) {
+		return 0, false, optErr("option %s must be %s, got %v", path, what, f)
+	}
+	return f + 0, true, nil // + 0 turns -0 into 0
+}
+
+// optDuration is optNumber for a whole number of milliseconds.
+func optDuration(obj js.Value, name, path string, lo, hi time.Duration) (time.Duration, bool, error) {
+	ms, ok, err := optNumber(obj, name, path, float64(lo/time.Millisecond), float64(hi/time.Millisecond), false,
+		fmt.Sprintf("a number of milliseconds from %d to %d", lo/time.Millisecond, hi/time.Millisecond))
+	return time.Duration(ms * float64(time.Millisecond)), ok, err
+}
+
 func parseOptions(v js.Value) (*options, error) {
 	o := &options{strategy: strategyLocal, clientID: defaultClientID, dbName: defaultDBName,
-		backupInterval: defaultBackupInterval, deviceName: defaultDeviceName, logLevel: "warn"}
+		backupInterval: defaultBackupInterval, deviceName: defaultDeviceName, logLevel: "warn",
+		storeTimeout: defaultStoreTimeout}
 	if jsbridge.IsNullish(v) {
 		return o, nil
 	}
-	if v.Type() != js.TypeObject {
-		return nil, optErr("options must be an object, got %s", v.Type())
+	if !isPlainObject(v) {
+		return nil, optErr("options must be an object, got %s", jsTypeName(v))
 	}
 	if err := checkKeys(v, "", "auth", "socketURL", "trustRootKey", "deviceName", "logLevel", "qrMaxRetries", "qrTimeoutMs"); err != nil {
 		return nil, err
@@ -129,26 +180,22 @@ func parseOptions(v js.Value) (*options, error) {
 	if !slices.Contains([]string{"none", "error", "warn", "info", "debug"}, o.logLevel) {
 		return nil, optErr("option logLevel must be one of none, error, warn, info, debug; got %q", o.logLevel)
 	}
-	if n := v.Get("qrMaxRetries"); !jsbridge.IsNullish(n) {
-		if n.Type() != js.TypeNumber || n.Float() < 0 || n.Float() > 100 || n.Float() != float64(n.Int()) {
-			return nil, optErr("option qrMaxRetries must be a whole number from 0 (every code the server gives) to 100")
-		}
-		o.qrMaxRetries = n.Int()
+	n, _, err := optNumber(v, "qrMaxRetries", "qrMaxRetries", 0, 100, true, "a whole number from 0 (every code the server gives) to 100")
+	if err != nil {
+		return nil, err
 	}
-	if ms := v.Get("qrTimeoutMs"); !jsbridge.IsNullish(ms) {
-		if ms.Type() != js.TypeNumber || ms.Float() < float64(minQRTimeout/time.Millisecond) || ms.Float() > float64(maxQRTimeout/time.Millisecond) {
-			return nil, optErr("option qrTimeoutMs must be a number of milliseconds from %d to %d", minQRTimeout/time.Millisecond, maxQRTimeout/time.Millisecond)
-		}
-		o.qrTimeout = time.Duration(ms.Float()) * time.Millisecond
+	o.qrMaxRetries = int(n)
+	if o.qrTimeout, _, err = optDuration(v, "qrTimeoutMs", "qrTimeoutMs", minQRTimeout, maxQRTimeout); err != nil {
+		return nil, err
 	}
 	auth := v.Get("auth")
 	if jsbridge.IsNullish(auth) {
 		return o, nil
 	}
-	if auth.Type() != js.TypeObject {
-		return nil, optErr("option auth must be an object, got %s", auth.Type())
+	if !isPlainObject(auth) {
+		return nil, optErr("option auth must be an object, got %s", jsTypeName(auth))
 	}
-	if err := checkKeys(auth, "auth.", "strategy", "clientId", "dbName", "store", "backupSyncIntervalMs", "keys", "creds"); err != nil {
+	if err := checkKeys(auth, "auth.", "strategy", "clientId", "dbName", "store", "backupSyncIntervalMs", "storeTimeoutMs", "keys", "creds"); err != nil {
 		return nil, err
 	}
 	if o.strategy, err = optString(auth, "strategy", "auth.strategy", strategyLocal); err != nil {
@@ -191,19 +238,26 @@ func parseOptions(v js.Value) (*options, error) {
 			return nil, err
 		}
 	}
-	if ms := auth.Get("backupSyncIntervalMs"); !jsbridge.IsNullish(ms) {
-		if o.strategy != strategyRemote {
-			return nil, optErr("option auth.backupSyncIntervalMs does not apply to strategy %q", o.strategy)
-		}
-		if ms.Type() != js.TypeNumber || ms.Float() < float64(minBackupInterval/time.Millisecond) || ms.Float() > 1<<31 {
-			return nil, optErr("option auth.backupSyncIntervalMs must be a number of milliseconds >= %d", minBackupInterval/time.Millisecond)
-		}
-		o.backupInterval = time.Duration(ms.Float()) * time.Millisecond
+	if !jsbridge.IsNullish(auth.Get("backupSyncIntervalMs")) && o.strategy != strategyRemote {
+		return nil, optErr("option auth.backupSyncIntervalMs does not apply to strategy %q", o.strategy)
+	}
+	if d, ok, err := optDuration(auth, "backupSyncIntervalMs", "auth.backupSyncIntervalMs", minBackupInterval, maxBackupInterval); err != nil {
+		return nil, err
+	} else if ok {
+		o.backupInterval = d
+	}
+	if !jsbridge.IsNullish(auth.Get("storeTimeoutMs")) && o.strategy != strategyRemote && o.strategy != strategyCustom {
+		return nil, optErr("option auth.storeTimeoutMs does not apply to strategy %q (only to remote and custom)", o.strategy)
+	}
+	if d, ok, err := optDuration(auth, "storeTimeoutMs", "auth.storeTimeoutMs", minStoreTimeout, maxStoreTimeout); err != nil {
+		return nil, err
+	} else if ok {
+		o.storeTimeout = d
 	}
 	if o.strategy == strategyRemote {
 		o.remoteStore = auth.Get("store")
 		for _, m := range []string{"sessionExists", "save", "extract", "delete"} {
-			if o.remoteStore.Type() != js.TypeObject || !jsbridge.IsFunction(o.remoteStore.Get(m)) {
+			if !isPlainObject(o.remoteStore) || !jsbridge.IsFunction(o.remoteStore.Get(m)) {
 				return nil, optErr("option auth.store must have a %s method", m)
 			}
 		}

@@ -35,7 +35,13 @@ func startRemoteSync(s *session, interval time.Duration, onSaved func(map[string
 	r := &remoteSync{sess: s, onSaved: onSaved, onError: onError, stop: make(chan struct{})}
 	s.onCommit = r.changed
 	go func() {
-		t := time.NewTicker(interval)
+		// A goroutine of its own: a panic here would end the Go program.
+		defer func() {
+			if p := recover(); p != nil {
+				onError(fmt.Errorf("remote sync of %q stopped: internal error (recovered panic): %v", s.opts.clientID, p))
+			}
+		}()
+		t := time.NewTicker(max(interval, minBackupInterval))
 		defer t.Stop()
 		for {
 			select {
@@ -98,7 +104,7 @@ func (r *remoteSync) save(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("remote save of %q: %w", s.opts.clientID, err)
 	}
-	if _, err := jsbridge.CallAsync(ctx, s.opts.remoteStore, "save", map[string]any{
+	if _, err := jsbridge.CallStore(ctx, s.opts.storeTimeout, s.opts.remoteStore, "auth.store.save()", "save", map[string]any{
 		"session": s.opts.clientID, "data": jsbridge.BytesToJS(blob),
 	}); err != nil {
 		return false, fmt.Errorf("remote save of %q: store.save: %w", s.opts.clientID, err)
@@ -132,7 +138,7 @@ func (r *remoteSync) close(ctx context.Context, final bool) error {
 
 // deleteRemote removes the user's remote copy: only on a confirmed logout.
 func deleteRemote(ctx context.Context, o *options) error {
-	if _, err := jsbridge.CallAsync(ctx, o.remoteStore, "delete", map[string]any{"session": o.clientID}); err != nil {
+	if _, err := jsbridge.CallStore(ctx, o.storeTimeout, o.remoteStore, "auth.store.delete()", "delete", map[string]any{"session": o.clientID}); err != nil {
 		return fmt.Errorf("deleting the remote copy of %q: store.delete: %w", o.clientID, err)
 	}
 	return nil

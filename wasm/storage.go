@@ -21,7 +21,34 @@ import (
 	"github.com/wasmeow/wasmeow/wasm/snapshot"
 )
 
-const codeRestoreFailed = "restore_failed"
+const (
+	codeRestoreFailed = "restore_failed"
+	// codeStoreCorrupt: a stored record could not be decoded; the message
+	// names the table and the record (the contact's address for Signal
+	// records).
+	codeStoreCorrupt = "store_corrupt"
+)
+
+// corruptError is the store_corrupt error of a record that failed to decode.
+func corruptError(o *options, ce *idbstore.CorruptError) error {
+	what := "the call that read it failed"
+	switch ce.Table {
+	case "session", "identity":
+		what = fmt.Sprintf("treated as missing: the next message from %s gets a retry receipt (asking it to resend) and a new session replaces the record", ce.Address())
+	case "sender_key":
+		what = "treated as missing: the sender is asked to resend"
+	}
+	return jsbridge.Errorf(codeStoreCorrupt, "session %q: table %s, record %s: cannot be decoded (%v); %s", o.clientID, ce.Table, ce.Record(), ce.Err, what)
+}
+
+// openError describes a failure to open a session's IndexedDB database.
+func openError(o *options, err error) error {
+	name := dbNameFor(o.dbName, o.clientID)
+	if errors.Is(err, idbkv.ErrCorruptMeta) {
+		return jsbridge.Errorf(codeStoreCorrupt, "session %q: table %s of IndexedDB database %q is corrupt (%w); deleteSession(%q) and pair again, or importSession a backup", o.clientID, idbkv.MetaStore, name, err, o.clientID)
+	}
+	return fmt.Errorf("opening IndexedDB database %q: %w", name, err)
+}
 
 // session is one clientId's open storage: the kv backend for its strategy,
 // the idbstore container on it and the device it holds.
@@ -48,7 +75,11 @@ func (o *options) lockName() string { return "wasmeow:" + dbNameFor(o.dbName, o.
 // a browser without a local copy is restored from the user's store first.
 // onStoreFailure is told when the write barrier cannot commit the session's
 // pending writes (the frame that needed them is not sent).
-func openSession(ctx context.Context, o *options, log waLog.Logger, onStoreFailure func(error)) (s *session, err error) {
+//
+// onCorrupt is told (on a goroutine of its own, once per record) of every
+// stored record that fails to decode, as a store_corrupt error naming the
+// table and the record.
+func openSession(ctx context.Context, o *options, log waLog.Logger, onStoreFailure, onCorrupt func(error)) (s *session, err error) {
 	if onStoreFailure == nil {
 		onStoreFailure = func(error) {}
 	}
@@ -69,6 +100,7 @@ func openSession(ctx context.Context, o *options, log waLog.Logger, onStoreFailu
 		if err != nil {
 			return s, err
 		}
+		ks.Timeout = o.storeTimeout
 		s.keystore, s.raw = ks, ks
 	case strategyLocal, strategyRemote:
 		release, err := tryTabLock(ctx, o.lockName())
@@ -76,10 +108,13 @@ func openSession(ctx context.Context, o *options, log waLog.Logger, onStoreFailu
 			return s, err
 		}
 		s.release = release
-		s.raw, err = idbkv.Open(ctx, idbkv.Options{Name: dbNameFor(o.dbName, o.clientID), Tables: idbstore.Tables})
+		b, err := idbkv.Open(ctx, idbkv.Options{Name: dbNameFor(o.dbName, o.clientID), Tables: idbstore.Tables})
 		if err != nil {
-			return s, fmt.Errorf("opening IndexedDB database %q: %w", dbNameFor(o.dbName, o.clientID), err)
+			// Not s.raw = b: a nil *Backend in the interface made close()
+			// call Close on it, a nil-pointer panic.
+			return s, openError(o, err)
 		}
+		s.raw = b
 	}
 	s.backend = s.raw
 	if o.strategy == strategyRemote {
@@ -95,7 +130,21 @@ func openSession(ctx context.Context, o *options, log waLog.Logger, onStoreFailu
 	if s.container, err = idbstore.New(ctx, s.backend, log); err != nil {
 		return s, fmt.Errorf("opening the %s store of %q: %w", o.strategy, o.clientID, err)
 	}
+	if onCorrupt != nil {
+		s.container.SetCorruptionHandler(func(ce *idbstore.CorruptError) {
+			// Met inside whatsmeow's store calls (a decryption, a send):
+			// listeners run elsewhere, and may call back into the client.
+			go func() {
+				defer func() { _ = recover() }()
+				onCorrupt(corruptError(o, ce))
+			}()
+		})
+	}
 	if s.device, err = s.container.GetFirstDevice(ctx); err != nil {
+		var ce *idbstore.CorruptError
+		if errors.As(err, &ce) {
+			return s, jsbridge.Errorf(codeStoreCorrupt, "loading the device of %q: %w; deleteSession(%q) and pair again, or importSession a backup", o.clientID, corruptError(o, ce), o.clientID)
+		}
 		return s, fmt.Errorf("loading the device of %q: %w", o.clientID, err)
 	}
 	if s.device == nil {
@@ -116,14 +165,14 @@ func restoreIfMissing(ctx context.Context, o *options, b kv.Backend) (bool, erro
 		return false, nil
 	}
 	arg := map[string]any{"session": o.clientID}
-	exists, err := jsbridge.CallAsync(ctx, o.remoteStore, "sessionExists", arg)
+	exists, err := jsbridge.CallStore(ctx, o.storeTimeout, o.remoteStore, "auth.store.sessionExists()", "sessionExists", arg)
 	if err != nil {
 		return false, jsbridge.Errorf(codeRestoreFailed, "remote restore of %q: store.sessionExists: %w", o.clientID, err)
 	}
 	if !exists.Truthy() {
 		return false, nil
 	}
-	data, err := jsbridge.CallAsync(ctx, o.remoteStore, "extract", arg)
+	data, err := jsbridge.CallStore(ctx, o.storeTimeout, o.remoteStore, "auth.store.extract()", "extract", arg)
 	if err != nil {
 		return false, jsbridge.Errorf(codeRestoreFailed, "remote restore of %q: store.extract: %w", o.clientID, err)
 	}
@@ -131,7 +180,7 @@ func restoreIfMissing(ctx context.Context, o *options, b kv.Backend) (bool, erro
 	if err != nil {
 		return false, jsbridge.Errorf(codeRestoreFailed, "remote restore of %q: store.extract must resolve to the Uint8Array that save was given: %w", o.clientID, err)
 	}
-	snap, err := snapshot.Decode(blob, idbstore.Tables)
+	snap, err := decodeSnapshot(blob)
 	if err != nil {
 		return false, jsbridge.Errorf(codeRestoreFailed, "remote restore of %q: %w", o.clientID, err)
 	}
@@ -237,6 +286,12 @@ func (s *session) flushForWrite(ctx context.Context) error {
 	if err == nil || errors.Is(err, idbstore.ErrClosed) {
 		return nil
 	}
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		// The socket is closing (its context ended) while the commit is still
+		// under way: the commit goes on and the frame is not sent, which is
+		// right. That is a lost connection, not a storage failure.
+		return err
+	}
 	s.onFailure(err)
 	return err
 }
@@ -299,3 +354,21 @@ func flushAll(ctx context.Context) error {
 const deviceTable = "device"
 
 var deviceTableKnown = slices.Contains(idbstore.Tables, deviceTable)
+
+// decodeSnapshot decodes a session snapshot and checks it is whole: it
+// holds a device, and every record decodes with idbstore's codecs. Nothing
+// is written before this passed, so a bad snapshot leaves no half-restored
+// (and listed) session behind.
+func decodeSnapshot(blob []byte) (*snapshot.Snapshot, error) {
+	snap, err := snapshot.Decode(blob, idbstore.Tables)
+	if err != nil {
+		return nil, err
+	}
+	if len(snap.Tables[deviceTable]) == 0 {
+		return nil, errors.New("the snapshot holds no device (it was taken before pairing)")
+	}
+	if err := snap.Validate(idbstore.ValidateRecord); err != nil {
+		return nil, fmt.Errorf("the snapshot holds a corrupt record: %w", err)
+	}
+	return snap, nil
+}

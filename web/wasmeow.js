@@ -7,6 +7,18 @@
 const EVENTS = ['qr', 'pairing_code', 'authenticated', 'auth_failure', 'ready', 'creds.update',
   'disconnected', 'logged_out', 'message', 'remote_session_saved', 'error'];
 
+// The longest delay setTimeout honours.
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+// describe names a bad argument in an error message without calling its
+// (possibly hostile) toString.
+function describe(v) {
+  if (typeof v === 'number') return String(v);
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return `a ${typeof v}`;
+}
+
 /** An Error raised by wasmeow; `code` says what kind (see wasmeow.d.ts). */
 export class WasmeowError extends Error {
   constructor(message, code) {
@@ -170,12 +182,16 @@ export class Client {
   /** Resolves with the next `event`, or rejects after timeoutMs. */
   waitFor(event, timeoutMs = 60000) {
     return new Promise((resolve, reject) => {
+      // setTimeout reads NaN, 'abc' and anything above 2^31-1 ms as 0: check first.
+      if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0 && timeoutMs <= MAX_TIMEOUT_MS)) {
+        throw new WasmeowError(`waitFor(event, timeoutMs): timeoutMs must be a number of milliseconds from 0 to ${MAX_TIMEOUT_MS}, got ${describe(timeoutMs)}`, 'invalid_option');
+      }
+      const onEvent = (payload) => { clearTimeout(t); resolve(payload); };
+      this.once(event, onEvent); // throws (rejecting) on an unknown event, before any timer
       const t = setTimeout(() => {
-        this.off(event, onEvent);
+        try { this.off(event, onEvent); } catch { /* the program exited: reject all the same */ }
         reject(new WasmeowError(`no ${event} event within ${timeoutMs} ms`, 'timeout'));
       }, timeoutMs);
-      const onEvent = (payload) => { clearTimeout(t); resolve(payload); };
-      this.once(event, onEvent);
     });
   }
 

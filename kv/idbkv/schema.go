@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -17,6 +18,11 @@ import (
 // a number) and the table list ("tables", an array of names). It is reserved:
 // no table may have this name.
 const MetaStore = "_meta"
+
+// ErrCorruptMeta is wrapped by Open when the meta store holds something
+// other than what this package wrote there: the database is not usable as
+// it is, and no schema step is run on it.
+var ErrCorruptMeta = errors.New("idbkv: corrupt " + MetaStore + " record")
 
 const (
 	metaSchemaKey = "schemaVersion"
@@ -323,9 +329,17 @@ func readSchema(ctx context.Context, db safejs.Value) (int, error) {
 		return 0, err
 	}
 	if v.Type() != safejs.TypeNumber {
-		return 0, fmt.Errorf("%s/%s is a JS %s, not a number", MetaStore, metaSchemaKey, v.Type())
+		return 0, fmt.Errorf("%w: %s/%s is a JS %s, not a number", ErrCorruptMeta, MetaStore, metaSchemaKey, v.Type())
 	}
-	return v.Int()
+	f, err := v.Float()
+	if err != nil {
+		return 0, err
+	}
+	// A negative or fractional version would index the upgrade steps wrongly.
+	if f != math.Trunc(f) || f < 0 || f > 1<<20 {
+		return 0, fmt.Errorf("%w: %s/%s is %v, not a schema version", ErrCorruptMeta, MetaStore, metaSchemaKey, f)
+	}
+	return int(f), nil
 }
 
 // openDB opens name with every step applied and every table present,

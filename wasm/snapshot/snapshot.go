@@ -132,6 +132,22 @@ func Decode(data []byte, known []string) (*Snapshot, error) {
 // Restore writes every record of s into b in one atomic commit.
 func (s *Snapshot) Restore(ctx context.Context, b kv.Backend) error {
 	var ops []kv.Op
+	_ = s.Validate(func(t, k string, v []byte) error {
+		ops = append(ops, kv.Op{Table: t, Key: k, Value: v})
+		return nil
+	})
+	if len(ops) == 0 {
+		return nil
+	}
+	if err := b.Commit(ctx, ops); err != nil {
+		return fmt.Errorf("snapshot: restoring %d records: %w", len(ops), err)
+	}
+	return nil
+}
+
+// Validate calls check on every record (tables in name order), and returns
+// the first error: an import decodes everything before it commits anything.
+func (s *Snapshot) Validate(check func(table, key string, value []byte) error) error {
 	tables := make([]string, 0, len(s.Tables))
 	for t := range s.Tables {
 		tables = append(tables, t)
@@ -139,14 +155,10 @@ func (s *Snapshot) Restore(ctx context.Context, b kv.Backend) error {
 	slices.Sort(tables)
 	for _, t := range tables {
 		for _, p := range s.Tables[t] {
-			ops = append(ops, kv.Op{Table: t, Key: p.Key, Value: p.Value})
+			if err := check(t, p.Key, p.Value); err != nil {
+				return err
+			}
 		}
-	}
-	if len(ops) == 0 {
-		return nil
-	}
-	if err := b.Commit(ctx, ops); err != nil {
-		return fmt.Errorf("snapshot: restoring %d records: %w", len(ops), err)
 	}
 	return nil
 }
