@@ -15,6 +15,7 @@ require (
 	go.mau.fi/util v0.9.4
 	go.mau.fi/whatsmeow v0.0.0-20251217143725-11cf47c62d32
 	golang.org/x/crypto v0.46.0
+	golang.org/x/sync v0.19.0
 	google.golang.org/protobuf v1.36.12
 	nhooyr.io/websocket v1.8.17
 )

@@ -12,9 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,6 +48,23 @@ type Config struct {
 	// By default only same-host pages (and clients that send no Origin) may,
 	// so no other web site the user visits can use a local relay.
 	AllowedOrigins []string
+	// AllowedHosts are names (path.Match syntax, without port) the relay
+	// answers to besides IP literals and localhost (see HostAllowed): the
+	// names it is reached by, e.g. behind a reverse proxy. Any other Host is
+	// refused with 403, which stops DNS rebinding.
+	AllowedHosts []string
+	// MaxConnections bounds the relayed connections open at once (default
+	// 256; negative: no limit). Beyond it a browser gets HTTP 503.
+	MaxConnections int
+	// MaxConnectionsPerOrigin bounds those of one page origin (or, for
+	// clients that send no Origin, of one remote IP); default 32, negative: no
+	// limit. Beyond it a browser gets HTTP 429.
+	MaxConnectionsPerOrigin int
+	// IdleTimeout closes a relayed connection (1001 both ways) after this long
+	// without a frame in either direction; default 3 minutes, negative: never.
+	// whatsmeow sends a keepalive every 20-30 s, throttled to about once a
+	// minute in a hidden tab.
+	IdleTimeout time.Duration
 	// DialTimeout bounds the upstream's TCP, TLS and WebSocket handshakes;
 	// default 20 s. HTTPS_PROXY and friends from the environment apply.
 	DialTimeout time.Duration
@@ -56,7 +73,16 @@ type Config struct {
 	MaxMessageSize int64
 	// Log receives connection-level logs; nil means no logs.
 	Log waLog.Logger
+
+	VersionConfig
 }
+
+// Defaults of Config.
+const (
+	DefaultMaxConnections          = 256
+	DefaultMaxConnectionsPerOrigin = 32
+	DefaultIdleTimeout             = 3 * time.Minute
+)
 
 // Stats counts what a Relay has copied.
 type Stats struct {
@@ -64,6 +90,9 @@ type Stats struct {
 	Active      int64 // relayed connections still open
 	BytesUp     int64 // browser -> upstream payload bytes
 	BytesDown   int64 // upstream -> browser payload bytes
+	Refused     int64 // requests refused for their Host or Origin
+	Busy        int64 // sockets refused by MaxConnections or MaxConnectionsPerOrigin
+	IdleClosed  int64 // connections closed by IdleTimeout
 }
 
 // Relay is an http.Handler that relays each WebSocket request to Upstream.
@@ -76,6 +105,13 @@ type Relay struct {
 	wg     sync.WaitGroup
 
 	connections, active, bytesUp, bytesDown atomic.Int64
+	refused, busy, idleClosed               atomic.Int64
+
+	slotsMu  sync.Mutex
+	total    int
+	byOrigin map[string]int
+
+	version versionCache
 }
 
 // New checks cfg and returns a Relay.
@@ -102,8 +138,20 @@ func New(cfg Config) (*Relay, error) {
 	if cfg.Log == nil {
 		cfg.Log = waLog.Noop
 	}
+	if cfg.MaxConnections == 0 {
+		cfg.MaxConnections = DefaultMaxConnections
+	}
+	if cfg.MaxConnectionsPerOrigin == 0 {
+		cfg.MaxConnectionsPerOrigin = DefaultMaxConnectionsPerOrigin
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if err := cfg.VersionConfig.check(); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Relay{cfg: cfg, log: cfg.Log, ctx: ctx, cancel: cancel}, nil
+	return &Relay{cfg: cfg, log: cfg.Log, ctx: ctx, cancel: cancel, byOrigin: map[string]int{}}, nil
 }
 
 // Stats returns the relay's counters.
@@ -113,6 +161,9 @@ func (r *Relay) Stats() Stats {
 		Active:      r.active.Load(),
 		BytesUp:     r.bytesUp.Load(),
 		BytesDown:   r.bytesDown.Load(),
+		Refused:     r.refused.Load(),
+		Busy:        r.busy.Load(),
+		IdleClosed:  r.idleClosed.Load(),
 	}
 }
 
@@ -132,15 +183,23 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "relay: closed", http.StatusServiceUnavailable)
 		return
 	}
+	if !r.allowed(w, req) {
+		return
+	}
 	if !websocket.IsWebSocketUpgrade(req) {
 		http.Error(w, "relay: expecting a WebSocket upgrade request", http.StatusBadRequest)
 		return
 	}
-	if !r.checkOrigin(req) {
-		r.log.Warnf("Refused a browser socket from %s: Origin %q is not allowed", req.RemoteAddr, req.Header.Get("Origin"))
-		http.Error(w, fmt.Sprintf("relay: Origin %q is not allowed", req.Header.Get("Origin")), http.StatusForbidden)
+	// Take a slot before dialing, so that a flood of sockets costs no upstream dials.
+	release, status, why := r.takeSlot(req)
+	if release == nil {
+		r.busy.Add(1)
+		r.log.Warnf("Refused a browser socket from %s (Origin %q): %s", req.RemoteAddr, req.Header.Get("Origin"), why)
+		w.Header().Set("Retry-After", "30")
+		http.Error(w, "relay: "+why, status)
 		return
 	}
+	defer release()
 	r.wg.Add(1)
 	defer r.wg.Done()
 
@@ -183,32 +242,61 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.pipe(browser, up)
 }
 
-// checkOrigin lets through clients that send no Origin (not browsers), pages
-// of the relay's own host, and pages whose host matches AllowedOrigins.
-func (r *Relay) checkOrigin(req *http.Request) bool {
-	origin := req.Header.Get("Origin")
-	if origin == "" {
+// allowed answers 403 and reports false unless the request's Host passes
+// HostAllowed and its Origin passes OriginAllowed.
+func (r *Relay) allowed(w http.ResponseWriter, req *http.Request) bool {
+	var why string
+	switch origin := req.Header.Get("Origin"); {
+	case !HostAllowed(req.Host, r.cfg.AllowedHosts):
+		why = hostRefusal(req.Host)
+	case !OriginAllowed(req, r.cfg.AllowedOrigins):
+		why = fmt.Sprintf("relay: Origin %q is not allowed; allow its host with -allow-origin", origin)
+	default:
 		return true
 	}
-	u, err := url.Parse(origin)
-	if err != nil {
-		return false
-	}
-	if strings.EqualFold(u.Host, req.Host) {
-		return true
-	}
-	for _, pattern := range r.cfg.AllowedOrigins {
-		if ok, _ := path.Match(strings.ToLower(pattern), strings.ToLower(u.Host)); ok {
-			return true
-		}
-	}
+	r.refused.Add(1)
+	r.log.Warnf("Refused %s %s from %s: %s", req.Method, req.URL.Path, req.RemoteAddr, why)
+	http.Error(w, why, http.StatusForbidden)
 	return false
+}
+
+// takeSlot counts a connection against MaxConnections and
+// MaxConnectionsPerOrigin. It returns the function that gives the slot back,
+// or nil with the HTTP status and reason of the refusal.
+func (r *Relay) takeSlot(req *http.Request) (release func(), status int, why string) {
+	key := strings.ToLower(req.Header.Get("Origin"))
+	if key == "" {
+		host, _, err := net.SplitHostPort(req.RemoteAddr)
+		if err != nil {
+			host = req.RemoteAddr
+		}
+		key = "ip " + host
+	}
+	r.slotsMu.Lock()
+	defer r.slotsMu.Unlock()
+	if limit := r.cfg.MaxConnections; limit > 0 && r.total >= limit {
+		return nil, http.StatusServiceUnavailable, fmt.Sprintf("%d connections open, the most this relay allows (-max-conns)", limit)
+	}
+	if limit := r.cfg.MaxConnectionsPerOrigin; limit > 0 && r.byOrigin[key] >= limit {
+		return nil, http.StatusTooManyRequests, fmt.Sprintf("%d connections open from %s, the most this relay allows per origin (-max-conns-per-origin)", limit, key)
+	}
+	r.total++
+	r.byOrigin[key]++
+	return func() {
+		r.slotsMu.Lock()
+		defer r.slotsMu.Unlock()
+		r.total--
+		if r.byOrigin[key]--; r.byOrigin[key] == 0 {
+			delete(r.byOrigin, key)
+		}
+	}, 0, ""
 }
 
 type direction struct {
 	name     string
 	src, dst *websocket.Conn
 	counter  *atomic.Int64
+	act      *activity
 }
 
 type result struct {
@@ -219,13 +307,16 @@ type result struct {
 // pipe copies both ways; when one side ends, it closes the other with the
 // same close code where the code may travel on the wire.
 func (r *Relay) pipe(browser, up *websocket.Conn) {
+	act := newActivity(browser, up)
+	idle, stopIdle := act.watch(r.cfg.IdleTimeout)
+	defer stopIdle()
 	done := make(chan result, 2)
 	dirs := []direction{
-		{name: "browser->upstream", src: browser, dst: up, counter: &r.bytesUp},
-		{name: "upstream->browser", src: up, dst: browser, counter: &r.bytesDown},
+		{name: "browser->upstream", src: browser, dst: up, counter: &r.bytesUp, act: act},
+		{name: "upstream->browser", src: up, dst: browser, counter: &r.bytesDown, act: act},
 	}
 	for _, d := range dirs {
-		go func() { done <- result{d, copyMessages(d.dst, d.src, d.counter)} }()
+		go func() { done <- result{d, copyMessages(d)} }()
 	}
 
 	select {
@@ -244,22 +335,79 @@ func (r *Relay) pipe(browser, up *websocket.Conn) {
 		closeGracefully(other, code, reason, done)
 	case <-r.ctx.Done():
 		r.log.Infof("Relay closing; dropping a relayed connection")
-		for _, c := range []*websocket.Conn{browser, up} {
-			_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "relay: shutting down"), time.Now().Add(closeWait))
+		closeBoth(browser, up, "relay: shutting down", done)
+	case <-idle:
+		r.idleClosed.Add(1)
+		r.log.Infof("Closing a relayed connection idle for %s", r.cfg.IdleTimeout)
+		closeBoth(browser, up, fmt.Sprintf("relay: idle for %s", r.cfg.IdleTimeout), done)
+	}
+}
+
+// closeBoth sends both sides a 1001 (going away) close frame, waits (bounded)
+// for both copiers to see the answers, then drops both connections.
+func closeBoth(browser, up *websocket.Conn, reason string, done <-chan result) {
+	for _, c := range []*websocket.Conn{browser, up} {
+		_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, reason), time.Now().Add(closeWait))
+	}
+	timeout := time.After(closeWait)
+	for range 2 {
+		select {
+		case <-done:
+		case <-timeout:
+			_ = browser.Close()
+			_ = up.Close()
+			<-done
 		}
-		timeout := time.After(closeWait)
-		for range 2 {
+	}
+	_ = browser.Close()
+	_ = up.Close()
+}
+
+// activity is the time of the last frame seen in either direction.
+type activity struct{ last atomic.Int64 }
+
+// newActivity counts control frames too: gorilla answers pings inside
+// NextReader, so only its handlers see them.
+func newActivity(conns ...*websocket.Conn) *activity {
+	a := &activity{}
+	a.touch()
+	for _, c := range conns {
+		ping, pong := c.PingHandler(), c.PongHandler()
+		c.SetPingHandler(func(s string) error { a.touch(); return ping(s) })
+		c.SetPongHandler(func(s string) error { a.touch(); return pong(s) })
+	}
+	return a
+}
+
+func (a *activity) touch() { a.last.Store(time.Now().UnixNano()) }
+
+// watch returns a channel closed once nothing has been seen for timeout
+// (never, if timeout is negative), and the function that stops watching.
+func (a *activity) watch(timeout time.Duration) (<-chan struct{}, func()) {
+	idle := make(chan struct{})
+	if timeout < 0 {
+		return idle, func() {}
+	}
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		for {
 			select {
-			case <-done:
-			case <-timeout:
-				_ = browser.Close()
-				_ = up.Close()
-				<-done
+			case <-stop:
+				return
+			case <-t.C:
+				// Sleep again for what is left since the last frame.
+				left := timeout - time.Since(time.Unix(0, a.last.Load()))
+				if left <= 0 {
+					close(idle)
+					return
+				}
+				t.Reset(left)
 			}
 		}
-		_ = browser.Close()
-		_ = up.Close()
-	}
+	}()
+	return idle, func() { close(stop) }
 }
 
 // closeGracefully sends c a close frame, waits (bounded) for the copier that
@@ -296,21 +444,22 @@ type writeError struct{ err error }
 func (e *writeError) Error() string { return "writing: " + e.err.Error() }
 func (e *writeError) Unwrap() error { return e.err }
 
-// copyMessages streams each message from src to dst with its type, without
-// buffering whole messages.
-func copyMessages(dst, src *websocket.Conn, counter *atomic.Int64) error {
+// copyMessages streams each message from d.src to d.dst with its type,
+// without buffering whole messages.
+func copyMessages(d direction) error {
 	for {
-		typ, rd, err := src.NextReader()
+		typ, rd, err := d.src.NextReader()
 		if err != nil {
 			return err
 		}
-		wr, err := dst.NextWriter(typ)
+		d.act.touch()
+		wr, err := d.dst.NextWriter(typ)
 		if err != nil {
 			return &writeError{err}
 		}
-		tr := &readTracker{r: rd}
+		tr := &readTracker{r: rd, act: d.act}
 		n, err := io.Copy(wr, tr)
-		counter.Add(n)
+		d.counter.Add(n)
 		if err != nil {
 			// Leave the message unfinished: closing the writer would send
 			// the part copied so far as if it were whole.
@@ -330,10 +479,14 @@ func copyMessages(dst, src *websocket.Conn, counter *atomic.Int64) error {
 type readTracker struct {
 	r   io.Reader
 	err error
+	act *activity // a long message arriving slowly is not idleness
 }
 
 func (t *readTracker) Read(p []byte) (int, error) {
 	n, err := t.r.Read(p)
+	if n > 0 {
+		t.act.touch()
+	}
 	if err != nil && err != io.EOF {
 		t.err = err
 	}

@@ -74,6 +74,19 @@ func (u *upstream) recordAll(ctx context.Context, c *websocket.Conn) {
 	}
 }
 
+// expectClose waits for the upstream's connection to end with code.
+func (u *upstream) expectClose(t *testing.T, ctx context.Context, code websocket.StatusCode, when string) {
+	t.Helper()
+	select {
+	case err := <-u.closeCh:
+		if websocket.CloseStatus(err) != code {
+			t.Errorf("%s, upstream saw %v; want close %d", when, err, code)
+		}
+	case <-ctx.Done():
+		t.Fatalf("upstream connection stayed open %s", when)
+	}
+}
+
 func newRelay(t *testing.T, cfg Config) (*Relay, string) {
 	t.Helper()
 	r, err := New(cfg)
@@ -168,14 +181,7 @@ func TestBytesPassUnchangedAndOriginIsSet(t *testing.T) {
 	if err := browser.Close(websocket.StatusNormalClosure, "done"); err != nil {
 		t.Fatalf("browser close: %v", err)
 	}
-	select {
-	case err := <-up.closeCh:
-		if websocket.CloseStatus(err) != websocket.StatusNormalClosure {
-			t.Errorf("upstream saw %v; want the browser's normal closure relayed", err)
-		}
-	case <-ctx.Done():
-		t.Fatal("upstream connection did not end after the browser closed")
-	}
+	up.expectClose(t, ctx, websocket.StatusNormalClosure, "after the browser closed normally")
 
 	up.mu.Lock()
 	defer up.mu.Unlock()
@@ -453,12 +459,5 @@ func TestBrowserDropClosesUpstream(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = browser.CloseNow()
-	select {
-	case err := <-up.closeCh:
-		if websocket.CloseStatus(err) != websocket.StatusGoingAway {
-			t.Errorf("upstream saw %v; want close 1001", err)
-		}
-	case <-ctx.Done():
-		t.Fatal("upstream connection stayed open after the browser dropped")
-	}
+	up.expectClose(t, ctx, websocket.StatusGoingAway, "after the browser dropped")
 }
