@@ -7,7 +7,6 @@ import (
 	"mime"
 	"net/http"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 
@@ -57,29 +56,66 @@ func findRoot(dir string) (string, error) {
 	}
 }
 
-// fileSet serves the pages, the JS module and the wasm from the repository.
+// fileSet serves the files the demo pages load, and nothing else: an
+// allow-list of regular files read through os.Root handles, so neither a
+// symlink nor a ".." reaches anything outside the listed folders.
 type fileSet struct {
-	web, dist, demo, qrLib string
+	routes []route
+}
+
+// route is one URL path and where its file may come from, first found first.
+type route struct {
+	pattern string // a ServeMux pattern, method excluded
+	from    []source
+}
+
+type source struct {
+	dir  *os.Root
+	path string // the folder, for messages
+	name string // one path element inside dir
 }
 
 func newFileSet(root string) (*fileSet, error) {
-	fs := &fileSet{
-		web:   filepath.Join(root, "web"),
-		dist:  filepath.Join(root, "dist"),
-		demo:  filepath.Join(root, "web", "demo"),
-		qrLib: filepath.Join(root, "web", "node_modules", "qrcode-generator", "dist", "qrcode.mjs"),
+	web := filepath.Join(root, "web")
+	dirs := map[string]string{
+		"demo": filepath.Join(web, "demo"),
+		"web":  web,
+		"dist": filepath.Join(root, "dist"),
+		"qr":   filepath.Join(web, "node_modules", "qrcode-generator", "dist"),
 	}
 	for _, need := range []struct{ file, fix string }{
-		{filepath.Join(fs.demo, "index.html"), "the checkout is incomplete"},
-		{fs.qrLib, "run `make deps` (npm ci in web/)"},
-		{filepath.Join(fs.dist, "wasmeow.wasm"), "run `make wasm`"},
-		{filepath.Join(fs.dist, "wasm_exec.js"), "run `make wasm`"},
+		{filepath.Join(dirs["demo"], "index.html"), "the checkout is incomplete"},
+		{filepath.Join(dirs["qr"], "qrcode.mjs"), "run `make deps` (npm ci in web/)"},
+		{filepath.Join(dirs["dist"], "wasmeow.wasm"), "run `make wasm`"},
+		{filepath.Join(dirs["dist"], "wasm_exec.js"), "run `make wasm`"},
 	} {
 		if _, err := os.Stat(need.file); err != nil {
 			return nil, fmt.Errorf("%s is missing: %s", need.file, need.fix)
 		}
 	}
-	return fs, nil
+	roots := map[string]*os.Root{}
+	for key, dir := range dirs {
+		r, err := os.OpenRoot(dir)
+		if err != nil {
+			return nil, fmt.Errorf("opening %s: %w", dir, err)
+		}
+		roots[key] = r
+	}
+	src := func(key, name string) source { return source{roots[key], dirs[key], name} }
+	// What web/demo/index.html, phone.html and their scripts load; the
+	// module (web/wasmeow.js, else its copy in dist/) loads the wasm and Go's
+	// loader from beside itself.
+	return &fileSet{routes: []route{
+		{"/{$}", []source{src("demo", "index.html")}},
+		{"/phone", []source{src("demo", "phone.html")}},
+		{"/demo/app.js", []source{src("demo", "app.js")}},
+		{"/demo/phone.js", []source{src("demo", "phone.js")}},
+		{"/demo/style.css", []source{src("demo", "style.css")}},
+		{"/vendor/qrcode.mjs", []source{src("qr", "qrcode.mjs")}},
+		{"/wasmeow.js", []source{src("web", "wasmeow.js"), src("dist", "wasmeow.js")}},
+		{"/wasmeow.wasm", []source{src("dist", "wasmeow.wasm")}},
+		{"/wasm_exec.js", []source{src("dist", "wasm_exec.js")}},
+	}}, nil
 }
 
 func (fs *fileSet) register(mux *http.ServeMux, cfg pageConfig) {
@@ -88,55 +124,39 @@ func (fs *fileSet) register(mux *http.ServeMux, cfg pageConfig) {
 		w.Header().Set("Cache-Control", "no-store")
 		_ = json.NewEncoder(w).Encode(cfg)
 	})
-	mux.HandleFunc("GET /{$}", fs.file(filepath.Join(fs.demo, "index.html")))
-	mux.HandleFunc("GET /phone", fs.file(filepath.Join(fs.demo, "phone.html")))
-	mux.Handle("GET /demo/", noCache(http.StripPrefix("/demo/", http.FileServer(http.Dir(fs.demo)))))
-	mux.HandleFunc("GET /vendor/qrcode.mjs", fs.file(fs.qrLib))
-	// No method in this pattern: "GET /" would conflict with fakewa's "/api/".
-	mux.HandleFunc("/", fs.module)
-}
-
-func (fs *fileSet) file(name string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-cache")
-		http.ServeFile(w, r, name)
+	for _, rt := range fs.routes {
+		mux.HandleFunc("GET "+rt.pattern, func(w http.ResponseWriter, r *http.Request) { serve(w, r, rt.from) })
 	}
 }
 
-// module serves the JS module's files from the top of web/ and then dist/ at the
-// site root (so the module finds the wasm beside itself), and both folders
-// under /web/ and /dist/ as in the repository (so a module that looks in
-// ../dist/ finds it too).
-func (fs *fileSet) module(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	p := path.Clean("/" + r.URL.Path)[1:]
-	var candidates []string
-	switch first, rest, _ := strings.Cut(p, "/"); {
-	case first == "dist" && rest != "":
-		candidates = []string{filepath.Join(fs.dist, filepath.FromSlash(rest))}
-	case first == "web" && rest != "":
-		candidates = []string{filepath.Join(fs.web, filepath.FromSlash(rest))}
-	case p != "" && !strings.Contains(p, "/"):
-		candidates = []string{filepath.Join(fs.web, p), filepath.Join(fs.dist, p)}
-	}
-	for _, c := range candidates {
-		if strings.Contains(c, string(filepath.Separator)+"node_modules"+string(filepath.Separator)) {
+// serve sends the first of from that is a regular file; a symlink is refused,
+// not followed.
+func serve(w http.ResponseWriter, r *http.Request, from []source) {
+	var why string
+	for _, s := range from {
+		st, err := s.dir.Lstat(s.name)
+		if err != nil {
 			continue
 		}
-		if st, err := os.Stat(c); err == nil && st.Mode().IsRegular() {
-			fs.file(c)(w, r)
-			return
+		if !st.Mode().IsRegular() {
+			why = fmt.Sprintf("demo: %s is not a regular file (symlinks are not followed)", filepath.Join(s.path, s.name))
+			continue
 		}
-	}
-	http.NotFound(w, r)
-}
-
-func noCache(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, err := s.dir.Open(s.name)
+		if err != nil {
+			continue
+		}
+		defer f.Close()
+		// The same file Lstat saw, not one swapped in since.
+		if fst, err := f.Stat(); err != nil || !os.SameFile(st, fst) {
+			continue
+		}
 		w.Header().Set("Cache-Control", "no-cache")
-		h.ServeHTTP(w, r)
-	})
+		http.ServeContent(w, r, s.name, st.ModTime(), f)
+		return
+	}
+	if why == "" {
+		why = "404 page not found"
+	}
+	http.Error(w, why, http.StatusNotFound)
 }

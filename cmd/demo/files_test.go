@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -19,9 +20,10 @@ func fakeRepo(t *testing.T, skip ...string) string {
 	t.Helper()
 	root := t.TempDir()
 	files := []string{
-		"web/demo/index.html", "web/demo/phone.html", "web/demo/app.js", "web/wasmeow.js",
-		"web/node_modules/qrcode-generator/dist/qrcode.mjs", "web/node_modules/other/secret.js",
-		"dist/wasmeow.wasm", "dist/wasm_exec.js", "go.mod",
+		"web/demo/index.html", "web/demo/phone.html", "web/demo/app.js", "web/demo/phone.js", "web/demo/style.css",
+		"web/demo/notes.txt", "web/wasmeow.js", "web/wasmeow.d.ts", "web/test/demo.test.js", "web/package.json",
+		"web/node_modules/qrcode-generator/dist/qrcode.mjs", "web/node_modules/qrcode-generator/dist/qrcode.js",
+		"web/node_modules/other/secret.js", "dist/wasmeow.wasm", "dist/wasm_exec.js", "dist/wasmeow.js", "go.mod",
 	}
 	for _, f := range files {
 		if contains(skip, f) {
@@ -67,15 +69,27 @@ func TestServesPagesModuleAndWasm(t *testing.T) {
 		{"GET", "/", 200, "web/demo/index.html", "text/html"},
 		{"GET", "/phone", 200, "web/demo/phone.html", "text/html"},
 		{"GET", "/demo/app.js", 200, "web/demo/app.js", "text/javascript"},
+		{"GET", "/demo/phone.js", 200, "web/demo/phone.js", "text/javascript"},
+		{"GET", "/demo/style.css", 200, "web/demo/style.css", "text/css"},
 		{"GET", "/wasmeow.js", 200, "web/wasmeow.js", "text/javascript"},
 		{"GET", "/wasmeow.wasm", 200, "dist/wasmeow.wasm", "application/wasm"},
 		{"GET", "/wasm_exec.js", 200, "dist/wasm_exec.js", "text/javascript"},
-		{"GET", "/dist/wasmeow.wasm", 200, "dist/wasmeow.wasm", "application/wasm"},
-		{"GET", "/web/wasmeow.js", 200, "web/wasmeow.js", "text/javascript"},
+		{"HEAD", "/wasmeow.wasm", 200, "", "application/wasm"},
 		{"GET", "/vendor/qrcode.mjs", 200, "web/node_modules/qrcode-generator/dist/qrcode.mjs", "text/javascript"},
+		// Nothing the pages do not load: no tests, sources, other packages.
+		{"GET", "/demo/notes.txt", 404, "", ""},
+		{"GET", "/demo/", 404, "", ""},
+		{"GET", "/wasmeow.d.ts", 404, "", ""},
+		{"GET", "/package.json", 404, "", ""},
+		{"GET", "/test/demo.test.js", 404, "", ""},
+		{"GET", "/web/test/demo.test.js", 404, "", ""},
+		{"GET", "/web/wasmeow.js", 404, "", ""},
+		{"GET", "/dist/wasmeow.wasm", 404, "", ""},
+		{"GET", "/vendor/qrcode.js", 404, "", ""},
 		{"GET", "/web/node_modules/other/secret.js", 404, "", ""},
 		{"GET", "/go.mod", 404, "", ""},
 		{"GET", "/web/../go.mod", 404, "", ""},
+		{"GET", "/demo/../../go.mod", 404, "", ""},
 		{"GET", "/dist/../../etc/passwd", 404, "", ""},
 		{"POST", "/wasmeow.js", 405, "", ""},
 	} {
@@ -94,7 +108,7 @@ func TestServesPagesModuleAndWasm(t *testing.T) {
 		if tc.status != 200 {
 			continue
 		}
-		if string(body) != tc.body {
+		if tc.method != "HEAD" && string(body) != tc.body {
 			t.Errorf("%s %s: served %q, want %q", tc.method, tc.path, body, tc.body)
 		}
 		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, tc.ctype) {
@@ -114,6 +128,118 @@ func TestServesPagesModuleAndWasm(t *testing.T) {
 	if got.Mode != "offline" || got.TrustRootKey != "a2V5" || got.Phone.Phone != "15550100001" {
 		t.Errorf("config.json = %+v", got)
 	}
+}
+
+// Without web/wasmeow.js, the module comes from its copy in dist/.
+func TestModuleFallsBackToDist(t *testing.T) {
+	repo := fakeRepo(t, "web/wasmeow.js")
+	srv := serveFiles(t, repo)
+	if status, body := get(t, srv.URL+"/wasmeow.js"); status != 200 || body != "dist/wasmeow.js" {
+		t.Errorf("GET /wasmeow.js: %d %q; want dist's copy", status, body)
+	}
+}
+
+// A symlink in a served folder is refused, not followed: neither one in
+// place of a listed file nor one leading out of the folder serves its target.
+func TestSymlinksAreNotFollowed(t *testing.T) {
+	repo := fakeRepo(t)
+	secret := filepath.Join(t.TempDir(), "secret.txt")
+	if err := os.WriteFile(secret, []byte("outside the demo's folders"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{
+		"web/demo/app.js":     secret,                                      // out of the folder
+		"web/demo/style.css":  filepath.Join(repo, "go.mod"),               // elsewhere in the repository
+		"dist/wasmeow.wasm":   filepath.Join(repo, "dist", "wasm_exec.js"), // within the folder
+		"web/wasmeow.js":      secret,                                      // dist's copy must not win either: refuse the link
+		"web/demo/phone.html": "/etc/passwd",
+	} {
+		p := filepath.Join(repo, filepath.FromSlash(link))
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := serveFiles(t, repo)
+	for _, path := range []string{"/demo/app.js", "/demo/style.css", "/wasmeow.wasm", "/phone"} {
+		status, body := get(t, srv.URL+path)
+		if status != http.StatusNotFound || strings.Contains(body, "outside") || strings.Contains(body, "root:") || strings.Contains(body, "wasm_exec") {
+			t.Errorf("GET %s through a symlink: %d %q; want 404 and no content", path, status, body)
+		}
+	}
+	if status, body := get(t, srv.URL+"/wasmeow.js"); status != 200 || body != "dist/wasmeow.js" {
+		t.Errorf("GET /wasmeow.js with web's a symlink: %d %q; want dist's regular copy", status, body)
+	}
+}
+
+// Every file the real demo pages and the module load is served: the
+// allow-list keeps up with web/demo.
+func TestServesEverythingTheRealPagesLoad(t *testing.T) {
+	root, err := findRoot("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	ref := regexp.MustCompile(`(?:src|href)="(/[^"]*)"|(?:from|import\(|fetch\()\s*'(/[^']*)'|new URL\('(/[^']*)'`)
+	pages, _ := filepath.Glob(filepath.Join(root, "web", "demo", "*.*"))
+	for _, page := range pages {
+		text, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ref.FindAllStringSubmatch(string(text), -1) {
+			paths = append(paths, m[1]+m[2]+m[3])
+		}
+	}
+	// The module loads these from beside itself (options.wasmURL/wasmExecURL defaults).
+	module, err := os.ReadFile(filepath.Join(root, "web", "wasmeow.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`\?\? '([^'/]+)'`).FindAllStringSubmatch(string(module), -1) {
+		paths = append(paths, "/"+m[1])
+	}
+	for _, want := range []string{"/demo/app.js", "/demo/phone.js", "/demo/style.css", "/wasmeow.js", "/wasmeow.wasm", "/wasm_exec.js", "/vendor/qrcode.mjs", "/config.json", "/phone"} {
+		if !contains(paths, want) {
+			t.Errorf("found no reference to %s in web/demo or the module; the scan misses something (found %q)", want, paths)
+		}
+	}
+
+	srv := serveFiles(t, fakeRepo(t))
+	for _, p := range paths {
+		if strings.HasPrefix(p, "/api/") || p == "/ws/chat" {
+			continue // fakewa's, mounted by newDemo
+		}
+		if status, _ := get(t, srv.URL+p); status != http.StatusOK {
+			t.Errorf("the demo pages load %s; the demo answers %d", p, status)
+		}
+	}
+}
+
+func serveFiles(t *testing.T, repo string) *httptest.Server {
+	t.Helper()
+	fs, err := newFileSet(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	fs.register(mux, pageConfig{Mode: "offline"})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }
 
 // A checkout without the built wasm or the npm packages says what to run.

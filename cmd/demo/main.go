@@ -34,18 +34,28 @@ func main() {
 	}
 }
 
+// options are the demo's command line.
+type options struct {
+	upstream, rootKey string
+	phone, peer       string
+	verbose           bool
+	// relay configures relay mode; its Host and Origin rules apply to the
+	// whole demo in both modes.
+	relay relay.Config
+}
+
 func run() error {
-	var (
-		addr     = flag.String("addr", "127.0.0.1:8080", "address to serve on; a free port is used if this one is taken")
-		upstream = flag.String("upstream", "", "relay the page's WhatsApp socket to this ws(s):// URL instead of running the offline server")
-		rootKey  = flag.String("upstream-root-key", "", "relay mode only: base64 root key the page should trust (for an upstream that is a fakewa, not WhatsApp)")
-		root     = flag.String("root", "", "repository root holding web/ and dist/ (default: found from the working directory)")
-		phone    = flag.String("phone", "15550100001", "offline mode: phone number of the demo account the simulated phone owns")
-		peer     = flag.String("peer", "15550100002", "offline mode: phone number of the peer account to chat with")
-		verbose  = flag.Bool("v", false, "log every node the offline server sends and receives")
-		logLevel = flag.String("log", "INFO", "log level: DEBUG, INFO, WARN or ERROR")
-		quiet    = flag.Bool("quiet", false, "print only the URL line (for scripts and tests)")
-	)
+	var o options
+	addr := flag.String("addr", "127.0.0.1:8080", "address to serve on; a free port is used if this one is taken")
+	flag.StringVar(&o.upstream, "upstream", "", "relay the page's WhatsApp socket to this ws(s):// URL instead of running the offline server")
+	flag.StringVar(&o.rootKey, "upstream-root-key", "", "relay mode only: base64 root key the page should trust (for an upstream that is a fakewa, not WhatsApp)")
+	root := flag.String("root", "", "repository root holding web/ and dist/ (default: found from the working directory)")
+	flag.StringVar(&o.phone, "phone", "15550100001", "offline mode: phone number of the demo account the simulated phone owns")
+	flag.StringVar(&o.peer, "peer", "15550100002", "offline mode: phone number of the peer account to chat with")
+	flag.BoolVar(&o.verbose, "v", false, "log every node the offline server sends and receives")
+	logLevel := flag.String("log", "INFO", "log level: DEBUG, INFO, WARN or ERROR")
+	quiet := flag.Bool("quiet", false, "print only the URL line (for scripts and tests)")
+	o.relay.AddFlags(flag.CommandLine)
 	flag.Parse()
 
 	repo, err := findRoot(*root)
@@ -63,53 +73,26 @@ func run() error {
 	}
 	log := waLog.Stdout("demo", level, true)
 
-	cfg := pageConfig{Mode: "offline"}
-	mux := http.NewServeMux()
-	var closers []func() error
-
-	if *upstream != "" {
-		rl, err := relay.New(relay.Config{Upstream: *upstream, Log: log.Sub("relay")})
-		if err != nil {
-			return err
-		}
-		closers = append(closers, rl.Close)
-		mux.Handle("/ws/chat", rl)
-		cfg.Mode = "relay"
-		cfg.Upstream = *upstream
-		cfg.TrustRootKey = *rootKey
-	} else {
-		fw, err := fakewa.New(fakewa.Config{Log: log.Sub("fakewa"), Verbose: *verbose})
-		if err != nil {
-			return err
-		}
-		closers = append(closers, fw.Close)
-		mux.Handle("/ws/chat", fw)
-		mux.Handle("/api/", fw)
-		key := fw.RootPublicKey()
-		cfg.TrustRootKey = encodeKey(key[:])
-		if cfg.Phone, err = fw.CreateAccount(*phone, "Demo Phone"); err != nil {
-			return fmt.Errorf("creating the demo account %s: %w", *phone, err)
-		}
-		if cfg.Peer, err = fw.CreateAccount(*peer, "Alice (peer)"); err != nil {
-			return fmt.Errorf("creating the peer account %s: %w", *peer, err)
-		}
-		cfg.Phone.Devices, cfg.Peer.Devices = nil, nil // the pages ask fakewa for live ones
+	d, err := newDemo(files, o, log)
+	defer d.close()
+	if err != nil {
+		return err
 	}
-	files.register(mux, cfg)
+	cfg := d.cfg
 
 	ln, err := listen(*addr)
 	if err != nil {
 		return err
 	}
 	url := "http://" + ln.Addr().String() + "/"
-	srv := &http.Server{Handler: logRequests(mux, log), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: d.handler, ReadHeaderTimeout: 10 * time.Second}
 
 	if cfg.Mode == "offline" {
 		fmt.Printf("\nwasmeow demo on an offline WhatsApp double: account +%s (its phone is simulated), peer +%s\n",
 			cfg.Phone.Phone, cfg.Peer.Phone)
 		fmt.Printf("  demo page:        %s\n  simulated phone:  %sphone\n", url, url)
 	} else {
-		fmt.Printf("\nwasmeow demo relaying the WhatsApp socket to %s\n  demo page:        %s\n", *upstream, url)
+		fmt.Printf("\nwasmeow demo relaying the WhatsApp socket to %s\n  demo page:        %s\n", o.upstream, url)
 	}
 	if !*quiet {
 		fmt.Print("Open the demo page in a browser; Ctrl-C stops the demo.\n\n")
@@ -126,13 +109,63 @@ func run() error {
 	shutCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutCtx)
-	for _, c := range closers {
-		_ = c()
-	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
 	}
 	return nil
+}
+
+// demo is what the demo process serves.
+type demo struct {
+	handler http.Handler
+	cfg     pageConfig
+	closers []func() error
+}
+
+// newDemo builds the demo's handler: the pages, and either fakewa (its socket
+// and its control API for the pages) or a relay to o.upstream, all behind
+// the Host check.
+func newDemo(files *fileSet, o options, log waLog.Logger) (*demo, error) {
+	d := &demo{cfg: pageConfig{Mode: "offline"}}
+	mux := http.NewServeMux()
+	d.handler = relay.RequireHost(o.relay.AllowedHosts, logRequests(mux, log))
+	if o.upstream != "" {
+		rc := o.relay
+		rc.Upstream, rc.Log = o.upstream, log.Sub("relay")
+		rl, err := relay.New(rc)
+		if err != nil {
+			return d, err
+		}
+		d.closers = append(d.closers, rl.Close)
+		mux.Handle("/ws/chat", rl)
+		mux.Handle("GET /version", rl.VersionHandler())
+		d.cfg.Mode, d.cfg.Upstream, d.cfg.TrustRootKey = "relay", o.upstream, o.rootKey
+	} else {
+		fw, err := fakewa.New(fakewa.Config{Log: log.Sub("fakewa"), Verbose: o.verbose})
+		if err != nil {
+			return d, err
+		}
+		d.closers = append(d.closers, fw.Close)
+		mux.Handle("/ws/chat", ownOrigins(o.relay.AllowedOrigins, fw))
+		mux.Handle("/api/", ownPagesOnly(fw))
+		key := fw.RootPublicKey()
+		d.cfg.TrustRootKey = encodeKey(key[:])
+		if d.cfg.Phone, err = fw.CreateAccount(o.phone, "Demo Phone"); err != nil {
+			return d, fmt.Errorf("creating the demo account %s: %w", o.phone, err)
+		}
+		if d.cfg.Peer, err = fw.CreateAccount(o.peer, "Alice (peer)"); err != nil {
+			return d, fmt.Errorf("creating the peer account %s: %w", o.peer, err)
+		}
+		d.cfg.Phone.Devices, d.cfg.Peer.Devices = nil, nil // the pages ask fakewa for live ones
+	}
+	files.register(mux, d.cfg)
+	return d, nil
+}
+
+func (d *demo) close() {
+	for _, c := range d.closers {
+		_ = c()
+	}
 }
 
 // listen listens on addr, or on a free port of the same host if addr's port
