@@ -28,6 +28,7 @@ type account struct {
 	keyIndex   uint32
 	devices    map[uint16]*device
 	phone      *phone
+	blocked    map[types.JID]bool // user JIDs the account blocked
 }
 
 // device is a device of an account: the phone (0) or a paired companion.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"go.mau.fi/whatsmeow/types"
@@ -25,7 +26,11 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /api/accounts/{phone}/send", s.apiSend)
 	mux.HandleFunc("GET /api/accounts/{phone}/messages", s.apiMessages)
 	mux.HandleFunc("POST /api/devices/{jid}/logout", s.apiLogout)
-	mux.HandleFunc("POST /api/devices/{jid}/cut", s.apiCut)
+	mux.HandleFunc("POST /api/devices/{jid}/cut", s.cutAPI(s.cutDevice))
+	mux.HandleFunc("GET /api/connections", s.apiConnections)
+	mux.HandleFunc("POST /api/connections/{id}/cut", s.cutAPI(s.cutConnection))
+	mux.HandleFunc("GET /api/settings", s.apiSettings)
+	mux.HandleFunc("POST /api/settings", s.apiSettings)
 	mux.HandleFunc("OPTIONS /api/", func(w http.ResponseWriter, r *http.Request) {
 		// CORS preflight: browser tests call the API from their page's origin.
 		w.Header().Set("Access-Control-Allow-Origin", "*")
@@ -156,24 +161,69 @@ func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, struct{}{})
 }
 
-func (s *Server) apiCut(w http.ResponseWriter, r *http.Request) {
-	defer s.recoverAPI(w, r)
-	var req struct {
-		AfterFrames int `json:"afterFrames"`
+// cutAPI serves a cut request ({"afterFrames"}) with cut, which names the
+// socket from the path; an error there is a 404.
+func (s *Server) cutAPI(cut func(r *http.Request, afterFrames int) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		defer s.recoverAPI(w, r)
+		var req struct {
+			AfterFrames int `json:"afterFrames"`
+		}
+		if err := readJSON(r, &req); err != nil {
+			writeErr(w, http.StatusBadRequest, err)
+			return
+		}
+		if err := cut(r, req.AfterFrames); err != nil {
+			writeErr(w, http.StatusNotFound, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, struct{}{})
 	}
-	if err := readJSON(r, &req); err != nil {
-		writeErr(w, http.StatusBadRequest, err)
-		return
-	}
+}
+
+func (s *Server) cutDevice(r *http.Request, afterFrames int) error {
 	jid, err := parseDeviceJID(r.PathValue("jid"))
-	if err == nil {
-		err = s.CutSocket(jid, req.AfterFrames)
-	}
 	if err != nil {
-		writeErr(w, http.StatusNotFound, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, struct{}{})
+	return s.CutSocket(jid, afterFrames)
+}
+
+// cutConnection cuts a live socket by id, or with id "next" arms the cut for
+// the next socket to open (before it pairs or logs in).
+func (s *Server) cutConnection(r *http.Request, afterFrames int) error {
+	if r.PathValue("id") == "next" {
+		s.CutNextConnection(afterFrames)
+		return nil
+	}
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return fmt.Errorf("connection id %q is neither a number nor \"next\"", r.PathValue("id"))
+	}
+	return s.CutConnection(id, afterFrames)
+}
+
+func (s *Server) apiConnections(w http.ResponseWriter, r *http.Request) {
+	defer s.recoverAPI(w, r)
+	writeJSON(w, http.StatusOK, s.Connections())
+}
+
+// apiSettings shows (GET) or changes (POST, a SettingsUpdate) the behaviour switches.
+func (s *Server) apiSettings(w http.ResponseWriter, r *http.Request) {
+	defer s.recoverAPI(w, r)
+	set := s.Settings()
+	if r.Method == http.MethodPost {
+		var u SettingsUpdate
+		err := readJSON(r, &u)
+		if err == nil {
+			set, err = s.UpdateSettings(u)
+		}
+		if err != nil {
+			writeErr(w, http.StatusBadRequest, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, settingsJSON{MinVersion: set.MinVersion.String(), Settings: set})
 }
 
 func (s *Server) apiLinkCode(w http.ResponseWriter, r *http.Request) {

@@ -27,6 +27,7 @@ const handshakeTimeout = 20 * time.Second
 
 // conn is one websocket connection from a client, before or after login.
 type conn struct {
+	id    uint64 // conn#id in logs and in the control API
 	s     *Server
 	ws    *websocket.Conn
 	ctx   context.Context
@@ -77,7 +78,8 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 		pending:  make(map[string]chan *waBinary.Node),
 		closedCh: make(chan struct{}),
 	}
-	c.setLabel(fmt.Sprintf("conn#%d", s.connCount.Add(1)))
+	c.id = s.connCount.Add(1)
+	c.setLabel(fmt.Sprintf("conn#%d", c.id))
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -86,10 +88,22 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.conns[c] = struct{}{}
+	armed, cutNow := len(s.cutNext) > 0, false
+	if armed {
+		// Armed before the socket existed (CutNextConnection): a fault test
+		// can reach a socket that never pairs or logs in.
+		c.cutAfter, cutNow = s.cutNext[0], s.cutNext[0] <= 0
+		s.cutNext = s.cutNext[1:]
+	}
 	s.wg.Add(1)
 	s.mu.Unlock()
 	s.log.Debugf("%s: websocket opened from %s", c.name(), r.RemoteAddr)
 	defer s.wg.Done()
+	if cutNow {
+		c.cut()
+		c.finish()
+		return
+	}
 	c.run()
 }
 

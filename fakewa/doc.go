@@ -19,4 +19,12 @@
 //	GET  /api/accounts/{phone}/messages     what the phone received
 //	POST /api/devices/{jid}/logout          {}
 //	POST /api/devices/{jid}/cut             {"afterFrames"} -> {}
+//	GET  /api/connections                   live sockets [{"id", "state", "device"}], paired or not
+//	POST /api/connections/{id}/cut          {"afterFrames"} -> {}; id "next" arms the next socket to open
+//	GET  /api/settings                      behaviour switches {"minVersion", "allowOutdated", "pnAddressing", "noTCTokenCheck"}
+//	POST /api/settings                      the same fields, each optional -> the settings now in force
+//
+// A cut drops the socket after afterFrames more encrypted server frames
+// (handshake frames not counted), or at once if afterFrames <= 0; an armed
+// "next" cut with afterFrames <= 0 drops the socket as soon as it opens.
 package fakewa

@@ -38,6 +38,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	whatsmeow.WACertPubKey = srv.RootPublicKey()
+	// The pinned whatsmeow's own version is refused by today's service and
+	// by the double's default minimum.
+	fakewa.UseVersion(fakewa.CurrentVersion)
 	os.Exit(m.Run())
 }
 

@@ -207,6 +207,20 @@ func (s *Server) handleMessage(c *conn, d *device, node *waBinary.Node) {
 		_ = c.send(ack)
 		return
 	}
+	if cat, _ := node.Attrs["category"].(string); cat != "peer" && node.GetChildByTag("participants").Tag == "participants" {
+		s.mu.Lock()
+		chat := s.userAccountLocked(to.ToNonAD())
+		s.mu.Unlock()
+		if chat != nil && s.tcTokenMissing(d.acct, chat, node) {
+			// What today's service answers (Baileys 7 messages-recv.ts: 463,
+			// "missing tctoken"); whatsmeow's SendMessage returns
+			// ErrServerReturnedError "server returned error 463".
+			s.log.Warnf("%s: message %s to %s lacks the privacy token %s issued: error 463", d.JID, id, to, chat.Phone)
+			ack.Attrs["error"] = "463"
+			_ = c.send(ack)
+			return
+		}
+	}
 	targets, err := s.routeMessage(d, d.JID, node)
 	if err != nil {
 		s.log.Warnf("%s: message %s to %s: %v", d.JID, id, to, err)
@@ -265,6 +279,8 @@ func (s *Server) routeMessage(sender *device, senderJID types.JID, node *waBinar
 				return 0, fmt.Errorf("no device %s", to)
 			}
 			hops = append(hops, hop{dev, child})
+		case "tctoken":
+			// For the service only: never forwarded.
 		default:
 			extra = append(extra, child)
 		}

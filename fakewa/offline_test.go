@@ -41,15 +41,16 @@ func TestOfflineDelivery(t *testing.T) {
 	}
 	sendText(t, a1, bobJID, "while you were out 2")
 	waitPhoneText(t, srv, bob.Phone, "while you were out 2") // the phone is always online
-	waitQueued(t, srv, b1ID, 2)
+	// The two texts and the privacy token Alice's phone issued to Bob.
+	waitQueued(t, srv, b1ID, 3)
 
 	back := newTestClient(t, srv, "bob-web-again", bobStore)
 	back.connect()
 	waitText(back, "while you were out 1")
 	waitText(back, "while you were out 2")
 	done := waitEvent[*events.OfflineSyncCompleted](back, 10*time.Second, nil)
-	if done.Count != 2 {
-		t.Fatalf("offline sync reported %d stanzas, want 2", done.Count)
+	if done.Count != 3 {
+		t.Fatalf("offline sync reported %d stanzas, want 3", done.Count)
 	}
 	waitQueued(t, srv, b1ID, 0)
 }

@@ -9,6 +9,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,28 +31,53 @@ func concat(parts ...[]byte) []byte {
 	return out
 }
 
-// ScanQR is the account's phone scanning a QR string shown by a companion
-// ("ref,noiseKey,identityKey,advSecret"). It returns the new device's JID once
-// the companion has accepted pair-success, or why pairing failed.
+// qrLinkPrefix starts the QR string of current clients (WhatsApp Web, Baileys
+// 7 buildPairingQRData, whatsmeow upstream 876de1e9): the four fields follow
+// after it, then the companion's client type (CompanionWebClientType).
+const qrLinkPrefix = "https://wa.me/settings/linked_devices#"
+
+// parseQR splits a QR string in either form, the bare
+// "ref,noise,identity,adv" of older clients or today's link, into the ref and
+// the three 32-byte keys.
+func parseQR(qr string) (ref string, fields [3][]byte, err error) {
+	qr = strings.TrimSpace(qr)
+	want := 4
+	if rest, ok := strings.CutPrefix(qr, qrLinkPrefix); ok {
+		qr, want = rest, 5
+	}
+	parts := strings.Split(qr, ",")
+	if len(parts) != want {
+		return "", fields, fmt.Errorf("QR string has %d comma-separated parts, want 4 (ref,noise,identity,adv) or %s ref,noise,identity,adv,clientType", len(parts), qrLinkPrefix)
+	}
+	if want == 5 {
+		if t, err := strconv.ParseUint(parts[4], 10, 8); err != nil || t == 0 {
+			return "", fields, fmt.Errorf("QR client type %q is not a CompanionWebClientType number", parts[4])
+		}
+	}
+	for i, name := range []string{"noise key", "identity key", "adv secret"} {
+		b, err := base64.StdEncoding.DecodeString(parts[i+1])
+		if err != nil || len(b) != 32 {
+			return "", fields, fmt.Errorf("QR %s is not 32 bytes of base64", name)
+		}
+		fields[i] = b
+	}
+	return parts[0], fields, nil
+}
+
+// ScanQR is the account's phone scanning a QR string shown by a companion, in
+// either form parseQR accepts. It returns the new device's JID once the
+// companion has accepted pair-success, or why pairing failed.
 func (s *Server) ScanQR(ctx context.Context, phone, qr string) (types.JID, error) {
 	a, err := s.lookupAccount(phone)
 	if err != nil {
 		return types.EmptyJID, err
 	}
-	parts := strings.Split(strings.TrimSpace(qr), ",")
-	if len(parts) != 4 {
-		return types.EmptyJID, fmt.Errorf("QR string has %d comma-separated parts, want 4 (ref,noise,identity,adv)", len(parts))
-	}
-	var fields [3][]byte
-	for i, name := range []string{"noise key", "identity key", "adv secret"} {
-		b, err := base64.StdEncoding.DecodeString(parts[i+1])
-		if err != nil || len(b) != 32 {
-			return types.EmptyJID, fmt.Errorf("QR %s is not 32 bytes of base64", name)
-		}
-		fields[i] = b
+	ref, fields, err := parseQR(qr)
+	if err != nil {
+		return types.EmptyJID, err
 	}
 	s.mu.Lock()
-	c := s.qrRefs[parts[0]]
+	c := s.qrRefs[ref]
 	s.mu.Unlock()
 	if c == nil {
 		return types.EmptyJID, fmt.Errorf("QR ref is unknown or expired (the companion disconnected or its refs ran out)")
@@ -148,6 +175,7 @@ func (s *Server) pairCompanion(ctx context.Context, a *account, c *conn, advSecr
 	s.log.Infof("Paired %s (%s) to %s", jid, lid, a.Phone)
 	s.notifyDevicesChanged(a, d, "add")
 	a.phone.shareAppStateKey(s, d)
+	s.sendHeldTokens(d)
 	if err = c.send(waBinary.Node{Tag: "stream:error", Attrs: waBinary.Attrs{"code": "515"}}); err != nil {
 		s.log.Warnf("%s: sending 515: %v", jid, err)
 	}
@@ -236,4 +264,62 @@ func (s *Server) CutSocket(dev types.JID, afterFrames int) error {
 	}
 	c.setCutAfter(afterFrames)
 	return nil
+}
+
+// ConnInfo describes a live websocket in the control API.
+type ConnInfo struct {
+	ID     uint64 `json:"id"`
+	Device string `json:"device,omitempty"` // once logged in
+	// State is "handshake" (no client payload yet), "unpaired" (showing QR
+	// codes or entering a code) or "device" (logged in as Device).
+	State string `json:"state"`
+}
+
+// Connections lists the live websockets, oldest first.
+func (s *Server) Connections() []ConnInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]ConnInfo, 0, len(s.conns))
+	for c := range s.conns {
+		ci := ConnInfo{ID: c.id, State: "handshake"}
+		switch {
+		case c.device != nil:
+			ci.State, ci.Device = "device", c.device.JID.String()
+		case c.reg != nil:
+			ci.State = "unpaired"
+		}
+		out = append(out, ci)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// CutConnection is CutSocket for a websocket named by its id (ConnInfo.ID),
+// paired or not.
+func (s *Server) CutConnection(id uint64, afterFrames int) error {
+	s.mu.Lock()
+	var found *conn
+	for c := range s.conns {
+		if c.id == id {
+			found = c
+		}
+	}
+	s.mu.Unlock()
+	if found == nil {
+		return fmt.Errorf("no live connection %d", id)
+	}
+	found.setCutAfter(afterFrames)
+	return nil
+}
+
+// CutNextConnection arms the fault for the next websocket that opens: it is
+// cut after afterFrames encrypted server frames (the handshake not counted),
+// or as soon as it opens if afterFrames <= 0. Calls queue up, one per socket.
+func (s *Server) CutNextConnection(afterFrames int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if afterFrames < 0 {
+		afterFrames = 0
+	}
+	s.cutNext = append(s.cutNext, afterFrames)
 }

@@ -61,6 +61,9 @@ type phone struct {
 	appKeyTime    int64
 	criticalBlock []byte
 
+	tokens       map[string][]byte // privacy tokens held, by issuer phone (guarded by mu)
+	issuedBucket map[string]int64  // 7-day bucket of the last token issued, by holder phone
+
 	toppingUp bool // a prekey top-up is under way (guarded by Server.mu)
 	// cryptoMu serialises Signal operations: sessions are read-modify-write.
 	cryptoMu sync.Mutex
@@ -392,6 +395,9 @@ func (s *Server) SendText(phone, to, text string) (string, error) {
 	if toJID.Device != 0 && (len(targets) == 0 || targets[0].ID != toJID.Device) {
 		return "", fmt.Errorf("no device %s", toJID)
 	}
+	if b != a {
+		a.phone.issueIfDue(s, b)
+	}
 	msg := &waE2E.Message{Conversation: proto.String(text)}
 	id := newMessageID()
 	a.phone.remember(id, b.JID, msg)
@@ -412,6 +418,12 @@ func (s *Server) SendText(phone, to, text string) (string, error) {
 	}
 	node := waBinary.Node{Tag: "message", Attrs: waBinary.Attrs{"id": id, "to": b.JID, "type": "text"},
 		Content: []waBinary.Node{{Tag: "participants", Content: parts}}}
+	if tok := a.phone.tokenFor(b.Phone); tok != nil {
+		node.Content = append(node.GetChildren(), waBinary.Node{Tag: "tctoken", Content: tok})
+	}
+	if s.tcTokenMissing(a, b, &node) {
+		return "", fmt.Errorf("phone %s sending to %s: error 463, no privacy token from %s", a.Phone, b.JID, b.Phone)
+	}
 	n, err := s.routeMessage(self, self.JID, &node)
 	if err != nil {
 		return "", fmt.Errorf("phone %s sending to %s: %w", a.Phone, b.JID, err)

@@ -21,6 +21,9 @@ import (
 // logs a known device in, a registration payload starts pairing.
 func (s *Server) onAuthenticated(c *conn) {
 	p := c.payload
+	if s.refuseOutdated(c) {
+		return
+	}
 	switch {
 	case p.Username != nil:
 		s.login(c)
@@ -203,6 +206,9 @@ func (s *Server) handleNode(c *conn, node *waBinary.Node) {
 		}
 	case "presence", "chatstate":
 		// Nobody subscribes to presence in the double.
+	case "ib":
+		// Client telemetry such as <ib><unified_session id/> (Baileys 7
+		// Socket/socket.ts): the service takes it without an answer.
 	default:
 		s.log.Infof("%s: ignoring unknown <%s> node", c.name(), node.Tag)
 	}
@@ -260,6 +266,14 @@ func (s *Server) handleIQ(c *conn, d *device, node *waBinary.Node) {
 		resp = s.handleAppStateSync(d, node)
 	case xmlns == "privacy" && typ == "get":
 		resp = iqResult(node, privacySettings())
+	case xmlns == "privacy" && typ == "set" && first == "tokens":
+		resp = s.handleTokenIssue(d, node)
+	case xmlns == "encrypt" && typ == "get" && first == "digest":
+		resp = s.handleDigest(d, node)
+	case xmlns == "abt" && typ == "get":
+		resp = s.handleABProps(node)
+	case xmlns == "blocklist":
+		resp = s.handleBlocklist(d, node)
 	case xmlns == "encrypt" && typ == "get" && first == "key":
 		resp = s.handlePreKeyFetch(node)
 	case xmlns == "usync" && typ == "get":

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"go.mau.fi/whatsmeow/proto/waCert"
+	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/util/keys"
 	waLog "go.mau.fi/whatsmeow/util/log"
@@ -47,6 +48,27 @@ type Config struct {
 	// RedeliverAfter is how long a delivered message may stay unacknowledged
 	// on a live socket before it is sent again. Default 10 s.
 	RedeliverAfter time.Duration
+
+	// Behaviour of today's service, all on by default (docs/SERVICE.md); the
+	// control API changes them at run time (POST /api/settings).
+	Settings
+}
+
+// Settings are the switches between today's service (the zero value) and
+// older behaviour. See docs/SERVICE.md for the evidence behind each.
+type Settings struct {
+	// MinVersion is the oldest web client version accepted; older ones get
+	// <failure reason="405"/>. Zero means DefaultMinVersion.
+	MinVersion store.WAVersionContainer `json:"-"`
+	// AllowOutdated turns the version check off.
+	AllowOutdated bool `json:"allowOutdated"`
+	// PNAddressing delivers 1:1 messages and receipts by phone number with
+	// sender_lid, as the service did before LIDs, and the phone sends no LID
+	// migration sync.
+	PNAddressing bool `json:"pnAddressing"`
+	// NoTCTokenCheck delivers 1:1 messages that lack the privacy token the
+	// recipient issued to the sender, instead of refusing them with 463.
+	NoTCTokenCheck bool `json:"noTCTokenCheck"`
 }
 
 // Server is the WhatsApp double. Create it with New.
@@ -70,6 +92,10 @@ type Server struct {
 
 	idCounter atomic.Uint64
 	connCount atomic.Uint64
+
+	settings Settings // guarded by mu
+	tokens   map[tokenKey][]issuedToken
+	cutNext  []int // fault injection armed for the next connections (afterFrames each)
 
 	mux      *http.ServeMux
 	httpSrv  *http.Server
@@ -98,6 +124,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.RedeliverAfter <= 0 {
 		cfg.RedeliverAfter = 10 * time.Second
 	}
+	if cfg.MinVersion.IsZero() {
+		cfg.MinVersion = DefaultMinVersion
+	}
 	s := &Server{
 		cfg:      cfg,
 		log:      cfg.Log,
@@ -109,6 +138,8 @@ func New(cfg Config) (*Server, error) {
 		linkRegs: make(map[string]*linkCodeReg),
 		conns:    make(map[*conn]struct{}),
 		stopped:  make(chan struct{}),
+		settings: cfg.Settings,
+		tokens:   make(map[tokenKey][]issuedToken),
 	}
 	if cfg.RootKey != nil {
 		priv := *cfg.RootKey

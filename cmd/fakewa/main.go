@@ -18,6 +18,7 @@ import (
 	"strings"
 	"syscall"
 
+	"go.mau.fi/whatsmeow/store"
 	waLog "go.mau.fi/whatsmeow/util/log"
 
 	"github.com/wasmeow/wasmeow/fakewa"
@@ -34,6 +35,10 @@ func main() {
 	debug := flag.Bool("debug", false, "debug-level logs")
 	rootSeed := flag.String("root-seed", "", "derive the root key from this text (a stable key across restarts); random if empty")
 	qrRefs := flag.Int("qr-refs", 6, "QR refs per pair-device")
+	minVersion := flag.String("min-version", fakewa.DefaultMinVersion.String(), "oldest web client version accepted; older clients get failure 405")
+	allowOutdated := flag.Bool("allow-outdated", false, "accept every client version")
+	pnAddressing := flag.Bool("pn-addressing", false, "address 1:1 messages by phone number as the service did before LIDs (no LID migration sync)")
+	noTCTokenCheck := flag.Bool("no-tctoken-check", false, "deliver 1:1 messages that lack the recipient's privacy token instead of refusing them with 463")
 	var accounts accountFlags
 	flag.Var(&accounts, "account", "create an account PHONE[:PUSHNAME] at start (repeatable)")
 	flag.Parse()
@@ -43,6 +48,12 @@ func main() {
 		level = "DEBUG"
 	}
 	cfg := fakewa.Config{Log: waLog.Stdout("fakewa", level, true), Verbose: *verbose, QRRefs: *qrRefs}
+	v, err := store.ParseVersion(*minVersion)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fakewa: -min-version:", err)
+		os.Exit(2)
+	}
+	cfg.Settings = fakewa.Settings{MinVersion: v, AllowOutdated: *allowOutdated, PNAddressing: *pnAddressing, NoTCTokenCheck: *noTCTokenCheck}
 	if *rootSeed != "" {
 		key := sha256.Sum256([]byte(*rootSeed))
 		cfg.RootKey = &key
