@@ -64,6 +64,9 @@ func TestWhatsmeowPairsAndLogsInThroughRelay(t *testing.T) {
 		AllowedOrigins: []string{"web.whatsapp.com"},
 	})
 
+	// Announce a version fakewa (like today's service) accepts: the pin's own
+	// is refused with 405. Process-wide, and no other test here connects.
+	fakewa.UseVersion(fakewa.CurrentVersion)
 	oldKey := whatsmeow.WACertPubKey
 	whatsmeow.WACertPubKey = fw.RootPublicKey()
 	websocket.SetURLRewrite(func(string) string { return relayURL })

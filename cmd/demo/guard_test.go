@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	waLog "go.mau.fi/whatsmeow/util/log"
 	"nhooyr.io/websocket"
 
+	"github.com/wasmeow/wasmeow/fakewa"
 	"github.com/wasmeow/wasmeow/relay"
 )
 
@@ -155,4 +157,14 @@ func TestFakewaSocketOnlyForTheDemosOwnPages(t *testing.T) {
 		t.Fatalf("socket from the demo page: %v", err)
 	}
 	_ = c.CloseNow()
+}
+
+// The offline demo tells the module the version its fakewa accepts, as a relay would.
+func TestOfflineDemoServesFakewasVersion(t *testing.T) {
+	srv := offlineDemo(t, options{})
+	resp, body := request(t, srv, "GET", "/version", "")
+	var info relay.VersionInfo
+	if err := json.Unmarshal([]byte(body), &info); err != nil || resp.StatusCode != 200 || info.Version != fakewa.CurrentVersion.String() {
+		t.Errorf("GET /version: %d %s; want fakewa's %s", resp.StatusCode, body, fakewa.CurrentVersion)
+	}
 }

@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net"
@@ -138,6 +139,12 @@ func newDemo(files *fileSet, o options, log waLog.Logger) (*demo, error) {
 		d.closers = append(d.closers, fw.Close)
 		mux.Handle("/ws/chat", ownOrigins(o.relay.AllowedOrigins, fw))
 		mux.Handle("/api/", ownPagesOnly(fw))
+		// As a relay would: the module asks the socket's host for the version
+		// to announce, and the double's is the one it accepts.
+		mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(relay.VersionInfo{Version: fakewa.CurrentVersion.String(), Source: "service"})
+		})
 		key := fw.RootPublicKey()
 		d.cfg.TrustRootKey = encodeKey(key[:])
 		if d.cfg.Phone, err = fw.CreateAccount(o.phone, "Demo Phone"); err != nil {
