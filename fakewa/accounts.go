@@ -8,8 +8,16 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
+
+	"go.mau.fi/libsignal/ecc"
+	"google.golang.org/protobuf/proto"
+
+	waBinary "go.mau.fi/whatsmeow/binary"
+	"go.mau.fi/whatsmeow/proto/waAdv"
 
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/util/keys"
@@ -229,4 +237,23 @@ func (s *Server) deviceLocked(jid types.JID) *device {
 		return nil
 	}
 	return a.devices[jid.Device]
+}
+
+// keyIndexListLocked is the <key-index-list> of a devices notification: the
+// account's ADVSignedKeyIndexList (rawId, timestamp, current and valid key
+// indexes), signed by the phone's identity key, as whatsapp-rust
+// (src/client/device_registry.rs patch_device_add) decodes it. The signature
+// prefix {6,2} is not verified from public sources; no known client checks it.
+func (a *account) keyIndexListLocked() waBinary.Node {
+	now := time.Now().Unix()
+	list := &waAdv.ADVKeyIndexList{RawID: proto.Uint32(a.rawID), Timestamp: proto.Uint64(uint64(now)), CurrentIndex: proto.Uint32(a.keyIndex)}
+	for _, d := range a.sortedDevices() {
+		if d.ID != 0 {
+			list.ValidIndexes = append(list.ValidIndexes, d.keyIndex)
+		}
+	}
+	details, _ := proto.Marshal(list)
+	sig := ecc.CalculateSignature(ecc.NewDjbECPrivateKey(*a.identity.Priv), concat([]byte{6, 2}, details))
+	signed, _ := proto.Marshal(&waAdv.ADVSignedKeyIndexList{Details: details, AccountSignature: sig[:], AccountSignatureKey: a.identity.Pub[:]})
+	return waBinary.Node{Tag: "key-index-list", Attrs: waBinary.Attrs{"ts": strconv.FormatInt(now, 10)}, Content: signed}
 }

@@ -14,6 +14,7 @@ import (
 	"go.mau.fi/whatsmeow/appstate"
 	waBinary "go.mau.fi/whatsmeow/binary"
 	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/proto/waLidMigrationSyncPayload"
 	"go.mau.fi/whatsmeow/proto/waServerSync"
 	"go.mau.fi/whatsmeow/store"
 	waLog "go.mau.fi/whatsmeow/util/log"
@@ -66,13 +67,17 @@ func (p *phone) fingerprint() *waE2E.AppStateSyncKeyFingerprint {
 // shareAppStateKey queues, for a new companion, the phone's peer message
 // carrying the app state key.
 func (p *phone) shareAppStateKey(s *Server, d *device) {
-	msg := &waE2E.Message{ProtocolMessage: &waE2E.ProtocolMessage{
+	p.sendPeer(s, d, &waE2E.Message{ProtocolMessage: &waE2E.ProtocolMessage{
 		Type: waE2E.ProtocolMessage_APP_STATE_SYNC_KEY_SHARE.Enum(),
 		AppStateSyncKeyShare: &waE2E.AppStateSyncKeyShare{Keys: []*waE2E.AppStateSyncKey{{
 			KeyID:   &waE2E.AppStateSyncKeyId{KeyID: p.appKeyID},
 			KeyData: &waE2E.AppStateSyncKeyData{KeyData: p.appKeyData, Fingerprint: p.fingerprint(), Timestamp: proto.Int64(p.appKeyTime)},
 		}}},
-	}}
+	}})
+}
+
+// sendPeer queues a peer protocol message from the phone for one companion.
+func (p *phone) sendPeer(s *Server, d *device, msg *waE2E.Message) {
 	plain, err := proto.Marshal(msg)
 	if err == nil {
 		var enc waBinary.Node
@@ -84,7 +89,7 @@ func (p *phone) shareAppStateKey(s *Server, d *device) {
 		}
 	}
 	if err != nil {
-		s.log.Errorf("phone %s: sharing the app state key with %s: %v", p.acct.Phone, d.JID, err)
+		s.log.Errorf("phone %s: peer message to %s: %v", p.acct.Phone, d.JID, err)
 	}
 }
 
@@ -107,4 +112,31 @@ func (s *Server) handleAppStateSync(d *device, node *waBinary.Node) waBinary.Nod
 		out = append(out, waBinary.Node{Tag: "collection", Attrs: attrs, Content: content})
 	}
 	return iqResult(node, waBinary.Node{Tag: "sync", Content: out})
+}
+
+// sendLIDMigration sends a new companion the phone's LID migration sync
+// (ProtocolMessage LID_MIGRATION_MAPPING_SYNC): the PN-LID mappings of the
+// account and the accounts it chats with, and the chat DB migration time,
+// which makes whatsmeow send to LIDs (Store.LIDMigrationTimestamp).
+func (p *phone) sendLIDMigration(s *Server, d *device) {
+	s.mu.Lock()
+	payload := &waLidMigrationSyncPayload.LIDMigrationMappingSyncPayload{ChatDbMigrationTimestamp: proto.Uint64(uint64(time.Now().Unix()))}
+	for _, a := range s.accounts {
+		if a != p.acct && !s.chats[chatKey(a, p.acct)] {
+			continue
+		}
+		pn, _ := strconv.ParseUint(a.Phone, 10, 64)
+		lid, _ := strconv.ParseUint(a.LID.User, 10, 64)
+		payload.PnToLidMappings = append(payload.PnToLidMappings, &waLidMigrationSyncPayload.LIDMigrationMapping{Pn: proto.Uint64(pn), AssignedLid: proto.Uint64(lid)})
+	}
+	s.mu.Unlock()
+	encoded, err := proto.Marshal(payload)
+	if err != nil {
+		s.log.Errorf("phone %s: LID migration payload: %v", p.acct.Phone, err)
+		return
+	}
+	p.sendPeer(s, d, &waE2E.Message{ProtocolMessage: &waE2E.ProtocolMessage{
+		Type:                           waE2E.ProtocolMessage_LID_MIGRATION_MAPPING_SYNC.Enum(),
+		LidMigrationMappingSyncMessage: &waE2E.LIDMigrationMappingSyncMessage{EncodedMappingPayload: encoded},
+	}})
 }

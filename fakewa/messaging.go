@@ -183,7 +183,7 @@ func (s *Server) handleReceipt(c *conn, d *device, node *waBinary.Node) {
 		s.log.Debugf("%s: receipt %s for %s has no one to go to", d.JID, typ, to)
 		return
 	}
-	attrs := waBinary.Attrs{"from": d.JID, "id": id, "t": strconv.FormatInt(time.Now().Unix(), 10)}
+	attrs := s.receiptAttrs(d, id)
 	if typ != "" {
 		attrs["type"] = typ
 	}
@@ -292,12 +292,22 @@ func (s *Server) routeMessage(sender *device, senderJID types.JID, node *waBinar
 	if typ == "" {
 		typ = "text"
 	}
+	s.mu.Lock()
+	lidMode := !s.settings.PNAddressing
+	if chat != sender.acct {
+		s.chats[chatKey(chat, sender.acct)] = true
+	}
+	s.mu.Unlock()
+	senderLID := sender.acct.deviceLID(senderJID.Device)
 	n := 0
 	for _, h := range hops {
 		if h.dev == sender {
 			continue
 		}
 		attrs := waBinary.Attrs{"from": senderJID, "id": id, "t": now, "type": typ}
+		if lidMode {
+			attrs["from"], attrs["addressing_mode"] = senderLID, "lid"
+		}
 		if sender.acct.PushName != "" {
 			attrs["notify"] = sender.acct.PushName
 		}
@@ -306,12 +316,17 @@ func (s *Server) routeMessage(sender *device, senderJID types.JID, node *waBinar
 		}
 		if h.dev.acct == sender.acct {
 			// A copy for the sender's own devices (a DeviceSentMessage).
-			if chat != sender.acct {
-				attrs["recipient"] = chat.JID
-				attrs["peer_recipient_lid"] = chat.LID
+			if chat != sender.acct && lidMode {
+				attrs["recipient"], attrs["peer_recipient_pn"] = chat.LID, chat.JID
+			} else if chat != sender.acct {
+				attrs["recipient"], attrs["peer_recipient_lid"] = chat.JID, chat.LID
 			}
+		} else if lidMode {
+			// Today's service (Baileys 7 extractAddressingContext, whatsmeow
+			// parseMessageSource): from is the LID, the PN rides along.
+			attrs["sender_pn"] = sender.acct.JID
 		} else {
-			attrs["sender_lid"] = sender.acct.deviceLID(senderJID.Device)
+			attrs["sender_lid"] = senderLID
 		}
 		content := append([]waBinary.Node{h.enc}, extra...)
 		s.deliver(h.dev, waBinary.Node{Tag: "message", Attrs: attrs, Content: content})
@@ -387,7 +402,11 @@ func (s *Server) handleUsync(d *device, node *waBinary.Node) waBinary.Node {
 		if want["status"] && a != nil {
 			parts = append(parts, waBinary.Node{Tag: "status", Content: []byte("Hey there! I am using WhatsApp.")})
 		}
-		if want["lid"] && a != nil {
+		if want["lid"] && a != nil && jid.Server == types.HiddenUserServer {
+			// Asked by LID: the phone number, never the LID as its own
+			// mapping (whatsmeow would store LID=LID).
+			parts = append(parts, waBinary.Node{Tag: "pn", Attrs: waBinary.Attrs{"val": a.JID}})
+		} else if want["lid"] && a != nil {
 			parts = append(parts, waBinary.Node{Tag: "lid", Attrs: waBinary.Attrs{"val": a.LID}})
 		}
 		if want["contact"] {
@@ -479,6 +498,7 @@ func deviceListHash(jids []types.JID) string {
 // device d (tag "add" or "remove"), so cached device lists stay right.
 func (s *Server) notifyDevicesChanged(a *account, d *device, tag string) {
 	s.mu.Lock()
+	lidMode := !s.settings.PNAddressing
 	var pns, lids []types.JID
 	for _, dev := range a.sortedDevices() {
 		pns = append(pns, dev.JID)
@@ -486,23 +506,51 @@ func (s *Server) notifyDevicesChanged(a *account, d *device, tag string) {
 	}
 	var targets []*device
 	for _, other := range s.accounts {
+		// Only the account itself and those it has a chat with hear of it.
+		if other != a && !s.chats[chatKey(a, other)] {
+			continue
+		}
 		for _, dev := range other.devices {
 			if !dev.simulatedPhone && dev != d {
 				targets = append(targets, dev)
 			}
 		}
 	}
+	keyIndexList := a.keyIndexListLocked()
 	s.mu.Unlock()
 	deviceAttrs := waBinary.Attrs{"jid": d.JID, "lid": d.LID}
 	if d.keyIndex != 0 {
 		deviceAttrs["key-index"] = strconv.Itoa(int(d.keyIndex))
 	}
-	node := waBinary.Node{Tag: "notification", Attrs: waBinary.Attrs{
-		"from": a.JID, "lid": a.LID, "type": "devices", "id": s.newID(), "t": strconv.FormatInt(time.Now().Unix(), 10),
-	}, Content: []waBinary.Node{{Tag: tag, Attrs: waBinary.Attrs{
-		"device_hash": deviceListHash(pns), "device_lid_hash": deviceListHash(lids),
-	}, Content: []waBinary.Node{{Tag: "device", Attrs: deviceAttrs}}}}}
+	attrs := waBinary.Attrs{"from": a.JID, "lid": a.LID, "type": "devices", "id": s.newID(), "t": strconv.FormatInt(time.Now().Unix(), 10)}
+	hashes := waBinary.Attrs{"device_hash": deviceListHash(pns), "device_lid_hash": deviceListHash(lids)}
+	if lidMode {
+		// Clients that send to LIDs keep their device lists under the LID.
+		attrs = waBinary.Attrs{"from": a.LID, "type": "devices", "id": attrs["id"], "t": attrs["t"]}
+		hashes = waBinary.Attrs{"device_hash": deviceListHash(lids)}
+		deviceAttrs["jid"] = d.LID
+		delete(deviceAttrs, "lid")
+	}
+	node := waBinary.Node{Tag: "notification", Attrs: attrs, Content: []waBinary.Node{{Tag: tag, Attrs: hashes,
+		Content: []waBinary.Node{{Tag: "device", Attrs: deviceAttrs}, keyIndexList}}}}
 	for _, t := range targets {
 		s.deliver(t, node)
 	}
+}
+
+func chatKey(a, b *account) [2]string {
+	if a.Phone > b.Phone {
+		a, b = b, a
+	}
+	return [2]string{a.Phone, b.Phone}
+}
+
+// receiptAttrs addresses a receipt from device d: by LID with the phone number
+// in sender_pn (today), or by phone number (PNAddressing).
+func (s *Server) receiptAttrs(d *device, id string) waBinary.Attrs {
+	attrs := waBinary.Attrs{"from": d.JID, "id": id, "t": strconv.FormatInt(time.Now().Unix(), 10)}
+	if !s.Settings().PNAddressing {
+		attrs["from"], attrs["sender_pn"], attrs["addressing_mode"] = d.LID, d.acct.JID, "lid"
+	}
+	return attrs
 }

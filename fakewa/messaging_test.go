@@ -57,6 +57,16 @@ func sendText(t *testing.T, tc *testClient, to types.JID, text string) string {
 	return resp.ID
 }
 
+// sameUser says whether j is the account's user, by phone number or LID.
+func sameUser(j types.JID, acct fakewa.AccountInfo) bool {
+	return j.User == acct.Phone || j.User+"@lid" == acct.LID
+}
+
+// sameDevice says whether j names the device dev (a PN JID) in either form.
+func sameDevice(j, dev types.JID, acct fakewa.AccountInfo) bool {
+	return sameUser(j, acct) && j.Device == dev.Device
+}
+
 // Texts both ways between a companion (alice-web) and another account's
 // phone and its companion (bob-web, a real whatsmeow client as the peer).
 func TestTextsBothWays(t *testing.T) {
@@ -76,11 +86,13 @@ func TestTextsBothWays(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := waitText(a1, "hi from bob's phone")
-	if m.Info.ID != id || m.Info.Sender.User != bob.Phone || m.Info.Sender.Device != 0 || m.Info.IsFromMe || m.Info.PushName != "Bob" {
+	// LID-addressed as today's service does: the phone number rides along.
+	if m.Info.ID != id || m.Info.Sender.String() != bob.LID || m.Info.SenderAlt != bobJID || m.Info.AddressingMode != types.AddressingModeLID ||
+		m.Info.IsFromMe || m.Info.PushName != "Bob" {
 		t.Fatalf("alice-web got %+v", m.Info)
 	}
 	m = waitText(b1, "hi from bob's phone")
-	if !m.Info.IsFromMe || m.Info.Chat != aliceJID {
+	if !m.Info.IsFromMe || m.Info.Chat.String() != alice.LID || m.Info.RecipientAlt != aliceJID {
 		t.Fatalf("bob-web's copy: %+v", m.Info)
 	}
 
@@ -92,7 +104,7 @@ func TestTextsBothWays(t *testing.T) {
 		t.Fatalf("bob's phone got %+v", got)
 	}
 	m = waitText(b1, "hello bob")
-	if m.Info.Sender != a1ID || m.Info.IsFromMe {
+	if !sameDevice(m.Info.Sender, a1ID, alice) || !sameDevice(m.Info.SenderAlt, a1ID, alice) || m.Info.IsFromMe {
 		t.Fatalf("bob-web got %+v", m.Info)
 	}
 	copyOnPhone := waitPhoneText(t, srv, alice.Phone, "hello bob")
@@ -100,14 +112,14 @@ func TestTextsBothWays(t *testing.T) {
 		t.Fatalf("alice's phone copy %+v", copyOnPhone)
 	}
 	waitEvent[*events.Receipt](a1, 10*time.Second, func(r *events.Receipt) bool {
-		return r.MessageIDs[0] == id && r.Sender.User == bob.Phone
+		return r.MessageIDs[0] == id && sameUser(r.Sender, bob)
 	})
 
 	// Bob's companion writes back twice (the second on the open session).
 	for _, text := range []string{"from bob-web 1", "from bob-web 2"} {
 		id = sendText(t, b1, aliceJID, text)
 		m = waitText(a1, text)
-		if m.Info.ID != id || m.Info.Sender != b1ID {
+		if m.Info.ID != id || !sameDevice(m.Info.Sender, b1ID, bob) {
 			t.Fatalf("alice-web got %+v", m.Info)
 		}
 		waitPhoneText(t, srv, alice.Phone, text)
@@ -301,4 +313,39 @@ func TestPreKeyFetchConsumes(t *testing.T) {
 	// A session from a fetched bundle still works end to end.
 	sendText(t, b1, types.NewJID(alice.Phone, types.DefaultUserServer), "after the fetches")
 	waitText(a1, "after the fetches")
+}
+
+// The phone's LID migration sync switches a companion to LIDs; with
+// PNAddressing the old behaviour stays: phone numbers with sender_lid.
+func TestLIDMigrationAndPNSwitch(t *testing.T) {
+	for _, pn := range []bool{false, true} {
+		srv := newServer(t, fakewa.Config{Settings: fakewa.Settings{PNAddressing: pn}})
+		alice := mustAccount(t, srv, "15551110061", "Alice")
+		bob := mustAccount(t, srv, "15551110062", "Bob")
+		bobJID := types.NewJID(bob.Phone, types.DefaultUserServer)
+		if _, err := srv.SendText(bob.Phone, alice.Phone, "a chat before pairing"); err != nil {
+			t.Fatal(err)
+		}
+		a1 := newTestClient(t, srv, "alice-web", nil)
+		pairQR(t, srv, a1, alice.Phone)
+		if migrated := a1.cli.Store.LIDMigrationTimestamp > 0; migrated == pn {
+			t.Fatalf("pnAddressing=%v: LID migration timestamp %d", pn, a1.cli.Store.LIDMigrationTimestamp)
+		}
+		if lid, err := a1.cli.Store.LIDs.GetLIDForPN(context.Background(), bobJID); !pn && (err != nil || lid.String() != bob.LID) {
+			t.Fatalf("mapping of bob from the migration sync: %v %v", lid, err)
+		}
+		if _, err := srv.SendText(bob.Phone, alice.Phone, "hi"); err != nil {
+			t.Fatal(err)
+		}
+		m := waitText(a1, "hi")
+		want, alt := bob.LID, bobJID.String()
+		if pn {
+			want, alt = bobJID.String(), bob.LID
+		}
+		if m.Info.Sender.String() != want || m.Info.SenderAlt.String() != alt {
+			t.Fatalf("pnAddressing=%v: sender %s alt %s", pn, m.Info.Sender, m.Info.SenderAlt)
+		}
+		sendText(t, a1, bobJID, "reply")
+		waitPhoneText(t, srv, bob.Phone, "reply")
+	}
 }

@@ -106,7 +106,7 @@ func TestRedeliveryWithoutAck(t *testing.T) {
 	waitEvent[*events.Connected](b1, 15*time.Second, nil)
 	waitQueued(t, srv, b1ID, 0)
 	waitEvent[*events.Receipt](a1, 10*time.Second, func(r *events.Receipt) bool {
-		return r.MessageIDs[0] == id && r.Sender.User == bob.Phone && r.Sender.Device == b1ID.Device
+		return r.MessageIDs[0] == id && sameDevice(r.Sender, b1ID, bob)
 	})
 	close(release)
 }

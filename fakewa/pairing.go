@@ -175,6 +175,9 @@ func (s *Server) pairCompanion(ctx context.Context, a *account, c *conn, advSecr
 	s.log.Infof("Paired %s (%s) to %s", jid, lid, a.Phone)
 	s.notifyDevicesChanged(a, d, "add")
 	a.phone.shareAppStateKey(s, d)
+	if !s.Settings().PNAddressing {
+		a.phone.sendLIDMigration(s, d)
+	}
 	s.sendHeldTokens(d)
 	if err = c.send(waBinary.Node{Tag: "stream:error", Attrs: waBinary.Attrs{"code": "515"}}); err != nil {
 		s.log.Warnf("%s: sending 515: %v", jid, err)

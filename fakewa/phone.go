@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -201,8 +200,17 @@ func (p *phone) handle(s *Server, node waBinary.Node) {
 	}
 	from, _ := node.Attrs["from"].(types.JID)
 	id, _ := node.Attrs["id"].(string)
+	s.mu.Lock()
+	sender := s.deviceLocked(from)
+	s.mu.Unlock()
+	if sender == nil {
+		s.log.Warnf("phone %s: message %s from unknown device %s", p.acct.Phone, id, from)
+		return
+	}
+	// Reported by phone number whatever the addressing, as the API always did.
+	from = sender.JID
 	for _, enc := range node.GetChildrenByTag("enc") {
-		msg, err := p.decrypt(from, enc)
+		msg, err := p.decrypt(sender, enc)
 		if err != nil {
 			s.log.Errorf("phone %s: cannot decrypt message %s from %s: %v", p.acct.Phone, id, from, err)
 			continue
@@ -217,6 +225,11 @@ func (p *phone) handle(s *Server, node waBinary.Node) {
 			msg = dsm.GetMessage()
 			if j, err := types.ParseJID(dsm.GetDestinationJID()); err == nil {
 				chat = j
+				s.mu.Lock()
+				if a := s.userAccountLocked(j.ToNonAD()); a != nil {
+					chat = a.JID // a LID destination, reported by phone number
+				}
+				s.mu.Unlock()
 			}
 		}
 		text := msg.GetConversation()
@@ -228,24 +241,19 @@ func (p *phone) handle(s *Server, node waBinary.Node) {
 		p.mu.Unlock()
 		s.log.Infof("phone %s: received %s from %s: %q", p.acct.Phone, id, from, text)
 	}
-	if from.User == p.acct.Phone {
+	if sender.acct == p.acct {
 		return // a copy of its own companion's message: no receipt to anyone
 	}
-	s.mu.Lock()
-	sender := s.deviceLocked(from)
-	s.mu.Unlock()
-	if sender != nil {
-		s.deliver(sender, waBinary.Node{Tag: "receipt", Attrs: waBinary.Attrs{
-			"from": p.acct.JID, "id": id, "t": strconv.FormatInt(time.Now().Unix(), 10),
-		}})
-	}
+	s.deliver(sender, waBinary.Node{Tag: "receipt", Attrs: s.receiptAttrs(p.acct.devices[0], id)})
 }
 
-func (p *phone) decrypt(from types.JID, enc waBinary.Node) (*waE2E.Message, error) {
+// The phone keeps one Signal session per remote device, under its LID
+// address, whether the stanza came PN- or LID-addressed.
+func (p *phone) decrypt(from *device, enc waBinary.Node) (*waE2E.Message, error) {
 	content, _ := enc.Content.([]byte)
 	typ, _ := enc.Attrs["type"].(string)
 	ctx := context.Background()
-	addr := from.SignalAddress()
+	addr := from.LID.SignalAddress()
 	p.cryptoMu.Lock()
 	defer p.cryptoMu.Unlock()
 	cipher := session.NewCipher(session.NewBuilderFromSignal(p.dev, addr, store.SignalProtobufSerializer), addr)
@@ -289,7 +297,7 @@ func (p *phone) encryptFor(s *Server, d *device, plaintext []byte) (waBinary.Nod
 // replaces any session with the device.
 func (p *phone) encryptWith(s *Server, d *device, plaintext []byte, bundle *prekey.Bundle) (waBinary.Node, error) {
 	ctx := context.Background()
-	addr := d.JID.SignalAddress()
+	addr := d.LID.SignalAddress()
 	p.cryptoMu.Lock()
 	defer p.cryptoMu.Unlock()
 	builder := session.NewBuilderFromSignal(p.dev, addr, store.SignalProtobufSerializer)

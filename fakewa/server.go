@@ -95,7 +95,8 @@ type Server struct {
 
 	settings Settings // guarded by mu
 	tokens   map[tokenKey][]issuedToken
-	cutNext  []int // fault injection armed for the next connections (afterFrames each)
+	chats    map[[2]string]bool // pairs of accounts that exchanged 1:1 messages (chatKey)
+	cutNext  []int              // fault injection armed for the next connections (afterFrames each)
 
 	mux      *http.ServeMux
 	httpSrv  *http.Server
@@ -140,6 +141,7 @@ func New(cfg Config) (*Server, error) {
 		stopped:  make(chan struct{}),
 		settings: cfg.Settings,
 		tokens:   make(map[tokenKey][]issuedToken),
+		chats:    make(map[[2]string]bool),
 	}
 	if cfg.RootKey != nil {
 		priv := *cfg.RootKey
