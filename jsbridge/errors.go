@@ -103,7 +103,7 @@ func stringProp(v js.Value, name string) (s string) {
 			s = ""
 		}
 	}()
-	p := v.Get(name)
+	p := Get(v, name)
 	if p.Type() == js.TypeString {
 		return p.String()
 	}

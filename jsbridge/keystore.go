@@ -68,14 +68,14 @@ var _ kv.Backend = (*KeyStore)(nil)
 // require creds.
 func NewKeyStore(keys, creds js.Value, credsTables []string) (*KeyStore, error) {
 	for _, m := range []string{"get", "set", "clear"} {
-		if keys.Type() != js.TypeObject || !IsFunction(keys.Get(m)) {
+		if keys.Type() != js.TypeObject || !IsFunction(Get(keys, m)) {
 			return nil, Errorf(CodeInvalidOption, "auth.keys must be an object with get, set and clear methods (missing %s)", m)
 		}
 	}
 	ks := &KeyStore{Timeout: DefaultStoreTimeout, keys: keys, creds: creds, credsTables: make(map[string]bool), index: make(map[string][]string)}
 	if len(credsTables) > 0 {
 		for _, m := range []string{"load", "save"} {
-			if creds.Type() != js.TypeObject || !IsFunction(creds.Get(m)) {
+			if creds.Type() != js.TypeObject || !IsFunction(Get(creds, m)) {
 				return nil, Errorf(CodeInvalidOption, "auth.creds must be an object with load and save methods (missing %s)", m)
 			}
 		}
@@ -314,9 +314,14 @@ func (s *KeyStore) call(ctx context.Context, obj js.Value, what, method string, 
 // recoverStore turns a panic while reading what the user's store returned
 // (a js.Error from a throwing getter or Proxy trap) into a store_failed
 // error: in wasm a panic would end the whole program.
+// Every other failure (a value of the wrong shape) gets that code too.
 func recoverStore(err *error, what string) {
 	if r := recover(); r != nil {
 		*err = &CodedError{Code: CodeStoreFailed, Err: fmt.Errorf("%s: %w", what, panicError("reading the store's answer", r))}
+	}
+	var ce *CodedError
+	if *err != nil && (!errors.As(*err, &ce) || ce.Code != CodeStoreFailed) {
+		*err = &CodedError{Code: CodeStoreFailed, Err: *err}
 	}
 }
 
@@ -338,7 +343,7 @@ func (s *KeyStore) get(ctx context.Context, table string, ids []string) (map[str
 		return nil, fmt.Errorf("keystore get %s: keys.get returned %s, want an object of id -> Uint8Array", table, res.Type())
 	}
 	for _, id := range ids {
-		v := res.Get(id)
+		v := Get(res, id)
 		if IsNullish(v) {
 			continue
 		}
@@ -384,7 +389,7 @@ func (s *KeyStore) loadCreds(ctx context.Context) error {
 			return fmt.Errorf("keystore: creds.load returned %s, want an object {table: {key: Uint8Array}}", res.Type())
 		}
 		for table := range s.credsTables {
-			t := res.Get(table)
+			t := Get(res, table)
 			if IsNullish(t) {
 				continue
 			}
@@ -392,7 +397,7 @@ func (s *KeyStore) loadCreds(ctx context.Context) error {
 			cache[table] = map[string][]byte{}
 			for i := 0; i < keys.Length(); i++ {
 				k := keys.Index(i).String()
-				b, err := BytesFromJS(t.Get(k))
+				b, err := BytesFromJS(Get(t, k))
 				if err != nil {
 					return fmt.Errorf("keystore: creds.load: table %s key %q: %w", table, k, err)
 				}

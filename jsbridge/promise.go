@@ -99,7 +99,7 @@ func Await(ctx context.Context, v js.Value) (js.Value, error) {
 	var then js.Value
 	if v.Type() == js.TypeObject || v.Type() == js.TypeFunction {
 		// A Proxy's get trap may throw.
-		if err := invokeSafely(func() { then = v.Get("then") }); err != nil {
+		if err := invokeSafely(func() { then = Get(v, "then") }); err != nil {
 			return js.Undefined(), err
 		}
 	}

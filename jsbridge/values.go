@@ -28,14 +28,16 @@ func BytesFromJS(v js.Value) (b []byte, err error) {
 		}
 	}()
 	g := js.Global()
+	// Only protected calls touch v (see Get), and the bytes are copied from
+	// a Uint8Array made here: copyBytesToGo's own instanceof check is not
+	// protected either.
 	switch {
 	case v.Type() != js.TypeObject:
 		return nil, fmt.Errorf("expected a Uint8Array, got %s", v.Type())
-	case v.InstanceOf(g.Get("Uint8Array")):
-	case v.InstanceOf(g.Get("ArrayBuffer")):
+	case g.Get("ArrayBuffer").Call("isView", v).Bool(): // Uint8Array, Buffer, DataView, ...
+		v = g.Get("Uint8Array").New(Get(v, "buffer"), Get(v, "byteOffset"), Get(v, "byteLength"))
+	case InstanceOf(v, g.Get("ArrayBuffer")):
 		v = g.Get("Uint8Array").New(v)
-	case g.Get("ArrayBuffer").Call("isView", v).Bool():
-		v = g.Get("Uint8Array").New(v.Get("buffer"), v.Get("byteOffset"), v.Get("byteLength"))
 	default:
 		return nil, fmt.Errorf("expected a Uint8Array, got %s", safeString(g.Get("Object").Get("prototype").Get("toString").Call("call", v)))
 	}
@@ -88,3 +90,32 @@ func IsFunction(v js.Value) bool { return v.Type() == js.TypeFunction }
 
 // IsNullish reports whether v is undefined or null.
 func IsNullish(v js.Value) bool { return v.IsUndefined() || v.IsNull() }
+
+// Reading a property of a value the page gave us (options, a store's
+// answer, an error it rejected with) must go through Get: js.Value.Get is
+// not protected in wasm_exec.js, so a throwing getter or Proxy trap unwinds
+// straight through the Go program's stack and leaves it unusable, where a
+// throw inside Call, Invoke or New becomes a recoverable js.Error panic.
+var (
+	reflectGet    = js.Global().Get("Reflect").Get("get")
+	isPrototypeOf = js.Global().Get("Object").Get("prototype").Get("isPrototypeOf")
+)
+
+// Get is v.Get(name) whose throws are js.Error panics (recovered by Func,
+// Promise, invokeSafely and the other entry points) instead of unwinding
+// through Go. On a non-object it panics as v.Get does.
+func Get(v js.Value, name string) js.Value {
+	if t := v.Type(); t != js.TypeObject && t != js.TypeFunction {
+		return v.Get(name)
+	}
+	return reflectGet.Invoke(v, name)
+}
+
+// InstanceOf is v.InstanceOf(t) with the same protection as Get (a Proxy's
+// getPrototypeOf trap may throw).
+func InstanceOf(v, t js.Value) bool {
+	if v.Type() != js.TypeObject && v.Type() != js.TypeFunction {
+		return false
+	}
+	return isPrototypeOf.Call("call", Get(t, "prototype"), v).Bool()
+}

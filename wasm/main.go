@@ -98,7 +98,7 @@ func dbNameArg(args []js.Value, i int, sig string) (string, error) {
 			return "", jsbridge.Errorf(jsbridge.CodeInvalidOption, "%s: unknown option %s (known: dbName)", sig, name)
 		}
 	}
-	db := args[i].Get("dbName")
+	db := jsbridge.Get(args[i], "dbName")
 	if jsbridge.IsNullish(db) {
 		return defaultDBName, nil
 	}

@@ -80,7 +80,7 @@ func checkKeys(obj js.Value, where string, allowed ...string) error {
 }
 
 func optString(obj js.Value, name, path, def string) (string, error) {
-	v := obj.Get(name)
+	v := jsbridge.Get(obj, name)
 	if jsbridge.IsNullish(v) {
 		return def, nil
 	}
@@ -109,7 +109,7 @@ func jsTypeName(v js.Value) string {
 // comparisons, and a NaN interval once reached time.NewTicker, whose panic
 // ended the whole Go program). whole also refuses fractions. -0 reads as 0.
 func optNumber(obj js.Value, name, path string, lo, hi float64, whole bool, what string) (float64, bool, error) {
-	v := obj.Get(name)
+	v := jsbridge.Get(obj, name)
 	if jsbridge.IsNullish(v) {
 		return 0, false, nil
 	}
@@ -153,7 +153,7 @@ func parseOptions(v js.Value) (*options, error) {
 			return nil, optErr("option socketURL must be a ws:// or wss:// URL, got %q", o.socketURL)
 		}
 	}
-	if rk := v.Get("trustRootKey"); !jsbridge.IsNullish(rk) {
+	if rk := jsbridge.Get(v, "trustRootKey"); !jsbridge.IsNullish(rk) {
 		var key []byte
 		if rk.Type() == js.TypeString {
 			key, err = base64.StdEncoding.DecodeString(rk.String())
@@ -188,7 +188,7 @@ func parseOptions(v js.Value) (*options, error) {
 	if o.qrTimeout, _, err = optDuration(v, "qrTimeoutMs", "qrTimeoutMs", minQRTimeout, maxQRTimeout); err != nil {
 		return nil, err
 	}
-	auth := v.Get("auth")
+	auth := jsbridge.Get(v, "auth")
 	if jsbridge.IsNullish(auth) {
 		return o, nil
 	}
@@ -217,7 +217,7 @@ func parseOptions(v js.Value) (*options, error) {
 		return nil, optErr("option auth.dbName must be 1 to 100 characters without ':'; got %q", o.dbName)
 	}
 	need := func(name string, want bool) error {
-		present := !jsbridge.IsNullish(auth.Get(name))
+		present := !jsbridge.IsNullish(jsbridge.Get(auth, name))
 		if present && !want {
 			return optErr("option auth.%s does not apply to strategy %q", name, o.strategy)
 		}
@@ -238,7 +238,7 @@ func parseOptions(v js.Value) (*options, error) {
 			return nil, err
 		}
 	}
-	if !jsbridge.IsNullish(auth.Get("backupSyncIntervalMs")) && o.strategy != strategyRemote {
+	if !jsbridge.IsNullish(jsbridge.Get(auth, "backupSyncIntervalMs")) && o.strategy != strategyRemote {
 		return nil, optErr("option auth.backupSyncIntervalMs does not apply to strategy %q", o.strategy)
 	}
 	if d, ok, err := optDuration(auth, "backupSyncIntervalMs", "auth.backupSyncIntervalMs", minBackupInterval, maxBackupInterval); err != nil {
@@ -246,7 +246,7 @@ func parseOptions(v js.Value) (*options, error) {
 	} else if ok {
 		o.backupInterval = d
 	}
-	if !jsbridge.IsNullish(auth.Get("storeTimeoutMs")) && o.strategy != strategyRemote && o.strategy != strategyCustom {
+	if !jsbridge.IsNullish(jsbridge.Get(auth, "storeTimeoutMs")) && o.strategy != strategyRemote && o.strategy != strategyCustom {
 		return nil, optErr("option auth.storeTimeoutMs does not apply to strategy %q (only to remote and custom)", o.strategy)
 	}
 	if d, ok, err := optDuration(auth, "storeTimeoutMs", "auth.storeTimeoutMs", minStoreTimeout, maxStoreTimeout); err != nil {
@@ -255,15 +255,15 @@ func parseOptions(v js.Value) (*options, error) {
 		o.storeTimeout = d
 	}
 	if o.strategy == strategyRemote {
-		o.remoteStore = auth.Get("store")
+		o.remoteStore = jsbridge.Get(auth, "store")
 		for _, m := range []string{"sessionExists", "save", "extract", "delete"} {
-			if !isPlainObject(o.remoteStore) || !jsbridge.IsFunction(o.remoteStore.Get(m)) {
+			if !isPlainObject(o.remoteStore) || !jsbridge.IsFunction(jsbridge.Get(o.remoteStore, m)) {
 				return nil, optErr("option auth.store must have a %s method", m)
 			}
 		}
 	}
 	if o.strategy == strategyCustom {
-		o.keys, o.creds = auth.Get("keys"), auth.Get("creds")
+		o.keys, o.creds = jsbridge.Get(auth, "keys"), jsbridge.Get(auth, "creds")
 	}
 	return o, nil
 }
