@@ -128,5 +128,10 @@ func panicError(where string, r any) error {
 	if je, ok := r.(js.Error); ok {
 		return &CodedError{Code: CodeJS, Err: fmt.Errorf("%s: %w", where, ErrorFromJS(je.Value))}
 	}
+	if r == "bad type flag" {
+		// js.Value.Type() of a value Go's syscall/js has no type for: a
+		// BigInt the page passed somewhere (an option, an argument).
+		return &CodedError{Code: CodeInvalidOption, Err: fmt.Errorf("%s: a BigInt was given where wasmeow takes none", where)}
+	}
 	return &CodedError{Code: CodePanic, Err: fmt.Errorf("%s: internal error (recovered panic): %v", where, r)}
 }

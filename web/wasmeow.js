@@ -15,7 +15,7 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 function describe(v) {
   if (typeof v === 'number') return String(v);
   if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
+  try { if (Array.isArray(v)) return 'an array'; } catch { /* a revoked Proxy */ }
   return `a ${typeof v}`;
 }
 
@@ -173,8 +173,9 @@ export class Client {
 
   #listen(how, event, listener) {
     this.#check();
-    if (!EVENTS.includes(event)) {
-      throw new WasmeowError(`unknown event ${JSON.stringify(event)} (known: ${EVENTS.join(', ')})`, 'invalid_option');
+    if (typeof event !== 'string' || !EVENTS.includes(event)) {
+      const name = typeof event === 'string' ? JSON.stringify(event) : describe(event);
+      throw new WasmeowError(`unknown event ${name} (known: ${EVENTS.join(', ')})`, 'invalid_option');
     }
     unwrapSync(this.#h[how](event, listener));
   }
