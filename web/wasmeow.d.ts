@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'invalid_option' | 'destroyed' | 'exited' | 'load_failed' | 'panic' | 'js_error' | 'internal' | 'canceled'
   | 'timeout' | 'not_connected' | 'not_logged_in' | 'already_paired' | 'invalid_phone' | 'invalid_jid'
   | 'pairing_failed' | 'connect_failed' | 'send_failed' | 'logout_failed' | 'session_in_use' | 'session_locked'
-  | 'restore_failed' | 'remote_save_failed' | 'wipe_failed' | 'store_failed' | 'session_exists';
+  | 'restore_failed' | 'remote_save_failed' | 'wipe_failed' | 'store_failed' | 'session_exists'
+  | 'store_corrupt' | 'message_too_large';
 
 export class WasmeowError extends Error {
   readonly code: ErrorCode | string;
@@ -53,8 +54,8 @@ export interface RemoteStore {
 export type AuthOptions =
   | { strategy: 'none'; clientId?: string }
   | { strategy?: 'local'; clientId?: string; dbName?: string }
-  | { strategy: 'remote'; clientId?: string; dbName?: string; store: RemoteStore; backupSyncIntervalMs?: number }
-  | { strategy: 'custom'; clientId?: string; keys: KeyStore; creds: CredsStore };
+  | { strategy: 'remote'; clientId?: string; dbName?: string; store: RemoteStore; backupSyncIntervalMs?: number; storeTimeoutMs?: number }
+  | { strategy: 'custom'; clientId?: string; keys: KeyStore; creds: CredsStore; storeTimeoutMs?: number };
 
 export interface ClientOptions {
   /** Default { strategy: 'local', clientId: 'default', dbName: 'wasmeow' }. */
