@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall/js"
@@ -14,6 +13,7 @@ import (
 
 	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
 	waLog "go.mau.fi/whatsmeow/util/log"
@@ -58,18 +58,21 @@ type client struct {
 
 	op sync.Mutex // serialises connect, pairing, logout, wipe, destroy
 
-	mu            sync.Mutex
-	sess          *session
-	cli           *whatsmeow.Client
-	handlerID     uint32
-	remote        *remoteSync
-	state         string
-	destroyed     bool
-	authenticated bool          // authenticated was emitted for the current login
-	qrSeen        chan struct{} // closed at the first QR of the current connection
-	qrSeenOnce    *sync.Once
-	qrStop        chan struct{} // closed to stop the current QR rotation
-	lastCreds     map[string]any
+	mu             sync.Mutex
+	sess           *session
+	cli            *whatsmeow.Client
+	handlerID      uint32
+	remote         *remoteSync
+	state          string
+	destroyed      bool
+	authenticated  bool          // authenticated was emitted for the current login
+	qrSeen         chan struct{} // closed at the first QR of the current connection
+	qrSeenOnce     *sync.Once
+	qrStop         chan struct{} // closed to stop the current QR rotation
+	reconnStop     chan struct{} // closed to stop the current reconnect loop
+	reconnAttempts int           // since the last successful login
+	lastCreds      map[string]any
+	tokens         tokenIssuer // our privacy tokens to the contacts we write to
 }
 
 func newClient(ctx context.Context, o *options) (*client, error) {
@@ -87,13 +90,6 @@ func newClient(ctx context.Context, o *options) (*client, error) {
 	return c, nil
 }
 
-func newLogger(clientID, level string) waLog.Logger {
-	if level == "none" {
-		return waLog.Noop
-	}
-	return waLog.Stdout("wasmeow/"+clientID, level, false)
-}
-
 // open opens the session's storage and builds the whatsmeow client on it.
 func (c *client) open(ctx context.Context) error {
 	var failOnce sync.Once
@@ -105,6 +101,13 @@ func (c *client) open(ctx context.Context) error {
 		return err
 	}
 	cli := whatsmeow.NewClient(sess.device, c.log.Sub("Client"))
+	cli.EnableAutoReconnect = false // reconnect.go does it, visibly
+	// The plaintext of each decryption is stored with the session update that
+	// produced it (idbstore commits both at once) and cleared once the page
+	// has been given the event: a message the server redelivers after a cut
+	// or a crash is then either given again from the buffer (its ack never
+	// left) or recognised as done, never a decrypt failure of an old counter.
+	cli.EnableDecryptedEventBuffer = true
 	c.mu.Lock()
 	c.sess, c.cli = sess, cli
 	c.handlerID = cli.AddEventHandler(c.handleEvent)
@@ -134,6 +137,7 @@ func (c *client) storeFailed(err error) {
 		return
 	}
 	c.stopQR()
+	c.stopReconnect()
 	cli.Disconnect()
 	c.setState(stateDisconnected)
 	c.emit("disconnected", map[string]any{"reason": codeStoreFailed, "message": errString(err)})
@@ -213,9 +217,11 @@ func (c *client) connectLocked(ctx context.Context) error {
 	if cli.IsConnected() {
 		return nil
 	}
+	c.stopReconnect() // the page's connect takes over from a reconnect loop
 	if err := applyGlobals(c.opts); err != nil {
 		return err
 	}
+	applyWAVersion(ctx, c.opts.socketURL, c.log)
 	if cli.Store.ID == nil {
 		c.mu.Lock()
 		c.qrSeen, c.qrSeenOnce = make(chan struct{}), new(sync.Once)
@@ -266,7 +272,7 @@ func (c *client) startQR(cli *whatsmeow.Client, codes []string) {
 			if once != nil {
 				once.Do(func() { close(seen) })
 			}
-			c.emit("qr", map[string]any{"code": code, "timeoutMs": timeout.Milliseconds()})
+			c.emit("qr", map[string]any{"code": pagePlatform.qrCode(code), "timeoutMs": timeout.Milliseconds()})
 			select {
 			case <-stop:
 				return
@@ -300,8 +306,6 @@ func (c *client) stopQR() {
 	}
 }
 
-var nonDigits = regexp.MustCompile(`[^0-9]`)
-
 // requestPairingCode asks the server for a code to type on the phone; it
 // connects first when needed and resolves only once the server accepted.
 func (c *client) requestPairingCode(ctx context.Context, phone string) (string, error) {
@@ -332,7 +336,7 @@ func (c *client) requestPairingCode(ctx context.Context, phone string) (string, 
 	case <-wait.Done():
 		return "", jsbridge.Errorf(codePairing, "requestPairingCode: the server did not start pairing within 30 s")
 	}
-	code, err := cli.PairPhone(ctx, digits, true, whatsmeow.PairClientChrome, "Chrome (Linux)")
+	code, err := cli.PairPhone(ctx, digits, true, pagePlatform.clientType, pagePlatform.displayName())
 	if err != nil {
 		if errors.Is(err, whatsmeow.ErrPhoneNumberTooShort) || errors.Is(err, whatsmeow.ErrPhoneNumberIsNotInternational) {
 			return "", jsbridge.Errorf(codeInvalidPhone, "requestPairingCode: %w", err)
@@ -370,23 +374,20 @@ func (c *client) sendText(ctx context.Context, to, text string) (string, error) 
 	}
 	resp, err := cli.SendMessage(ctx, jid, &waE2E.Message{Conversation: proto.String(text)})
 	if err != nil {
+		if why := sendFailureReason(err); why != "" {
+			return "", jsbridge.Errorf(codeSend, "sendText to %s: %s: %w", jid, why, err)
+		}
 		return "", jsbridge.Errorf(codeSend, "sendText to %s: %w", jid, err)
 	}
+	c.tokens.issueAfterSend(cli, jid, c.log.Warnf)
 	return resp.ID, nil
 }
 
-// parseJID takes a full JID or a bare phone number.
+// parseJID reads a chat argument (jids.go), with the page's error code.
 func parseJID(s string) (types.JID, error) {
-	if !strings.Contains(s, "@") {
-		digits := nonDigits.ReplaceAllString(s, "")
-		if len(digits) < 7 || len(digits) > 15 || digits != strings.TrimPrefix(s, "+") {
-			return types.JID{}, jsbridge.Errorf(codeInvalidJID, "%q is neither a JID (user@s.whatsapp.net) nor a phone number", s)
-		}
-		return types.NewJID(digits, types.DefaultUserServer), nil
-	}
-	jid, err := types.ParseJID(s)
-	if err != nil || jid.User == "" {
-		return types.JID{}, jsbridge.Errorf(codeInvalidJID, "%q is not a valid JID", s)
+	jid, err := normalizeJID(s)
+	if err != nil {
+		return types.JID{}, jsbridge.WithCode(codeInvalidJID, err)
 	}
 	return jid, nil
 }
@@ -424,6 +425,7 @@ func (c *client) wipeLocked(ctx context.Context, reason string, confirmed bool) 
 		return nil // already wiped
 	}
 	c.stopQR()
+	c.stopReconnect()
 	var errs []error
 	cli.RemoveEventHandler(id)
 	cli.Disconnect()
@@ -458,8 +460,11 @@ func (c *client) disconnect(ctx context.Context) error {
 	if cli == nil {
 		return nil
 	}
-	wasConnected := cli.IsConnected()
+	c.mu.Lock()
+	wasConnected := cli.IsConnected() || c.reconnStop != nil
+	c.mu.Unlock()
 	c.stopQR()
+	c.stopReconnect()
 	cli.Disconnect()
 	c.mu.Lock()
 	remote, sess := c.remote, c.sess
@@ -498,6 +503,7 @@ func (c *client) destroy(ctx context.Context) error {
 	c.mu.Unlock()
 	unregisterClient(c)
 	c.stopQR()
+	c.stopReconnect()
 	var errs []error
 	if cli != nil {
 		cli.RemoveEventHandler(id)
@@ -595,6 +601,7 @@ func (c *client) handleEvent(evt any) {
 		c.mu.Lock()
 		first := !c.authenticated
 		c.authenticated = true
+		c.reconnAttempts = 0
 		c.mu.Unlock()
 		if first {
 			cr := c.creds()
@@ -607,6 +614,24 @@ func (c *client) handleEvent(evt any) {
 		c.stopQR()
 		c.setState(stateDisconnected)
 		c.emit("disconnected", map[string]any{"reason": "connection_lost"})
+		c.mu.Lock()
+		cli := c.cli
+		c.mu.Unlock()
+		c.startReconnect(cli)
+	case *events.KeepAliveTimeout:
+		// whatsmeow only reports this while its own reconnect is off: after
+		// KeepAliveMaxFailTime without an answer the socket is dead.
+		if time.Since(v.LastSuccess) > whatsmeow.KeepAliveMaxFailTime {
+			c.mu.Lock()
+			cli := c.cli
+			c.mu.Unlock()
+			if cli != nil {
+				cli.Disconnect()
+				c.setState(stateDisconnected)
+				c.emit("disconnected", map[string]any{"reason": "keepalive_timeout", "message": fmt.Sprintf("no answer to keepalives since %s", v.LastSuccess.Format(time.RFC3339))})
+				c.startReconnect(cli)
+			}
+		}
 	case *events.StreamReplaced:
 		c.setState(stateDisconnected)
 		c.emit("disconnected", map[string]any{"reason": "replaced", "message": "another client connected with this session"})
@@ -628,9 +653,14 @@ func (c *client) handleEvent(evt any) {
 	case *events.TemporaryBan:
 		c.emit("auth_failure", map[string]any{"reason": "temporary_ban", "message": v.String()})
 	case *events.ClientOutdated:
-		c.emit("auth_failure", map[string]any{"reason": "client_outdated", "message": "the server says this client version is outdated"})
+		refused := store.GetWAVersion().String()
+		forgetRelayVersions()
+		c.emit("auth_failure", map[string]any{"reason": "client_outdated", "version": refused, "message": fmt.Sprintf("the server refused WhatsApp Web version %s as outdated (405): pass a current version as loadWasmeow({waVersion: '2.3000.x'}) or connect through a relay that serves GET /version", refused)})
 	case *events.PushNameSetting:
 		c.updateCreds(nil)
+	case *events.IdentityChange:
+		c.tokens.forget(v.JID) // a new device of theirs needs our token again
+
 	case *events.Message:
 		c.emitMessage(v)
 	}
@@ -647,16 +677,61 @@ func (c *client) emitMessage(v *events.Message) {
 	if text == "" {
 		text = m.GetExtendedTextMessage().GetText()
 	}
+	chat, chatAlt := c.bothForms(v.Info.Chat, c.chatAlt(v.Info))
+	sender, senderAlt := c.bothForms(v.Info.Sender, v.Info.SenderAlt)
 	c.emit("message", map[string]any{
-		"id":       v.Info.ID,
-		"chat":     v.Info.Chat.String(),
-		"sender":   v.Info.Sender.String(),
-		"fromMe":   v.Info.IsFromMe,
-		"isGroup":  v.Info.IsGroup,
-		"pushName": v.Info.PushName,
-		"text":     text,
-		"time":     v.Info.Timestamp.UnixMilli(),
+		"id":             v.Info.ID,
+		"chat":           chat,
+		"chatAlt":        chatAlt,
+		"sender":         sender,
+		"senderAlt":      senderAlt,
+		"addressingMode": string(v.Info.AddressingMode),
+		"fromMe":         v.Info.IsFromMe,
+		"isGroup":        v.Info.IsGroup,
+		"pushName":       v.Info.PushName,
+		"text":           text,
+		"time":           v.Info.Timestamp.UnixMilli(),
 	})
+}
+
+// chatAlt is the other form of a message's chat: for a 1:1 chat the other
+// party's, which whatsmeow gives as SenderAlt (their message) or
+// RecipientAlt (ours, sent from another device).
+func (c *client) chatAlt(info types.MessageInfo) types.JID {
+	if info.IsGroup {
+		return types.EmptyJID
+	}
+	if info.IsFromMe {
+		return info.RecipientAlt.ToNonAD()
+	}
+	return info.SenderAlt.ToNonAD()
+}
+
+// bothForms gives a party as the page sees it: the phone-number JID first
+// and the LID as the alternative, looking the missing one up in the
+// session's LID map; a group or a party with one known form has a nil alt.
+func (c *client) bothForms(addressed, alt types.JID) (string, any) {
+	pn, lid := partyForms(addressed, alt)
+	cli, _ := c.current()
+	if cli != nil && (pn.IsEmpty() != lid.IsEmpty()) {
+		ctx := context.Background()
+		if pn.IsEmpty() {
+			if got, err := cli.Store.LIDs.GetPNForLID(ctx, lid); err == nil && !got.IsEmpty() {
+				pn = types.JID{User: got.User, Server: got.Server, Device: lid.Device}
+			}
+		} else if got, err := cli.Store.LIDs.GetLIDForPN(ctx, pn); err == nil && !got.IsEmpty() {
+			lid = types.JID{User: got.User, Server: got.Server, Device: pn.Device}
+		}
+	}
+	switch {
+	case pn.IsEmpty() && lid.IsEmpty():
+		return addressed.String(), jidOrNil(alt)
+	case pn.IsEmpty():
+		return lid.String(), nil
+	case lid.IsEmpty():
+		return pn.String(), nil
+	}
+	return pn.String(), lid.String()
 }
 
 // recoverInto turns a panic in an event path into an error event, so the Go

@@ -18,7 +18,6 @@ import (
 	"syscall/js"
 
 	"go.mau.fi/whatsmeow"
-	"go.mau.fi/whatsmeow/proto/waCompanionReg"
 	"go.mau.fi/whatsmeow/store"
 
 	"github.com/coder/websocket"
@@ -35,6 +34,16 @@ func main() {
 	websocket.SetWriteBarrier(writeBarrier)
 	mod := js.Global().Get("Object").New()
 	mod.Set("version", version)
+	mod.Set("configure", jsbridge.SyncFunc("configure", func(args []js.Value) (any, error) {
+		var opt js.Value
+		if len(args) > 0 {
+			opt = args[0]
+		}
+		return nil, configureModule(opt)
+	}))
+	mod.Set("getWAVersion", jsbridge.SyncFunc("getWAVersion", func([]js.Value) (any, error) {
+		return store.GetWAVersion().String(), nil
+	}))
 	bg := context.Background()
 	mod.Set("createClient", jsbridge.Func("createClient", func(args []js.Value) (any, error) {
 		var opt js.Value
@@ -180,7 +189,7 @@ func applyGlobals(o *options) error {
 		whatsmeow.WACertPubKey = [32]byte(o.trustRootKey)
 	}
 	store.SetOSInfo(o.deviceName, [3]uint32{0, 1, 0})
-	store.DeviceProps.PlatformType = waCompanionReg.DeviceProps_CHROME.Enum()
+	store.DeviceProps.PlatformType = pagePlatform.props.Enum() // as the QR code and PairPhone say (platform.go)
 	return nil
 }
 

@@ -5,6 +5,12 @@ export interface LoadOptions {
   wasmURL?: string | URL;
   /** URL of Go's wasm_exec.js; default: beside wasmeow.js. */
   wasmExecURL?: string | URL;
+  /**
+   * The WhatsApp Web version to announce, page-wide, e.g. "2.3000.1034270928". The service refuses
+   * versions older than about two months (auth_failure 'client_outdated'). Default: what a relay at
+   * the client's socketURL serves on GET /version, else the version this release was built with.
+   */
+  waVersion?: string;
 }
 
 /** Loads and starts the wasm program (once per page or worker). */
@@ -82,6 +88,8 @@ export class WasmeowModule {
   readonly version: string;
   /** Milliseconds from fetching the wasm to the Go program being ready. */
   readonly startMs: number;
+  /** The WhatsApp Web version the next connection announces. */
+  getWAVersion(): string;
   createClient(options?: ClientOptions): Promise<Client>;
   /** clientIds that have a local (IndexedDB) session. */
   listSessions(options?: ListOptions): Promise<string[]>;
@@ -108,17 +116,41 @@ export interface Events {
   qr: { code: string; timeoutMs: number };
   pairing_code: { code: string; phone: string };
   authenticated: { me: string | null; lid: string | null; platform: string; businessName: string; method: 'pairing' | 'stored' };
-  auth_failure: { reason: string; message: string };
+  auth_failure: {
+    reason: 'qr_timeout' | 'client_outdated' | 'logged_out' | 'pair_error' | 'connect_failure' | 'temporary_ban' | 'scanned_without_multidevice' | string;
+    message: string;
+    /** client_outdated: the version the service refused. */
+    version?: string;
+  };
   ready: { me: string | null };
   'creds.update': { changed: (keyof CredsView)[]; creds: CredsView };
-  disconnected: { reason: 'client' | 'connection_lost' | 'replaced' | 'qr_timeout' | 'store_failed' | string; message?: string };
+  disconnected: { reason: 'client' | 'connection_lost' | 'keepalive_timeout' | 'replaced' | 'qr_timeout' | 'store_failed' | string; message?: string };
+  /** After connection_lost or keepalive_timeout: attempt n (from 1) starts after delayMs (0, 1 s, 2 s, 4 s ... 30 s). */
+  reconnecting: { attempt: number; delayMs: number };
   logged_out: { reason: 'logout' | 'server_logout' | string };
-  message: { id: string; chat: string; sender: string; fromMe: boolean; isGroup: boolean; pushName: string; text: string; time: number };
+  /**
+   * At least once: after a crash a message may be given again (its ack never left); `id` with `chat`
+   * is the key to deduplicate by.
+   */
+  message: {
+    id: string;
+    /** The chat: the phone-number JID (user@s.whatsapp.net) when known, else the LID (user@lid); a group's @g.us. */
+    chat: string;
+    /** The chat's other form: its LID when `chat` is a phone-number JID, or null when unknown (and for groups). */
+    chatAlt: string | null;
+    /** Who sent it, in the same order: phone-number JID when known, else LID. */
+    sender: string;
+    /** The sender's LID (when `sender` is the phone-number JID), or null when unknown. */
+    senderAlt: string | null;
+    /** How the service addressed it: 'lid' (most traffic today) or 'pn'; '' when it did not say. */
+    addressingMode: 'lid' | 'pn' | '';
+    fromMe: boolean; isGroup: boolean; pushName: string; text: string; time: number;
+  };
   remote_session_saved: { session: string; bytes: number; records: number; savedAt: number; format: string; version: number };
   error: WasmeowError;
 }
 
-export type ClientState = 'idle' | 'connecting' | 'qr' | 'ready' | 'disconnected' | 'logged_out' | 'destroyed';
+export type ClientState = 'idle' | 'connecting' | 'qr' | 'ready' | 'disconnected' | 'reconnecting' | 'logged_out' | 'destroyed';
 
 export class Client {
   readonly clientId: string;
@@ -135,7 +167,11 @@ export class Client {
   connect(): Promise<void>;
   /** Connects when needed; resolves with the code once the server accepted the number. */
   requestPairingCode(phone: string): Promise<string>;
-  /** Sends a text; jid is a full JID or a phone number. Resolves with the message id. */
+  /**
+   * Sends a text. jid: a phone-number JID (user@s.whatsapp.net or whatsapp-web.js's user@c.us), a LID
+   * (user@lid), a group (id@g.us) or a bare phone number. Resolves with the message id once the server
+   * acknowledged it; rejects with 'send_failed' (the message names the reason, e.g. 463: no privacy token).
+   */
   sendText(jid: string, text: string): Promise<string>;
   /**
    * A snapshot of the paired session (docs/SNAPSHOT.md), for backups and moving it elsewhere. It holds

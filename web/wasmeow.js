@@ -5,7 +5,7 @@
 // together. It works in a page and in a Web Worker. Types: wasmeow.d.ts.
 
 const EVENTS = ['qr', 'pairing_code', 'authenticated', 'auth_failure', 'ready', 'creds.update',
-  'disconnected', 'logged_out', 'message', 'remote_session_saved', 'error'];
+  'disconnected', 'reconnecting', 'logged_out', 'message', 'remote_session_saved', 'error'];
 
 // The longest delay setTimeout honours.
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -82,6 +82,8 @@ async function start(options) {
     exited.then(() => { throw new WasmeowError('the wasmeow program exited while starting', 'exited'); }),
   ]);
   delete globalThis[key];
+  // Page-wide settings (waVersion) must be in place before any client connects.
+  unwrapSync(api.configure({ waVersion: options.waVersion }));
   exited.then(() => { state.exited = true; });
   return new WasmeowModule(api, state, performance.now() - t0);
 }
@@ -122,6 +124,12 @@ export class WasmeowModule {
     } catch (e) {
       throw toWasmeowError(e);
     }
+  }
+
+  /** The WhatsApp Web version the next connection announces, e.g. "2.3000.1034270928". */
+  getWAVersion() {
+    this.#check();
+    return unwrapSync(this.#api.getWAVersion());
   }
 
   /** clientIds with a local (IndexedDB) session under dbName. */

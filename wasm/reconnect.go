@@ -1,0 +1,113 @@
+//go:build js
+
+package main
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.mau.fi/whatsmeow"
+)
+
+// Reconnection after a lost connection is ours rather than whatsmeow's
+// (its EnableAutoReconnect is off): whatsmeow's loop reports nothing to the
+// page, cannot be stopped from outside, and retries with a delay that grows
+// without bound. Ours emits `reconnecting` with the attempt and its delay,
+// and stops on disconnect(), logout() and destroy().
+
+const (
+	maxReconnectDelay = 30 * time.Second
+	stateReconnecting = "reconnecting"
+)
+
+// reconnectDelay is the wait before attempt n (from 1): at once, then 1 s,
+// 2 s, 4 s ... up to 30 s.
+func reconnectDelay(attempt int) time.Duration {
+	if attempt <= 1 {
+		return 0
+	}
+	if attempt > 7 {
+		return maxReconnectDelay
+	}
+	return min(time.Second<<(attempt-2), maxReconnectDelay)
+}
+
+// startReconnect begins reconnecting cli, unless a loop already runs. The
+// attempt count carries on across loops until a login succeeds, so a server
+// that drops every new socket meets a growing delay.
+func (c *client) startReconnect(cli *whatsmeow.Client) {
+	c.mu.Lock()
+	if c.reconnStop != nil || c.destroyed || c.cli != cli || cli == nil || cli.Store.ID == nil {
+		c.mu.Unlock()
+		return
+	}
+	stop := make(chan struct{})
+	c.reconnStop = stop
+	c.mu.Unlock()
+	go func() {
+		defer c.recoverInto("reconnect")
+		defer func() {
+			c.mu.Lock()
+			if c.reconnStop == stop {
+				c.reconnStop = nil
+			}
+			c.mu.Unlock()
+		}()
+		for {
+			c.mu.Lock()
+			c.reconnAttempts++
+			attempt := c.reconnAttempts
+			c.mu.Unlock()
+			delay := reconnectDelay(attempt)
+			c.setState(stateReconnecting)
+			c.emit("reconnecting", map[string]any{"attempt": attempt, "delayMs": delay.Milliseconds()})
+			select {
+			case <-stop:
+				return
+			case <-time.After(delay):
+			}
+			done, err := c.reconnectOnce(cli, stop)
+			if done {
+				return
+			}
+			c.log.Warnf("reconnect attempt %d failed: %v", attempt, err)
+		}
+	}()
+}
+
+// reconnectOnce dials once under the op lock (so it never races connect,
+// disconnect or destroy). done means the loop should end: the socket is up
+// (login then emits ready, or a new disconnect starts a new loop) or the
+// loop was stopped meanwhile.
+func (c *client) reconnectOnce(cli *whatsmeow.Client, stop chan struct{}) (done bool, err error) {
+	c.op.Lock()
+	defer c.op.Unlock()
+	select {
+	case <-stop:
+		return true, nil
+	default:
+	}
+	if current, _ := c.current(); current != cli {
+		return true, nil
+	}
+	if cli.IsConnected() {
+		return true, nil
+	}
+	err = cli.ConnectContext(withSocketOwner(context.Background(), c.currentSession))
+	if err == nil || errors.Is(err, whatsmeow.ErrAlreadyConnected) {
+		return true, nil
+	}
+	return false, err
+}
+
+// stopReconnect ends the current reconnect loop, if any.
+func (c *client) stopReconnect() {
+	c.mu.Lock()
+	stop := c.reconnStop
+	c.reconnStop = nil
+	c.mu.Unlock()
+	if stop != nil {
+		close(stop)
+	}
+}

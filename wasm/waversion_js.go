@@ -1,0 +1,112 @@
+//go:build js
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"syscall/js"
+	"time"
+
+	"go.mau.fi/whatsmeow/store"
+	waLog "go.mau.fi/whatsmeow/util/log"
+
+	"github.com/wasmeow/wasmeow/jsbridge"
+)
+
+// The version the page announces is page-wide, as whatsmeow keeps it in a
+// package variable: the page's own (loadWasmeow's waVersion) wins, then the
+// relay's answer (asked once per page and relay), then defaultWAVersion.
+var (
+	waVersionMu     sync.Mutex
+	pageWAVersion   *store.WAVersionContainer
+	relayWAVersions = map[string]store.WAVersionContainer{} // by /version URL; absent: not asked yet
+)
+
+func setPageWAVersion(v store.WAVersionContainer) {
+	waVersionMu.Lock()
+	defer waVersionMu.Unlock()
+	pageWAVersion = &v
+	announceWAVersion(v)
+}
+
+// applyWAVersion sets the version the next connection announces, asking
+// the relay behind socketURL when the page set none. A relay that does not
+// answer leaves the default: a plain WebSocket server (or the service
+// itself) has no /version.
+func applyWAVersion(ctx context.Context, socketURL string, log waLog.Logger) store.WAVersionContainer {
+	waVersionMu.Lock()
+	defer waVersionMu.Unlock()
+	v := defaultWAVersion
+	switch {
+	case pageWAVersion != nil:
+		v = *pageWAVersion
+	case socketURL != "":
+		if u, ok := relayVersionURL(socketURL); ok {
+			got, asked := relayWAVersions[u]
+			if !asked {
+				var err error
+				if got, err = fetchRelayVersion(ctx, u); err != nil {
+					log.Infof("no version from %s (%v); announcing %s", u, err, v)
+					got = v
+				}
+				relayWAVersions[u] = got
+			}
+			v = got
+		}
+	}
+	announceWAVersion(v)
+	return v
+}
+
+func fetchRelayVersion(ctx context.Context, u string) (store.WAVersionContainer, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return store.WAVersionContainer{}, err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return store.WAVersionContainer{}, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return store.WAVersionContainer{}, fmt.Errorf("HTTP %d", res.StatusCode)
+	}
+	return decodeRelayVersion(res.Body)
+}
+
+// configureModule is the module's configure({waVersion}), which wasmeow.js
+// calls with loadWasmeow's options before it hands the module to the page.
+func configureModule(opts js.Value) error {
+	if jsbridge.IsNullish(opts) {
+		return nil
+	}
+	if opts.Type() != js.TypeObject {
+		return jsbridge.Errorf(jsbridge.CodeInvalidOption, "loadWasmeow: options must be an object")
+	}
+	v := opts.Get("waVersion")
+	if jsbridge.IsNullish(v) {
+		return nil
+	}
+	if v.Type() != js.TypeString {
+		return jsbridge.Errorf(jsbridge.CodeInvalidOption, "loadWasmeow: option waVersion must be a string such as \"2.3000.1034270928\"")
+	}
+	parsed, err := parseWAVersion(v.String())
+	if err != nil {
+		return jsbridge.Errorf(jsbridge.CodeInvalidOption, "loadWasmeow: option waVersion: %w", err)
+	}
+	setPageWAVersion(parsed)
+	return nil
+}
+
+// forgetRelayVersions makes the next connect ask the relays again (after
+// the service refused the version one gave).
+func forgetRelayVersions() {
+	waVersionMu.Lock()
+	defer waVersionMu.Unlock()
+	clear(relayWAVersions)
+}
