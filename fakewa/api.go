@@ -25,6 +25,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /api/accounts/{phone}/link-code", s.apiLinkCode)
 	mux.HandleFunc("POST /api/accounts/{phone}/send", s.apiSend)
 	mux.HandleFunc("GET /api/accounts/{phone}/messages", s.apiMessages)
+	mux.HandleFunc("POST /api/accounts/{phone}/tokens", s.apiIssueToken)
 	mux.HandleFunc("POST /api/devices/{jid}/logout", s.apiLogout)
 	mux.HandleFunc("POST /api/devices/{jid}/cut", s.cutAPI(s.cutDevice))
 	mux.HandleFunc("GET /api/connections", s.apiConnections)
@@ -259,6 +260,24 @@ func (s *Server) apiSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"id": id})
+}
+
+// apiIssueToken has the account issue a privacy token: {"to", "notify"}.
+func (s *Server) apiIssueToken(w http.ResponseWriter, r *http.Request) {
+	defer s.recoverAPI(w, r)
+	var req struct {
+		To     string `json:"to"`
+		Notify bool   `json:"notify"`
+	}
+	if err := readJSON(r, &req); err != nil {
+		writeErr(w, http.StatusBadRequest, err)
+		return
+	}
+	if err := s.IssueToken(r.PathValue("phone"), req.To, req.Notify); err != nil {
+		writeErr(w, http.StatusConflict, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{})
 }
 
 func (s *Server) apiMessages(w http.ResponseWriter, r *http.Request) {

@@ -46,6 +46,9 @@ type conn struct {
 
 	noisePub [32]byte
 	payload  *waWa6.ClientPayload
+	// What the client announced, for the control API: its app version once
+	// the handshake is done.
+	announced atomic.Pointer[string]
 
 	// Guarded by s.mu.
 	device   *device       // after login
@@ -280,6 +283,8 @@ func (c *conn) handshake() error {
 		return fmt.Errorf("decoding client payload: %w", err)
 	}
 	c.payload = &payload
+	announced := payloadVersion(&payload).String()
+	c.announced.Store(&announced)
 	if c.readKey, c.writeKey, err = ns.split(); err != nil {
 		return fmt.Errorf("deriving transport keys: %w", err)
 	}

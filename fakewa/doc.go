@@ -17,9 +17,10 @@
 //	POST /api/accounts/{phone}/link-code    {"code"} -> {"device"}
 //	POST /api/accounts/{phone}/send         {"to", "text"} -> {"id"}
 //	GET  /api/accounts/{phone}/messages     what the phone received
+//	POST /api/accounts/{phone}/tokens       {"to", "notify"} -> {}: the account issues "to" a privacy token
 //	POST /api/devices/{jid}/logout          {}
 //	POST /api/devices/{jid}/cut             {"afterFrames"} -> {}
-//	GET  /api/connections                   live sockets [{"id", "state", "device"}], paired or not
+//	GET  /api/connections                   live sockets [{"id", "state", "device", "version"}], paired or not
 //	POST /api/connections/{id}/cut          {"afterFrames"} -> {}; id "next" arms the next socket to open
 //	GET  /api/settings                      behaviour switches {"minVersion", "allowOutdated", "pnAddressing", "noTCTokenCheck"}
 //	POST /api/settings                      the same fields, each optional -> the settings now in force
@@ -27,4 +28,9 @@
 // A cut drops the socket after afterFrames more encrypted server frames
 // (handshake frames not counted), or at once if afterFrames <= 0; an armed
 // "next" cut with afterFrames <= 0 drops the socket as soon as it opens.
+//
+// A token issued with notify false reaches nobody: the holder's devices lack
+// it, and their next 1:1 message to the issuer gets ack error 463 (unless
+// noTCTokenCheck). With notify true it is delivered as an issuance iq's
+// would be.
 package fakewa

@@ -276,6 +276,9 @@ type ConnInfo struct {
 	// State is "handshake" (no client payload yet), "unpaired" (showing QR
 	// codes or entering a code) or "device" (logged in as Device).
 	State string `json:"state"`
+	// Version is the WhatsApp Web version the client announced in its
+	// ClientPayload (after the handshake).
+	Version string `json:"version,omitempty"`
 }
 
 // Connections lists the live websockets, oldest first.
@@ -285,6 +288,9 @@ func (s *Server) Connections() []ConnInfo {
 	out := make([]ConnInfo, 0, len(s.conns))
 	for c := range s.conns {
 		ci := ConnInfo{ID: c.id, State: "handshake"}
+		if v := c.announced.Load(); v != nil {
+			ci.Version = *v
+		}
 		switch {
 		case c.device != nil:
 			ci.State, ci.Device = "device", c.device.JID.String()

@@ -286,3 +286,56 @@ func TestPrivacyTokens(t *testing.T) {
 		t.Fatalf("bob-web with a wrong token: %v", err)
 	}
 }
+
+// A token issued without notifying the holder (POST /api/accounts/{phone}/tokens
+// with notify false) leaves the holder's companion without it: its next
+// message is refused with 463, until the issuer writes (its phone then issues
+// a token that reaches the companion). The control API lists the version
+// each socket announced.
+func TestSilentTokenIssue(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	alice := mustAccount(t, srv, "15553330041", "Alice")
+	bob := mustAccount(t, srv, "15553330042", "Bob")
+	bobJID := types.NewJID(bob.Phone, types.DefaultUserServer)
+	a1 := newTestClient(t, srv, "alice-web", nil)
+	dev := pairQR(t, srv, a1, alice.Phone)
+	base := "http://" + strings.TrimPrefix(strings.TrimSuffix(srv.WebsocketURL(), "/ws/chat"), "ws://")
+
+	var conns []fakewa.ConnInfo
+	mustAPI(t, "GET", base+"/api/connections", "", &conns)
+	if len(conns) != 1 || conns[0].Device != dev.String() || conns[0].Version != fakewa.CurrentVersion.String() {
+		t.Fatalf("connections %+v, want %s announcing %s", conns, dev, fakewa.CurrentVersion)
+	}
+
+	sendText(t, a1, bobJID, "before any token")
+	mustAPI(t, "POST", base+"/api/accounts/"+bob.Phone+"/tokens", `{"to": "`+alice.Phone+`"}`, nil)
+	if tok, err := a1.cli.Store.PrivacyTokens.GetPrivacyToken(context.Background(), bobJID); err != nil || tok != nil {
+		t.Fatalf("alice-web was told of a silent token: %v %v", tok, err)
+	}
+	if _, err := a1.cli.SendMessage(context.Background(), bobJID, textMessage("lacking the token")); !errContains(err, "463") {
+		t.Fatalf("send lacking the token: %v, want error 463", err)
+	}
+	if _, err := srv.SendText(bob.Phone, alice.Phone, "here is my token"); err != nil {
+		t.Fatal(err)
+	}
+	waitText(a1, "here is my token")
+	waitToken(t, a1, bobJID)
+	sendText(t, a1, bobJID, "with the token now")
+	waitPhoneText(t, srv, bob.Phone, "with the token now")
+
+	for _, bad := range []string{`{"to": "` + bob.Phone + `"}`, `{"to": "15559999999"}`, `{"to": "x@y@z"}`} {
+		if code := apiCall(t, "POST", base+"/api/accounts/"+bob.Phone+"/tokens", bad, nil); code != http.StatusConflict {
+			t.Errorf("tokens %s: status %d, want 409", bad, code)
+		}
+	}
+	// notify true delivers it: the companion holds the newest token.
+	old := waitToken(t, a1, bobJID)
+	mustAPI(t, "POST", base+"/api/accounts/"+bob.Phone+"/tokens", `{"to": "`+alice.Phone+`@s.whatsapp.net", "notify": true}`, nil)
+	for i := 0; bytes.Equal(waitToken(t, a1, bobJID), old); i++ {
+		if i == 200 {
+			t.Fatal("a token issued with notify true never reached alice-web")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	sendText(t, a1, bobJID, "with the notified token")
+}

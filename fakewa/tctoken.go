@@ -5,7 +5,9 @@ package fakewa
 import (
 	"bytes"
 	"crypto/rand"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	waBinary "go.mau.fi/whatsmeow/binary"
@@ -37,15 +39,8 @@ type issuedToken struct {
 // issueToken records a new token from issuer to holder and sends it to the
 // holder's devices. It returns the token.
 func (s *Server) issueToken(issuer, holder *account, t time.Time) []byte {
-	token := make([]byte, 16)
-	_, _ = rand.Read(token)
 	s.mu.Lock()
-	k := tokenKey{issuer.Phone, holder.Phone}
-	list := append(s.tokens[k], issuedToken{token: token, t: t})
-	if len(list) > tcTokensKept {
-		list = list[len(list)-tcTokensKept:]
-	}
-	s.tokens[k] = list
+	token := s.recordTokenLocked(issuer, holder, t)
 	var targets []*device
 	for _, d := range holder.sortedDevices() {
 		if !d.simulatedPhone {
@@ -62,6 +57,61 @@ func (s *Server) issueToken(issuer, holder *account, t time.Time) []byte {
 		s.deliver(d, node)
 	}
 	return token
+}
+
+// recordTokenLocked keeps a new token from issuer to holder (the newest
+// tcTokensKept count) and returns it.
+func (s *Server) recordTokenLocked(issuer, holder *account, t time.Time) []byte {
+	token := make([]byte, 16)
+	_, _ = rand.Read(token)
+	k := tokenKey{issuer.Phone, holder.Phone}
+	list := append(s.tokens[k], issuedToken{token: token, t: t})
+	if len(list) > tcTokensKept {
+		list = list[len(list)-tcTokensKept:]
+	}
+	s.tokens[k] = list
+	return token
+}
+
+// IssueToken has the account of phone issue a privacy token to the user to
+// (a phone number or a PN/LID JID), as if one of its devices had sent the
+// issuance iq. With notify false nobody is told: the holder's phone and
+// companions lack the token the service now expects on their messages to
+// phone, so their next 1:1 message there is refused with 463 (a client that
+// missed the privacy_token notification). The issuer's phone still issues
+// its own tokens when it next writes (its 7-day bucket is not touched).
+func (s *Server) IssueToken(phone, to string, notify bool) error {
+	issuer, err := s.lookupAccount(phone)
+	if err != nil {
+		return err
+	}
+	var holder *account
+	if strings.Contains(to, "@") {
+		jid, err := types.ParseJID(to)
+		if err != nil {
+			return fmt.Errorf("bad holder %q: %w", to, err)
+		}
+		s.mu.Lock()
+		holder = s.userAccountLocked(jid.ToNonAD())
+		s.mu.Unlock()
+		if holder == nil {
+			return fmt.Errorf("no account for %s", jid)
+		}
+	} else if holder, err = s.lookupAccount(to); err != nil {
+		return err
+	}
+	if holder == issuer {
+		return fmt.Errorf("an account issues no token to itself")
+	}
+	if notify {
+		s.issueToken(issuer, holder, time.Now())
+		return nil
+	}
+	s.mu.Lock()
+	s.recordTokenLocked(issuer, holder, time.Now())
+	s.mu.Unlock()
+	s.log.Infof("%s issued a privacy token to %s, telling nobody", issuer.Phone, holder.Phone)
+	return nil
 }
 
 // privacyTokenNotificationLocked is the notification that hands a holder a token,
