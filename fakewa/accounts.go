@@ -46,6 +46,10 @@ type device struct {
 	JID      types.JID // phone:D@s.whatsapp.net
 	LID      types.JID // lid:D@lid
 	Platform string
+	// PlatformType is the companion's DeviceProps platform ("CHROME"), and
+	// ClientType the client type of the QR code it was paired by (0: none).
+	PlatformType string
+	ClientType   int
 
 	noisePub       [32]byte
 	identity       [32]byte
@@ -80,7 +84,11 @@ type DeviceInfo struct {
 	JID      string `json:"jid"`
 	LID      string `json:"lid"`
 	Platform string `json:"platform"`
-	Online   bool   `json:"online"`
+	// PlatformType and ClientType: what the companion announced in its
+	// DeviceProps ("CHROME") and in the QR code the phone scanned (1).
+	PlatformType string `json:"platformType,omitempty"`
+	ClientType   int    `json:"clientType,omitempty"`
+	Online       bool   `json:"online"`
 	// Queued counts the stanzas sent or waiting for this device that it has
 	// not acknowledged yet (they are delivered again on its next login).
 	Queued int `json:"queued"`
@@ -181,6 +189,7 @@ func (s *Server) accountInfoLocked(a *account) AccountInfo {
 	for _, d := range a.sortedDevices() {
 		info.Devices = append(info.Devices, DeviceInfo{
 			JID: d.JID.String(), LID: d.LID.String(), Platform: d.Platform,
+			PlatformType: d.PlatformType, ClientType: d.ClientType,
 			Online: d.simulatedPhone || d.conn != nil,
 			Queued: len(d.queue),
 		})

@@ -26,6 +26,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /api/accounts/{phone}/send", s.apiSend)
 	mux.HandleFunc("GET /api/accounts/{phone}/messages", s.apiMessages)
 	mux.HandleFunc("POST /api/accounts/{phone}/tokens", s.apiIssueToken)
+	mux.HandleFunc("GET /api/accounts/{phone}/tokens", s.apiTokens)
 	mux.HandleFunc("POST /api/devices/{jid}/logout", s.apiLogout)
 	mux.HandleFunc("POST /api/devices/{jid}/cut", s.cutAPI(s.cutDevice))
 	mux.HandleFunc("GET /api/connections", s.apiConnections)
@@ -278,6 +279,17 @@ func (s *Server) apiIssueToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{})
+}
+
+// apiTokens lists the privacy tokens the account issued and holds.
+func (s *Server) apiTokens(w http.ResponseWriter, r *http.Request) {
+	defer s.recoverAPI(w, r)
+	issued, held, err := s.Tokens(r.PathValue("phone"))
+	if err != nil {
+		writeErr(w, http.StatusNotFound, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"issued": issued, "held": held})
 }
 
 func (s *Server) apiMessages(w http.ResponseWriter, r *http.Request) {

@@ -66,6 +66,8 @@ type registration struct {
 	regID        uint32
 	signedPreKey preKey
 	platform     string
+	platformType string // DeviceProps.PlatformType, e.g. "CHROME"
+	qrClientType int    // the client type in the QR the phone scanned (0: bare form)
 }
 
 func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {

@@ -12,12 +12,13 @@
 //
 //	GET  /api/info                          {"wsURL", "rootKey"}
 //	POST /api/accounts                      {"phone", "pushName"} -> account
-//	GET  /api/accounts                      accounts with their devices (jid, lid, platform, online, queued)
+//	GET  /api/accounts                      accounts with their devices (jid, lid, platform, platformType, clientType, online, queued)
 //	POST /api/accounts/{phone}/scan         {"qr"} -> {"device"}
 //	POST /api/accounts/{phone}/link-code    {"code"} -> {"device"}
 //	POST /api/accounts/{phone}/send         {"to", "text"} -> {"id"}
 //	GET  /api/accounts/{phone}/messages     what the phone received
 //	POST /api/accounts/{phone}/tokens       {"to", "notify"} -> {}: the account issues "to" a privacy token
+//	GET  /api/accounts/{phone}/tokens       {"issued", "held"}: [{"from", "to", "t"}], newest token of each pair
 //	POST /api/devices/{jid}/logout          {}
 //	POST /api/devices/{jid}/cut             {"afterFrames"} -> {}
 //	GET  /api/connections                   live sockets [{"id", "state", "device", "version"}], paired or not

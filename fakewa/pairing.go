@@ -38,8 +38,8 @@ const qrLinkPrefix = "https://wa.me/settings/linked_devices#"
 
 // parseQR splits a QR string in either form, the bare
 // "ref,noise,identity,adv" of older clients or today's link, into the ref and
-// the three 32-byte keys.
-func parseQR(qr string) (ref string, fields [3][]byte, err error) {
+// the three 32-byte keys, and the client type (0 in the bare form).
+func parseQR(qr string) (ref string, fields [3][]byte, clientType int, err error) {
 	qr = strings.TrimSpace(qr)
 	want := 4
 	if rest, ok := strings.CutPrefix(qr, qrLinkPrefix); ok {
@@ -47,21 +47,23 @@ func parseQR(qr string) (ref string, fields [3][]byte, err error) {
 	}
 	parts := strings.Split(qr, ",")
 	if len(parts) != want {
-		return "", fields, fmt.Errorf("QR string has %d comma-separated parts, want 4 (ref,noise,identity,adv) or %s ref,noise,identity,adv,clientType", len(parts), qrLinkPrefix)
+		return "", fields, 0, fmt.Errorf("QR string has %d comma-separated parts, want 4 (ref,noise,identity,adv) or %s ref,noise,identity,adv,clientType", len(parts), qrLinkPrefix)
 	}
 	if want == 5 {
-		if t, err := strconv.ParseUint(parts[4], 10, 8); err != nil || t == 0 {
-			return "", fields, fmt.Errorf("QR client type %q is not a CompanionWebClientType number", parts[4])
+		t, err := strconv.ParseUint(parts[4], 10, 8)
+		if err != nil || t == 0 {
+			return "", fields, 0, fmt.Errorf("QR client type %q is not a CompanionWebClientType number", parts[4])
 		}
+		clientType = int(t)
 	}
 	for i, name := range []string{"noise key", "identity key", "adv secret"} {
 		b, err := base64.StdEncoding.DecodeString(parts[i+1])
 		if err != nil || len(b) != 32 {
-			return "", fields, fmt.Errorf("QR %s is not 32 bytes of base64", name)
+			return "", fields, 0, fmt.Errorf("QR %s is not 32 bytes of base64", name)
 		}
 		fields[i] = b
 	}
-	return parts[0], fields, nil
+	return parts[0], fields, clientType, nil
 }
 
 // ScanQR is the account's phone scanning a QR string shown by a companion, in
@@ -72,12 +74,15 @@ func (s *Server) ScanQR(ctx context.Context, phone, qr string) (types.JID, error
 	if err != nil {
 		return types.EmptyJID, err
 	}
-	ref, fields, err := parseQR(qr)
+	ref, fields, clientType, err := parseQR(qr)
 	if err != nil {
 		return types.EmptyJID, err
 	}
 	s.mu.Lock()
 	c := s.qrRefs[ref]
+	if c != nil && c.reg != nil {
+		c.reg.qrClientType = clientType
+	}
 	s.mu.Unlock()
 	if c == nil {
 		return types.EmptyJID, fmt.Errorf("QR ref is unknown or expired (the companion disconnected or its refs ran out)")
@@ -164,7 +169,7 @@ func (s *Server) pairCompanion(ctx context.Context, a *account, c *conn, advSecr
 	}
 
 	d := &device{
-		acct: a, ID: id, JID: jid, LID: lid, Platform: reg.platform,
+		acct: a, ID: id, JID: jid, LID: lid, Platform: reg.platform, PlatformType: reg.platformType, ClientType: reg.qrClientType,
 		noisePub: c.noisePub, identity: reg.identity, regID: reg.regID,
 		signedPreKey: reg.signedPreKey, keyIndex: keyIndex,
 	}

@@ -106,6 +106,7 @@ func (s *Server) startRegistration(c *conn) error {
 	var props waCompanionReg.DeviceProps
 	if err = proto.Unmarshal(pd.DeviceProps, &props); err == nil && props.GetOs() != "" {
 		reg.platform = props.GetOs()
+		reg.platformType = props.GetPlatformType().String()
 	} else {
 		reg.platform = "web"
 	}

@@ -70,12 +70,16 @@ func TestQRLinkFormat(t *testing.T) {
 	if _, err := srv.ScanQR(ctx, acct.Phone, "https://wa.me/settings/linked_devices#"+qr.Codes[0]); !errContains(err, "parts") {
 		t.Fatalf("link without client type: %v", err)
 	}
-	jid, err := srv.ScanQR(ctx, acct.Phone, "https://wa.me/settings/linked_devices#"+qr.Codes[0]+",1")
+	jid, err := srv.ScanQR(ctx, acct.Phone, "https://wa.me/settings/linked_devices#"+qr.Codes[0]+",3")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ps := waitEvent[*events.PairSuccess](tc, 10*time.Second, nil); ps.ID != jid {
 		t.Fatalf("paired as %s, server says %s", ps.ID, jid)
+	}
+	// The control API shows the QR's client type beside the device props' platform.
+	if d, ok := findDevice(srv, jid); !ok || d.ClientType != 3 || d.PlatformType == "" {
+		t.Fatalf("device %+v: want clientType 3 and a platformType", d)
 	}
 }
 
@@ -322,6 +326,11 @@ func TestSilentTokenIssue(t *testing.T) {
 	waitToken(t, a1, bobJID)
 	sendText(t, a1, bobJID, "with the token now")
 	waitPhoneText(t, srv, bob.Phone, "with the token now")
+	var toks struct{ Issued, Held []fakewa.TokenInfo }
+	mustAPI(t, "GET", base+"/api/accounts/"+alice.Phone+"/tokens", "", &toks)
+	if len(toks.Held) != 1 || toks.Held[0].From != bob.Phone || toks.Held[0].To != alice.Phone || len(toks.Issued) != 0 {
+		t.Fatalf("alice's tokens %+v: want one held from bob, none issued (whatsmeow at the pin issues none)", toks)
+	}
 
 	for _, bad := range []string{`{"to": "` + bob.Phone + `"}`, `{"to": "15559999999"}`, `{"to": "x@y@z"}`} {
 		if code := apiCall(t, "POST", base+"/api/accounts/"+bob.Phone+"/tokens", bad, nil); code != http.StatusConflict {

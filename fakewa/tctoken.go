@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -112,6 +113,42 @@ func (s *Server) IssueToken(phone, to string, notify bool) error {
 	s.mu.Unlock()
 	s.log.Infof("%s issued a privacy token to %s, telling nobody", issuer.Phone, holder.Phone)
 	return nil
+}
+
+// TokenInfo is a token in the control API: issued by From to To (phone
+// numbers) at T (unix seconds), the newest of that pair.
+type TokenInfo struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	T    int64  `json:"t"`
+}
+
+// Tokens lists the newest token of each pair the account of phone is part
+// of: those it issued and those it holds.
+func (s *Server) Tokens(phone string) (issued, held []TokenInfo, err error) {
+	a, err := s.lookupAccount(phone)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	issued, held = []TokenInfo{}, []TokenInfo{}
+	for k, list := range s.tokens {
+		if len(list) == 0 {
+			continue
+		}
+		ti := TokenInfo{From: k.issuer, To: k.holder, T: list[len(list)-1].t.Unix()}
+		if k.issuer == a.Phone {
+			issued = append(issued, ti)
+		}
+		if k.holder == a.Phone {
+			held = append(held, ti)
+		}
+	}
+	for _, l := range [][]TokenInfo{issued, held} {
+		sort.Slice(l, func(i, j int) bool { return l[i].From+l[i].To < l[j].From+l[j].To })
+	}
+	return issued, held, nil
 }
 
 // privacyTokenNotificationLocked is the notification that hands a holder a token,
