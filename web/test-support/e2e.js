@@ -60,11 +60,13 @@ export async function startFakewa() {
   const proc = spawn(fakewaBin, ['-addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const logs = [];
+  const stdout = []; // its log lines (waLog.Stdout), kept apart from logs (stderr)
   proc.stderr.on('data', (d) => logs.push(String(d)));
   const info = await new Promise((resolveInfo, reject) => {
     const t = setTimeout(() => reject(new Error(`fakewa did not start: ${out}${logs.join('')}`)), 20000);
     proc.stdout.on('data', (d) => {
       out += d;
+      stdout.push(String(d));
       const base = /base URL:\s+(\S+)/.exec(out);
       const ws = /websocket URL:\s+(\S+)/.exec(out);
       const root = /root key:\s+(\S+)/.exec(out);
@@ -102,7 +104,7 @@ export async function startFakewa() {
     }
   };
   return {
-    ...info, api, logs, waitInbox,
+    ...info, api, logs, stdout, waitInbox,
     close: () => new Promise((r) => { if (proc.exitCode !== null) return r(); proc.on('exit', r); proc.kill('SIGTERM'); }),
   };
 }
@@ -158,4 +160,110 @@ export async function events(page, client) {
 
 export async function eventCount(page, client) {
   return page.evaluate((c) => (window.events[c] || []).length, client);
+}
+
+// ---- fault suites (web/test/faults-*.test.js) ----------------------------
+
+/** The seed of a fault suite: WASMEOW_FAULT_SEED, else a random one (print it). */
+export const faultSeed = () => Number(process.env.WASMEOW_FAULT_SEED || Math.floor(Math.random() * 2 ** 31));
+
+/** Seeded randomness (mulberry32): next() in [0, 1), int(lo, hi) inclusive, pick(array). */
+export function seededRandom(seed) {
+  let s = seed >>> 0;
+  const next = () => {
+    s = (s + 0x6D2B79F5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+  return { seed, next, int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)), pick: (a) => a[Math.floor(next() * a.length)] };
+}
+
+/** Pairs client `name` of the page by QR with `phone`'s simulated phone; resolves with its JID. */
+export async function pairByQR(fakewa, page, name, phone) {
+  const from = await eventCount(page, name);
+  await page.evaluate((n) => window.clients[n].connect(), name);
+  const qr = await waitEvent(page, name, 'qr', { from });
+  await fakewa.api('POST', `/api/accounts/${phone}/scan`, { qr: qr.payload.code });
+  await waitEvent(page, name, 'ready', { from });
+  return page.evaluate((n) => window.clients[n].getCreds().me, name);
+}
+
+/** fakewa's log lines that say a message needed a retry receipt or failed to decrypt. */
+// fakewa logs on stdout (its stderr is empty but for crashes): read both.
+export const decryptFailures = (fakewa) => [...fakewa.logs, ...fakewa.stdout].join('').split('\n').filter((l) => /retry receipt|failed to decrypt|decrypt/i.test(l));
+
+/**
+ * Waits until fakewa holds no unacknowledged stanza for any of the device
+ * JIDs; resolves with {} then, or with the queued counts left at the timeout.
+ */
+export async function waitQueuesEmpty(fakewa, jids, timeout = 20000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const accounts = await fakewa.api('GET', '/api/accounts');
+    const stuck = {};
+    for (const d of accounts.flatMap((a) => a.devices || [])) if (jids.includes(d.jid) && d.queued > 0) stuck[d.jid] = d.queued;
+    if (Object.keys(stuck).length === 0 || Date.now() > end) return stuck;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * What the pages of a fault suite were shown, kept in node as it happens so
+ * that it survives a kill of the browser: per client the messages by id
+ * (with how often each was shown), the texts whose sendText resolved, the
+ * error events; and every console error or page error of the pages.
+ */
+export function faultRecord() {
+  const rec = {
+    shown: new Map(), // client -> Map(id -> {text, times})
+    sent: new Map(), // client -> Map(id -> text), sendText calls that resolved
+    errors: [], // {client, code, message}
+    console: [], // console errors and uncaught page errors
+    /** Makes page report to this record (call once per page, before track). */
+    async attach(page) {
+      page.on('console', (m) => { if (m.type() === 'error') rec.console.push(m.text()); });
+      page.on('pageerror', (e) => rec.console.push(`pageerror: ${e.message}`));
+      await page.exposeFunction('faultReport', (client, kind, p) => {
+        if (kind === 'message') {
+          const m = rec.shown.get(client) || new Map();
+          rec.shown.set(client, m);
+          const seen = m.get(p.id);
+          if (seen) seen.times++; else m.set(p.id, { text: p.text, times: 1 });
+        } else if (kind === 'sent') {
+          if (!rec.sent.has(client)) rec.sent.set(client, new Map());
+          rec.sent.get(client).set(p.id, p.text);
+        } else if (kind === 'error') rec.errors.push({ client, ...p });
+      });
+      await page.evaluate(() => {
+        // sendText that reports a resolution at once; never rejects (gives {code, message}).
+        window.faultSend = (n, to, text) => window.clients[n].sendText(to, text).then(
+          (id) => { window.faultReport(n, 'sent', { id, text }); return { id }; },
+          (e) => ({ code: e.code, message: e.message }));
+      });
+    },
+    /** Reports client `name` of page (made by window.create) to this record. */
+    track: (page, name) => page.evaluate((n) => {
+      const c = window.clients[n];
+      c.on('message', (m) => window.faultReport(n, 'message', { id: m.id, text: m.text }));
+      c.on('error', (e) => window.faultReport(n, 'error', { code: e.code, message: e.message }));
+    }, name),
+    /** The texts client was shown, once each. */
+    texts: (client) => new Set([...(rec.shown.get(client) || new Map()).values()].map((m) => m.text)),
+    /** How many message ids client was shown more than once. */
+    repeats: (client) => [...(rec.shown.get(client) || new Map()).values()].filter((m) => m.times > 1).length,
+    /** Waits until client was shown every text of want. */
+    async waitShown(client, want, timeout = 30000) {
+      const end = Date.now() + timeout;
+      for (;;) {
+        const got = rec.texts(client);
+        const missing = want.filter((t) => !got.has(t));
+        if (missing.length === 0) return;
+        if (Date.now() > end) throw new Error(`never shown to ${client}: ${missing.join(', ')}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+  };
+  return rec;
 }
