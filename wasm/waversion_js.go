@@ -25,6 +25,10 @@ var (
 	relayWAVersions = map[string]store.WAVersionContainer{} // by /version URL; absent: not asked yet
 )
 
+// From the start the module announces the default, not the pin's refused
+// version: getWAVersion reports it before any connect.
+func init() { announceWAVersion(defaultWAVersion) }
+
 func setPageWAVersion(v store.WAVersionContainer) {
 	waVersionMu.Lock()
 	defer waVersionMu.Unlock()

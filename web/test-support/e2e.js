@@ -132,13 +132,14 @@ export async function launchPersistent(dir = mkdtempSync(join(tmpdir(), 'wasmeow
 
 /**
  * Opens the test page, which loads wasmeow and records every event of
- * every client it creates in window.events (see page.html).
+ * every client it creates in window.events (see page.html). search is the
+ * page's query string, e.g. '?waVersion=2.3000.1031080782'.
  */
-export async function openPage(context, base) {
+export async function openPage(context, base, search = '') {
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('[page error]', e.message));
   page.on('console', (m) => { if (process.env.WASMEOW_CONSOLE || m.type() === 'error') console.error(`[page ${m.type()}]`, m.text()); });
-  await page.goto(base + '/test/page.html');
+  await page.goto(base + '/test/page.html' + search);
   await page.waitForFunction(() => window.harnessReady === true || window.harnessError);
   const err = await page.evaluate(() => window.harnessError);
   if (err) throw new Error('harness failed to load wasmeow: ' + err);
@@ -160,6 +161,55 @@ export async function events(page, client) {
 
 export async function eventCount(page, client) {
   return page.evaluate((c) => (window.events[c] || []).length, client);
+}
+
+let relayBin = null;
+
+/**
+ * Builds cmd/relay once per test process and starts it on a free port with
+ * args (e.g. ['-upstream', fakewa.wsURL, '-wa-version', '2.3000.1']).
+ * Resolves with its socket URL and version URL.
+ */
+export async function startRelay(args) {
+  if (!relayBin) {
+    const dir = mkdtempSync(join(tmpdir(), 'wasmeow-relay-'));
+    relayBin = join(dir, 'relay');
+    execFileSync('go', ['build', '-o', relayBin, './cmd/relay'], { cwd: repoDir, stdio: 'inherit' });
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  const proc = spawn(relayBin, ['-addr', '127.0.0.1:0', '-log', 'WARN', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const logs = [];
+  proc.stderr.on('data', (d) => logs.push(String(d)));
+  const info = await new Promise((resolveInfo, reject) => {
+    const t = setTimeout(() => reject(new Error(`relay did not start: ${out}${logs.join('')}`)), 20000);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const ws = /relay socket URL:\s+(\S+)/.exec(out);
+      const version = /version URL:\s+(\S+)/.exec(out);
+      if (ws && version) {
+        clearTimeout(t);
+        resolveInfo({ socketURL: ws[1], versionURL: version[1] });
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`relay exited with ${code}: ${out}${logs.join('')}`)));
+  });
+  return {
+    ...info, logs,
+    close: () => new Promise((r) => { if (proc.exitCode !== null) return r(); proc.on('exit', r); proc.kill('SIGTERM'); }),
+  };
+}
+
+/** Resolves with the payload of the first `message` event of client past `from` that pred accepts. */
+export async function waitMessage(page, client, pred, { from = 0, timeout = 20000 } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const msgs = await page.evaluate(([c, f]) => (window.events[c] || []).slice(f).filter((e) => e.name === 'message').map((e) => e.payload), [client, from]);
+    const m = msgs.find(pred);
+    if (m) return m;
+    if (Date.now() > deadline) throw new Error(`no matching message event for ${client}; got ${JSON.stringify(msgs)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 // ---- fault suites (web/test/faults-*.test.js) ----------------------------
@@ -220,6 +270,7 @@ export function faultRecord() {
     shown: new Map(), // client -> Map(id -> {text, times})
     sent: new Map(), // client -> Map(id -> text), sendText calls that resolved
     errors: [], // {client, code, message}
+    trail: new Map(), // client -> the names of every event it was given, across pages
     console: [], // console errors and uncaught page errors
     /** Makes page report to this record (call once per page, before track). */
     async attach(page) {
@@ -235,6 +286,8 @@ export function faultRecord() {
           if (!rec.sent.has(client)) rec.sent.set(client, new Map());
           rec.sent.get(client).set(p.id, p.text);
         } else if (kind === 'error') rec.errors.push({ client, ...p });
+        if (!rec.trail.has(client)) rec.trail.set(client, []);
+        rec.trail.get(client).push(kind + (p?.reason ? `:${p.reason}` : '') + (p?.code ? `:${p.code}` : ''));
       });
       await page.evaluate(() => {
         // sendText that reports a resolution at once; never rejects (gives {code, message}).
@@ -248,6 +301,9 @@ export function faultRecord() {
       const c = window.clients[n];
       c.on('message', (m) => window.faultReport(n, 'message', { id: m.id, text: m.text }));
       c.on('error', (e) => window.faultReport(n, 'error', { code: e.code, message: e.message }));
+      for (const ev of ['qr', 'authenticated', 'auth_failure', 'ready', 'disconnected', 'reconnecting', 'logged_out']) {
+        c.on(ev, (p) => window.faultReport(n, ev, { reason: p?.reason }));
+      }
     }, name),
     /** The texts client was shown, once each. */
     texts: (client) => new Set([...(rec.shown.get(client) || new Map()).values()].map((m) => m.text)),
