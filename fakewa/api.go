@@ -31,6 +31,10 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /api/devices/{jid}/cut", s.cutAPI(s.cutDevice))
 	mux.HandleFunc("GET /api/connections", s.apiConnections)
 	mux.HandleFunc("POST /api/connections/{id}/cut", s.cutAPI(s.cutConnection))
+	mux.HandleFunc("POST /api/faults/lose-pair-confirmation", func(w http.ResponseWriter, r *http.Request) {
+		s.LoseNextPairConfirmation()
+		writeJSON(w, http.StatusOK, struct{}{})
+	})
 	mux.HandleFunc("GET /api/settings", s.apiSettings)
 	mux.HandleFunc("POST /api/settings", s.apiSettings)
 	mux.HandleFunc("OPTIONS /api/", func(w http.ResponseWriter, r *http.Request) {

@@ -21,8 +21,9 @@
 //	GET  /api/accounts/{phone}/tokens       {"issued", "held"}: [{"from", "to", "t"}], newest token of each pair
 //	POST /api/devices/{jid}/logout          {}
 //	POST /api/devices/{jid}/cut             {"afterFrames"} -> {}
-//	GET  /api/connections                   live sockets [{"id", "state", "device", "version"}], paired or not
+//	GET  /api/connections                   live sockets [{"id", "state", "device", "version", "dict"}], paired or not
 //	POST /api/connections/{id}/cut          {"afterFrames"} -> {}; id "next" arms the next socket to open
+//	POST /api/faults/lose-pair-confirmation -> {}; the next pairing loses the companion's answer (device not registered)
 //	GET  /api/settings                      behaviour switches {"minVersion", "allowOutdated", "pnAddressing", "noTCTokenCheck"}
 //	POST /api/settings                      the same fields, each optional -> the settings now in force
 //

@@ -156,6 +156,19 @@ func (s *Server) pairCompanion(ctx context.Context, a *account, c *conn, advSecr
 	if err != nil {
 		return types.EmptyJID, fmt.Errorf("pair-success for %s: %w", jid, err)
 	}
+	s.mu.Lock()
+	lose := s.losePairConfirms > 0
+	if lose {
+		s.losePairConfirms--
+	}
+	s.mu.Unlock()
+	if lose {
+		// As if the answer never arrived: the companion stored a device the
+		// service does not know, and its next login is refused (401).
+		s.log.Warnf("%s: losing its pair confirmation as %s (fault injection)", c.name(), jid)
+		c.cut()
+		return types.EmptyJID, fmt.Errorf("pair confirmation of %s lost (fault injection)", jid)
+	}
 	if t, _ := resp.Attrs["type"].(string); t != "result" {
 		e := resp.GetChildByTag("error")
 		s.log.Warnf("%s rejected pairing as %s: %s", c.name(), jid, resp.XMLString())
@@ -284,6 +297,8 @@ type ConnInfo struct {
 	// Version is the WhatsApp Web version the client announced in its
 	// ClientPayload (after the handshake).
 	Version string `json:"version,omitempty"`
+	// Dict is the dictionary version of its connection header (2 or 3).
+	Dict int `json:"dict,omitempty"`
 }
 
 // Connections lists the live websockets, oldest first.
@@ -296,6 +311,7 @@ func (s *Server) Connections() []ConnInfo {
 		if v := c.announced.Load(); v != nil {
 			ci.Version = *v
 		}
+		ci.Dict = int(c.dictVersion.Load())
 		switch {
 		case c.device != nil:
 			ci.State, ci.Device = "device", c.device.JID.String()
@@ -324,6 +340,17 @@ func (s *Server) CutConnection(id uint64, afterFrames int) error {
 	}
 	found.setCutAfter(afterFrames)
 	return nil
+}
+
+// LoseNextPairConfirmation arms the fault for the next pairing: the
+// companion's answer to pair-success is dropped as if the network lost it,
+// the device is not registered and the socket is cut. The companion has
+// stored a device the service never confirmed (a crash right after a scan
+// leaves the same). Calls queue up, one per pairing.
+func (s *Server) LoseNextPairConfirmation() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.losePairConfirms++
 }
 
 // CutNextConnection arms the fault for the next websocket that opens: it is

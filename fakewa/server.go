@@ -93,10 +93,11 @@ type Server struct {
 	idCounter atomic.Uint64
 	connCount atomic.Uint64
 
-	settings Settings // guarded by mu
-	tokens   map[tokenKey][]issuedToken
-	chats    map[[2]string]bool // pairs of accounts that exchanged 1:1 messages (chatKey)
-	cutNext  []int              // fault injection armed for the next connections (afterFrames each)
+	settings         Settings // guarded by mu
+	tokens           map[tokenKey][]issuedToken
+	chats            map[[2]string]bool // pairs of accounts that exchanged 1:1 messages (chatKey)
+	cutNext          []int              // fault injection armed for the next connections (afterFrames each)
+	losePairConfirms int                // fault injection: pair confirmations to lose (the companion's answer to pair-success)
 
 	mux      *http.ServeMux
 	httpSrv  *http.Server

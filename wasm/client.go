@@ -72,7 +72,9 @@ type client struct {
 	reconnStop     chan struct{} // closed to stop the current reconnect loop
 	reconnAttempts int           // since the last successful login
 	lastCreds      map[string]any
-	tokens         tokenIssuer // our privacy tokens to the contacts we write to
+	tokens         tokenIssuer   // our privacy tokens to the contacts we write to
+	neverLoggedIn  bool          // the stored device has not logged in yet: its pairing may be unconfirmed
+	pairLogin      chan struct{} // closed at the first login after a pairing
 }
 
 func newClient(ctx context.Context, o *options) (*client, error) {
@@ -226,6 +228,10 @@ func (c *client) connectLocked(ctx context.Context) error {
 		c.mu.Lock()
 		c.qrSeen, c.qrSeenOnce = make(chan struct{}), new(sync.Once)
 		c.mu.Unlock()
+	} else if !c.loggedInOnce(ctx, cli) {
+		c.mu.Lock()
+		c.neverLoggedIn = true
+		c.mu.Unlock()
 	}
 	c.setState(stateConnecting)
 	if err := cli.ConnectContext(withSocketOwner(ctx, c.currentSession)); err != nil {
@@ -233,6 +239,16 @@ func (c *client) connectLocked(ctx context.Context) error {
 		return jsbridge.WithCode(codeConnect, fmt.Errorf("connect: %w", err))
 	}
 	return nil
+}
+
+// loggedInOnce tells whether the stored device ever completed a login: the
+// first one uploads its prekeys, which a device whose pairing the service
+// never confirmed cannot have done. (A crash in the second between that
+// login and the upload reads as unconfirmed too; it is then treated as a
+// failed pairing, which is what the page has to do about it anyway.)
+func (c *client) loggedInOnce(ctx context.Context, cli *whatsmeow.Client) bool {
+	n, err := cli.Store.PreKeys.UploadedPreKeyCount(ctx)
+	return err != nil || n > 0
 }
 
 // startQR rotates the codes of a pair-device request as the QR channel of
@@ -420,6 +436,7 @@ func (c *client) wipeLocked(ctx context.Context, reason string, confirmed bool) 
 	sess, cli, remote, id := c.sess, c.cli, c.remote, c.handlerID
 	c.sess, c.cli, c.remote = nil, nil, nil
 	c.authenticated = false
+	c.neverLoggedIn = false
 	c.mu.Unlock()
 	if sess == nil {
 		return nil // already wiped
@@ -590,7 +607,12 @@ func (c *client) handleEvent(evt any) {
 		c.stopQR()
 		c.mu.Lock()
 		c.authenticated = true
+		c.neverLoggedIn = true // until the login after the 515 restart
+		loggedIn := make(chan struct{})
+		c.pairLogin = loggedIn
+		cli := c.cli
 		c.mu.Unlock()
+		c.watchPairedLogin(cli, loggedIn)
 		c.emit("authenticated", map[string]any{"me": v.ID.String(), "lid": jidOrNil(v.LID), "platform": v.Platform, "businessName": v.BusinessName, "method": "pairing"})
 		c.updateCreds(nil)
 	case *events.PairError:
@@ -602,6 +624,11 @@ func (c *client) handleEvent(evt any) {
 		first := !c.authenticated
 		c.authenticated = true
 		c.reconnAttempts = 0
+		c.neverLoggedIn = false
+		if c.pairLogin != nil {
+			close(c.pairLogin)
+			c.pairLogin = nil
+		}
 		c.mu.Unlock()
 		if first {
 			cr := c.creds()
@@ -637,8 +664,18 @@ func (c *client) handleEvent(evt any) {
 		c.emit("disconnected", map[string]any{"reason": "replaced", "message": "another client connected with this session"})
 	case *events.LoggedOut:
 		c.stopQR()
+		c.mu.Lock()
+		unconfirmed := v.OnConnect && v.Reason.IsLoggedOut() && c.neverLoggedIn
+		c.mu.Unlock()
 		reason := "server_logout"
-		if v.OnConnect {
+		switch {
+		case unconfirmed:
+			// The device was stored at pairing, but the service never confirmed
+			// it (the page was closed or the answer lost right after the scan):
+			// not a logout by the user. Start over with a new QR code.
+			reason = "pairing_unconfirmed"
+			c.emit("auth_failure", map[string]any{"reason": reason, "message": "the last pairing was interrupted before WhatsApp confirmed it, so this device was never linked; a new QR code follows"})
+		case v.OnConnect:
 			reason = "server_logout:" + v.Reason.String()
 			c.emit("auth_failure", map[string]any{"reason": "logged_out", "message": v.Reason.String()})
 		}
@@ -646,7 +683,12 @@ func (c *client) handleEvent(evt any) {
 			defer c.recoverInto("logged_out")
 			c.op.Lock()
 			defer c.op.Unlock()
-			c.wipeLocked(context.Background(), reason, true)
+			ctx := context.Background()
+			if err := c.wipeLocked(ctx, reason, true); err == nil && unconfirmed {
+				if err := c.connectLocked(ctx); err != nil {
+					c.emit("error", jsbridge.WithCode(codeConnect, fmt.Errorf("starting over after an unconfirmed pairing: %w", err)))
+				}
+			}
 		}()
 	case *events.ConnectFailure:
 		c.emit("auth_failure", map[string]any{"reason": "connect_failure", "message": fmt.Sprintf("%s: %s", v.Reason, v.Message)})

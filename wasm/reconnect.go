@@ -111,3 +111,41 @@ func (c *client) stopReconnect() {
 		close(stop)
 	}
 }
+
+// After pair-success whatsmeow expects the server to close the socket with
+// 515 and logs in again by itself; it emits nothing if the socket drops
+// before that instead (a lost connection, or the service never received the
+// pairing's answer), and the client would stay offline with no event.
+// watchPairedLogin notices such a drop and hands it to the reconnect loop,
+// whose login then either succeeds or is refused as an unconfirmed pairing.
+func (c *client) watchPairedLogin(cli *whatsmeow.Client, loggedIn <-chan struct{}) {
+	go func() {
+		defer c.recoverInto("pairing login")
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		down := 0
+		for {
+			select {
+			case <-loggedIn:
+				return
+			case <-tick.C:
+			}
+			if current, _ := c.current(); current != cli {
+				return
+			}
+			// The 515 restart leaves the socket down for a moment: only two
+			// checks in a row count.
+			if cli.IsConnected() {
+				down = 0
+				continue
+			}
+			if down++; down < 2 {
+				continue
+			}
+			c.setState(stateDisconnected)
+			c.emit("disconnected", map[string]any{"reason": "connection_lost", "message": "the connection dropped after pairing, before the first login"})
+			c.startReconnect(cli)
+			return
+		}
+	}()
+}
