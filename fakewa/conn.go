@@ -48,7 +48,11 @@ type conn struct {
 	payload  *waWa6.ClientPayload
 	// What the client announced, for the control API: its app version once
 	// the handshake is done.
-	announced atomic.Pointer[string]
+	announced   atomic.Pointer[string]
+	dictVersion atomic.Uint32
+	// dict is the token dictionary the client chose in its connection
+	// header; set by the handshake, before any node goes either way.
+	dict *tokenDict
 
 	// Guarded by s.mu.
 	device   *device       // after login
@@ -142,6 +146,9 @@ func (c *conn) run() {
 			return
 		}
 		unpacked, err := waBinary.Unpack(plain)
+		if err == nil {
+			unpacked, err = transcodeNode(c.dict, dictV3, unpacked)
+		}
 		if err != nil {
 			c.s.log.Warnf("%s: cannot unpack frame: %v", c.name(), err)
 			continue
@@ -215,13 +222,14 @@ func (c *conn) handshake() error {
 		}
 		c.inbuf = append(c.inbuf, data...)
 	}
-	header := c.inbuf[:len(socket.WAConnHeader)]
-	if !bytes.Equal(header, socket.WAConnHeader) {
-		return fmt.Errorf("bad connection header %x (want %x)", header, socket.WAConnHeader)
+	header := bytes.Clone(c.inbuf[:len(socket.WAConnHeader)])
+	if c.dict = dictForHeader(header); c.dict == nil {
+		return fmt.Errorf("bad connection header %x (want WA 6 and dictionary version 2 or 3, e.g. %x)", header, socket.WAConnHeader)
 	}
+	c.dictVersion.Store(uint32(c.dict.version))
 	c.inbuf = c.inbuf[len(socket.WAConnHeader):]
 
-	ns, err := newNoiseState(socket.NoiseStartPattern, socket.WAConnHeader)
+	ns, err := newNoiseState(socket.NoiseStartPattern, header)
 	if err != nil {
 		return err
 	}
@@ -298,7 +306,13 @@ var errCut = errors.New("socket cut by fault injection")
 // send encrypts and writes one node. The fault-injection counter counts
 // frames the server sends.
 func (c *conn) send(node waBinary.Node) error {
-	data, err := waBinary.Marshal(node)
+	data, err := waBinary.Marshal(node) // a flag byte (0), then the node in dictionary 3
+	if err == nil && c.dict != nil && c.dict != dictV3 {
+		var body []byte
+		if body, err = transcodeNode(dictV3, c.dict, data[1:]); err == nil {
+			data = append([]byte{data[0]}, body...)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("marshaling <%s>: %w", node.Tag, err)
 	}

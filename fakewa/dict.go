@@ -1,0 +1,275 @@
+//go:build !js
+
+package fakewa
+
+import (
+	"errors"
+	"fmt"
+
+	"go.mau.fi/whatsmeow/binary/token"
+)
+
+// Dictionary versions of the binary node encoding. A client names the one it
+// speaks in the last byte of its connection header ('W','A',6,v), which is
+// also mixed into the Noise handshake hash. The two versions share the whole
+// format (list, binary, JID, packed-nibble tags) and differ only in the
+// strings the single- and double-byte tokens stand for. whatsmeow's binary
+// package speaks version 3; the double keeps its nodes in version 3 and
+// rewrites the tokens of a version 2 client's frames both ways.
+
+// tokenDict is one version's token tables with the reverse index.
+type tokenDict struct {
+	version byte
+	single  []string   // single[i]: byte i (1 <= i < len)
+	double  [][]string // double[d][i]: bytes 236+d, i
+	index   map[string]tokenIndex
+}
+
+type tokenIndex struct {
+	dict int // -1: single-byte token
+	i    byte
+}
+
+func newTokenDict(version byte, single []string, double [][]string) *tokenDict {
+	d := &tokenDict{version: version, single: single, double: double, index: make(map[string]tokenIndex, len(single)+256*len(double))}
+	// Single-byte tokens win over double-byte ones, as encoders pick them first.
+	for di := len(double) - 1; di >= 0; di-- {
+		for i := len(double[di]) - 1; i >= 0; i-- {
+			d.index[double[di][i]] = tokenIndex{di, byte(i)}
+		}
+	}
+	for i := len(single) - 1; i >= 1; i-- {
+		if single[i] != "" {
+			d.index[single[i]] = tokenIndex{-1, byte(i)}
+		}
+	}
+	return d
+}
+
+var (
+	dictV3 = newTokenDict(token.DictVersion, token.SingleByteTokens[:], func() [][]string {
+		out := make([][]string, len(token.DoubleByteTokens))
+		copy(out, token.DoubleByteTokens[:])
+		return out
+	}())
+	dictV2 = newTokenDict(2, dictV2Single[:], func() [][]string {
+		out := make([][]string, len(dictV2Double))
+		for i := range dictV2Double {
+			out[i] = dictV2Double[i][:]
+		}
+		return out
+	}())
+)
+
+// dictForHeader is the dictionary a connection header announces, or nil.
+func dictForHeader(header []byte) *tokenDict {
+	if len(header) != 4 || header[0] != 'W' || header[1] != 'A' || header[2] != 6 {
+		return nil
+	}
+	switch header[3] {
+	case dictV3.version:
+		return dictV3
+	case dictV2.version:
+		return dictV2
+	}
+	return nil
+}
+
+var errTranscode = errors.New("malformed binary node")
+
+// transcodeNode rewrites one encoded node (without the leading flag byte)
+// from the tokens of src to those of dst. Everything but tokens is copied
+// byte for byte; a token dst lacks becomes a raw string.
+func transcodeNode(src, dst *tokenDict, in []byte) ([]byte, error) {
+	if src == dst {
+		return in, nil
+	}
+	t := &transcoder{src: src, dst: dst, in: in, out: make([]byte, 0, len(in)+16)}
+	if err := t.node(0); err != nil {
+		return nil, err
+	}
+	if t.pos != len(in) {
+		return nil, fmt.Errorf("%w: %d trailing bytes", errTranscode, len(in)-t.pos)
+	}
+	return t.out, nil
+}
+
+type transcoder struct {
+	src, dst *tokenDict
+	in, out  []byte
+	pos      int
+}
+
+// maxNodeDepth bounds recursion on hostile input.
+const maxNodeDepth = 64
+
+func (t *transcoder) take(n int) ([]byte, error) {
+	if n < 0 || t.pos+n > len(t.in) {
+		return nil, fmt.Errorf("%w: truncated at %d", errTranscode, t.pos)
+	}
+	b := t.in[t.pos : t.pos+n]
+	t.pos += n
+	return b, nil
+}
+
+func (t *transcoder) copyN(n int) ([]byte, error) {
+	b, err := t.take(n)
+	t.out = append(t.out, b...)
+	return b, err
+}
+
+// node is a list header (ListEmpty, List8 n, List16 n) and n values: the
+// tag, attribute keys and values, and the content if n is even.
+func (t *transcoder) node(depth int) error {
+	if depth > maxNodeDepth {
+		return fmt.Errorf("%w: nested too deep", errTranscode)
+	}
+	tag, err := t.copyN(1)
+	if err != nil {
+		return err
+	}
+	var n int
+	switch tag[0] {
+	case token.ListEmpty:
+	case token.List8:
+		b, err := t.copyN(1)
+		if err != nil {
+			return err
+		}
+		n = int(b[0])
+	case token.List16:
+		b, err := t.copyN(2)
+		if err != nil {
+			return err
+		}
+		n = int(b[0])<<8 | int(b[1])
+	default:
+		return fmt.Errorf("%w: node starts with tag %d", errTranscode, tag[0])
+	}
+	for i := 0; i < n; i++ {
+		if err := t.value(depth); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *transcoder) value(depth int) error {
+	b, err := t.take(1)
+	if err != nil {
+		return err
+	}
+	switch tag := b[0]; {
+	case tag == token.ListEmpty:
+		t.out = append(t.out, tag)
+	case tag == token.List8 || tag == token.List16:
+		t.out = append(t.out, tag)
+		size, err := t.copyN(1 + int(tag-token.List8))
+		if err != nil {
+			return err
+		}
+		n := int(size[0])
+		if tag == token.List16 {
+			n = n<<8 | int(size[1])
+		}
+		for i := 0; i < n; i++ {
+			if err := t.node(depth + 1); err != nil {
+				return err
+			}
+		}
+	case tag == token.Binary8 || tag == token.Binary20 || tag == token.Binary32:
+		t.out = append(t.out, tag)
+		var n int
+		switch tag {
+		case token.Binary8:
+			l, err := t.copyN(1)
+			if err != nil {
+				return err
+			}
+			n = int(l[0])
+		case token.Binary20:
+			l, err := t.copyN(3)
+			if err != nil {
+				return err
+			}
+			n = int(l[0]&15)<<16 | int(l[1])<<8 | int(l[2])
+		default:
+			l, err := t.copyN(4)
+			if err != nil {
+				return err
+			}
+			n = int(l[0])<<24 | int(l[1])<<16 | int(l[2])<<8 | int(l[3])
+		}
+		_, err = t.copyN(n)
+		return err
+	case tag >= token.Dictionary0 && tag <= token.Dictionary3:
+		i, err := t.take(1)
+		if err != nil {
+			return err
+		}
+		d := int(tag - token.Dictionary0)
+		if d >= len(t.src.double) || int(i[0]) >= len(t.src.double[d]) {
+			return fmt.Errorf("%w: no double-byte token %d/%d in dictionary %d", errTranscode, d, i[0], t.src.version)
+		}
+		t.token(t.src.double[d][i[0]])
+	case tag == token.JIDPair:
+		t.out = append(t.out, tag)
+		if err := t.value(depth); err != nil {
+			return err
+		}
+		return t.value(depth)
+	case tag == token.ADJID:
+		t.out = append(t.out, tag)
+		if _, err := t.copyN(2); err != nil { // agent, device
+			return err
+		}
+		return t.value(depth)
+	case tag == token.FBJID || tag == token.InteropJID:
+		t.out = append(t.out, tag)
+		if err := t.value(depth); err != nil { // user
+			return err
+		}
+		fixed := 2 // device
+		if tag == token.InteropJID {
+			fixed = 4 // device, integrator
+		}
+		if _, err := t.copyN(fixed); err != nil {
+			return err
+		}
+		return t.value(depth) // server
+	case tag == token.Nibble8 || tag == token.Hex8:
+		t.out = append(t.out, tag)
+		start, err := t.copyN(1)
+		if err != nil {
+			return err
+		}
+		_, err = t.copyN(int(start[0] & 127))
+		return err
+	case int(tag) < len(t.src.single):
+		t.token(t.src.single[tag])
+	default:
+		return fmt.Errorf("%w: tag %d is no token of dictionary %d", errTranscode, tag, t.src.version)
+	}
+	return nil
+}
+
+// token writes s as dst's token for it, or as a raw string.
+func (t *transcoder) token(s string) {
+	if ti, ok := t.dst.index[s]; ok {
+		if ti.dict < 0 {
+			t.out = append(t.out, ti.i)
+		} else {
+			t.out = append(t.out, byte(token.Dictionary0+ti.dict), ti.i)
+		}
+		return
+	}
+	switch n := len(s); {
+	case n < 256:
+		t.out = append(t.out, token.Binary8, byte(n))
+	case n < 1<<20:
+		t.out = append(t.out, token.Binary20, byte(n>>16)&15, byte(n>>8), byte(n))
+	default:
+		t.out = append(t.out, token.Binary32, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+	t.out = append(t.out, s...)
+}
