@@ -128,23 +128,12 @@ func (t *transcoder) node(depth int) error {
 	if err != nil {
 		return err
 	}
-	var n int
-	switch tag[0] {
-	case token.ListEmpty:
-	case token.List8:
-		b, err := t.copyN(1)
-		if err != nil {
-			return err
-		}
-		n = int(b[0])
-	case token.List16:
-		b, err := t.copyN(2)
-		if err != nil {
-			return err
-		}
-		n = int(b[0])<<8 | int(b[1])
-	default:
+	if tag[0] != token.ListEmpty && tag[0] != token.List8 && tag[0] != token.List16 {
 		return fmt.Errorf("%w: node starts with tag %d", errTranscode, tag[0])
+	}
+	n, err := t.copyListSize(tag[0])
+	if err != nil {
+		return err
 	}
 	for i := 0; i < n; i++ {
 		if err := t.value(depth); err != nil {
@@ -152,6 +141,23 @@ func (t *transcoder) node(depth int) error {
 		}
 	}
 	return nil
+}
+
+// copyListSize copies the size after a list tag: none for ListEmpty, one
+// byte for List8, two for List16.
+func (t *transcoder) copyListSize(tag byte) (int, error) {
+	if tag == token.ListEmpty {
+		return 0, nil
+	}
+	size, err := t.copyN(1 + int(tag-token.List8))
+	if err != nil {
+		return 0, err
+	}
+	n := int(size[0])
+	if tag == token.List16 {
+		n = n<<8 | int(size[1])
+	}
+	return n, nil
 }
 
 func (t *transcoder) value(depth int) error {
@@ -164,13 +170,9 @@ func (t *transcoder) value(depth int) error {
 		t.out = append(t.out, tag)
 	case tag == token.List8 || tag == token.List16:
 		t.out = append(t.out, tag)
-		size, err := t.copyN(1 + int(tag-token.List8))
+		n, err := t.copyListSize(tag)
 		if err != nil {
 			return err
-		}
-		n := int(size[0])
-		if tag == token.List16 {
-			n = n<<8 | int(size[1])
 		}
 		for i := 0; i < n; i++ {
 			if err := t.node(depth + 1); err != nil {
