@@ -110,6 +110,7 @@ func (c *client) open(ctx context.Context) error {
 	// or a crash is then either given again from the buffer (its ack never
 	// left) or recognised as done, never a decrypt failure of an old counter.
 	cli.EnableDecryptedEventBuffer = true
+	watchRedeliveries(sess.device)
 	c.mu.Lock()
 	c.sess, c.cli = sess, cli
 	c.handlerID = cli.AddEventHandler(c.handleEvent)
@@ -629,6 +630,9 @@ func (c *client) handleEvent(evt any) {
 			close(c.pairLogin)
 			c.pairLogin = nil
 		}
+		if c.cli != nil {
+			watchRedeliveries(c.cli.Store) // pairing replaced the device's stores
+		}
 		c.mu.Unlock()
 		if first {
 			cr := c.creds()
@@ -729,11 +733,23 @@ func (c *client) emitMessage(v *events.Message) {
 		"senderAlt":      senderAlt,
 		"addressingMode": string(v.Info.AddressingMode),
 		"fromMe":         v.Info.IsFromMe,
+		"redelivered":    c.isRedelivery(v),
 		"isGroup":        v.Info.IsGroup,
 		"pushName":       v.Info.PushName,
 		"text":           text,
 		"time":           v.Info.Timestamp.UnixMilli(),
 	})
+}
+
+// isRedelivery tells whether whatsmeow gave this message from its buffer
+// because the server delivered it again (redelivery.go).
+func (c *client) isRedelivery(v *events.Message) bool {
+	cli, _ := c.current()
+	if cli == nil {
+		return false
+	}
+	w, ok := cli.Store.EventBuffer.(*redeliveryWatch)
+	return ok && w.take(v.RawMessage)
 }
 
 // chatAlt is the other form of a message's chat: for a 1:1 chat the other

@@ -129,8 +129,9 @@ export interface Events {
   reconnecting: { attempt: number; delayMs: number };
   logged_out: { reason: 'logout' | 'server_logout' | string };
   /**
-   * At least once: after a crash a message may be given again (its ack never left); `id` with `chat`
-   * is the key to deduplicate by.
+   * At least once: a message whose acknowledgement never reached the server (the page crashed or
+   * lost its storage right after the event) is given again on the next connection, then with
+   * `redelivered: true`. Deduplicate by `chat` and `id`.
    */
   message: {
     id: string;
@@ -145,6 +146,8 @@ export interface Events {
     /** How the service addressed it: 'lid' (most traffic today) or 'pn'; '' when it did not say. */
     addressingMode: 'lid' | 'pn' | '';
     fromMe: boolean; isGroup: boolean; pushName: string; text: string; time: number;
+    /** True when this page may have been given the message before (see above). */
+    redelivered: boolean;
   };
   remote_session_saved: { session: string; bytes: number; records: number; savedAt: number; format: string; version: number };
   error: WasmeowError;

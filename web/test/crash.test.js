@@ -94,6 +94,12 @@ test('a crash mid-burst loses no message and breaks no session', async () => {
   // Every message not shown before the crash arrives now (redelivered from
   // the server's offline queue, or re-emitted from the event buffer).
   await waitTexts(page, 'kim', burst.filter((t) => !shownBefore.has(t)));
+  // A message the page was shown before the crash and is shown again (its
+  // ack had not left) says so.
+  const again = await page.evaluate(() => window.events.kim.filter((e) => e.name === 'message').map((e) => e.payload));
+  const repeated = again.filter((m) => shownBefore.has(m.text));
+  for (const m of repeated) assert.equal(m.redelivered, true, `${m.text} was shown before the crash: ${JSON.stringify(m)}`);
+  assert.ok(again.filter((m) => !shownBefore.has(m.text)).every((m) => typeof m.redelivered === 'boolean'));
   // And the ratchets on both sides still agree, in both directions.
   await fakewa.api('POST', `/api/accounts/${LEO}/send`, { to: KIM, text: 'after' });
   await waitTexts(page, 'kim', ['after']);
@@ -103,7 +109,7 @@ test('a crash mid-burst loses no message and breaks no session', async () => {
   assert.deepEqual(errors, []);
   const retries = fakewa.logs.join('').split('\n').filter((l) => /retry receipt|failed to decrypt|decrypt/i.test(l));
   assert.deepEqual(retries, [], 'no message needed a retry receipt or failed to decrypt');
-  console.log(`crash after ${shownBurst.length} of ${BURST} burst messages were shown; all ${BURST} accounted for after restart`);
+  console.log(`crash after ${shownBurst.length} of ${BURST} burst messages were shown; all ${BURST} accounted for after restart, ${repeated.length} shown again marked redelivered`);
 });
 
 test('while IndexedDB cannot store, nothing is acknowledged, nothing is lost, the client recovers, and other sessions carry on', async () => {

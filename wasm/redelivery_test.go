@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/store"
+	"google.golang.org/protobuf/proto"
+)
+
+// memBuffer is the smallest EventBuffer: what the watch wraps.
+type memBuffer struct {
+	events map[[32]byte]*store.BufferedEvent
+}
+
+func (m *memBuffer) GetBufferedEvent(_ context.Context, h [32]byte) (*store.BufferedEvent, error) {
+	return m.events[h], nil
+}
+func (m *memBuffer) PutBufferedEvent(_ context.Context, h [32]byte, p []byte, ts time.Time) error {
+	m.events[h] = &store.BufferedEvent{Plaintext: p, ServerTime: ts, InsertTime: time.Now()}
+	return nil
+}
+func (m *memBuffer) DoDecryptionTxn(ctx context.Context, fn func(context.Context) error) error {
+	return fn(ctx)
+}
+func (m *memBuffer) ClearBufferedEventPlaintext(_ context.Context, h [32]byte) error {
+	m.events[h].Plaintext = nil
+	return nil
+}
+func (m *memBuffer) DeleteOldBufferedHashes(context.Context) error { return nil }
+
+func padded(t *testing.T, msg *waE2E.Message, n byte) []byte {
+	b, err := proto.Marshal(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(b, bytes.Repeat([]byte{n}, int(n))...)
+}
+
+func TestRedeliveryWatch(t *testing.T) {
+	ctx := context.Background()
+	d := &store.Device{EventBuffer: &memBuffer{events: map[[32]byte]*store.BufferedEvent{}}}
+	w := watchRedeliveries(d)
+	if watchRedeliveries(d) != w {
+		t.Fatal("wrapping twice made a second watch")
+	}
+	hello := &waE2E.Message{Conversation: proto.String("hello")}
+	other := &waE2E.Message{Conversation: proto.String("other")}
+	h1, h2 := [32]byte{1}, [32]byte{2}
+	_ = d.EventBuffer.PutBufferedEvent(ctx, h1, padded(t, hello, 5), time.Now())
+	_ = d.EventBuffer.PutBufferedEvent(ctx, h2, padded(t, other, 1), time.Now())
+	_ = d.EventBuffer.ClearBufferedEventPlaintext(ctx, h2) // handled: no plaintext left
+
+	// A first delivery (no lookup hit) is not a redelivery.
+	if w.take(hello) {
+		t.Fatal("a message the buffer never handed back was marked redelivered")
+	}
+	// The server delivers both again: one comes from the buffer, the
+	// other is already processed (whatsmeow drops it).
+	for _, h := range [][32]byte{h1, h2} {
+		if _, err := d.EventBuffer.GetBufferedEvent(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w.take(other) {
+		t.Fatal("an already processed message was marked redelivered")
+	}
+	if !w.take(proto.Clone(hello).(*waE2E.Message)) {
+		t.Fatal("the message given again from the buffer is not marked redelivered")
+	}
+	if w.take(hello) {
+		t.Fatal("one redelivery marked two events")
+	}
+}
+
+func TestDecodeBufferedMessageRejectsGarbage(t *testing.T) {
+	for _, p := range [][]byte{nil, {0}, {9, 9}, {0xff, 0xff, 0xff, 1}} {
+		if decodeBufferedMessage(p) != nil {
+			t.Errorf("%x decoded", p)
+		}
+	}
+}
