@@ -221,8 +221,24 @@ func (s *Server) handleMessage(c *conn, d *device, node *waBinary.Node) {
 			return
 		}
 	}
+	// The same stanza again (the same ciphertexts, not a re-encryption for a
+	// retry receipt): whatsmeow resends a message whose answer a lost socket
+	// swallowed (its retryFrame), and the service acknowledges the resend
+	// without delivering the message twice.
+	dup := d.JID.String() + "\x00" + id + "\x00" + stanzaDigest(node)
+	s.mu.Lock()
+	again := !s.routed.add(dup)
+	s.mu.Unlock()
+	if again {
+		s.log.Infof("%s: message %s to %s again (resent after a lost connection): acknowledged, not routed twice", d.JID, id, to)
+		_ = c.send(ack)
+		return
+	}
 	targets, err := s.routeMessage(d, d.JID, node)
 	if err != nil {
+		s.mu.Lock()
+		s.routed.remove(dup)
+		s.mu.Unlock()
 		s.log.Warnf("%s: message %s to %s: %v", d.JID, id, to, err)
 		ack.Attrs["error"] = "400"
 		_ = c.send(ack)
@@ -553,4 +569,52 @@ func (s *Server) receiptAttrs(d *device, id string) waBinary.Attrs {
 		attrs["from"], attrs["sender_pn"], attrs["addressing_mode"] = d.LID, d.acct.JID, "lid"
 	}
 	return attrs
+}
+
+// recentStanzas remembers the last recentStanzaCount message stanzas routed
+// (the zero value is ready; guarded by Server.mu).
+type recentStanzas struct {
+	seen  map[string]struct{}
+	order []string
+}
+
+const recentStanzaCount = 4096
+
+// add records k; false if it was recorded already.
+func (r *recentStanzas) add(k string) bool {
+	if _, ok := r.seen[k]; ok {
+		return false
+	}
+	if r.seen == nil {
+		r.seen = make(map[string]struct{})
+	}
+	r.seen[k] = struct{}{}
+	r.order = append(r.order, k)
+	if len(r.order) > recentStanzaCount {
+		delete(r.seen, r.order[0])
+		r.order = r.order[1:]
+	}
+	return true
+}
+
+func (r *recentStanzas) remove(k string) { delete(r.seen, k) }
+
+// stanzaDigest hashes the binary contents of a stanza's nodes (its
+// ciphertexts), depth first: the same for a resend of the same bytes,
+// different for a message encrypted again.
+func stanzaDigest(node *waBinary.Node) string {
+	h := sha256.New()
+	var walk func(n waBinary.Node)
+	walk = func(n waBinary.Node) {
+		switch c := n.Content.(type) {
+		case []byte:
+			h.Write(c)
+		case []waBinary.Node:
+			for _, child := range c {
+				walk(child)
+			}
+		}
+	}
+	walk(*node)
+	return base64.RawStdEncoding.EncodeToString(h.Sum(nil)[:12])
 }
