@@ -4,7 +4,10 @@ package main
 
 import (
 	"fmt"
+	"sync/atomic"
 	"syscall/js"
+
+	signalLog "go.mau.fi/libsignal/logger"
 
 	waLog "go.mau.fi/whatsmeow/util/log"
 )
@@ -26,6 +29,7 @@ func newLogger(clientID, level string) waLog.Logger {
 	if level == "none" {
 		return waLog.Noop
 	}
+	pageSignalLog.allow(level)
 	return &consoleLogger{module: "wasmeow/" + clientID, min: logLevels[level]}
 }
 
@@ -47,3 +51,44 @@ func (l *consoleLogger) Debugf(msg string, args ...any) { l.print(0, "debug", "D
 func (l *consoleLogger) Sub(module string) waLog.Logger {
 	return &consoleLogger{module: l.module + "/" + module, min: l.min}
 }
+
+// signalLogger routes libsignal's page-wide log (its default one prints
+// everything through fmt, so console.log) by level, as verbose as the most
+// verbose live client asks: a decrypt that fails is an error on the console,
+// not a log line.
+type signalLogger struct{ min atomic.Int32 }
+
+var pageSignalLog = func() *signalLogger {
+	l := &signalLogger{}
+	l.min.Store(int32(logLevels["none"]))
+	var loggable signalLog.Loggable = l
+	signalLog.Setup(&loggable)
+	return l
+}()
+
+// allow makes the log at least as verbose as level.
+func (l *signalLogger) allow(level string) {
+	n := int32(logLevels[level])
+	for {
+		cur := l.min.Load()
+		if n >= cur || l.min.CompareAndSwap(cur, n) {
+			return
+		}
+	}
+}
+
+func (l *signalLogger) print(level int, method, name, caller, msg string) {
+	if int32(level) < l.min.Load() {
+		return
+	}
+	console := js.Global().Get("console")
+	if console.Type() == js.TypeObject {
+		console.Call(method, fmt.Sprintf("[libsignal %s] %s: %s", name, caller, msg))
+	}
+}
+
+func (l *signalLogger) Debug(caller, msg string)   { l.print(0, "debug", "DEBUG", caller, msg) }
+func (l *signalLogger) Info(caller, msg string)    { l.print(1, "info", "INFO", caller, msg) }
+func (l *signalLogger) Warning(caller, msg string) { l.print(2, "warn", "WARN", caller, msg) }
+func (l *signalLogger) Error(caller, msg string)   { l.print(3, "error", "ERROR", caller, msg) }
+func (l *signalLogger) Configure(string)           {}

@@ -35,7 +35,8 @@ async function pairByQR(name, phone) {
   const from = await eventCount(page, name);
   await page.evaluate((n) => window.clients[n].connect(), name);
   const qr = await waitEvent(page, name, 'qr', { from });
-  assert.match(qr.payload.code, /^[^,]+,[^,]+,[^,]+,[^,]+$/, 'a QR code is ref,noiseKey,identityKey,advSecret');
+  assert.match(qr.payload.code, /^https:\/\/wa\.me\/settings\/linked_devices#[^,]+,[^,]+,[^,]+,[^,]+,1$/,
+    "a QR code is today's link: ref,noiseKey,identityKey,advSecret,clientType (1: Chrome)");
   const { device } = await fakewa.api('POST', `/api/accounts/${phone}/scan`, { qr: qr.payload.code });
   const auth = await waitEvent(page, name, 'authenticated', { from });
   assert.equal(auth.payload.method, 'pairing');
