@@ -153,3 +153,39 @@ func TestPushNameFromAppState(t *testing.T) {
 		t.Fatalf("SendPresence: %v", err)
 	}
 }
+
+// A pair confirmation lost on the way (fault injection): the companion
+// stored a device the server never registered, and its next login is
+// refused as logged out, which is how a crash right after a scan looks.
+func TestLostPairConfirmation(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	acct := mustAccount(t, srv, "15550000091", "Lou")
+	container := newContainer(t, "lou-web")
+	tc := newTestClient(t, srv, "lou-web", container)
+	tc.connect()
+	qr := waitEvent[*events.QR](tc, 10*time.Second, nil)
+	srv.LoseNextPairConfirmation()
+	if _, err := srv.ScanQR(context.Background(), acct.Phone, qr.Codes[0]); !errContains(err, "lost") {
+		t.Fatalf("scan with a lost confirmation: %v", err)
+	}
+	ok := waitEvent[*events.PairSuccess](tc, 10*time.Second, nil)
+	if _, registered := findDevice(srv, ok.ID); registered {
+		t.Fatalf("%s was registered although its confirmation was lost", ok.ID)
+	}
+	tc.cli.Disconnect()
+
+	again := newTestClient(t, srv, "lou-web-2", container)
+	if again.cli.Store.ID == nil {
+		t.Fatal("the companion did not store the device")
+	}
+	again.connect()
+	out := waitEvent[*events.LoggedOut](again, 10*time.Second, nil)
+	if !out.OnConnect || !out.Reason.IsLoggedOut() {
+		t.Fatalf("login of the unconfirmed device: %+v, want a logged-out connect failure", out)
+	}
+	// One fault per arming: the next pairing is confirmed.
+	fresh := newTestClient(t, srv, "lou-web-3", newContainer(t, "lou-web-3"))
+	if jid := pairQR(t, srv, fresh, acct.Phone); jid.User != acct.Phone {
+		t.Fatalf("paired as %s", jid)
+	}
+}
