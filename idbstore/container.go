@@ -34,7 +34,9 @@ type Container struct {
 var _ store.DeviceContainer = (*Container)(nil)
 
 // New opens a container on b. It owns b: Close closes it. The logger may be
-// nil. Nothing is read until a method needs it.
+// nil. It reads the layout version and brings an older layout up to date
+// (see upgrades; ErrNewerLayout for a newer one); everything else is read
+// when a method needs it.
 func New(ctx context.Context, b kv.Backend, log waLog.Logger) (*Container, error) {
 	if b == nil {
 		return nil, fmt.Errorf("idbstore: New: nil backend")
@@ -42,7 +44,12 @@ func New(ctx context.Context, b kv.Backend, log waLog.Logger) (*Container, error
 	if log == nil {
 		log = waLog.Noop
 	}
+	stamp, err := upgrade(ctx, b, log)
+	if err != nil {
+		return nil, err
+	}
 	c := &Container{e: newEngine(b), log: log}
+	c.e.stamp = stamp
 	c.lids = newLIDMap(c)
 	return c, nil
 }

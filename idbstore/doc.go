@@ -9,7 +9,20 @@
 // it. That database holds the session's device(s): several devices can live
 // side by side in one container, their records keyed by the device JID first
 // (sqlstore's our_jid), and GetFirstDevice picks the oldest, as sqlstore does.
-// Tables lists the kv tables (IndexedDB object stores) a backend must have.
+// BackendTables lists the kv tables (IndexedDB object stores) a backend
+// must have; DumpTables those a snapshot may hold. Callers ask HasDevice
+// whether a backend holds a session rather than reading tables themselves.
+//
+// # Layout versions
+//
+// The tables and their encodings form a layout with a version, stored in the
+// backend (table layout). New runs the numbered upgrade steps (layout.go)
+// from the stored version on, each one commit together with its new version,
+// as sqlstore's upgrades do for its schema. Step 1 moves the per-contact
+// records written before contacts were bucketed (table contact) into their
+// buckets and deletes them. testdata/layouts holds a database written by
+// each earlier layout, made by testdata/layouts/gen at that commit; the
+// tests open each and find every record.
 //
 // # Speed and durability
 //

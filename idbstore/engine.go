@@ -61,6 +61,7 @@ type engine struct {
 	closed   bool
 	progress chan struct{}     // closed and replaced whenever durable or err change
 	gens     map[string]uint64 // per table: bumped by every enqueued write to it
+	stamp    []kv.Op           // committed with the first batch, then dropped (the layout record of a fresh store)
 
 	wake chan struct{}
 	stop chan struct{}
@@ -354,15 +355,22 @@ func (e *engine) commitLoop() {
 			return
 		}
 		e.mu.Lock()
-		ops, upTo := e.queue, e.queued
+		ops, upTo, stamp := e.queue, e.queued, e.stamp
 		e.queue = nil
 		failed := e.err != nil
 		e.mu.Unlock()
 		if len(ops) == 0 || failed {
 			continue
 		}
-		err := recovered(func() error { return e.b.Commit(context.Background(), coalesce(ops)) })
+		batch := coalesce(ops)
+		if len(stamp) > 0 {
+			batch = append(slices.Clone(stamp), batch...)
+		}
+		err := recovered(func() error { return e.b.Commit(context.Background(), batch) })
 		e.mu.Lock()
+		if err == nil {
+			e.stamp = nil
+		}
 		if err != nil {
 			e.err = fmt.Errorf("idbstore: commit of %d writes to %s failed, state since the last successful commit is not durable: %w", len(ops), opTables(ops), err)
 			e.queue = nil

@@ -33,8 +33,8 @@ const (
 // caller checks to know whether a backend holds a session at all.
 const DeviceTable = tDevice
 
-// Tables lists every kv table idbstore uses. The IndexedDB backend creates
-// one object store for each; snapshots dump them all.
+// Tables lists the data tables of today's layout. Backends must also hold
+// the layout record (BackendTables); snapshots dump DumpTables.
 var Tables = []string{
 	tDevice, tIdentity, tSession, tPreKey, tPreKeyMark, tSenderKey, tAppStateSyncKey,
 	tAppStateVersion, tAppStateMACPatch, tContact, tChatSettings, tMsgSecret,

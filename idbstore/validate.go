@@ -47,6 +47,10 @@ func ValidateRecord(table, key string, value []byte) error {
 		_, err = decodeBufferedEvent(key, value)
 	case tLIDByLID, tLIDByPN:
 		_, err = decodeLIDUser(table, key, value)
+	case tLayout:
+		_, err = decodeLayout(key, value)
+	case tLegacyContact:
+		_, err = decodeLegacyContact(key, value)
 	default:
 		return fmt.Errorf("idbstore: no table %q", table)
 	}

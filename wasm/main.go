@@ -260,12 +260,12 @@ func importSession(ctx context.Context, dbName, clientID string, data []byte) er
 	if err != nil {
 		return fmt.Errorf("importSession %q: %w", clientID, err)
 	}
-	b, err := idbkv.Open(ctx, idbkv.Options{Name: name, Tables: idbstore.Tables})
+	b, err := idbkv.Open(ctx, idbkv.Options{Name: name, Tables: idbstore.BackendTables})
 	if err != nil {
 		return fmt.Errorf("importSession %q: opening IndexedDB database %q: %w", clientID, name, err)
 	}
-	have, err := b.Scan(ctx, deviceTable, "")
-	if err == nil && len(have) > 0 {
+	have, err := idbstore.HasDevice(ctx, b)
+	if err == nil && have {
 		err = jsbridge.Errorf(codeSessionExists, "importSession: session %q already holds a device; deleteSession it first", clientID)
 	} else if err == nil {
 		err = snap.Restore(ctx, b)

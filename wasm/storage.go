@@ -84,9 +84,6 @@ func openSession(ctx context.Context, o *options, log waLog.Logger, onStoreFailu
 		onStoreFailure = func(error) {}
 	}
 	s = &session{opts: o, release: func() {}, onFailure: onStoreFailure}
-	if !deviceTableKnown {
-		return nil, fmt.Errorf("internal: idbstore has no %q table any more", deviceTable)
-	}
 	defer func() {
 		if err != nil {
 			s.close(ctx)
@@ -96,7 +93,7 @@ func openSession(ctx context.Context, o *options, log waLog.Logger, onStoreFailu
 	case strategyNone:
 		s.raw = memkv.New()
 	case strategyCustom:
-		ks, err := jsbridge.NewKeyStore(o.keys, o.creds, []string{deviceTable})
+		ks, err := jsbridge.NewKeyStore(o.keys, o.creds, []string{idbstore.DeviceTable})
 		if err != nil {
 			return s, err
 		}
@@ -108,7 +105,7 @@ func openSession(ctx context.Context, o *options, log waLog.Logger, onStoreFailu
 			return s, err
 		}
 		s.release = release
-		b, err := idbkv.Open(ctx, idbkv.Options{Name: dbNameFor(o.dbName, o.clientID), Tables: idbstore.Tables})
+		b, err := idbkv.Open(ctx, idbkv.Options{Name: dbNameFor(o.dbName, o.clientID), Tables: idbstore.BackendTables})
 		if err != nil {
 			// Not s.raw = b: a nil *Backend in the interface made close()
 			// call Close on it, a nil-pointer panic.
@@ -157,11 +154,11 @@ func openSession(ctx context.Context, o *options, log waLog.Logger, onStoreFailu
 // restoreIfMissing fills b from the user's store when b holds no device and
 // the store has a snapshot of the session.
 func restoreIfMissing(ctx context.Context, o *options, b kv.Backend) (bool, error) {
-	have, err := b.Scan(ctx, deviceTable, "")
+	have, err := idbstore.HasDevice(ctx, b)
 	if err != nil {
 		return false, fmt.Errorf("checking for a local copy of %q: %w", o.clientID, err)
 	}
-	if len(have) > 0 {
+	if have {
 		return false, nil
 	}
 	arg := map[string]any{"session": o.clientID}
@@ -194,7 +191,7 @@ func restoreIfMissing(ctx context.Context, o *options, b kv.Backend) (bool, erro
 // (docs/SNAPSHOT.md). Callers flush first: the group commit may still hold
 // writes the snapshot must include.
 func (s *session) capture(ctx context.Context) (*snapshot.Snapshot, []byte, error) {
-	snap, err := snapshot.Capture(ctx, s.raw, s.opts.clientID, idbstore.Tables)
+	snap, err := snapshot.Capture(ctx, s.raw, s.opts.clientID, idbstore.DumpTables)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -347,28 +344,22 @@ func flushAll(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// deviceTable is idbstore's table of device records (one per session): the
-// custom strategy keeps it in the user's creds object, and the remote
-// strategy checks it for a local copy. idbstore does not export the name;
-// deviceTableKnown guards against a rename.
-const deviceTable = "device"
-
-var deviceTableKnown = slices.Contains(idbstore.Tables, deviceTable)
-
 // decodeSnapshot decodes a session snapshot and checks it is whole: it
 // holds a device, and every record decodes with idbstore's codecs. Nothing
 // is written before this passed, so a bad snapshot leaves no half-restored
-// (and listed) session behind.
+// (and listed) session behind. A snapshot of an earlier idbstore layout is
+// restored as it is and upgraded when the session is opened.
 func decodeSnapshot(blob []byte) (*snapshot.Snapshot, error) {
-	snap, err := snapshot.Decode(blob, idbstore.Tables)
+	snap, err := snapshot.Decode(blob, idbstore.DumpTables)
 	if err != nil {
 		return nil, err
 	}
-	if len(snap.Tables[deviceTable]) == 0 {
+	if !idbstore.DumpHasDevice(snap.Tables) {
 		return nil, errors.New("the snapshot holds no device (it was taken before pairing)")
 	}
 	if err := snap.Validate(idbstore.ValidateRecord); err != nil {
 		return nil, fmt.Errorf("the snapshot holds a corrupt record: %w", err)
 	}
+	idbstore.PrepareRestore(snap.Tables)
 	return snap, nil
 }

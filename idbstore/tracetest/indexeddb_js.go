@@ -27,7 +27,7 @@ func IndexedDBOpener(tb testing.TB, prefix string) Opener {
 		}
 	})
 	return func(ctx context.Context) (Container, error) {
-		b, err := idbkv.Open(ctx, idbkv.Options{Name: name, Tables: idbstore.Tables})
+		b, err := idbkv.Open(ctx, idbkv.Options{Name: name, Tables: idbstore.BackendTables})
 		if err != nil {
 			return nil, err
 		}
