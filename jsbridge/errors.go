@@ -123,8 +123,8 @@ func safeString(v js.Value) (s string) {
 	return js.Global().Get("String").Invoke(v).String()
 }
 
-// panicError turns a recovered panic into an error with code "panic".
-func panicError(where string, r any) error {
+// PanicError turns a recovered panic into an error with code "panic".
+func PanicError(where string, r any) error {
 	if je, ok := r.(js.Error); ok {
 		return &CodedError{Code: CodeJS, Err: fmt.Errorf("%s: %w", where, ErrorFromJS(je.Value))}
 	}

@@ -34,7 +34,7 @@ func Promise(name string, fn func() (any, error)) js.Value {
 			}
 		}
 		if rerr := invokeSafely(func() { reject.Invoke(ErrorToJS(err)) }); rerr != nil {
-			_ = invokeSafely(func() { reject.Invoke(ErrorToJS(panicError(name, rerr))) })
+			_ = invokeSafely(func() { reject.Invoke(ErrorToJS(PanicError(name, rerr))) })
 		}
 	}()
 	return p
@@ -48,7 +48,7 @@ func Rejected(err error) js.Value {
 func call(name string, fn func() (any, error)) (res any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			res, err = nil, panicError(name, r)
+			res, err = nil, PanicError(name, r)
 		}
 	}()
 	return fn()
@@ -61,7 +61,7 @@ func Func(name string, fn func(args []js.Value) (any, error)) js.Func {
 	return js.FuncOf(func(_ js.Value, args []js.Value) (p any) {
 		defer func() {
 			if r := recover(); r != nil {
-				p = Rejected(panicError(name, r))
+				p = Rejected(PanicError(name, r))
 			}
 		}()
 		args = append([]js.Value(nil), args...)
@@ -160,7 +160,7 @@ func invokeSafely(f func()) (err error) {
 				err = ErrorFromJS(je.Value)
 				return
 			}
-			err = panicError("calling JS", r)
+			err = PanicError("calling JS", r)
 		}
 	}()
 	f()
@@ -174,8 +174,8 @@ func arg0(args []js.Value) js.Value {
 	return args[0]
 }
 
-// errStoreTimeout is wrapped by CallStore's timeout error.
-var errStoreTimeout = errors.New("did not settle")
+// ErrStoreTimeout is wrapped by CallStore's timeout error.
+var ErrStoreTimeout = errors.New("did not settle")
 
 // CallStore is CallAsync for a method of a user's store object (what names
 // it in errors, e.g. "auth.keys.get"), bounded by timeout: a store that
@@ -193,7 +193,7 @@ func CallStore(ctx context.Context, timeout time.Duration, obj js.Value, what, m
 		return v, nil
 	}
 	if errors.Is(err, context.DeadlineExceeded) && timeout > 0 {
-		return js.Undefined(), &CodedError{Code: CodeStoreFailed, Err: fmt.Errorf("%s %w within %v (auth.storeTimeoutMs)", what, errStoreTimeout, timeout)}
+		return js.Undefined(), &CodedError{Code: CodeStoreFailed, Err: fmt.Errorf("%s %w within %v (auth.storeTimeoutMs)", what, ErrStoreTimeout, timeout)}
 	}
 	return js.Undefined(), &CodedError{Code: CodeStoreFailed, Err: fmt.Errorf("%s: %w", what, err)}
 }

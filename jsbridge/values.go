@@ -24,7 +24,7 @@ func BytesToJS(b []byte) js.Value {
 func BytesFromJS(v js.Value) (b []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			b, err = nil, panicError("reading bytes", r)
+			b, err = nil, PanicError("reading bytes", r)
 		}
 	}()
 	g := js.Global()

@@ -2,7 +2,7 @@
 // named tables of ordered string keys and opaque byte values, read by key or
 // by prefix, written in atomic batches. idbstore implements whatsmeow's store
 // semantics once, on top of it; the backends are memory (memkv), IndexedDB
-// (idbkv) and a user's Baileys-shaped JS key store (jsbridge).
+// (idbkv) and a user's Baileys-shaped JS key store (jskv).
 package kv
 
 import (

@@ -17,6 +17,7 @@ import (
 	"github.com/wasmeow/wasmeow/jsbridge"
 	"github.com/wasmeow/wasmeow/kv"
 	"github.com/wasmeow/wasmeow/kv/idbkv"
+	"github.com/wasmeow/wasmeow/kv/jskv"
 	"github.com/wasmeow/wasmeow/kv/memkv"
 	"github.com/wasmeow/wasmeow/wasm/snapshot"
 )
@@ -56,7 +57,7 @@ type session struct {
 	opts      *options
 	backend   kv.Backend // what the container writes to (notifying, for remote)
 	raw       kv.Backend // the backend itself
-	keystore  *jsbridge.KeyStore
+	keystore  *jskv.Backend
 	container *idbstore.Container
 	device    *store.Device
 	release   func() // the tab lock
@@ -93,7 +94,7 @@ func openSession(ctx context.Context, o *options, log waLog.Logger, onStoreFailu
 	case strategyNone:
 		s.raw = memkv.New()
 	case strategyCustom:
-		ks, err := jsbridge.NewKeyStore(o.keys, o.creds, []string{idbstore.DeviceTable})
+		ks, err := jskv.New(o.keys, o.creds, []string{idbstore.DeviceTable})
 		if err != nil {
 			return s, err
 		}

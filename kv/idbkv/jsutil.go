@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/hack-pad/safejs"
+
+	"github.com/wasmeow/wasmeow/jsbridge"
 )
 
 // jsGlobals are the constructors the package needs, looked up once.
@@ -344,53 +346,24 @@ func (w *txWatch) release() {
 	w.fn.Release()
 }
 
-// awaitPromise waits for a JS promise to settle.
+// awaitPromise waits for a JS promise to settle, with jsbridge's awaiter
+// (the one every Go side of wasmeow uses); a rejection is the DOMError it
+// carries, and an ended ctx is ctx.Err().
 func awaitPromise(ctx context.Context, p safejs.Value) (safejs.Value, error) {
-	type result struct {
-		v   safejs.Value
-		err error
+	v, err := jsbridge.Await(ctx, safejs.Unsafe(p))
+	if err == nil {
+		return safejs.Safe(v), nil
 	}
-	ch := make(chan result, 1)
-	settle := func(ok bool) (safejs.Func, error) {
-		return safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
-			defer func() { _ = recover() }()
-			v := safejs.Undefined()
-			if len(args) > 0 {
-				v = args[0]
-			}
-			r := result{v: v}
-			if !ok {
-				r.err = domError(v)
-			}
-			select {
-			case ch <- r:
-			default:
-			}
-			return nil
-		})
-	}
-	onOK, err := settle(true)
-	if err != nil {
-		return safejs.Undefined(), err
-	}
-	onErr, err := settle(false)
-	if err != nil {
-		onOK.Release()
-		return safejs.Undefined(), err
-	}
-	if _, err := p.Call("then", onOK, onErr); err != nil {
-		onOK.Release()
-		onErr.Release()
-		return safejs.Undefined(), jsCallError(err)
-	}
-	select {
-	case r := <-ch:
-		onOK.Release()
-		onErr.Release()
-		return r.v, r.err
-	case <-ctx.Done():
-		// The promise may still settle: keep the handlers alive until it does.
-		go func() { <-ch; onOK.Release(); onErr.Release() }()
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		return safejs.Undefined(), ctx.Err()
 	}
+	var je *jsbridge.JSError
+	if errors.As(err, &je) {
+		name := je.Name
+		if name == "" {
+			name = "Error"
+		}
+		return safejs.Undefined(), &DOMError{Name: name, Message: je.Message}
+	}
+	return safejs.Undefined(), err
 }

@@ -1,6 +1,9 @@
 //go:build js
 
-package jsbridge
+// Package jskv is the kv.Backend over a user's Baileys-shaped JS key store:
+// wasmeow's "custom" strategy. Every call into the user's objects goes
+// through jsbridge (bounded, protected, errors with code store_failed).
+package jskv
 
 import (
 	"context"
@@ -14,17 +17,18 @@ import (
 	"syscall/js"
 	"time"
 
+	"github.com/wasmeow/wasmeow/jsbridge"
 	"github.com/wasmeow/wasmeow/kv"
 )
 
-// IndexType is the Baileys "type" under which KeyStore keeps, for every
+// IndexType is the Baileys "type" under which Backend keeps, for every
 // table, the sorted list of its ids (id = table name, value = UTF-8 JSON
 // array of strings). Baileys-shaped stores can only get ids they already
 // know, so this index is what makes Scan possible. It is written in the same
 // keys.set call as the records it lists.
 const IndexType = "wasmeow-index"
 
-// KeyStore is a kv.Backend over a user's Baileys-shaped JS objects:
+// Backend is a kv.Backend over a user's Baileys-shaped JS objects:
 //
 //	keys.get(type, ids)  -> {[id]: Uint8Array}   (absent ids missing or null/undefined)
 //	keys.set({[type]: {[id]: Uint8Array | null}})  (null deletes)
@@ -45,8 +49,8 @@ const IndexType = "wasmeow-index"
 // traps throw, never settle) becomes an error with code store_failed. After
 // a call timed out the store is considered hung: every later call fails at
 // once with that error, so a client on it can always be destroyed quickly.
-type KeyStore struct {
-	// Timeout bounds each call into the user's store (DefaultStoreTimeout).
+type Backend struct {
+	// Timeout bounds each call into the user's store (DefaultTimeout).
 	Timeout time.Duration
 
 	mu          sync.Mutex
@@ -58,25 +62,25 @@ type KeyStore struct {
 	hung        error // the first timeout, sticky
 }
 
-// DefaultStoreTimeout bounds a call into a user's store unless told otherwise.
-const DefaultStoreTimeout = 30 * time.Second
+// DefaultTimeout bounds a call into a user's store unless told otherwise.
+const DefaultTimeout = 30 * time.Second
 
-var _ kv.Backend = (*KeyStore)(nil)
+var _ kv.Backend = (*Backend)(nil)
 
-// NewKeyStore checks that keys has get, set and clear, and creds (when not
+// NewBackend checks that keys has get, set and clear, and creds (when not
 // undefined) load and save; credsTables name the tables kept in creds and
 // require creds.
-func NewKeyStore(keys, creds js.Value, credsTables []string) (*KeyStore, error) {
+func New(keys, creds js.Value, credsTables []string) (*Backend, error) {
 	for _, m := range []string{"get", "set", "clear"} {
-		if keys.Type() != js.TypeObject || !IsFunction(Get(keys, m)) {
-			return nil, Errorf(CodeInvalidOption, "auth.keys must be an object with get, set and clear methods (missing %s)", m)
+		if keys.Type() != js.TypeObject || !jsbridge.IsFunction(jsbridge.Get(keys, m)) {
+			return nil, jsbridge.Errorf(jsbridge.CodeInvalidOption, "auth.keys must be an object with get, set and clear methods (missing %s)", m)
 		}
 	}
-	ks := &KeyStore{Timeout: DefaultStoreTimeout, keys: keys, creds: creds, credsTables: make(map[string]bool), index: make(map[string][]string)}
+	ks := &Backend{Timeout: DefaultTimeout, keys: keys, creds: creds, credsTables: make(map[string]bool), index: make(map[string][]string)}
 	if len(credsTables) > 0 {
 		for _, m := range []string{"load", "save"} {
-			if creds.Type() != js.TypeObject || !IsFunction(Get(creds, m)) {
-				return nil, Errorf(CodeInvalidOption, "auth.creds must be an object with load and save methods (missing %s)", m)
+			if creds.Type() != js.TypeObject || !jsbridge.IsFunction(jsbridge.Get(creds, m)) {
+				return nil, jsbridge.Errorf(jsbridge.CodeInvalidOption, "auth.creds must be an object with load and save methods (missing %s)", m)
 			}
 		}
 		for _, t := range credsTables {
@@ -86,7 +90,7 @@ func NewKeyStore(keys, creds js.Value, credsTables []string) (*KeyStore, error) 
 	return ks, nil
 }
 
-func (s *KeyStore) Get(ctx context.Context, table string, keys []string) (_ [][]byte, err error) {
+func (s *Backend) Get(ctx context.Context, table string, keys []string) (_ [][]byte, err error) {
 	defer recoverStore(&err, "keystore get "+table)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -115,7 +119,7 @@ func (s *KeyStore) Get(ctx context.Context, table string, keys []string) (_ [][]
 	return out, nil
 }
 
-func (s *KeyStore) Scan(ctx context.Context, table, prefix string) (_ []kv.Pair, err error) {
+func (s *Backend) Scan(ctx context.Context, table, prefix string) (_ []kv.Pair, err error) {
 	defer recoverStore(&err, "keystore scan "+table)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -162,7 +166,7 @@ func (s *KeyStore) Scan(ctx context.Context, table, prefix string) (_ []kv.Pair,
 	return out, nil
 }
 
-func (s *KeyStore) Commit(ctx context.Context, ops []kv.Op) (err error) {
+func (s *Backend) Commit(ctx context.Context, ops []kv.Op) (err error) {
 	defer recoverStore(&err, "keystore commit")
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -208,7 +212,7 @@ func (s *KeyStore) Commit(ctx context.Context, ops []kv.Op) (err error) {
 				t.Set(key, js.Null())
 				delete(set, key)
 			} else {
-				t.Set(key, BytesToJS(nonNil(op.Value)))
+				t.Set(key, jsbridge.BytesToJS(nonNil(op.Value)))
 				set[key] = true
 			}
 		}
@@ -227,7 +231,7 @@ func (s *KeyStore) Commit(ctx context.Context, ops []kv.Op) (err error) {
 			if obj.Get(IndexType).IsUndefined() {
 				obj.Set(IndexType, js.Global().Get("Object").New())
 			}
-			obj.Get(IndexType).Set(table, BytesToJS(enc))
+			obj.Get(IndexType).Set(table, jsbridge.BytesToJS(enc))
 		}
 	}
 	if len(data) > 0 && js.Global().Get("Object").Call("keys", obj).Length() > 0 {
@@ -267,7 +271,7 @@ func (s *KeyStore) Commit(ctx context.Context, ops []kv.Op) (err error) {
 }
 
 // Clear empties the user's store: keys.clear() and creds.save(null).
-func (s *KeyStore) Clear(ctx context.Context) (err error) {
+func (s *Backend) Clear(ctx context.Context) (err error) {
 	defer recoverStore(&err, "keystore clear")
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -289,23 +293,23 @@ func (s *KeyStore) Clear(ctx context.Context) (err error) {
 
 // Close does not wait for a call in flight (it holds no lock): closing a
 // client whose store hangs must not hang too.
-func (s *KeyStore) Close() error {
+func (s *Backend) Close() error {
 	s.closed.Store(true)
 	return nil
 }
 
 // usable is the check at the start of every call, under s.mu.
-func (s *KeyStore) usable(what string) error {
+func (s *Backend) usable(what string) error {
 	if s.closed.Load() {
 		return fmt.Errorf("keystore %s: %w", what, kv.ErrClosed)
 	}
 	return s.hung
 }
 
-// call is CallStore bounded by s.Timeout; a timeout makes the store hung.
-func (s *KeyStore) call(ctx context.Context, obj js.Value, what, method string, args ...any) (js.Value, error) {
-	v, err := CallStore(ctx, s.Timeout, obj, what, method, args...)
-	if err != nil && ctx.Err() == nil && errors.Is(err, errStoreTimeout) {
+// call is jsbridge.CallStore bounded by s.Timeout; a timeout makes the store hung.
+func (s *Backend) call(ctx context.Context, obj js.Value, what, method string, args ...any) (js.Value, error) {
+	v, err := jsbridge.CallStore(ctx, s.Timeout, obj, what, method, args...)
+	if err != nil && ctx.Err() == nil && errors.Is(err, jsbridge.ErrStoreTimeout) {
 		s.hung = err
 	}
 	return v, err
@@ -317,16 +321,16 @@ func (s *KeyStore) call(ctx context.Context, obj js.Value, what, method string, 
 // Every other failure (a value of the wrong shape) gets that code too.
 func recoverStore(err *error, what string) {
 	if r := recover(); r != nil {
-		*err = &CodedError{Code: CodeStoreFailed, Err: fmt.Errorf("%s: %w", what, panicError("reading the store's answer", r))}
+		*err = &jsbridge.CodedError{Code: jsbridge.CodeStoreFailed, Err: fmt.Errorf("%s: %w", what, jsbridge.PanicError("reading the store's answer", r))}
 	}
-	var ce *CodedError
-	if *err != nil && (!errors.As(*err, &ce) || ce.Code != CodeStoreFailed) {
-		*err = &CodedError{Code: CodeStoreFailed, Err: *err}
+	var ce *jsbridge.CodedError
+	if *err != nil && (!errors.As(*err, &ce) || ce.Code != jsbridge.CodeStoreFailed) {
+		*err = &jsbridge.CodedError{Code: jsbridge.CodeStoreFailed, Err: *err}
 	}
 }
 
 // get calls keys.get(table, ids) and decodes the values it returns.
-func (s *KeyStore) get(ctx context.Context, table string, ids []string) (map[string][]byte, error) {
+func (s *Backend) get(ctx context.Context, table string, ids []string) (map[string][]byte, error) {
 	jsIDs := js.Global().Get("Array").New(len(ids))
 	for i, id := range ids {
 		jsIDs.SetIndex(i, id)
@@ -336,18 +340,18 @@ func (s *KeyStore) get(ctx context.Context, table string, ids []string) (map[str
 		return nil, fmt.Errorf("keystore get %s [%s]: keys.get: %w", table, firstKeys(ids), err)
 	}
 	out := make(map[string][]byte, len(ids))
-	if IsNullish(res) {
+	if jsbridge.IsNullish(res) {
 		return out, nil
 	}
 	if res.Type() != js.TypeObject {
 		return nil, fmt.Errorf("keystore get %s: keys.get returned %s, want an object of id -> Uint8Array", table, res.Type())
 	}
 	for _, id := range ids {
-		v := Get(res, id)
-		if IsNullish(v) {
+		v := jsbridge.Get(res, id)
+		if jsbridge.IsNullish(v) {
 			continue
 		}
-		b, err := BytesFromJS(v)
+		b, err := jsbridge.BytesFromJS(v)
 		if err != nil {
 			return nil, fmt.Errorf("keystore get %s key %q: %w", table, id, err)
 		}
@@ -356,7 +360,7 @@ func (s *KeyStore) get(ctx context.Context, table string, ids []string) (map[str
 	return out, nil
 }
 
-func (s *KeyStore) loadIndex(ctx context.Context, table string) ([]string, error) {
+func (s *Backend) loadIndex(ctx context.Context, table string) ([]string, error) {
 	if ids, ok := s.index[table]; ok {
 		return ids, nil
 	}
@@ -375,7 +379,7 @@ func (s *KeyStore) loadIndex(ctx context.Context, table string) ([]string, error
 	return ids, nil
 }
 
-func (s *KeyStore) loadCreds(ctx context.Context) error {
+func (s *Backend) loadCreds(ctx context.Context) error {
 	if s.credsCache != nil {
 		return nil
 	}
@@ -384,20 +388,20 @@ func (s *KeyStore) loadCreds(ctx context.Context) error {
 		return fmt.Errorf("keystore: creds.load: %w", err)
 	}
 	cache := map[string]map[string][]byte{}
-	if !IsNullish(res) {
+	if !jsbridge.IsNullish(res) {
 		if res.Type() != js.TypeObject {
 			return fmt.Errorf("keystore: creds.load returned %s, want an object {table: {key: Uint8Array}}", res.Type())
 		}
 		for table := range s.credsTables {
-			t := Get(res, table)
-			if IsNullish(t) {
+			t := jsbridge.Get(res, table)
+			if jsbridge.IsNullish(t) {
 				continue
 			}
 			keys := js.Global().Get("Object").Call("keys", t)
 			cache[table] = map[string][]byte{}
 			for i := 0; i < keys.Length(); i++ {
 				k := keys.Index(i).String()
-				b, err := BytesFromJS(Get(t, k))
+				b, err := jsbridge.BytesFromJS(jsbridge.Get(t, k))
 				if err != nil {
 					return fmt.Errorf("keystore: creds.load: table %s key %q: %w", table, k, err)
 				}
@@ -414,7 +418,7 @@ func credsToJS(c map[string]map[string][]byte) js.Value {
 	for table, recs := range c {
 		t := js.Global().Get("Object").New()
 		for k, v := range recs {
-			t.Set(k, BytesToJS(v))
+			t.Set(k, jsbridge.BytesToJS(v))
 		}
 		o.Set(table, t)
 	}
