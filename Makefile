@@ -13,7 +13,7 @@ WASM_TEST_PKGS ?= $(shell GOOS=js GOARCH=wasm $(GO) list -f '{{if or .TestGoFile
 
 export CHROMIUM
 
-.PHONY: all deps wasm test test-native test-wasm test-e2e demo bench traces clean
+.PHONY: all deps wasm package test test-native test-wasm test-e2e demo bench traces clean
 
 all: wasm
 
@@ -55,6 +55,23 @@ $(DIST)/wasmeow.js $(DIST)/wasmeow.d.ts: $(DIST)/%: web/%
 	@mkdir -p $(DIST)
 	cp $< $@
 
+## ---- npm package ----------------------------------------------------------
+
+# `make package`: the npm package wasmeow (web/package/), packed into
+# dist/npm/wasmeow-<version>.tgz; not published from here.
+package: $(DIST)/npm/.packed
+
+$(DIST)/wasmeow.wasm.br: $(DIST)/wasmeow.wasm | /usr/bin/brotli
+	brotli -c -q 11 $< > $@.tmp && mv $@.tmp $@
+
+$(DIST)/wasmeow.wasm.gz: $(DIST)/wasmeow.wasm
+	gzip -9 -c $< > $@.tmp && mv $@.tmp $@
+
+$(DIST)/npm/.packed: $(DIST)/wasmeow.wasm $(DIST)/wasmeow.wasm.br $(DIST)/wasmeow.wasm.gz $(DIST)/wasm_exec.js \
+		web/wasmeow.js web/wasmeow.d.ts $(wildcard web/package/*)
+	node web/package/build.mjs
+	touch $@
+
 ## ---- tests ----------------------------------------------------------------
 
 test: deps
@@ -75,7 +92,7 @@ test-wasm: $(TOOLS)/wasmbrowsertest
 	set -o pipefail; cd wsshim && $(WASM_ENV) $(GO) test -count=1 -exec $(TOOLS)/wasmbrowsertest ./... 2>&1 \
 		| grep -v 'could not unmarshal event'
 
-test-e2e: wasm web/node_modules/.installed
+test-e2e: wasm package web/node_modules/.installed
 	cd web && node --test --test-concurrency=1 test/
 
 ## ---- figures --------------------------------------------------------------

@@ -1,10 +1,20 @@
 // Types of wasmeow.js: whatsmeow in WebAssembly behind a small JS API.
 
 export interface LoadOptions {
-  /** URL of wasmeow.wasm; default: beside wasmeow.js. */
-  wasmURL?: string | URL;
-  /** URL of Go's wasm_exec.js; default: beside wasmeow.js. */
+  /**
+   * wasmeow.wasm: a URL (relative ones resolve against the page, as fetch does), a Response (or a
+   * promise of one, e.g. fetch(...)), or a compiled WebAssembly.Module. Default: beside wasmeow.js,
+   * `new URL('./wasmeow.wasm', import.meta.url)`, which bundlers emit. A bundle with no
+   * import.meta (IIFE, CommonJS) must pass it.
+   */
+  wasmURL?: string | URL | Response | Promise<Response> | WebAssembly.Module;
+  /** URL of Go's wasm_exec.js; default: beside wasmeow.js. A bundle with no import.meta must pass it. */
   wasmExecURL?: string | URL;
+  /**
+   * Called as wasmeow.wasm downloads: loaded bytes so far, and total when known (the Content-Length
+   * of an uncompressed answer), else null; the last call has loaded === total.
+   */
+  onProgress?: (progress: LoadProgress) => void;
   /**
    * The WhatsApp Web version to announce, page-wide, e.g. "2.3000.1034270928". The service refuses
    * versions older than about two months (auth_failure 'client_outdated'). Default: what a relay at
@@ -13,7 +23,16 @@ export interface LoadOptions {
   waVersion?: string;
 }
 
-/** Loads and starts the wasm program (once per page or worker). */
+export interface LoadProgress {
+  loaded: number;
+  total: number | null;
+}
+
+/**
+ * Loads and starts the wasm program (once per page or worker). A later call with no options, or the
+ * same wasmURL, wasmExecURL and waVersion, returns the same module; one with others rejects with
+ * 'invalid_option'. Load errors reject with 'load_failed' naming the URL and the likely cause.
+ */
 export function loadWasmeow(options?: LoadOptions): Promise<WasmeowModule>;
 
 /** What every rejection and thrown error of wasmeow carries in `code`. */
