@@ -4,7 +4,7 @@
 // gzip_static or Caddy's `precompressed` do.
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, extname, resolve } from 'node:path';
@@ -27,10 +27,12 @@ export function packedTarball() {
  * this process.
  */
 export function freshApp(tarball) {
-  const dir = mkdtempSync(join(tmpdir(), 'wasmeow-app-'));
+  const root = mkdtempSync(join(tmpdir(), 'wasmeow-consumer-'));
+  const dir = join(root, 'app'); // root/out/ can hold build outputs beside it
+  mkdirSync(dir);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'wasmeow-consumer', private: true, type: 'module' }, null, 2));
-  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--no-save', tarball], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
-  return { dir, close: () => rmSync(dir, { recursive: true, force: true }) };
+  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  return { root, dir, close: () => rmSync(root, { recursive: true, force: true }) };
 }
 
 const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.json': 'application/json', '.css': 'text/css' };
