@@ -725,6 +725,16 @@ func (c *client) emitMessage(v *events.Message) {
 	}
 	chat, chatAlt := c.bothForms(v.Info.Chat, c.chatAlt(v.Info))
 	sender, senderAlt := c.bothForms(v.Info.Sender, v.Info.SenderAlt)
+	// The page is given a message once its decryption (session update and
+	// buffered plaintext, still in the group commit) is durable: a crash
+	// after the event then finds the plaintext in the buffer and the repeat
+	// says redelivered. Before, a crash ahead of the group commit decrypted
+	// it again from the old session state, and the repeat was unmarked.
+	if sess := c.currentSession(); sess != nil {
+		if err := sess.container.Flush(context.Background()); err != nil {
+			c.log.Warnf("message %s: storing its decryption before the event: %v", v.Info.ID, err)
+		}
+	}
 	c.emit("message", map[string]any{
 		"id":             v.Info.ID,
 		"chat":           chat,

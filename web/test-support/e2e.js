@@ -281,7 +281,10 @@ export function faultRecord() {
           const m = rec.shown.get(client) || new Map();
           rec.shown.set(client, m);
           const seen = m.get(p.id);
-          if (seen) seen.times++; else m.set(p.id, { text: p.text, times: 1 });
+          if (seen) {
+            seen.times++;
+            if (p.redelivered !== true) seen.unmarked++; // a repeat the page was not told of
+          } else m.set(p.id, { text: p.text, times: 1, unmarked: 0 });
         } else if (kind === 'sent') {
           if (!rec.sent.has(client)) rec.sent.set(client, new Map());
           rec.sent.get(client).set(p.id, p.text);
@@ -299,7 +302,7 @@ export function faultRecord() {
     /** Reports client `name` of page (made by window.create) to this record. */
     track: (page, name) => page.evaluate((n) => {
       const c = window.clients[n];
-      c.on('message', (m) => window.faultReport(n, 'message', { id: m.id, text: m.text }));
+      c.on('message', (m) => window.faultReport(n, 'message', { id: m.id, text: m.text, redelivered: m.redelivered }));
       c.on('error', (e) => window.faultReport(n, 'error', { code: e.code, message: e.message }));
       for (const ev of ['qr', 'authenticated', 'auth_failure', 'ready', 'disconnected', 'reconnecting', 'logged_out']) {
         c.on(ev, (p) => window.faultReport(n, ev, { reason: p?.reason }));
@@ -309,6 +312,8 @@ export function faultRecord() {
     texts: (client) => new Set([...(rec.shown.get(client) || new Map()).values()].map((m) => m.text)),
     /** How many message ids client was shown more than once. */
     repeats: (client) => [...(rec.shown.get(client) || new Map()).values()].filter((m) => m.times > 1).length,
+    /** The texts client was shown again without redelivered: true. */
+    unmarkedRepeats: (client) => [...(rec.shown.get(client) || new Map()).values()].filter((m) => m.unmarked > 0).map((m) => m.text),
     /** Waits until client was shown every text of want. */
     async waitShown(client, want, timeout = 30000) {
       const end = Date.now() + timeout;

@@ -7,14 +7,14 @@
 // clear state (completes, or a new QR on the next connect); every text the
 // peer sent is shown, every sendText that resolved reached the peer and one
 // that rejected says why; fakewa holds no stuck queue for our devices; no
-// retry receipt; the Go program is alive. WASMEOW_CUTS (default 12) sets the
+// retry receipt; the Go program is alive. WASMEOW_CUTS (default 18) sets the
 // number of cuts, WASMEOW_FAULT_SEED the seed (default: random, printed);
 // WASMEOW_FAULT_DUMP=file writes fakewa's log there when a decrypt fails.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStatic, startFakewa, launchBrowser, openPage, waitEvent, eventCount, pairByQR, faultSeed, seededRandom, faultRecord, waitQueuesEmpty, decryptFailures } from '../test-support/e2e.js';
 
-const CUTS = Number(process.env.WASMEOW_CUTS) || 12;
+const CUTS = Number(process.env.WASMEOW_CUTS) || 18;
 const SEED = faultSeed();
 const rnd = seededRandom(SEED);
 
@@ -90,6 +90,7 @@ async function check(what) {
   assert.deepEqual(await waitQueuesEmpty(fakewa, [...liveJIDs]), {}, `${what}: no stuck queue`);
   if (process.env.WASMEOW_FAULT_DUMP && decryptFailures(fakewa).length) (await import('node:fs')).writeFileSync(process.env.WASMEOW_FAULT_DUMP, fakewa.stdout.join('') + '\n---trail---\n' + (rec.trail.get('cat') || []).join(' '));
   assert.deepEqual(decryptFailures(fakewa), [], `${what}: no retry receipt, no decrypt failure`);
+  assert.deepEqual(rec.unmarkedRepeats('cat'), [], `${what}: a repeat says redelivered`);
   assert.deepEqual(rec.errors, [], `${what}: no error event`);
   assert.deepEqual(rec.console.filter((l) => /decrypt|bad mac|no session|exited|panic/i.test(l)), [], `${what}: the console`);
   assert.ok(Array.isArray(await page.evaluate(() => window.wm.listSessions())), 'the Go program is alive');
@@ -223,5 +224,5 @@ test(`socket cuts after seeded random frame counts (seed ${SEED}, ${CUTS} cuts)`
   const sentCount = [...rec.sent.values()].reduce((n, m) => n + m.size, 0);
   const resent = fakewa.stdout.join('').split('\n').filter((l) => /not routed twice/.test(l)).length;
   console.log(`cut suite: ${CUTS} cuts (pairing ${counts.pairing}, ${newQRs} of them ending in a new QR on the next connect; login ${counts.login}; traffic ${counts.traffic}); ` +
-    `${peerSent.length} texts to Cat all shown (${rec.shown.get('cat').size} unique ids, ${rec.repeats('cat')} shown more than once), ${sentCount} resolved sends all delivered (${resent} resent after a cut, acknowledged once), no retry receipt, no stuck queue, no storage error`);
+    `${peerSent.length} texts to Cat all shown (${rec.shown.get('cat').size} unique ids, ${rec.repeats('cat')} shown more than once, each marked redelivered), ${sentCount} resolved sends all delivered (${resent} resent after a cut, acknowledged once), no retry receipt, no stuck queue, no storage error`);
 });

@@ -8,14 +8,14 @@
 // peer's inbox, fakewa holds no stuck queue for our devices, no message
 // needed a retry receipt, no client is stuck (ready, or a fresh QR when
 // pairing had not completed), the Go program is alive, no error event.
-// WASMEOW_KILLS (default 10) sets the number of kills, WASMEOW_FAULT_SEED
+// WASMEOW_KILLS (default 15) sets the number of kills, WASMEOW_FAULT_SEED
 // the seed (default: random, printed); WASMEOW_FAULT_VERBOSE=1 prints each
 // kill as it happens.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStatic, startFakewa, launchPersistent, openPage, waitEvent, pairByQR, faultSeed, seededRandom, faultRecord, waitQueuesEmpty, decryptFailures } from '../test-support/e2e.js';
 
-const KILLS = Number(process.env.WASMEOW_KILLS) || 10;
+const KILLS = Number(process.env.WASMEOW_KILLS) || 15;
 const SEED = faultSeed();
 const rnd = seededRandom(SEED);
 
@@ -173,6 +173,7 @@ async function recover(i, pairingRound, outcomes) {
   }
   assert.deepEqual(await waitQueuesEmpty(fakewa, [...liveJIDs]), {}, `kill ${i}: no stuck queue`);
   assert.deepEqual(decryptFailures(fakewa), [], `kill ${i}: no retry receipt, no decrypt failure`);
+  assert.deepEqual(rec.unmarkedRepeats('kim'), [], `kill ${i}: a repeat says redelivered`);
   assert.deepEqual(rec.errors, [], `kill ${i}: no error event`);
   assert.deepEqual(rec.console.filter((l) => /decrypt|bad mac|no session|exited|panic/i.test(l)), [], `kill ${i}: the console`);
   assert.ok(Array.isArray(await page.evaluate(() => window.wm.listSessions())), 'the Go program is alive');
@@ -214,5 +215,5 @@ test(`browser kills at seeded random moments (seed ${SEED}, ${KILLS} kills)`, { 
   const sentCount = [...rec.sent.values()].reduce((n, m) => n + m.size, 0);
   console.log(log.join('\n'));
   console.log(`kill suite: ${KILLS} kills (pairing ${counts.pairing}, login ${counts.login}, burst ${counts.burst}); pairing outcomes after restart ${JSON.stringify(outcomes)}; ` +
-    `${peerSent.length} texts to Kim all shown (${rec.shown.get('kim').size} unique ids, ${repeats} shown more than once), ${sentCount} resolved sends all delivered, no retry receipt, no stuck queue`);
+    `${peerSent.length} texts to Kim all shown (${rec.shown.get('kim').size} unique ids, ${repeats} shown more than once, each marked redelivered), ${sentCount} resolved sends all delivered, no retry receipt, no stuck queue`);
 });
