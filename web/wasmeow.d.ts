@@ -146,7 +146,7 @@ export interface Events {
   disconnected: { reason: 'client' | 'connection_lost' | 'keepalive_timeout' | 'replaced' | 'qr_timeout' | 'store_failed' | string; message?: string };
   /** After connection_lost or keepalive_timeout: attempt n (from 1) starts after delayMs (0, 1 s, 2 s, 4 s ... 30 s). */
   reconnecting: { attempt: number; delayMs: number };
-  logged_out: { reason: 'logout' | 'server_logout' | string };
+  logged_out: { reason: 'logout' | 'server_logout' | 'pairing_unconfirmed' | string };
   /**
    * At least once: a message whose acknowledgement never reached the server (the page crashed or
    * lost its storage right after the event) is given again on the next connection, then with
@@ -165,7 +165,7 @@ export interface Events {
     /** How the service addressed it: 'lid' (most traffic today) or 'pn'; '' when it did not say. */
     addressingMode: 'lid' | 'pn' | '';
     fromMe: boolean; isGroup: boolean; pushName: string; text: string; time: number;
-    /** True when this page may have been given the message before (see above). */
+    /** True when the message was given to the page before and its ack never reached the server (see above). */
     redelivered: boolean;
   };
   remote_session_saved: { session: string; bytes: number; records: number; savedAt: number; format: string; version: number };
