@@ -287,8 +287,9 @@ func (s *session) flushForWrite(ctx context.Context) error {
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		// The socket is closing (its context ended) while the commit is still
 		// under way: the commit goes on and the frame is not sent, which is
-		// right. That is a lost connection, not a storage failure.
-		return err
+		// right. That is a lost connection, not a storage failure, and the
+		// error says so (a send it interrupts rejects with it).
+		return fmt.Errorf("the connection closed while the frame waited for its state to be stored: %w", ctx.Err())
 	}
 	s.onFailure(err)
 	return err
