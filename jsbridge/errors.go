@@ -62,7 +62,14 @@ func (e *JSError) Error() string {
 }
 
 // ErrorFromJS turns a thrown or rejected JS value into a Go error.
-func ErrorFromJS(v js.Value) error {
+func ErrorFromJS(v js.Value) (err error) {
+	defer func() {
+		// v.Type() panics on a BigInt (syscall/js has no type for it), and a
+		// page may reject or throw with one.
+		if recover() != nil {
+			err = &JSError{Message: safeString(v)}
+		}
+	}()
 	if v.Type() == js.TypeObject {
 		e := &JSError{Message: stringProp(v, "message"), Name: stringProp(v, "name"), Code: stringProp(v, "code")}
 		if e.Message == "" && e.Name == "" {
@@ -117,9 +124,7 @@ func safeString(v js.Value) (s string) {
 			s = "<unprintable JS value>"
 		}
 	}()
-	if v.Type() == js.TypeString {
-		return v.String()
-	}
+	// String(v) without asking v.Type() first, which panics on a BigInt.
 	return js.Global().Get("String").Invoke(v).String()
 }
 

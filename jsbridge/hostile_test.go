@@ -37,3 +37,19 @@ func TestErrorFromHostileObjects(t *testing.T) {
 		t.Fatal("a Proxy is not bytes")
 	}
 }
+
+// A BigInt has no syscall/js type (Type() panics): a store rejecting or
+// throwing with one, or a listener throwing one, is an error with its text.
+func TestBigIntRejectionsAndThrows(t *testing.T) {
+	if err := ErrorFromJS(evalJS(t, `return 12n`)); err == nil || err.Error() != "12" {
+		t.Fatalf("ErrorFromJS(12n) = %v", err)
+	}
+	_, err := Await(context.Background(), evalJS(t, `return Promise.reject(7n)`))
+	if err == nil || !strings.Contains(err.Error(), "7") {
+		t.Fatalf("a promise rejected with 7n: %v", err)
+	}
+	_, err = CallAsync(context.Background(), evalJS(t, `return { m() { throw 9n; } }`), "m")
+	if err == nil || !strings.Contains(err.Error(), "9") {
+		t.Fatalf("a method throwing 9n: %v", err)
+	}
+}

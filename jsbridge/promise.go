@@ -120,11 +120,23 @@ func Await(ctx context.Context, v js.Value) (js.Value, error) {
 		onOK.Release()
 		onErr.Release()
 	}
+	// The callbacks run on the JS side with nothing above them to recover:
+	// a panic there would end the Go program.
 	onOK = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		defer func() {
+			if r := recover(); r != nil {
+				settle(result{err: PanicError("a promise's value", r)})
+			}
+		}()
 		settle(result{v: arg0(args)})
 		return nil
 	})
 	onErr = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		defer func() {
+			if r := recover(); r != nil {
+				settle(result{err: PanicError("a promise's rejection", r)})
+			}
+		}()
 		settle(result{err: ErrorFromJS(arg0(args))})
 		return nil
 	})

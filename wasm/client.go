@@ -75,6 +75,10 @@ type client struct {
 	tokens         tokenIssuer   // our privacy tokens to the contacts we write to
 	neverLoggedIn  bool          // the stored device has not logged in yet: its pairing may be unconfirmed
 	pairLogin      chan struct{} // closed at the first login after a pairing
+	// wantConnected: the page asked to be connected (connect()) and has not
+	// asked otherwise since (disconnect(), destroy(), a logout, a storage
+	// failure). Only then does a lost connection start a reconnect loop.
+	wantConnected bool
 }
 
 func newClient(ctx context.Context, o *options) (*client, error) {
@@ -113,7 +117,7 @@ func (c *client) open(ctx context.Context) error {
 	watchRedeliveries(sess.device)
 	c.mu.Lock()
 	c.sess, c.cli = sess, cli
-	c.handlerID = cli.AddEventHandler(c.handleEvent)
+	c.handlerID = cli.AddEventHandlerWithSuccessStatus(c.handleEvent)
 	c.lastCreds = c.credsLocked()
 	c.mu.Unlock()
 	if c.opts.strategy == strategyRemote {
@@ -139,6 +143,9 @@ func (c *client) storeFailed(err error) {
 	if cli == nil {
 		return
 	}
+	c.mu.Lock()
+	c.wantConnected = false
+	c.mu.Unlock()
 	c.stopQR()
 	c.stopReconnect()
 	cli.Disconnect()
@@ -221,6 +228,9 @@ func (c *client) connectLocked(ctx context.Context) error {
 		return nil
 	}
 	c.stopReconnect() // the page's connect takes over from a reconnect loop
+	c.mu.Lock()
+	c.wantConnected = true
+	c.mu.Unlock()
 	if err := applyGlobals(c.opts); err != nil {
 		return err
 	}
@@ -438,6 +448,7 @@ func (c *client) wipeLocked(ctx context.Context, reason string, confirmed bool) 
 	c.sess, c.cli, c.remote = nil, nil, nil
 	c.authenticated = false
 	c.neverLoggedIn = false
+	c.wantConnected = false
 	c.mu.Unlock()
 	if sess == nil {
 		return nil // already wiped
@@ -469,6 +480,13 @@ func (c *client) wipeLocked(ctx context.Context, reason string, confirmed bool) 
 }
 
 func (c *client) disconnect(ctx context.Context) error {
+	c.mu.Lock()
+	reconnecting := c.reconnStop != nil
+	c.wantConnected = false
+	c.mu.Unlock()
+	// Before taking op: a reconnect dial in flight holds it, and stopping
+	// the loop cancels that dial.
+	c.stopReconnect()
 	c.op.Lock()
 	defer c.op.Unlock()
 	cli, err := c.current()
@@ -478,11 +496,8 @@ func (c *client) disconnect(ctx context.Context) error {
 	if cli == nil {
 		return nil
 	}
-	c.mu.Lock()
-	wasConnected := cli.IsConnected() || c.reconnStop != nil
-	c.mu.Unlock()
+	wasConnected := cli.IsConnected() || reconnecting
 	c.stopQR()
-	c.stopReconnect()
 	cli.Disconnect()
 	c.mu.Lock()
 	remote, sess := c.remote, c.sess
@@ -507,6 +522,10 @@ func (c *client) disconnect(ctx context.Context) error {
 // destroy disconnects, flushes and closes the storage (keeping the
 // session), releases the tab lock and makes every later call fail.
 func (c *client) destroy(ctx context.Context) error {
+	c.mu.Lock()
+	c.wantConnected = false
+	c.mu.Unlock()
+	c.stopReconnect() // before op, as in disconnect
 	c.op.Lock()
 	defer c.op.Unlock()
 	c.mu.Lock()
@@ -593,8 +612,11 @@ func (c *client) updateCreds(next map[string]any) {
 }
 
 // handleEvent maps whatsmeow's events to the page's. whatsmeow calls it
-// synchronously, so slow work (wiping) goes to its own goroutine.
-func (c *client) handleEvent(evt any) {
+// synchronously, so slow work (wiping) goes to its own goroutine. It returns
+// false only for a message the page could not be given (whatsmeow then
+// neither clears its buffer nor acknowledges it, so it comes again).
+func (c *client) handleEvent(evt any) (handled bool) {
+	handled = true
 	defer c.recoverInto("event")
 	switch v := evt.(type) {
 	case *events.QR:
@@ -696,28 +718,54 @@ func (c *client) handleEvent(evt any) {
 		}()
 	case *events.ConnectFailure:
 		c.emit("auth_failure", map[string]any{"reason": "connect_failure", "message": fmt.Sprintf("%s: %s", v.Reason, v.Message)})
+		c.refused("connect_failure")
 	case *events.TemporaryBan:
 		c.emit("auth_failure", map[string]any{"reason": "temporary_ban", "message": v.String()})
+		c.refused("temporary_ban")
 	case *events.ClientOutdated:
 		refused := store.GetWAVersion().String()
 		forgetRelayVersions()
 		c.emit("auth_failure", map[string]any{"reason": "client_outdated", "version": refused, "message": fmt.Sprintf("the server refused WhatsApp Web version %s as outdated (405): pass a current version as loadWasmeow({waVersion: '2.3000.x'}) or connect through a relay that serves GET /version", refused)})
+		c.refused("client_outdated")
 	case *events.PushNameSetting:
 		c.updateCreds(nil)
 	case *events.IdentityChange:
-		c.tokens.forget(v.JID) // a new device of theirs needs our token again
+		// A new device of theirs needs our token again; the change may name
+		// them by LID while the token was issued after a send by number.
+		c.tokens.forget(v.JID)
+		if pn, lid := c.bothForms(v.JID.ToNonAD(), types.EmptyJID); lid != nil {
+			for _, form := range []string{pn, lid.(string)} {
+				if j, err := types.ParseJID(form); err == nil {
+					c.tokens.forget(j)
+				}
+			}
+		}
 
 	case *events.Message:
-		c.emitMessage(v)
+		return c.emitMessage(v)
 	}
+	return true
 }
 
-func (c *client) emitMessage(v *events.Message) {
+// refused ends a connection the service refused at login: whatsmeow closes
+// the socket as expected and emits no Disconnected, so the state and the
+// page are told here. No reconnect: the same login would be refused again.
+func (c *client) refused(reason string) {
+	c.mu.Lock()
+	c.wantConnected = false
+	c.mu.Unlock()
+	c.stopQR()
+	c.setState(stateDisconnected)
+	c.emit("disconnected", map[string]any{"reason": reason})
+}
+
+func (c *client) emitMessage(v *events.Message) bool {
 	m := v.Message
+	redelivered := c.isRedelivery(v) // before any filter, so no stale mark stays behind
 	// Protocol messages (app-state key shares, history-sync notices, ...) are
 	// the phone talking to its companions, not chat messages.
 	if m.GetProtocolMessage() != nil {
-		return
+		return true
 	}
 	text := m.GetConversation()
 	if text == "" {
@@ -730,9 +778,13 @@ func (c *client) emitMessage(v *events.Message) {
 	// after the event then finds the plaintext in the buffer and the repeat
 	// says redelivered. Before, a crash ahead of the group commit decrypted
 	// it again from the old session state, and the repeat was unmarked.
+	// If that fails (storage failure), the page is not given the message and
+	// whatsmeow neither clears its buffer nor acknowledges it: the server
+	// keeps it and delivers it again once the session can store.
 	if sess := c.currentSession(); sess != nil {
 		if err := sess.container.Flush(context.Background()); err != nil {
-			c.log.Warnf("message %s: storing its decryption before the event: %v", v.Info.ID, err)
+			c.log.Warnf("message %s not given to the page: storing its decryption failed: %v", v.Info.ID, err)
+			return false
 		}
 	}
 	c.emit("message", map[string]any{
@@ -743,12 +795,13 @@ func (c *client) emitMessage(v *events.Message) {
 		"senderAlt":      senderAlt,
 		"addressingMode": string(v.Info.AddressingMode),
 		"fromMe":         v.Info.IsFromMe,
-		"redelivered":    c.isRedelivery(v),
+		"redelivered":    redelivered,
 		"isGroup":        v.Info.IsGroup,
 		"pushName":       v.Info.PushName,
 		"text":           text,
 		"time":           v.Info.Timestamp.UnixMilli(),
 	})
+	return true
 }
 
 // isRedelivery tells whether whatsmeow gave this message from its buffer

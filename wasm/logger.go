@@ -37,11 +37,7 @@ func (l *consoleLogger) print(level int, method, name, msg string, args []any) {
 	if level < l.min {
 		return
 	}
-	console := js.Global().Get("console")
-	if console.Type() != js.TypeObject {
-		return
-	}
-	console.Call(method, fmt.Sprintf("[%s %s] %s", l.module, name, fmt.Sprintf(msg, args...)))
+	toConsole(method, fmt.Sprintf("[%s %s] %s", l.module, name, fmt.Sprintf(msg, args...)))
 }
 
 func (l *consoleLogger) Errorf(msg string, args ...any) { l.print(3, "error", "ERROR", msg, args) }
@@ -81,10 +77,7 @@ func (l *signalLogger) print(level int, method, name, caller, msg string) {
 	if int32(level) < l.min.Load() {
 		return
 	}
-	console := js.Global().Get("console")
-	if console.Type() == js.TypeObject {
-		console.Call(method, fmt.Sprintf("[libsignal %s] %s: %s", name, caller, msg))
-	}
+	toConsole(method, fmt.Sprintf("[libsignal %s] %s: %s", name, caller, msg))
 }
 
 func (l *signalLogger) Debug(caller, msg string)   { l.print(0, "debug", "DEBUG", caller, msg) }
@@ -92,3 +85,14 @@ func (l *signalLogger) Info(caller, msg string)    { l.print(1, "info", "INFO", 
 func (l *signalLogger) Warning(caller, msg string) { l.print(2, "warn", "WARN", caller, msg) }
 func (l *signalLogger) Error(caller, msg string)   { l.print(3, "error", "ERROR", caller, msg) }
 func (l *signalLogger) Configure(string)           {}
+
+// toConsole writes a line with console[method]. Logging runs on whatsmeow's
+// goroutines, where nothing recovers: a console that throws (a test harness
+// failing on console errors, a wrapper) must not end the Go program.
+func toConsole(method, line string) {
+	defer func() { _ = recover() }()
+	console := js.Global().Get("console")
+	if console.Type() == js.TypeObject {
+		console.Call(method, line)
+	}
+}

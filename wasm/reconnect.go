@@ -38,7 +38,7 @@ func reconnectDelay(attempt int) time.Duration {
 // that drops every new socket meets a growing delay.
 func (c *client) startReconnect(cli *whatsmeow.Client) {
 	c.mu.Lock()
-	if c.reconnStop != nil || c.destroyed || c.cli != cli || cli == nil || cli.Store.ID == nil {
+	if c.reconnStop != nil || c.destroyed || !c.wantConnected || c.cli != cli || cli == nil || cli.Store.ID == nil {
 		c.mu.Unlock()
 		return
 	}
@@ -94,7 +94,21 @@ func (c *client) reconnectOnce(cli *whatsmeow.Client, stop chan struct{}) (done 
 	if cli.IsConnected() {
 		return true, nil
 	}
-	err = cli.ConnectContext(withSocketOwner(context.Background(), c.currentSession))
+	// The dial may hang (a black-holed host, a stalled proxy) for as long as
+	// the browser lets it: stopping the loop cancels it, so disconnect() and
+	// destroy() never wait for it. Once the socket is up the context stays:
+	// whatsmeow keeps it for the connection.
+	dialCtx, cancelDial := context.WithCancel(context.Background())
+	dialed := make(chan struct{})
+	go func() {
+		select {
+		case <-stop:
+			cancelDial()
+		case <-dialed:
+		}
+	}()
+	err = cli.ConnectContext(withSocketOwner(dialCtx, c.currentSession))
+	close(dialed)
 	if err == nil || errors.Is(err, whatsmeow.ErrAlreadyConnected) {
 		return true, nil
 	}
@@ -132,6 +146,12 @@ func (c *client) watchPairedLogin(cli *whatsmeow.Client, loggedIn <-chan struct{
 			}
 			if current, _ := c.current(); current != cli {
 				return
+			}
+			c.mu.Lock()
+			handedOver := !c.wantConnected || c.reconnStop != nil
+			c.mu.Unlock()
+			if handedOver {
+				return // the page disconnected, or a reconnect loop runs already
 			}
 			// The 515 restart leaves the socket down for a moment: only two
 			// checks in a row count.

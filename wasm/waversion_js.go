@@ -22,8 +22,19 @@ import (
 var (
 	waVersionMu     sync.Mutex
 	pageWAVersion   *store.WAVersionContainer
-	relayWAVersions = map[string]store.WAVersionContainer{} // by /version URL; absent: not asked yet
+	relayWAVersions = map[string]relayAnswer{} // by /version URL; absent: not asked yet
 )
+
+// relayAnswer is what a relay said; a failure (none, a 503, not a relay) is
+// asked again after relayRetryAfter, a version is kept for the page's life
+// (until the service refuses it).
+type relayAnswer struct {
+	version store.WAVersionContainer
+	ok      bool
+	at      time.Time
+}
+
+const relayRetryAfter = time.Minute
 
 // From the start the module announces the default, not the pin's refused
 // version: getWAVersion reports it before any connect.
@@ -42,24 +53,35 @@ func setPageWAVersion(v store.WAVersionContainer) {
 // itself) has no /version.
 func applyWAVersion(ctx context.Context, socketURL string, log waLog.Logger) store.WAVersionContainer {
 	waVersionMu.Lock()
-	defer waVersionMu.Unlock()
-	v := defaultWAVersion
-	switch {
-	case pageWAVersion != nil:
-		v = *pageWAVersion
-	case socketURL != "":
-		if u, ok := relayVersionURL(socketURL); ok {
-			got, asked := relayWAVersions[u]
-			if !asked {
-				var err error
-				if got, err = fetchRelayVersion(ctx, u); err != nil {
-					log.Infof("no version from %s (%v); announcing %s", u, err, v)
-					got = v
-				}
-				relayWAVersions[u] = got
-			}
-			v = got
+	if pageWAVersion != nil {
+		v := *pageWAVersion
+		announceWAVersion(v)
+		waVersionMu.Unlock()
+		return v
+	}
+	u, isRelay := relayVersionURL(socketURL)
+	ans, asked := relayWAVersions[u]
+	waVersionMu.Unlock()
+	if isRelay && socketURL != "" && (!asked || (!ans.ok && time.Since(ans.at) > relayRetryAfter)) {
+		// Asked outside the lock: forgetRelayVersions runs inside whatsmeow's
+		// event handler and must not wait for an HTTP round trip.
+		got, err := fetchRelayVersion(ctx, u)
+		if err != nil {
+			log.Infof("no version from %s (%v); announcing %s", u, err, defaultWAVersion)
 		}
+		ans = relayAnswer{version: got, ok: err == nil, at: time.Now()}
+		waVersionMu.Lock()
+		relayWAVersions[u] = ans
+		waVersionMu.Unlock()
+	}
+	v := defaultWAVersion
+	if isRelay && socketURL != "" && ans.ok {
+		v = ans.version
+	}
+	waVersionMu.Lock()
+	defer waVersionMu.Unlock()
+	if pageWAVersion != nil {
+		v = *pageWAVersion
 	}
 	announceWAVersion(v)
 	return v

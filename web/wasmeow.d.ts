@@ -136,21 +136,23 @@ export interface Events {
   pairing_code: { code: string; phone: string };
   authenticated: { me: string | null; lid: string | null; platform: string; businessName: string; method: 'pairing' | 'stored' };
   auth_failure: {
-    reason: 'qr_timeout' | 'client_outdated' | 'logged_out' | 'pair_error' | 'connect_failure' | 'temporary_ban' | 'scanned_without_multidevice' | string;
+    reason: 'qr_timeout' | 'client_outdated' | 'pairing_unconfirmed' | 'logged_out' | 'pair_error' | 'connect_failure' | 'temporary_ban' | 'scanned_without_multidevice' | string;
     message: string;
     /** client_outdated: the version the service refused. */
     version?: string;
   };
   ready: { me: string | null };
   'creds.update': { changed: (keyof CredsView)[]; creds: CredsView };
-  disconnected: { reason: 'client' | 'connection_lost' | 'keepalive_timeout' | 'replaced' | 'qr_timeout' | 'store_failed' | string; message?: string };
+  /** After 'client_outdated', 'temporary_ban' and 'connect_failure' (an auth_failure came first) there is no reconnect. */
+  disconnected: { reason: 'client' | 'connection_lost' | 'keepalive_timeout' | 'replaced' | 'qr_timeout' | 'store_failed' | 'client_outdated' | 'temporary_ban' | 'connect_failure' | string; message?: string };
   /** After connection_lost or keepalive_timeout: attempt n (from 1) starts after delayMs (0, 1 s, 2 s, 4 s ... 30 s). */
   reconnecting: { attempt: number; delayMs: number };
-  logged_out: { reason: 'logout' | 'server_logout' | 'pairing_unconfirmed' | string };
+  /** 'server_logout:<why>' when the service refused the login (e.g. 'server_logout:logged out from another device'). */
+  logged_out: { reason: 'logout' | 'server_logout' | 'pairing_unconfirmed' | `server_logout:${string}` | string };
   /**
    * At least once: a message whose acknowledgement never reached the server (the page crashed or
    * lost its storage right after the event) is given again on the next connection, then with
-   * `redelivered: true`. Deduplicate by `chat` and `id`.
+   * `redelivered: true`. Deduplicate by `id` with the sender (in either form: `sender` or `senderAlt`).
    */
   message: {
     id: string;
@@ -165,7 +167,11 @@ export interface Events {
     /** How the service addressed it: 'lid' (most traffic today) or 'pn'; '' when it did not say. */
     addressingMode: 'lid' | 'pn' | '';
     fromMe: boolean; isGroup: boolean; pushName: string; text: string; time: number;
-    /** True when the message was given to the page before and its ack never reached the server (see above). */
+    /**
+     * True when the message may have been given to the page before (see above): it came again from
+     * the store, where it waits until its ack has left. A crash just before the first event also
+     * leaves it there, so check your own records rather than dropping it.
+     */
     redelivered: boolean;
   };
   remote_session_saved: { session: string; bytes: number; records: number; savedAt: number; format: string; version: number };

@@ -87,6 +87,11 @@ function checkLoadOptions(options) {
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') {
     throw new WasmeowError(`loadWasmeow: onProgress must be a function, got ${describe(o.onProgress)}`, 'invalid_option');
   }
+  // Checked here as well as in Go: a bad one must fail before a Go program
+  // (about 100 MB) starts, not leave one running behind a rejected load.
+  if (o.waVersion !== undefined && (typeof o.waVersion !== 'string' || !/^\s*[1-9]\d*\.\d+\.\d+\s*$/.test(o.waVersion))) {
+    throw new WasmeowError(`loadWasmeow: option waVersion must be a WhatsApp Web version such as "2.3000.1045649367", got ${describe(o.waVersion)}`, 'invalid_option');
+  }
   return o;
 }
 

@@ -193,12 +193,13 @@ func TestServesEverythingTheRealPagesLoad(t *testing.T) {
 			paths = append(paths, m[1]+m[2]+m[3])
 		}
 	}
-	// The module loads these from beside itself (options.wasmURL/wasmExecURL defaults).
+	// The module loads these from beside itself, written the way bundlers
+	// recognise: new URL('./file', import.meta.url). It is served at /.
 	module, err := os.ReadFile(filepath.Join(root, "web", "wasmeow.js"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range regexp.MustCompile(`\?\? '([^'/]+)'`).FindAllStringSubmatch(string(module), -1) {
+	for _, m := range regexp.MustCompile(`new URL\('\./([^'/]+\.[a-z]+)', import\.meta\.url\)`).FindAllStringSubmatch(string(module), -1) {
 		paths = append(paths, "/"+m[1])
 	}
 	for _, want := range []string{"/demo/app.js", "/demo/phone.js", "/demo/style.css", "/wasmeow.js", "/wasmeow.wasm", "/wasm_exec.js", "/vendor/qrcode.mjs", "/config.json", "/phone"} {

@@ -71,7 +71,10 @@ async function expectOutdated(p, name, version) {
   // Refused is final: no QR code, no login, in the next moments either.
   await new Promise((r) => setTimeout(r, 1500));
   const names = await p.evaluate((n) => window.events[n].map((e) => e.name), name);
-  assert.ok(!names.includes('qr') && !names.includes('ready'), `events after the refusal: ${names}`);
+  assert.ok(!names.includes('qr') && !names.includes('ready') && !names.includes('reconnecting'), `events after the refusal: ${names}`);
+  // And the client says it is disconnected, for this reason.
+  assert.ok((await p.evaluate((n) => window.events[n], name)).some((e) => e.name === 'disconnected' && e.payload.reason === 'client_outdated'), `a disconnected event: ${names}`);
+  assert.equal(await p.evaluate((n) => window.clients[n].state, name), 'disconnected');
 }
 
 // The unpaired socket's announced version, as fakewa saw it.
