@@ -7,10 +7,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +16,6 @@ import (
 	waBinary "go.mau.fi/whatsmeow/binary"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
-	waLog "go.mau.fi/whatsmeow/util/log"
 
 	"github.com/wasmeow/wasmeow/fakewa"
 )
@@ -127,35 +124,8 @@ func TestControlAPI(t *testing.T) {
 	}
 }
 
-// lineCapture keeps every log line.
-type lineCapture struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *lineCapture) add(m string, a ...any) {
-	l.mu.Lock()
-	l.lines = append(l.lines, fmt.Sprintf(m, a...))
-	l.mu.Unlock()
-}
-func (l *lineCapture) Warnf(m string, a ...any)  { l.add(m, a...) }
-func (l *lineCapture) Errorf(m string, a ...any) { l.add(m, a...) }
-func (l *lineCapture) Infof(m string, a ...any)  { l.add(m, a...) }
-func (l *lineCapture) Debugf(m string, a ...any) { l.add(m, a...) }
-func (l *lineCapture) Sub(string) waLog.Logger   { return l }
-func (l *lineCapture) has(sub string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, line := range l.lines {
-		if strings.Contains(line, sub) {
-			return true
-		}
-	}
-	return false
-}
-
 func TestVerboseLogsNodesAndUnknownIQs(t *testing.T) {
-	logs := &lineCapture{}
+	logs := &fakewa.LineCapture{}
 	srv := newServer(t, fakewa.Config{Verbose: true, Log: logs})
 	acct := mustAccount(t, srv, "15551234000", "Vera")
 	tc := newTestClient(t, srv, "vera-web", nil)
@@ -172,7 +142,7 @@ func TestVerboseLogsNodesAndUnknownIQs(t *testing.T) {
 		"<pair-device>",
 		`unknown iq xmlns="fakewa:nothing" type="get" <mystery>`,
 	} {
-		if !logs.has(want) {
+		if !logs.Has(want) {
 			t.Errorf("no log line with %q", want)
 		}
 	}

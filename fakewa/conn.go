@@ -4,11 +4,13 @@ package fakewa
 
 import (
 	"bytes"
+	"compress/zlib"
 	"context"
 	"crypto/cipher"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -145,24 +147,54 @@ func (c *conn) run() {
 			c.s.log.Warnf("%s: cannot decrypt frame %d: %v", c.name(), c.readCtr-1, err)
 			return
 		}
-		unpacked, err := waBinary.Unpack(plain)
+		// A client's bytes are inflated within bounds and walked with a
+		// bounded depth before waBinary.Unmarshal, whose recursion has no
+		// bound: a stack overflow is fatal to the whole server, not to one
+		// connection. A frame that fails either ends its connection.
+		unpacked, err := unpackFrame(plain)
 		if err == nil {
 			unpacked, err = transcodeNode(c.dict, dictV3, unpacked)
 		}
-		if err != nil {
-			c.s.log.Warnf("%s: cannot unpack frame: %v", c.name(), err)
-			continue
+		var node *waBinary.Node
+		if err == nil {
+			node, err = waBinary.Unmarshal(unpacked)
 		}
-		node, err := waBinary.Unmarshal(unpacked)
 		if err != nil {
-			c.s.log.Warnf("%s: cannot decode node: %v", c.name(), err)
-			continue
+			c.s.log.Warnf("%s: closing on undecodable frame %d: %v", c.name(), c.readCtr-1, err)
+			_ = c.ws.Close(websocket.StatusProtocolError, "malformed frame")
+			return
 		}
 		if c.s.cfg.Verbose {
 			c.s.log.Infof("%s <- %s", c.name(), node.XMLString())
 		}
 		c.s.handleNode(c, node)
 	}
+}
+
+// unpackFrame is waBinary.Unpack with a bound: a compressed frame (flag
+// bit 2) may inflate to FrameMaxSize bytes at most, not to whatever a
+// client's zlib stream expands to.
+func unpackFrame(plain []byte) ([]byte, error) {
+	if len(plain) == 0 {
+		return nil, errors.New("empty frame")
+	}
+	flag, data := plain[0], plain[1:]
+	if flag&2 == 0 {
+		return data, nil
+	}
+	zr, err := zlib.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("zlib: %w", err)
+	}
+	defer zr.Close()
+	out, err := io.ReadAll(io.LimitReader(zr, socket.FrameMaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("zlib: %w", err)
+	}
+	if len(out) > socket.FrameMaxSize {
+		return nil, fmt.Errorf("compressed frame inflates past %d bytes", socket.FrameMaxSize)
+	}
+	return out, nil
 }
 
 func (c *conn) name() string { return *c.label.Load() }

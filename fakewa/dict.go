@@ -79,17 +79,23 @@ var errTranscode = errors.New("malformed binary node")
 
 // transcodeNode rewrites one encoded node (without the leading flag byte)
 // from the tokens of src to those of dst. Everything but tokens is copied
-// byte for byte; a token dst lacks becomes a raw string.
+// byte for byte; a token dst lacks becomes a raw string. With src == dst it
+// only checks the node and returns in as it is: either way the node is
+// walked, bounded in depth, before anything else (waBinary.Unmarshal, whose
+// recursion has no bound) reads a client's bytes.
 func transcodeNode(src, dst *tokenDict, in []byte) ([]byte, error) {
-	if src == dst {
-		return in, nil
+	t := &transcoder{src: src, dst: dst, in: in, check: src == dst}
+	if !t.check {
+		t.out = make([]byte, 0, len(in)+16)
 	}
-	t := &transcoder{src: src, dst: dst, in: in, out: make([]byte, 0, len(in)+16)}
 	if err := t.node(0); err != nil {
 		return nil, err
 	}
 	if t.pos != len(in) {
 		return nil, fmt.Errorf("%w: %d trailing bytes", errTranscode, len(in)-t.pos)
+	}
+	if t.check {
+		return in, nil
 	}
 	return t.out, nil
 }
@@ -98,10 +104,14 @@ type transcoder struct {
 	src, dst *tokenDict
 	in, out  []byte
 	pos      int
+	check    bool // walk only: nothing is written to out
 }
 
-// maxNodeDepth bounds recursion on hostile input.
+// maxNodeDepth bounds recursion on hostile input: every nested list of
+// nodes and every part of a JID counts one level.
 const maxNodeDepth = 64
+
+var errTooDeep = fmt.Errorf("%w: nested too deep", errTranscode)
 
 func (t *transcoder) take(n int) ([]byte, error) {
 	if n < 0 || t.pos+n > len(t.in) {
@@ -112,9 +122,15 @@ func (t *transcoder) take(n int) ([]byte, error) {
 	return b, nil
 }
 
+func (t *transcoder) emit(b ...byte) {
+	if !t.check {
+		t.out = append(t.out, b...)
+	}
+}
+
 func (t *transcoder) copyN(n int) ([]byte, error) {
 	b, err := t.take(n)
-	t.out = append(t.out, b...)
+	t.emit(b...)
 	return b, err
 }
 
@@ -122,7 +138,7 @@ func (t *transcoder) copyN(n int) ([]byte, error) {
 // tag, attribute keys and values, and the content if n is even.
 func (t *transcoder) node(depth int) error {
 	if depth > maxNodeDepth {
-		return fmt.Errorf("%w: nested too deep", errTranscode)
+		return errTooDeep
 	}
 	tag, err := t.copyN(1)
 	if err != nil {
@@ -135,7 +151,13 @@ func (t *transcoder) node(depth int) error {
 	if err != nil {
 		return err
 	}
-	for i := 0; i < n; i++ {
+	if n == 0 {
+		return fmt.Errorf("%w: node without a tag at %d", errTranscode, t.pos)
+	}
+	if err := t.scalar(depth, false, "node tag"); err != nil {
+		return err
+	}
+	for i := 1; i < n; i++ {
 		if err := t.value(depth); err != nil {
 			return err
 		}
@@ -160,16 +182,38 @@ func (t *transcoder) copyListSize(tag byte) (int, error) {
 	return n, nil
 }
 
+// scalar is a value that must be a token or a string: a node's tag, a
+// JID's user or server. With emptyOK it may also be nothing (ListEmpty, a
+// JID pair's empty user). whatsmeow's decoder would recurse into a JID
+// nested in a JID without bound, and panics on a tag or user of the wrong
+// type.
+func (t *transcoder) scalar(depth int, emptyOK bool, what string) error {
+	if t.pos < len(t.in) {
+		switch tag := t.in[t.pos]; tag {
+		case token.List8, token.List16, token.JIDPair, token.ADJID, token.FBJID, token.InteropJID:
+			return fmt.Errorf("%w: %s at %d has tag %d, not a string", errTranscode, what, t.pos, tag)
+		case token.ListEmpty:
+			if !emptyOK {
+				return fmt.Errorf("%w: %s at %d is empty", errTranscode, what, t.pos)
+			}
+		}
+	}
+	return t.value(depth)
+}
+
 func (t *transcoder) value(depth int) error {
+	if depth > maxNodeDepth {
+		return errTooDeep
+	}
 	b, err := t.take(1)
 	if err != nil {
 		return err
 	}
 	switch tag := b[0]; {
 	case tag == token.ListEmpty:
-		t.out = append(t.out, tag)
+		t.emit(tag)
 	case tag == token.List8 || tag == token.List16:
-		t.out = append(t.out, tag)
+		t.emit(tag)
 		n, err := t.copyListSize(tag)
 		if err != nil {
 			return err
@@ -180,7 +224,7 @@ func (t *transcoder) value(depth int) error {
 			}
 		}
 	case tag == token.Binary8 || tag == token.Binary20 || tag == token.Binary32:
-		t.out = append(t.out, tag)
+		t.emit(tag)
 		var n int
 		switch tag {
 		case token.Binary8:
@@ -215,20 +259,20 @@ func (t *transcoder) value(depth int) error {
 		}
 		t.token(t.src.double[d][i[0]])
 	case tag == token.JIDPair:
-		t.out = append(t.out, tag)
-		if err := t.value(depth); err != nil {
+		t.emit(tag)
+		if err := t.scalar(depth+1, true, "JID user"); err != nil {
 			return err
 		}
-		return t.value(depth)
+		return t.scalar(depth+1, false, "JID server")
 	case tag == token.ADJID:
-		t.out = append(t.out, tag)
+		t.emit(tag)
 		if _, err := t.copyN(2); err != nil { // agent, device
 			return err
 		}
-		return t.value(depth)
+		return t.scalar(depth+1, false, "JID user")
 	case tag == token.FBJID || tag == token.InteropJID:
-		t.out = append(t.out, tag)
-		if err := t.value(depth); err != nil { // user
+		t.emit(tag)
+		if err := t.scalar(depth+1, false, "JID user"); err != nil {
 			return err
 		}
 		fixed := 2 // device
@@ -238,9 +282,9 @@ func (t *transcoder) value(depth int) error {
 		if _, err := t.copyN(fixed); err != nil {
 			return err
 		}
-		return t.value(depth) // server
+		return t.scalar(depth+1, false, "JID server")
 	case tag == token.Nibble8 || tag == token.Hex8:
-		t.out = append(t.out, tag)
+		t.emit(tag)
 		start, err := t.copyN(1)
 		if err != nil {
 			return err
@@ -257,6 +301,9 @@ func (t *transcoder) value(depth int) error {
 
 // token writes s as dst's token for it, or as a raw string.
 func (t *transcoder) token(s string) {
+	if t.check {
+		return
+	}
 	if ti, ok := t.dst.index[s]; ok {
 		if ti.dict < 0 {
 			t.out = append(t.out, ti.i)

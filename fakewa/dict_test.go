@@ -43,14 +43,7 @@ func v2Single(t *testing.T, s string) byte {
 // understood and answered in version 2. A version the double does not know
 // is refused.
 func TestDictionaryVersion2Client(t *testing.T) {
-	srv, err := New(Config{Log: waLog.Noop})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err = srv.Listen("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	srv := Listening(t, Config{Log: waLog.Noop})
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 
@@ -109,6 +102,21 @@ func TestDictionaryVersion2Client(t *testing.T) {
 	if websocket.CloseStatus(err) != websocket.StatusProtocolError {
 		t.Fatalf("dictionary 4: %v, want a protocol-error close", err)
 	}
+}
+
+// Listening is a server on a free local port, closed when t ends. It is
+// exported, from a test file, for the external test package too.
+func Listening(t testing.TB, cfg Config) *Server {
+	t.Helper()
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = srv.Listen("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	return srv
 }
 
 func decodeV2(t *testing.T, data []byte) *waBinary.Node {
@@ -182,7 +190,13 @@ func (c *v2Client) write(ctx context.Context, t *testing.T, plain []byte) {
 
 func dialV2(ctx context.Context, t *testing.T, srv *Server) *v2Client {
 	t.Helper()
-	header := []byte{'W', 'A', socket.WAMagicValue, 2}
+	return dialDict(ctx, t, srv, 2)
+}
+
+// dialDict is dialV2 for any dictionary version in the header.
+func dialDict(ctx context.Context, t *testing.T, srv *Server, version byte) *v2Client {
+	t.Helper()
+	header := []byte{'W', 'A', socket.WAMagicValue, version}
 	ws, _, err := websocket.Dial(ctx, srv.WebsocketURL(), nil)
 	if err != nil {
 		t.Fatal(err)

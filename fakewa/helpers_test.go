@@ -89,15 +89,7 @@ func newServer(t testing.TB, cfg fakewa.Config) *fakewa.Server {
 	if cfg.Log == nil {
 		cfg.Log = newTestLogger(t, "fakewa", "INFO")
 	}
-	srv, err := fakewa.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err = srv.Listen("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	return srv
+	return fakewa.Listening(t, cfg)
 }
 
 // testClient is an unmodified whatsmeow client on sqlstore (sqlite in a temp dir).

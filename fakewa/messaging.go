@@ -597,7 +597,20 @@ func (r *recentStanzas) add(k string) bool {
 	return true
 }
 
-func (r *recentStanzas) remove(k string) { delete(r.seen, k) }
+// remove forgets k, in order too: a copy left there would, once k is added
+// again, age out and take the new record with it early.
+func (r *recentStanzas) remove(k string) {
+	if _, ok := r.seen[k]; !ok {
+		return
+	}
+	delete(r.seen, k)
+	for i := len(r.order) - 1; i >= 0; i-- { // usually the last one added
+		if r.order[i] == k {
+			r.order = append(r.order[:i], r.order[i+1:]...)
+			break
+		}
+	}
+}
 
 // stanzaDigest hashes the binary contents of a stanza's nodes (its
 // ciphertexts), depth first: the same for a resend of the same bytes,

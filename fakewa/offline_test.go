@@ -114,7 +114,7 @@ func TestRedeliveryWithoutAck(t *testing.T) {
 // On a live socket, a message left unacknowledged for RedeliverAfter goes
 // out again.
 func TestRedeliveryOnLiveSocket(t *testing.T) {
-	logs := &lineCapture{}
+	logs := &fakewa.LineCapture{}
 	srv := newServer(t, fakewa.Config{RedeliverAfter: 300 * time.Millisecond, Log: logs})
 	alice := mustAccount(t, srv, "15552220005", "Alice")
 	bob := mustAccount(t, srv, "15552220006", "Bob")
@@ -140,7 +140,7 @@ func TestRedeliveryOnLiveSocket(t *testing.T) {
 	sendText(t, a1, types.NewJID(bob.Phone, types.DefaultUserServer), "slow reader")
 	<-entered
 	deadline := time.Now().Add(5 * time.Second)
-	for !logs.has("resending stanzas not acknowledged") {
+	for !logs.Has("resending stanzas not acknowledged") {
 		if time.Now().After(deadline) {
 			t.Fatal("the server never resent the unacknowledged message")
 		}

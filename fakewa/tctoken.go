@@ -202,8 +202,11 @@ func (s *Server) handleTokenIssue(d *device, node *waBinary.Node) waBinary.Node 
 		if tok.Tag != "token" || !ok || typ != "trusted_contact" {
 			return iqError(node, 400, "bad-request")
 		}
-		t := time.Now()
-		if sec, ok := tok.AttrGetter().GetInt64("t", true); ok && sec > 0 {
+		// The client's timestamp, but never a future one: a token issued
+		// "next year" would stay valid for as long as a client likes.
+		now := time.Now()
+		t := now
+		if sec, ok := tok.AttrGetter().GetInt64("t", true); ok && sec > 0 && sec < now.Unix() {
 			t = time.Unix(sec, 0)
 		}
 		s.mu.Lock()
