@@ -7,9 +7,14 @@ TOOLS     := $(CURDIR)/.tools/bin
 DIST      := $(CURDIR)/dist
 CHROMIUM  ?= /usr/bin/chromium
 WASMBROWSERTEST_VERSION := v0.11.0
+# staticcheck 2026.2.2 (honnef.co/go/tools v0.8.2), which builds with Go 1.26;
+# its checks are in staticcheck.conf.
+STATICCHECK_VERSION := v0.8.2
 WASM_ENV  := GOOS=js GOARCH=wasm
 # Go packages that run in headless chromium (real IndexedDB) under wasmbrowsertest.
 WASM_TEST_PKGS ?= $(shell GOOS=js GOARCH=wasm $(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./idbstore/... ./kv/... ./jsbridge/... 2>/dev/null)
+# Go packages built for js/wasm, vetted and linted as such.
+WASM_LINT_PKGS := ./wasm ./jsbridge/... ./idbstore/... ./kv/...
 
 export CHROMIUM
 
@@ -19,7 +24,7 @@ all: wasm
 
 ## ---- set-up ---------------------------------------------------------------
 
-deps: $(CHROMIUM) $(TOOLS)/wasmbrowsertest web/node_modules/.installed
+deps: $(CHROMIUM) $(TOOLS)/wasmbrowsertest $(TOOLS)/staticcheck web/node_modules/.installed
 
 $(CHROMIUM):
 	apt-get update -qq
@@ -31,6 +36,9 @@ $(CHROMIUM):
 
 $(TOOLS)/wasmbrowsertest:
 	GOBIN=$(TOOLS) $(GO) install github.com/agnivade/wasmbrowsertest@$(WASMBROWSERTEST_VERSION)
+
+$(TOOLS)/staticcheck:
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 web/node_modules/.installed: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
@@ -79,14 +87,20 @@ test: deps
 	$(MAKE) test-wasm
 	$(MAKE) test-e2e
 
-test-native:
+test-native: $(TOOLS)/staticcheck
+	@bad="$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go'))"; \
+		test -z "$$bad" || { echo "gofmt -l: not formatted:"; echo "$$bad"; exit 1; }
 	$(GO) vet ./...
+	$(TOOLS)/staticcheck ./...
+	cd wsshim && $(GO) vet ./... && $(TOOLS)/staticcheck ./...
 	$(GO) test -count=1 ./...
 	cd wsshim && $(GO) test -count=1 ./...
 
-test-wasm: $(TOOLS)/wasmbrowsertest
+test-wasm: $(TOOLS)/wasmbrowsertest $(TOOLS)/staticcheck
 	@test -n "$(WASM_TEST_PKGS)" || { echo "no js/wasm test packages found"; exit 1; }
-	$(WASM_ENV) $(GO) vet $(WASM_TEST_PKGS)
+	$(WASM_ENV) $(GO) vet $(WASM_LINT_PKGS)
+	$(WASM_ENV) $(TOOLS)/staticcheck $(WASM_LINT_PKGS)
+	cd wsshim && $(WASM_ENV) $(GO) vet ./... && $(WASM_ENV) $(TOOLS)/staticcheck ./...
 	set -o pipefail; $(WASM_ENV) $(GO) test -count=1 -timeout 25m -exec $(TOOLS)/wasmbrowsertest $(WASM_TEST_PKGS) 2>&1 \
 		| grep -v 'could not unmarshal event'
 	set -o pipefail; cd wsshim && $(WASM_ENV) $(GO) test -count=1 -exec $(TOOLS)/wasmbrowsertest ./... 2>&1 \

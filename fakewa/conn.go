@@ -61,7 +61,6 @@ type conn struct {
 	reg      *registration // before pairing
 	refs     []string
 	paired   bool // pair-success accepted: no second pairing on this socket
-	passive  bool
 	pending  map[string]chan *waBinary.Node
 	closedCh chan struct{}
 }

@@ -117,7 +117,8 @@ func dbNameArg(args []js.Value, i int, sig string) (string, error) {
 	return db.String(), nil
 }
 
-// Live clients by storage name: one page must not open a session twice.
+// Live clients, keyed by address; createClient refuses a second client of an
+// open local or remote session (one page must not open a session twice).
 var (
 	clientsMu sync.Mutex
 	clients   = map[string]*client{}
@@ -127,8 +128,6 @@ var (
 	globalRootKey   []byte
 	globalUsers     int
 )
-
-func storageKey(o *options) string { return o.strategy + "|" + dbNameFor(o.dbName, o.clientID) }
 
 func createClient(ctx context.Context, v js.Value) (any, error) {
 	o, err := parseOptions(v)
