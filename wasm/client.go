@@ -700,7 +700,7 @@ func (c *client) handleEvent(evt any) (handled bool) {
 			// it (the page was closed or the answer lost right after the scan):
 			// not a logout by the user. Start over with a new QR code.
 			reason = "pairing_unconfirmed"
-			c.emit("auth_failure", map[string]any{"reason": reason, "message": "the last pairing was interrupted before WhatsApp confirmed it, so this device was never linked; a new QR code follows"})
+			c.emit("auth_failure", map[string]any{"reason": "pairing_unconfirmed", "message": "the last pairing was interrupted before WhatsApp confirmed it, so this device was never linked; a new QR code follows"})
 		case v.OnConnect:
 			reason = "server_logout:" + v.Reason.String()
 			c.emit("auth_failure", map[string]any{"reason": "logged_out", "message": v.Reason.String()})

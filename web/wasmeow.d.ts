@@ -35,7 +35,11 @@ export interface LoadProgress {
  */
 export function loadWasmeow(options?: LoadOptions): Promise<WasmeowModule>;
 
-/** What every rejection and thrown error of wasmeow carries in `code`. */
+/**
+ * What every rejection and thrown error of wasmeow carries in `code` (typed as
+ * `ErrorCode | (string & {})`: these codes complete in editors, and an Error
+ * from elsewhere that passed through wasmeow keeps its own code).
+ */
 export type ErrorCode =
   | 'invalid_option' | 'destroyed' | 'exited' | 'load_failed' | 'panic' | 'js_error' | 'internal' | 'canceled'
   | 'timeout' | 'not_connected' | 'not_logged_in' | 'already_paired' | 'invalid_phone' | 'invalid_jid'
@@ -44,7 +48,7 @@ export type ErrorCode =
   | 'store_corrupt' | 'message_too_large';
 
 export class WasmeowError extends Error {
-  readonly code: ErrorCode | string;
+  readonly code: ErrorCode | (string & {});
 }
 
 /** A Baileys-shaped key store: values are opaque bytes. Methods may be async. */
@@ -131,12 +135,25 @@ export interface CredsView {
   registered: boolean;
 }
 
+/** Why auth_failure: the login or pairing did not succeed. */
+export type AuthFailureReason =
+  | 'qr_timeout' | 'client_outdated' | 'pairing_unconfirmed' | 'logged_out' | 'pair_error' | 'connect_failure'
+  | 'temporary_ban' | 'scanned_without_multidevice';
+
+/** Why disconnected. */
+export type DisconnectReason =
+  | 'client' | 'connection_lost' | 'keepalive_timeout' | 'replaced' | 'qr_timeout' | 'store_failed'
+  | 'client_outdated' | 'temporary_ban' | 'connect_failure';
+
+/** Why logged_out: logout() ('logout'), the service ('server_logout...'), or a pairing never confirmed. */
+export type LoggedOutReason = 'logout' | 'server_logout' | 'pairing_unconfirmed' | `server_logout:${string}`;
+
 export interface Events {
   qr: { code: string; timeoutMs: number };
   pairing_code: { code: string; phone: string };
   authenticated: { me: string | null; lid: string | null; platform: string; businessName: string; method: 'pairing' | 'stored' };
   auth_failure: {
-    reason: 'qr_timeout' | 'client_outdated' | 'pairing_unconfirmed' | 'logged_out' | 'pair_error' | 'connect_failure' | 'temporary_ban' | 'scanned_without_multidevice' | string;
+    reason: AuthFailureReason;
     message: string;
     /** client_outdated: the version the service refused. */
     version?: string;
@@ -144,11 +161,11 @@ export interface Events {
   ready: { me: string | null };
   'creds.update': { changed: (keyof CredsView)[]; creds: CredsView };
   /** After 'client_outdated', 'temporary_ban' and 'connect_failure' (an auth_failure came first) there is no reconnect. */
-  disconnected: { reason: 'client' | 'connection_lost' | 'keepalive_timeout' | 'replaced' | 'qr_timeout' | 'store_failed' | 'client_outdated' | 'temporary_ban' | 'connect_failure' | string; message?: string };
+  disconnected: { reason: DisconnectReason; message?: string };
   /** After connection_lost or keepalive_timeout: attempt n (from 1) starts after delayMs (0, 1 s, 2 s, 4 s ... 30 s). */
   reconnecting: { attempt: number; delayMs: number };
   /** 'server_logout:<why>' when the service refused the login (e.g. 'server_logout:logged out from another device'). */
-  logged_out: { reason: 'logout' | 'server_logout' | 'pairing_unconfirmed' | `server_logout:${string}` | string };
+  logged_out: { reason: LoggedOutReason };
   /**
    * At least once: a message whose acknowledgement never reached the server (the page crashed or
    * lost its storage right after the event) is given again on the next connection, then with

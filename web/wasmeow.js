@@ -1,9 +1,28 @@
+// @ts-check
 // wasmeow: WhatsApp multi-device (whatsmeow, compiled to WebAssembly) in the browser.
 //
 // This ES module loads wasmeow.wasm and wasm_exec.js from its own directory
 // (new URL('./file', import.meta.url), which bundlers emit as assets), or
 // from the wasmURL and wasmExecURL given to loadWasmeow. It works in a page
-// and in a Web Worker. Types: wasmeow.d.ts.
+// and in a Web Worker. Types: wasmeow.d.ts, which this file is checked
+// against (tsc --checkJs in web/test/types.test.js): the JSDoc below names its types.
+
+/** @typedef {import('./wasmeow.js').ErrorCode} ErrorCode */
+/** @typedef {import('./wasmeow.js').LoadOptions} LoadOptions */
+/** @typedef {import('./wasmeow.js').LoadProgress} LoadProgress */
+/** @typedef {import('./wasmeow.js').ClientOptions} ClientOptions */
+/** @typedef {import('./wasmeow.js').ListOptions} ListOptions */
+/** @typedef {import('./wasmeow.js').CredsView} CredsView */
+/** @typedef {import('./wasmeow.js').Events} Events */
+/** @typedef {import('./wasmeow.js').WasmeowError} WasmeowErrorDecl */
+/** @typedef {import('./wasmeow.js').WasmeowModule} WasmeowModuleDecl */
+/** @typedef {import('./wasmeow.js').Client} ClientDecl */
+/**
+ * What the Go program hands over (jsbridge values: its functions return a
+ * value or an Error, or a promise): untyped.
+ * @typedef {any} GoObject
+ */
+/** @typedef {{ exited: boolean }} ProgramState */
 
 const EVENTS = ['qr', 'pairing_code', 'authenticated', 'auth_failure', 'ready', 'creds.update',
   'disconnected', 'reconnecting', 'logged_out', 'message', 'remote_session_saved', 'error'];
@@ -13,6 +32,7 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 // describe names a bad argument in an error message without calling its
 // (possibly hostile) toString.
+/** @param {unknown} v */
 function describe(v) {
   if (typeof v === 'number') return String(v);
   if (v === null) return 'null';
@@ -20,8 +40,15 @@ function describe(v) {
   return `a ${typeof v}`;
 }
 
-/** An Error raised by wasmeow; `code` says what kind (see wasmeow.d.ts). */
+/**
+ * An Error raised by wasmeow; `code` says what kind (see wasmeow.d.ts).
+ * @implements {WasmeowErrorDecl}
+ */
 export class WasmeowError extends Error {
+  /**
+   * @param {string} message
+   * @param {ErrorCode | (string & {})} code
+   */
   constructor(message, code) {
     super(message);
     this.name = 'WasmeowError';
@@ -29,22 +56,32 @@ export class WasmeowError extends Error {
   }
 }
 
+/**
+ * @param {unknown} e
+ * @returns {WasmeowError}
+ */
 function toWasmeowError(e) {
   if (e instanceof WasmeowError) return e;
   if (e instanceof Error) {
-    const w = new WasmeowError(e.message, e.code || 'internal');
-    return w;
+    // An Error from Go (jsbridge) carries its code.
+    return new WasmeowError(e.message, /** @type {Error & { code?: string }} */ (e).code || 'internal');
   }
   return new WasmeowError(String(e), 'internal');
 }
 
 // Go cannot throw into JS; its synchronous functions return an Error value instead.
+/**
+ * @param {any} v
+ * @returns {any}
+ */
 function unwrapSync(v) {
   if (v instanceof Error) throw toWasmeowError(v);
   return v;
 }
 
+/** @type {Promise<WasmeowModule> | null} */
 let loading = null;
+/** @type {LoadOptions | null} */
 let loadedWith = null; // the options of the load in progress or done
 
 const LOAD_OPTIONS = ['wasmURL', 'wasmExecURL', 'waVersion', 'onProgress'];
@@ -56,10 +93,16 @@ const LOAD_OPTIONS = ['wasmURL', 'wasmExecURL', 'waVersion', 'onProgress'];
 const defaultWasmURL = () => new URL('./wasmeow.wasm', import.meta.url);
 const defaultExecURL = () => new URL('./wasm_exec.js', import.meta.url);
 
+/** @type {(v: unknown) => v is Response} */
 const isResponse = (v) => typeof Response === 'function' && v instanceof Response;
+// Not a type guard: WebAssembly.Module has no members, so every object would
+// pass for one and the guard's false branch would narrow to never.
+/** @type {(v: unknown) => boolean} */
 const isModule = (v) => v instanceof WebAssembly.Module;
+/** @type {(v: unknown) => v is string | URL} */
 const isURLText = (v) => typeof v === 'string' || (typeof URL === 'function' && v instanceof URL);
 
+/** @param {unknown} v */
 function show(v) {
   if (v === undefined) return 'none';
   if (isURLText(v)) return JSON.stringify(String(v));
@@ -68,6 +111,10 @@ function show(v) {
   return describe(v);
 }
 
+/**
+ * @param {any} options what the page passed
+ * @returns {LoadOptions}
+ */
 function checkLoadOptions(options) {
   if (options === undefined || options === null) return {};
   if (typeof options !== 'object' || Array.isArray(options)) {
@@ -96,22 +143,25 @@ function checkLoadOptions(options) {
 }
 
 // Two option values are the same when they are the same object, or URLs/strings with the same text.
+/** @type {(a: unknown, b: unknown) => boolean} */
 const sameOption = (a, b) => a === b || (isURLText(a) && isURLText(b) && String(a) === String(b));
 
 /**
  * Loads and starts the wasm program once per page or worker. A later call
  * with no options, or the same ones, returns the same module; one that asks
  * for another wasmURL, wasmExecURL or waVersion rejects with invalid_option.
- * @param {import('./wasmeow').LoadOptions} [options]
+ * @param {LoadOptions} [options]
  * @returns {Promise<WasmeowModule>}
  */
 export function loadWasmeow(options = {}) {
+  /** @type {LoadOptions} */
   let opts;
   try { opts = checkLoadOptions(options); } catch (e) { return Promise.reject(e); }
   if (loading) {
-    for (const k of ['wasmURL', 'wasmExecURL', 'waVersion']) {
-      if (opts[k] !== undefined && !sameOption(opts[k], loadedWith[k])) {
-        return Promise.reject(new WasmeowError(`loadWasmeow: wasmeow is already loaded in this page or worker with ${k} ${show(loadedWith[k])}; `
+    const prev = /** @type {LoadOptions} */ (loadedWith); // set with loading
+    for (const k of /** @type {const} */ (['wasmURL', 'wasmExecURL', 'waVersion'])) {
+      if (opts[k] !== undefined && !sameOption(opts[k], prev[k])) {
+        return Promise.reject(new WasmeowError(`loadWasmeow: wasmeow is already loaded in this page or worker with ${k} ${show(prev[k])}; `
           + `a second call cannot change it to ${show(opts[k])} (call loadWasmeow() with no options, or the same ones, to get the loaded module)`, 'invalid_option'));
       }
     }
@@ -128,6 +178,13 @@ export function loadWasmeow(options = {}) {
 
 // resolveAsset turns an explicit URL (relative ones against the page or
 // worker, as fetch does) or the default beside wasmeow.js into a URL.
+/**
+ * @param {string | URL | undefined} given
+ * @param {() => URL} fallback
+ * @param {string} option
+ * @param {string} file
+ * @returns {URL}
+ */
 function resolveAsset(given, fallback, option, file) {
   if (given !== undefined) {
     try { return new URL(String(given), globalThis.location?.href); } catch {
@@ -140,17 +197,26 @@ function resolveAsset(given, fallback, option, file) {
   }
 }
 
+// The global object, untyped: Go's runtime (globalThis.Go), the ready
+// callback and importScripts live on it.
+const host = /** @type {any} */ (globalThis);
+
+/**
+ * @param {LoadOptions} options
+ * @returns {Promise<WasmeowModule>}
+ */
 async function start(options) {
   const t0 = performance.now();
   let wasm = options.wasmURL;
   if (wasm !== undefined && !isURLText(wasm) && !isResponse(wasm) && !isModule(wasm)) wasm = await wasm; // a promise of a Response
   if (wasm === undefined || isURLText(wasm)) wasm = resolveAsset(wasm, defaultWasmURL, 'wasmURL', 'wasmeow.wasm');
-  if (typeof globalThis.Go !== 'function') {
+  if (typeof host.Go !== 'function') {
     await loadGoRuntime(resolveAsset(options.wasmExecURL, defaultExecURL, 'wasmExecURL', 'wasm_exec.js'));
   }
-  const go = new globalThis.Go();
+  const go = new host.Go();
   const key = `__wasmeow_ready_${Math.random().toString(36).slice(2)}`;
-  const ready = new Promise((resolve) => { globalThis[key] = resolve; });
+  /** @type {Promise<GoObject>} */
+  const ready = new Promise((resolve) => { host[key] = resolve; });
   go.argv = ['wasmeow', key];
   const instance = await instantiate(wasm, go.importObject, options.onProgress);
   const exited = go.run(instance);
@@ -159,7 +225,7 @@ async function start(options) {
     ready,
     exited.then(() => { throw new WasmeowError('the wasmeow program exited while starting', 'exited'); }),
   ]);
-  delete globalThis[key];
+  delete host[key];
   // Page-wide settings (waVersion) must be in place before any client connects.
   unwrapSync(api.configure({ waVersion: options.waVersion }));
   exited.then(() => { state.exited = true; });
@@ -169,24 +235,32 @@ async function start(options) {
 // loadGoRuntime runs Go's wasm_exec.js, a classic script that defines
 // globalThis.Go: importing it runs it, in pages and (module or classic)
 // workers alike; a classic worker without import() gets importScripts.
+/** @param {URL} url */
 async function loadGoRuntime(url) {
+  /** @type {unknown} */
   let err;
   try {
     await import(/* @vite-ignore */ /* webpackIgnore: true */ url.href);
   } catch (e) {
     err = e;
-    if (typeof globalThis.importScripts === 'function') {
-      try { globalThis.importScripts(url.href); } catch { /* report the import's error */ }
+    if (typeof host.importScripts === 'function') {
+      try { host.importScripts(url.href); } catch { /* report the import's error */ }
     }
   }
-  if (typeof globalThis.Go === 'function') return;
+  if (typeof host.Go === 'function') return;
   if (err) throw await diagnose(url, 'wasm_exec.js', 'wasmExecURL', err);
   throw new WasmeowError(`${url.href} ran but did not define Go: is it Go's wasm_exec.js, from the Go that built wasmeow.wasm?`, 'load_failed');
 }
 
+/** @type {(res: Response) => string} */
 const mime = (res) => (res.headers.get('content-type') || '').split(';')[0].trim().toLowerCase();
 
 // fetchFailed names the likely cause of a fetch that threw (no HTTP answer at all).
+/**
+ * @param {URL} url
+ * @param {string} file
+ * @param {any} e what fetch threw
+ */
 function fetchFailed(url, file, e) {
   const here = globalThis.location?.origin;
   const cause = here && url.origin !== here
@@ -197,6 +271,13 @@ function fetchFailed(url, file, e) {
 }
 
 // httpFailed names the likely cause of an answer that is not the file.
+/**
+ * @param {Response} res
+ * @param {string} where
+ * @param {string} file
+ * @param {string} option
+ * @returns {WasmeowError | null}
+ */
 function httpFailed(res, where, file, option) {
   if (!res.ok) {
     const hint = res.status === 404 ? ` (not found: deploy ${file} beside wasmeow.js, or pass ${option} where it is)` : '';
@@ -210,6 +291,13 @@ function httpFailed(res, where, file, option) {
 }
 
 // diagnose fetches a script that failed to import to say why.
+/**
+ * @param {URL} url
+ * @param {string} file
+ * @param {string} option
+ * @param {any} err what the import threw
+ * @returns {Promise<WasmeowError>}
+ */
 async function diagnose(url, file, option, err) {
   let res;
   try { res = await fetch(url, { cache: 'no-store' }); } catch (e) { return fetchFailed(url, file, e); }
@@ -225,6 +313,11 @@ async function diagnose(url, file, option, err) {
 
 // counted wraps res so that onProgress sees every chunk. total is the
 // Content-Length when it counts the bytes read (no Content-Encoding), else null.
+/**
+ * @param {Response} res
+ * @param {((progress: LoadProgress) => void) | undefined} onProgress
+ * @returns {Response}
+ */
 function counted(res, onProgress) {
   if (!onProgress || !res.body) return res;
   const len = Number(res.headers.get('content-length'));
@@ -252,14 +345,23 @@ function counted(res, onProgress) {
   return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
 }
 
+/**
+ * @param {URL | Response | WebAssembly.Module} src
+ * @param {WebAssembly.Imports} imports
+ * @param {((progress: LoadProgress) => void) | undefined} onProgress
+ * @returns {Promise<WebAssembly.Instance>}
+ */
 async function instantiate(src, imports, onProgress) {
-  if (isModule(src)) return WebAssembly.instantiate(src, imports);
-  let res = src;
-  const where = isResponse(src) ? (src.url || 'the Response given as wasmURL') : src.href;
-  if (!isResponse(src)) {
-    try { res = await fetch(src); } catch (e) { throw fetchFailed(src, 'wasmeow.wasm', e); }
-  } else if (src.bodyUsed) {
+  if (isModule(src)) return WebAssembly.instantiate(/** @type {WebAssembly.Module} */ (src), imports);
+  const from = /** @type {URL | Response} */ (src);
+  let res;
+  const where = isResponse(from) ? (from.url || 'the Response given as wasmURL') : from.href;
+  if (!isResponse(from)) {
+    try { res = await fetch(from); } catch (e) { throw fetchFailed(from, 'wasmeow.wasm', e); }
+  } else if (from.bodyUsed) {
     throw new WasmeowError('loadWasmeow: the Response given as wasmURL has already been read', 'invalid_option');
+  } else {
+    res = from;
   }
   const bad = httpFailed(res, where, 'wasmeow.wasm', 'wasmURL');
   if (bad) throw bad;
@@ -278,21 +380,30 @@ async function instantiate(src, imports, onProgress) {
         + `(${bytes.length} bytes, served as ${type || 'no Content-Type'}); check that wasmURL points at wasmeow.wasm`, 'load_failed');
     }
     return (await WebAssembly.instantiate(bytes, imports)).instance;
-  } catch (e) {
+  } catch (/** @type {any} */ e) {
     if (e instanceof WasmeowError) throw e;
     throw new WasmeowError(`compiling wasmeow.wasm from ${where}: ${e?.message ?? e}; is it the wasmeow.wasm that goes with this wasmeow.js, `
       + 'served unaltered? (a server that sends wasmeow.wasm.br without Content-Encoding: br delivers compressed bytes)', 'load_failed');
   }
 }
 
+/** @implements {WasmeowModuleDecl} */
 export class WasmeowModule {
+  /** @type {GoObject} */
   #api;
+  /** @type {ProgramState} */
   #state;
+  /**
+   * @param {GoObject} api
+   * @param {ProgramState} state
+   * @param {number} startMs
+   */
   constructor(api, state, startMs) {
     this.#api = api;
     this.#state = state;
     /** Milliseconds from fetching the wasm to the Go program being ready. */
     this.startMs = startMs;
+    /** @type {string} */
     this.version = api.version;
   }
 
@@ -300,7 +411,10 @@ export class WasmeowModule {
     if (this.#state.exited) throw new WasmeowError('the wasmeow program has exited; reload the page', 'exited');
   }
 
-  /** @param {import('./wasmeow').ClientOptions} [options] */
+  /**
+   * @param {ClientOptions} [options]
+   * @returns {Promise<Client>}
+   */
   async createClient(options) {
     this.#check();
     try {
@@ -311,38 +425,65 @@ export class WasmeowModule {
     }
   }
 
-  /** The WhatsApp Web version the next connection announces, e.g. "2.3000.1034270928". */
+  /**
+   * The WhatsApp Web version the next connection announces, e.g. "2.3000.1034270928".
+   * @returns {string}
+   */
   getWAVersion() {
     this.#check();
     return unwrapSync(this.#api.getWAVersion());
   }
 
-  /** clientIds with a local (IndexedDB) session under dbName. */
+  /**
+   * clientIds with a local (IndexedDB) session under dbName.
+   * @param {ListOptions} [options]
+   * @returns {Promise<string[]>}
+   */
   async listSessions(options) {
     this.#check();
     try { return await this.#api.listSessions(options); } catch (e) { throw toWasmeowError(e); }
   }
 
-  /** Deletes a local session that no client has open. */
+  /**
+   * Deletes a local session that no client has open.
+   * @param {string} clientId
+   * @param {ListOptions} [options]
+   * @returns {Promise<void>}
+   */
   async deleteSession(clientId, options) {
     this.#check();
     try { return await this.#api.deleteSession(clientId, options); } catch (e) { throw toWasmeowError(e); }
   }
 
-  /** Makes a snapshot from client.exportSession() the local session clientId (which must not exist). */
+  /**
+   * Makes a snapshot from client.exportSession() the local session clientId (which must not exist).
+   * @param {string} clientId
+   * @param {Uint8Array} data
+   * @param {ListOptions} [options]
+   * @returns {Promise<void>}
+   */
   async importSession(clientId, data, options) {
     this.#check();
     try { return await this.#api.importSession(clientId, data, options); } catch (e) { throw toWasmeowError(e); }
   }
 }
 
+/** @implements {ClientDecl} */
 export class Client {
+  /** @type {GoObject} */
   #h;
+  /** @type {ProgramState} */
   #state;
+  /**
+   * @param {GoObject} handle
+   * @param {ProgramState} state
+   */
   constructor(handle, state) {
     this.#h = handle;
     this.#state = state;
+    /** @type {string} */
     this.clientId = handle.clientId;
+    /** @type {ClientDecl['strategy']} */
     this.strategy = handle.strategy;
   }
 
@@ -350,20 +491,49 @@ export class Client {
     if (this.#state.exited) throw new WasmeowError('the wasmeow program has exited; reload the page', 'exited');
   }
 
+  /**
+   * @param {string} name
+   * @param {...unknown} args
+   * @returns {Promise<any>}
+   */
   async #call(name, ...args) {
     this.#check();
     try { return await this.#h[name](...args); } catch (e) { throw toWasmeowError(e); }
   }
 
+  /** @param {string} name */
   #sync(name) {
     this.#check();
     return unwrapSync(this.#h[name]());
   }
 
+  /**
+   * @template {keyof Events} E
+   * @param {E} event
+   * @param {(payload: Events[E]) => void} listener
+   * @returns {this}
+   */
   on(event, listener) { this.#listen('on', event, listener); return this; }
+  /**
+   * @template {keyof Events} E
+   * @param {E} event
+   * @param {(payload: Events[E]) => void} listener
+   * @returns {this}
+   */
   once(event, listener) { this.#listen('once', event, listener); return this; }
+  /**
+   * @template {keyof Events} E
+   * @param {E} event
+   * @param {(payload: Events[E]) => void} listener
+   * @returns {this}
+   */
   off(event, listener) { this.#check(); unwrapSync(this.#h.off(event, listener)); return this; }
 
+  /**
+   * @param {'on' | 'once'} how
+   * @param {unknown} event checked here: the page may pass anything
+   * @param {Function} listener
+   */
   #listen(how, event, listener) {
     this.#check();
     if (typeof event !== 'string' || !EVENTS.includes(event)) {
@@ -373,13 +543,20 @@ export class Client {
     unwrapSync(this.#h[how](event, listener));
   }
 
-  /** Resolves with the next `event`, or rejects after timeoutMs. */
+  /**
+   * Resolves with the next `event`, or rejects after timeoutMs.
+   * @template {keyof Events} E
+   * @param {E} event
+   * @param {number} [timeoutMs]
+   * @returns {Promise<Events[E]>}
+   */
   waitFor(event, timeoutMs = 60000) {
     return new Promise((resolve, reject) => {
       // setTimeout reads NaN, 'abc' and anything above 2^31-1 ms as 0: check first.
       if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0 && timeoutMs <= MAX_TIMEOUT_MS)) {
         throw new WasmeowError(`waitFor(event, timeoutMs): timeoutMs must be a number of milliseconds from 0 to ${MAX_TIMEOUT_MS}, got ${describe(timeoutMs)}`, 'invalid_option');
       }
+      /** @param {Events[E]} payload */
       const onEvent = (payload) => { clearTimeout(t); resolve(payload); };
       this.once(event, onEvent); // throws (rejecting) on an unknown event, before any timer
       const t = setTimeout(() => {
@@ -389,18 +566,31 @@ export class Client {
     });
   }
 
+  /** @returns {Promise<void>} */
   connect() { return this.#call('connect'); }
+  /** @param {string} phone @returns {Promise<string>} */
   requestPairingCode(phone) { return this.#call('requestPairingCode', phone); }
+  /** @param {string} jid @param {string} text @returns {Promise<string>} */
   sendText(jid, text) { return this.#call('sendText', jid, text); }
+  /** @returns {Promise<Uint8Array>} */
   exportSession() { return this.#call('exportSession'); }
+  /** @returns {Promise<void>} */
   logout() { return this.#call('logout'); }
+  /** @returns {Promise<void>} */
   disconnect() { return this.#call('disconnect'); }
+  /** @returns {Promise<void>} */
   destroy() { return this.#call('destroy'); }
+  /** @returns {Promise<string[]>} */
   listSessions() { return this.#call('listSessions'); }
+  /** @param {string} clientId @returns {Promise<void>} */
   deleteSession(clientId) { return this.#call('deleteSession', clientId); }
+  /** @returns {CredsView} */
   getCreds() { return this.#sync('getCreds'); }
 
+  /** @returns {ClientDecl['state']} */
   get state() { this.#check(); return unwrapSync(this.#h.getState()); }
+  /** @returns {boolean} */
   get isConnected() { return this.#sync('isConnected'); }
+  /** @returns {boolean} */
   get isLoggedIn() { return this.#sync('isLoggedIn'); }
 }

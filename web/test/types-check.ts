@@ -46,6 +46,25 @@ async function main(): Promise<void> {
     },
   });
   try { await client.logout(); } catch (e) { if (e instanceof WasmeowError) console.log(e.code); }
+  // A code keeps its literal members (what editors complete), and any other string is allowed.
+  const known: Extract<WasmeowError['code'], 'timeout'> = 'timeout';
+  const foreign: WasmeowError['code'] = 'ECONNRESET';
+  console.log(known, foreign);
+  // Reasons are unions: a switch can cover them, and a reason Go never gives is an error.
+  client.on('disconnected', ({ reason }) => {
+    switch (reason) {
+      case 'client': case 'connection_lost': case 'keepalive_timeout': case 'replaced': case 'qr_timeout':
+      case 'store_failed': case 'client_outdated': case 'temporary_ban': case 'connect_failure': return;
+      default: { const none: never = reason; console.log(none); }
+    }
+  });
+  client.on('logged_out', ({ reason }) => { if (reason.startsWith('server_logout:')) console.log(reason.slice(14)); });
+  const why: Events['logged_out']['reason'] = 'server_logout:logged out from another device';
+  console.log(why);
+  // @ts-expect-error: not a reason of auth_failure
+  client.on('auth_failure', ({ reason }) => reason === 'qr_expired');
+  // @ts-expect-error: not a reason of logged_out
+  const notWhy: Events['logged_out']['reason'] = 'server_out';
   // @ts-expect-error: an unknown strategy
   await wm.createClient({ auth: { strategy: 'cloud' } });
   // @ts-expect-error: remote needs a store
@@ -56,5 +75,6 @@ async function main(): Promise<void> {
   await wm.importSession('copy', 'c25hcHNob3Q=');
   // @ts-expect-error: creds carry no key material
   console.log(client.getCreds().noiseKey);
+  console.log(notWhy);
 }
 void main;
