@@ -66,8 +66,9 @@ $(DIST)/wasmeow.js $(DIST)/wasmeow.d.ts: $(DIST)/%: web/%
 ## ---- npm package ----------------------------------------------------------
 
 # `make package`: the npm package wasmeow (web/package/), packed into
-# dist/npm/wasmeow-<version>.tgz; not published from here.
-package: $(DIST)/npm/.packed
+# dist/npm/wasmeow-<version>.tgz, and the test kit (dist/npm/kit/, below);
+# not published from here.
+package: $(DIST)/npm/.packed $(DIST)/npm/kit/.packed
 
 $(DIST)/wasmeow.wasm.br: $(DIST)/wasmeow.wasm | /usr/bin/brotli
 	brotli -c -q 11 $< > $@.tmp && mv $@.tmp $@
@@ -78,6 +79,20 @@ $(DIST)/wasmeow.wasm.gz: $(DIST)/wasmeow.wasm
 $(DIST)/npm/.packed: $(DIST)/wasmeow.wasm $(DIST)/wasmeow.wasm.br $(DIST)/wasmeow.wasm.gz $(DIST)/wasm_exec.js \
 		web/wasmeow.js web/wasmeow.d.ts $(wildcard web/package/*)
 	node web/package/build.mjs
+	touch $@
+
+# The test kit wasmeow-testing (web/testing/) and fakewa cross-built with CGO
+# off into one optional package per platform, packed into dist/npm/kit/.
+FAKEWA_PLATFORMS := linux-x64 linux-arm64 darwin-x64 darwin-arm64 win32-x64
+FAKEWA_BINS := $(foreach p,$(FAKEWA_PLATFORMS),$(DIST)/fakewa/$(p)/fakewa$(if $(filter win32-%,$(p)),.exe))
+
+$(FAKEWA_BINS): $(shell find fakewa cmd/fakewa -name '*.go') go.mod go.sum
+	@mkdir -p $(@D)
+	p=$(notdir $(@D)); os=$${p%-*}; arch=$${p#*-}; [ $$os = win32 ] && os=windows; [ $$arch = x64 ] && arch=amd64; \
+	CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags="-s -w" -o $@ ./cmd/fakewa
+
+$(DIST)/npm/kit/.packed: $(FAKEWA_BINS) web/package/package.json web/package/LICENSE $(wildcard web/testing/*)
+	node web/testing/build.mjs
 	touch $@
 
 ## ---- tests ----------------------------------------------------------------

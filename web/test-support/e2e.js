@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, extname, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { controlAPI } from '../testing/index.js';
 
 export const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const repoDir = resolve(webDir, '..');
@@ -77,21 +78,7 @@ export async function startFakewa() {
     });
     proc.on('exit', (code) => reject(new Error(`fakewa exited with ${code}: ${out}${logs.join('')}`)));
   });
-  const api = async (method, path, body) => {
-    const res = await fetch(info.baseURL + path, {
-      method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    let json = null;
-    try { json = text ? JSON.parse(text) : null; } catch { json = { raw: text }; }
-    if (!res.ok) {
-      const e = new Error(`fakewa ${method} ${path}: HTTP ${res.status}: ${text}`);
-      e.status = res.status;
-      e.body = json;
-      throw e;
-    }
-    return json;
-  };
+  const api = controlAPI(info.baseURL);
   // Resolves with the first message in phone's inbox that pred accepts.
   const waitInbox = async (phone, pred, timeout = 20000) => {
     const end = Date.now() + timeout;
