@@ -112,16 +112,14 @@ function funcAt(src, at) {
   const end = src.indexOf('\n}\n', at);
   const sig = /^func (?:\([^)]*\) )?(\w+)\(/.exec(src.slice(start));
   assert.ok(start > 0 && end > 0 && sig, `no func around offset ${at}`);
-  const params = [];
-  for (const group of splitTop(callArgs(src, start + sig[0].length - 1).join(','), ',')) {
-    params.push(group.split(/\s+/)[0]);
-  }
+  // `a, b string` lists a and b: each name is the first word of its part.
+  const params = callArgs(src, start + sig[0].length - 1).map((p) => p.split(/\s+/)[0]);
   return { name: sig[1], params, body: src.slice(start, end) };
 }
 
 // reasonsInGo maps each event to the reasons its emit sites give:
 // { event: Set of 'literal' or 'prefix${string}' }.
-export function reasonsInGo(sources) {
+function reasonsInGo(sources) {
   const consts = new Map();
   const constRe = /^\s*(\w+)\s*(?:\w+\s*)?=\s*"([^"]*)"/gm;
   for (const src of sources) {
@@ -151,7 +149,7 @@ export function reasonsInGo(sources) {
     } else {
       const local = fn.body;
       const base = src.indexOf(local);
-      for (const a of local.matchAll(new RegExp(`\\b${expr}\\s*:?=\\s*([^\\n]+)`, 'g'))) {
+      for (const a of local.matchAll(new RegExp(`\\b${expr}\\s*:?=(?!=)\\s*([^\\n]+)`, 'g'))) {
         out.push(...resolve(a[1].trim(), src, base + a.index, seen));
       }
     }
