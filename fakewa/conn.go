@@ -400,6 +400,18 @@ func (c *conn) cut() {
 }
 
 // closeGracefully sends a websocket close frame.
+// failAndClose sends a <failure> and closes the socket a moment later.
+// whatsmeow hands frames to a queue that a closed socket cancels: closed at
+// once, the client may see only the close (a plain lost connection, which it
+// retries) and never the failure's reason. The moment is a guess at the
+// service's own timing, which is not known.
+func (c *conn) failAndClose(reason string) {
+	_ = c.send(waBinary.Node{Tag: "failure", Attrs: waBinary.Attrs{"reason": reason, "location": "fakewa"}})
+	time.AfterFunc(failureCloseDelay, c.closeGracefully)
+}
+
+const failureCloseDelay = 500 * time.Millisecond
+
 func (c *conn) closeGracefully() {
 	go func() {
 		_ = c.ws.Close(websocket.StatusNormalClosure, "")

@@ -30,13 +30,11 @@ func (s *Server) onAuthenticated(c *conn) {
 	case p.DevicePairingData != nil:
 		if err := s.startRegistration(c); err != nil {
 			s.log.Warnf("%s: registration refused: %v", c.name(), err)
-			_ = c.send(waBinary.Node{Tag: "failure", Attrs: waBinary.Attrs{"reason": "400"}})
-			c.closeGracefully()
+			c.failAndClose("400")
 		}
 	default:
 		s.log.Warnf("%s: client payload has neither a username nor pairing data", c.name())
-		_ = c.send(waBinary.Node{Tag: "failure", Attrs: waBinary.Attrs{"reason": "400"}})
-		c.closeGracefully()
+		c.failAndClose("400")
 	}
 }
 
@@ -57,8 +55,7 @@ func (s *Server) login(c *conn) {
 	if reason != "" {
 		s.mu.Unlock()
 		s.log.Warnf("%s: login as %s refused: %s", c.name(), jid, reason)
-		_ = c.send(waBinary.Node{Tag: "failure", Attrs: waBinary.Attrs{"reason": "401", "location": "fakewa"}})
-		c.closeGracefully()
+		c.failAndClose("401")
 		return
 	}
 	old := d.conn

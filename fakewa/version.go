@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 
-	waBinary "go.mau.fi/whatsmeow/binary"
 	"go.mau.fi/whatsmeow/proto/waWa6"
 	"go.mau.fi/whatsmeow/store"
 )
@@ -47,8 +46,7 @@ func (s *Server) refuseOutdated(c *conn) bool {
 		return false
 	}
 	s.log.Warnf("%s: client version %s is older than %s: failure 405", c.name(), v, set.MinVersion)
-	_ = c.send(waBinary.Node{Tag: "failure", Attrs: waBinary.Attrs{"reason": "405", "location": "fakewa"}})
-	c.closeGracefully()
+	c.failAndClose("405")
 	return true
 }
 
