@@ -69,6 +69,21 @@ func (c *client) startReconnect(cli *whatsmeow.Client) {
 			}
 			done, err := c.reconnectOnce(cli, stop)
 			if done {
+				c.mu.Lock()
+				if c.reconnStop == stop {
+					c.reconnStop = nil
+				}
+				c.mu.Unlock()
+				select {
+				case <-stop:
+					return // stopped: the page disconnected or connects itself
+				default:
+				}
+				// A socket that dropped again before the loop let go was
+				// reported while the loop still ran, and so ignored: go on.
+				if !cli.IsConnected() {
+					c.startReconnect(cli)
+				}
 				return
 			}
 			c.log.Warnf("reconnect attempt %d failed: %v", attempt, err)
