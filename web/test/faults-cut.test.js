@@ -217,7 +217,7 @@ test(`socket cuts after seeded random frame counts (seed ${SEED}, ${CUTS} cuts)`
   // Cat and Dan have talked before the first cut, unless
   // WASMEOW_CUT_FIRST_CONTACT=1: a cut during their very first exchange
   // (session set-up, several sends in flight) still loses a resolved send
-  // or needs retry receipts in about one run of four; open, see README.
+  // or needs retry receipts in about one run of six; open, see README.
   if (!process.env.WASMEOW_CUT_FIRST_CONTACT) {
     await peerSend(CAT, 'hello cat');
     await rec.waitShown('cat', peerSent);
