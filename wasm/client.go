@@ -149,8 +149,7 @@ func (c *client) storeFailed(err error) {
 	c.stopQR()
 	c.stopReconnect()
 	cli.Disconnect()
-	c.setState(stateDisconnected)
-	c.emit("disconnected", map[string]any{"reason": codeStoreFailed, "message": errString(err)})
+	c.reportDisconnected(codeStoreFailed, errString(err))
 }
 
 func (c *client) setState(s string) {
@@ -317,8 +316,7 @@ func (c *client) startQR(cli *whatsmeow.Client, codes []string) {
 		}
 		cli.Disconnect()
 		c.emit("auth_failure", map[string]any{"reason": "qr_timeout", "message": "no QR code was scanned before the codes ran out"})
-		c.setState(stateDisconnected)
-		c.emit("disconnected", map[string]any{"reason": "qr_timeout"})
+		c.reportDisconnected("qr_timeout", "")
 	}()
 }
 
@@ -513,8 +511,7 @@ func (c *client) disconnect(ctx context.Context) error {
 		}
 	}
 	if wasConnected {
-		c.setState(stateDisconnected)
-		c.emit("disconnected", map[string]any{"reason": "client"})
+		c.reportDisconnected("client", "")
 	}
 	return nil
 }
@@ -665,8 +662,7 @@ func (c *client) handleEvent(evt any) (handled bool) {
 		c.emit("ready", map[string]any{"me": c.creds()["me"]})
 	case *events.Disconnected:
 		c.stopQR()
-		c.setState(stateDisconnected)
-		c.emit("disconnected", map[string]any{"reason": "connection_lost"})
+		c.reportDisconnected("connection_lost", "")
 		c.mu.Lock()
 		cli := c.cli
 		c.mu.Unlock()
@@ -680,14 +676,12 @@ func (c *client) handleEvent(evt any) (handled bool) {
 			c.mu.Unlock()
 			if cli != nil {
 				cli.Disconnect()
-				c.setState(stateDisconnected)
-				c.emit("disconnected", map[string]any{"reason": "keepalive_timeout", "message": fmt.Sprintf("no answer to keepalives since %s", v.LastSuccess.Format(time.RFC3339))})
+				c.reportDisconnected("keepalive_timeout", fmt.Sprintf("no answer to keepalives since %s", v.LastSuccess.Format(time.RFC3339)))
 				c.startReconnect(cli)
 			}
 		}
 	case *events.StreamReplaced:
-		c.setState(stateDisconnected)
-		c.emit("disconnected", map[string]any{"reason": "replaced", "message": "another client connected with this session"})
+		c.reportDisconnected("replaced", "another client connected with this session")
 	case *events.LoggedOut:
 		c.stopQR()
 		c.mu.Lock()
@@ -733,11 +727,10 @@ func (c *client) handleEvent(evt any) (handled bool) {
 		// A new device of theirs needs our token again; the change may name
 		// them by LID while the token was issued after a send by number.
 		c.tokens.forget(v.JID)
-		if pn, lid := c.bothForms(v.JID.ToNonAD(), types.EmptyJID); lid != nil {
-			for _, form := range []string{pn, lid.(string)} {
-				if j, err := types.ParseJID(form); err == nil {
-					c.tokens.forget(j)
-				}
+		pn, lid := c.lookUpForms(v.JID.ToNonAD(), types.EmptyJID)
+		for _, form := range []types.JID{pn, lid} {
+			if !form.IsEmpty() {
+				c.tokens.forget(form)
 			}
 		}
 
@@ -755,8 +748,18 @@ func (c *client) refused(reason string) {
 	c.wantConnected = false
 	c.mu.Unlock()
 	c.stopQR()
+	c.reportDisconnected(reason, "")
+}
+
+// reportDisconnected sets the state and tells the page why the socket is
+// gone (message: more detail, left out when empty).
+func (c *client) reportDisconnected(reason, message string) {
 	c.setState(stateDisconnected)
-	c.emit("disconnected", map[string]any{"reason": reason})
+	if message == "" {
+		c.emit("disconnected", map[string]any{"reason": reason})
+		return
+	}
+	c.emit("disconnected", map[string]any{"reason": reason, "message": message})
 }
 
 func (c *client) emitMessage(v *events.Message) bool {
@@ -832,7 +835,22 @@ func (c *client) chatAlt(info types.MessageInfo) types.JID {
 // and the LID as the alternative, looking the missing one up in the
 // session's LID map; a group or a party with one known form has a nil alt.
 func (c *client) bothForms(addressed, alt types.JID) (string, any) {
-	pn, lid := partyForms(addressed, alt)
+	pn, lid := c.lookUpForms(addressed, alt)
+	switch {
+	case pn.IsEmpty() && lid.IsEmpty():
+		return addressed.String(), jidOrNil(alt)
+	case pn.IsEmpty():
+		return lid.String(), nil
+	case lid.IsEmpty():
+		return pn.String(), nil
+	}
+	return pn.String(), lid.String()
+}
+
+// lookUpForms is partyForms completed from the session's LID map: the
+// phone-number JID and the LID of one party, either empty when unknown.
+func (c *client) lookUpForms(addressed, alt types.JID) (pn, lid types.JID) {
+	pn, lid = partyForms(addressed, alt)
 	cli, _ := c.current()
 	if cli != nil && (pn.IsEmpty() != lid.IsEmpty()) {
 		ctx := context.Background()
@@ -844,15 +862,7 @@ func (c *client) bothForms(addressed, alt types.JID) (string, any) {
 			lid = types.JID{User: got.User, Server: got.Server, Device: pn.Device}
 		}
 	}
-	switch {
-	case pn.IsEmpty() && lid.IsEmpty():
-		return addressed.String(), jidOrNil(alt)
-	case pn.IsEmpty():
-		return lid.String(), nil
-	case lid.IsEmpty():
-		return pn.String(), nil
-	}
-	return pn.String(), lid.String()
+	return pn, lid
 }
 
 // recoverInto turns a panic in an event path into an error event, so the Go

@@ -177,8 +177,7 @@ func (c *client) watchPairedLogin(cli *whatsmeow.Client, loggedIn <-chan struct{
 			if down++; down < 2 {
 				continue
 			}
-			c.setState(stateDisconnected)
-			c.emit("disconnected", map[string]any{"reason": "connection_lost", "message": "the connection dropped after pairing, before the first login"})
+			c.reportDisconnected("connection_lost", "the connection dropped after pairing, before the first login")
 			c.startReconnect(cli)
 			return
 		}

@@ -62,7 +62,7 @@ func applyWAVersion(ctx context.Context, socketURL string, log waLog.Logger) sto
 	u, isRelay := relayVersionURL(socketURL)
 	ans, asked := relayWAVersions[u]
 	waVersionMu.Unlock()
-	if isRelay && socketURL != "" && (!asked || (!ans.ok && time.Since(ans.at) > relayRetryAfter)) {
+	if isRelay && (!asked || (!ans.ok && time.Since(ans.at) > relayRetryAfter)) {
 		// Asked outside the lock: forgetRelayVersions runs inside whatsmeow's
 		// event handler and must not wait for an HTTP round trip.
 		got, err := fetchRelayVersion(ctx, u)
@@ -75,7 +75,7 @@ func applyWAVersion(ctx context.Context, socketURL string, log waLog.Logger) sto
 		waVersionMu.Unlock()
 	}
 	v := defaultWAVersion
-	if isRelay && socketURL != "" && ans.ok {
+	if isRelay && ans.ok {
 		v = ans.version
 	}
 	waVersionMu.Lock()

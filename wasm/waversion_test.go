@@ -36,6 +36,7 @@ func TestRelayVersionURL(t *testing.T) {
 		"wss://relay.example/ws?x=1":   "https://relay.example/version",
 		"http://relay.example/ws/chat": "",
 		"ws://":                        "",
+		"":                             "", // no socketURL: the service itself, never asked
 	} {
 		got, ok := relayVersionURL(in)
 		if got != want || ok != (want != "") {
