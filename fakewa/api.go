@@ -35,6 +35,7 @@ func (s *Server) routes() *http.ServeMux {
 		s.LoseNextPairConfirmation()
 		writeJSON(w, http.StatusOK, struct{}{})
 	})
+	mux.HandleFunc("POST /api/faults/fail-prekey-fetch", s.apiFailPreKeyFetch)
 	mux.HandleFunc("GET /api/settings", s.apiSettings)
 	mux.HandleFunc("POST /api/settings", s.apiSettings)
 	mux.HandleFunc("OPTIONS /api/", func(w http.ResponseWriter, r *http.Request) {
@@ -230,6 +231,23 @@ func (s *Server) apiSettings(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, settingsJSON{MinVersion: set.MinVersion.String(), Settings: set})
+}
+
+func (s *Server) apiFailPreKeyFetch(w http.ResponseWriter, r *http.Request) {
+	defer s.recoverAPI(w, r)
+	req := struct {
+		Count int `json:"count"`
+	}{Count: 1}
+	if err := readJSON(r, &req); err != nil {
+		writeErr(w, http.StatusBadRequest, err)
+		return
+	}
+	if req.Count < 1 || req.Count > 1000 {
+		writeErr(w, http.StatusBadRequest, fmt.Errorf("count must be 1 to 1000, not %d", req.Count))
+		return
+	}
+	s.FailNextPreKeyFetches(req.Count)
+	writeJSON(w, http.StatusOK, struct{}{})
 }
 
 func (s *Server) apiLinkCode(w http.ResponseWriter, r *http.Request) {

@@ -24,6 +24,7 @@
 //	GET  /api/connections                   live sockets [{"id", "state", "device", "version", "dict"}], paired or not
 //	POST /api/connections/{id}/cut          {"afterFrames"} -> {}; id "next" arms the next socket to open
 //	POST /api/faults/lose-pair-confirmation -> {}; the next pairing loses the companion's answer (device not registered)
+//	POST /api/faults/fail-prekey-fetch      {"count"} (default 1) -> {}; the next count prekey fetches get a 500 error
 //	GET  /api/settings                      behaviour switches {"minVersion", "allowOutdated", "pnAddressing", "noTCTokenCheck"}
 //	POST /api/settings                      the same fields, each optional -> the settings now in force
 //

@@ -351,6 +351,16 @@ func (s *Server) routeMessage(sender *device, senderJID types.JID, node *waBinar
 	return n, nil
 }
 
+// FailNextPreKeyFetches arms a fault: the next n prekey fetches (whoever
+// sends them) are answered with a 500 error, as a transient failure of the
+// service would be; whatsmeow then has no bundle for the devices it asked
+// about. Calls add up.
+func (s *Server) FailNextPreKeyFetches(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failPreKeyFetch += n
+}
+
 // participantHash is whatsmeow's phash over every device of the chat's user
 // and of the sender's user; a client whose cached device list differs drops
 // its cache, so new devices get the next message.
@@ -451,6 +461,10 @@ func (s *Server) handleUsync(d *device, node *waBinary.Node) waBinary.Node {
 // handlePreKeyFetch returns a bundle per requested device, each consuming
 // one one-time prekey, and an <error/> for unknown devices.
 func (s *Server) handlePreKeyFetch(node *waBinary.Node) waBinary.Node {
+	if s.takeFault(&s.failPreKeyFetch) {
+		s.log.Warnf("prekey fetch %v: failed by fault injection", node.Attrs["id"])
+		return iqError(node, 500, "internal-server-error")
+	}
 	key := node.GetChildByTag("key")
 	var users []waBinary.Node
 	var phones []*phone // to top up once the lock is released

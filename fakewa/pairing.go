@@ -156,13 +156,7 @@ func (s *Server) pairCompanion(ctx context.Context, a *account, c *conn, advSecr
 	if err != nil {
 		return types.EmptyJID, fmt.Errorf("pair-success for %s: %w", jid, err)
 	}
-	s.mu.Lock()
-	lose := s.losePairConfirms > 0
-	if lose {
-		s.losePairConfirms--
-	}
-	s.mu.Unlock()
-	if lose {
+	if s.takeFault(&s.losePairConfirms) {
 		// As if the answer never arrived: the companion stored a device the
 		// service does not know, and its next login is refused (401).
 		s.log.Warnf("%s: losing its pair confirmation as %s (fault injection)", c.name(), jid)
@@ -340,6 +334,17 @@ func (s *Server) CutConnection(id uint64, afterFrames int) error {
 	}
 	found.setCutAfter(afterFrames)
 	return nil
+}
+
+// takeFault uses up one of an armed fault's counts, if any is left.
+func (s *Server) takeFault(count *int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if *count <= 0 {
+		return false
+	}
+	*count--
+	return true
 }
 
 // LoseNextPairConfirmation arms the fault for the next pairing: the

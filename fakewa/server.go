@@ -98,6 +98,7 @@ type Server struct {
 	chats            map[[2]string]bool // pairs of accounts that exchanged 1:1 messages (chatKey)
 	cutNext          []int              // fault injection armed for the next connections (afterFrames each)
 	losePairConfirms int                // fault injection: pair confirmations to lose (the companion's answer to pair-success)
+	failPreKeyFetch  int                // fault injection: prekey fetches to answer with a server error
 	routed           recentStanzas      // message stanzas already routed, so a resend is acked and not routed twice
 
 	mux      *http.ServeMux

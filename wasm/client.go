@@ -114,7 +114,7 @@ func (c *client) open(ctx context.Context) error {
 	// or a crash is then either given again from the buffer (its ack never
 	// left) or recognised as done, never a decrypt failure of an old counter.
 	cli.EnableDecryptedEventBuffer = true
-	watchRedeliveries(sess.device)
+	wrapEventBuffer(sess.device)
 	c.mu.Lock()
 	c.sess, c.cli = sess, cli
 	c.handlerID = cli.AddEventHandlerWithSuccessStatus(c.handleEvent)
@@ -397,7 +397,7 @@ func (c *client) sendText(ctx context.Context, to, text string) (string, error) 
 	if err := checkOutgoingText(text); err != nil {
 		return "", err
 	}
-	resp, err := cli.SendMessage(ctx, jid, &waE2E.Message{Conversation: proto.String(text)})
+	resp, err := sendReaching(ctx, cli, jid, &waE2E.Message{Conversation: proto.String(text)})
 	if err != nil {
 		if why := sendFailureReason(err); why != "" {
 			return "", jsbridge.Errorf(codeSend, "sendText to %s: %s: %w", jid, why, err)
@@ -650,7 +650,7 @@ func (c *client) handleEvent(evt any) (handled bool) {
 			c.pairLogin = nil
 		}
 		if c.cli != nil {
-			watchRedeliveries(c.cli.Store) // pairing replaced the device's stores
+			wrapEventBuffer(c.cli.Store) // pairing replaced the device's stores
 		}
 		c.mu.Unlock()
 		if first {

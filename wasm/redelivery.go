@@ -82,6 +82,13 @@ func decodeBufferedMessage(plaintext []byte) *waE2E.Message {
 	return &msg
 }
 
+// wrapEventBuffer gives d's event buffer the client's two wrappers (once):
+// the Signal lock inside, the redelivery watch outside.
+func wrapEventBuffer(d *store.Device) {
+	guardSignal(d)
+	watchRedeliveries(d)
+}
+
 // watchRedeliveries wraps d's event buffer (once) and returns the watch.
 func watchRedeliveries(d *store.Device) *redeliveryWatch {
 	if w, ok := d.EventBuffer.(*redeliveryWatch); ok {

@@ -8,7 +8,8 @@
 // peer sent is shown, every sendText that resolved reached the peer and one
 // that rejected says why; fakewa holds no stuck queue for our devices; no
 // retry receipt; the Go program is alive. WASMEOW_CUTS (default 18) sets the
-// number of cuts, WASMEOW_FAULT_SEED the seed (default: random, printed);
+// number of cuts, WASMEOW_CUT_KINDS which rounds (default
+// pairing,login,traffic), WASMEOW_FAULT_SEED the seed (default: random, printed);
 // WASMEOW_FAULT_DUMP=file writes fakewa's log there when a decrypt fails.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,7 +42,7 @@ after(async () => {
   await server?.close();
 });
 
-const options = (clientId) => ({ auth: { strategy: 'local', clientId }, socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: 'error' });
+const options = (clientId) => ({ auth: { strategy: 'local', clientId }, socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: process.env.WASMEOW_LOG_LEVEL || 'error' });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const since = (name, from) => page.evaluate(([n, f]) => window.events[n].slice(f).map((e) => ({ name: e.name, ...e.payload })), [name, from]);
 const trail = async (name, from) => (await since(name, from)).map((e) => e.name + (e.reason ? `:${e.reason}` : '') + (e.name === 'error' ? `:${e.code}` : '')).join(' ');
@@ -224,7 +225,9 @@ test(`socket cuts after seeded random frame counts (seed ${SEED}, ${CUTS} cuts)`
     assert.equal(await catSends(['hello dan']), 1, 'the first exchange, before any cut');
     await check('the first exchange');
   }
-  const order = Array.from({ length: CUTS }, (_, i) => ['pairing', 'login', 'traffic'][i % 3]);
+  const kinds = process.env.WASMEOW_CUT_KINDS?.split(',') ?? ['pairing', 'login', 'traffic'];
+  assert.ok(kinds.every((k) => rounds[k]), `WASMEOW_CUT_KINDS: one or more of ${Object.keys(rounds)}`);
+  const order = Array.from({ length: CUTS }, (_, i) => kinds[i % kinds.length]);
   for (let i = order.length - 1; i > 0; i--) { const j = rnd.int(0, i); [order[i], order[j]] = [order[j], order[i]]; }
   const counts = { pairing: 0, login: 0, traffic: 0 };
   let newQRs = 0;
