@@ -99,6 +99,8 @@ type Server struct {
 	cutNext          []int              // fault injection armed for the next connections (afterFrames each)
 	losePairConfirms int                // fault injection: pair confirmations to lose (the companion's answer to pair-success)
 	routed           recentStanzas      // message stanzas already routed, so a resend is acked and not routed twice
+	groups           groupState         // group chats (groups.go)
+	presence         presenceState      // who is online and who watches whom (presence.go)
 
 	mux      *http.ServeMux
 	httpSrv  *http.Server

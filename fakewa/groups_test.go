@@ -1,0 +1,257 @@
+//go:build !js
+
+package fakewa_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/types"
+	"go.mau.fi/whatsmeow/types/events"
+
+	"github.com/wasmeow/wasmeow/fakewa"
+)
+
+// member is one account of a group test with its paired companion.
+type member struct {
+	acct fakewa.AccountInfo
+	tc   *testClient
+	dev  types.JID
+}
+
+func (m member) jid() types.JID { return types.NewJID(m.acct.Phone, types.DefaultUserServer) }
+
+func newMember(t *testing.T, srv *fakewa.Server, phone, name string) member {
+	t.Helper()
+	acct := mustAccount(t, srv, phone, name)
+	tc := newTestClient(t, srv, name+"-web", nil)
+	return member{acct: acct, tc: tc, dev: pairQR(t, srv, tc, phone)}
+}
+
+func ctx10(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// waitGroupText waits for a group message with the text, checks its chat and
+// sender, and returns it.
+func waitGroupText(t *testing.T, m member, group types.JID, from member, text string) *events.Message {
+	t.Helper()
+	msg := waitText(m.tc, text)
+	if msg.Info.Chat != group || !msg.Info.IsGroup || !sameUser(msg.Info.Sender, from.acct) || msg.Info.IsFromMe {
+		t.Fatalf("%s got %q with %+v, want chat %s from %s", m.tc.name, text, msg.Info.MessageSource, group, from.acct.Phone)
+	}
+	return msg
+}
+
+// noText fails if the client gets a message with the text within the wait.
+func noText(t *testing.T, tc *testClient, text string, wait time.Duration) {
+	t.Helper()
+	deadline := time.After(wait)
+	for {
+		select {
+		case evt := <-tc.events:
+			if m, ok := evt.(*events.Message); ok && textOf(m) == text {
+				t.Fatalf("%s got %q, which it must not", tc.name, text)
+			}
+			if u, ok := evt.(*events.UndecryptableMessage); ok {
+				t.Fatalf("%s got an undecryptable message %s (it should get nothing)", tc.name, u.Info.ID)
+			}
+		case <-deadline:
+			return
+		}
+	}
+}
+
+// A group of three companions: create, info and joined groups, a message from
+// each reaches the two others, an added member reads the next message, a
+// removed one gets nothing more, and every change arrives as events.GroupInfo.
+func TestGroupLifecycle(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	alice := newMember(t, srv, "15552220001", "Alice")
+	bob := newMember(t, srv, "15552220002", "Bob")
+	carol := newMember(t, srv, "15552220003", "Carol")
+	dave := newMember(t, srv, "15552220004", "Dave")
+
+	info, err := alice.tc.cli.CreateGroup(ctx10(t), whatsmeow.ReqCreateGroup{Name: "Three", Participants: []types.JID{bob.jid(), carol.jid()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Name != "Three" || len(info.Participants) != 3 || info.AddressingMode != types.AddressingModeLID || info.JID.Server != types.GroupServer {
+		t.Fatalf("created %+v", info)
+	}
+	for _, p := range info.Participants {
+		if p.LID.IsEmpty() || p.PhoneNumber.IsEmpty() || (p.PhoneNumber.User == alice.acct.Phone) != p.IsSuperAdmin {
+			t.Fatalf("participant %+v: want LID and phone number, Alice the superadmin", p)
+		}
+	}
+	group := info.JID
+	for _, m := range []member{bob, carol} {
+		j := waitEvent[*events.JoinedGroup](m.tc, 10*time.Second, func(e *events.JoinedGroup) bool { return e.JID == group })
+		if j.Name != "Three" || len(j.Participants) != 3 {
+			t.Fatalf("%s joined %+v", m.tc.name, j.GroupInfo)
+		}
+	}
+	joined, err := carol.tc.cli.GetJoinedGroups(ctx10(t))
+	if err != nil || len(joined) != 1 || joined[0].JID != group {
+		t.Fatalf("carol's joined groups %v, %v", joined, err)
+	}
+	if _, err = dave.tc.cli.GetGroupInfo(ctx10(t), group); !errors.Is(err, whatsmeow.ErrNotInGroup) {
+		t.Fatalf("dave, no member, asking for the group: %v", err)
+	}
+
+	// A message from each reaches the two others (twice: the second on the
+	// sender keys the first distributed).
+	all := []member{alice, bob, carol}
+	for round := 0; round < 2; round++ {
+		for _, from := range all {
+			text := from.tc.name + " says hello " + string(rune('A'+round))
+			sendText(t, from.tc, group, text)
+			for _, to := range all {
+				if to.tc != from.tc {
+					waitGroupText(t, to, group, from, text)
+				}
+			}
+		}
+	}
+
+	// Names and topics reach every member as events.GroupInfo.
+	if err = bob.tc.cli.SetGroupName(ctx10(t), group, "Renamed"); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range all {
+		e := waitEvent[*events.GroupInfo](m.tc, 10*time.Second, func(e *events.GroupInfo) bool { return e.Name != nil })
+		if e.JID != group || e.Name.Name != "Renamed" || e.Sender == nil || !sameUser(*e.Sender, bob.acct) {
+			t.Fatalf("%s: name change %+v", m.tc.name, e)
+		}
+	}
+	if err = carol.tc.cli.SetGroupTopic(ctx10(t), group, "", "", "about things"); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range all {
+		e := waitEvent[*events.GroupInfo](m.tc, 10*time.Second, func(e *events.GroupInfo) bool { return e.Topic != nil })
+		if e.Topic.Topic != "about things" || e.Topic.TopicID == "" {
+			t.Fatalf("%s: topic change %+v", m.tc.name, e.Topic)
+		}
+	}
+	got, err := bob.tc.cli.GetGroupInfo(ctx10(t), group)
+	if err != nil || got.Name != "Renamed" || got.Topic != "about things" || !sameUser(got.TopicSetBy, carol.acct) {
+		t.Fatalf("info after changes: %+v, %v", got, err)
+	}
+	// A stale previous topic id is a conflict, as the service checks it.
+	if err = carol.tc.cli.SetGroupTopic(ctx10(t), group, "stale", "", "again"); !errors.Is(err, &whatsmeow.IQError{Code: 409, Text: "conflict"}) {
+		t.Fatalf("topic with a stale previous id: %v", err)
+	}
+
+	// Only admins change participants.
+	if _, err = bob.tc.cli.UpdateGroupParticipants(ctx10(t), group, []types.JID{dave.jid()}, whatsmeow.ParticipantChangeAdd); !errors.Is(err, whatsmeow.ErrIQNotAuthorized) {
+		t.Fatalf("bob, no admin, adding: %v", err)
+	}
+	res, err := alice.tc.cli.UpdateGroupParticipants(ctx10(t), group, []types.JID{dave.jid(), bob.jid()}, whatsmeow.ParticipantChangeAdd)
+	if err != nil || len(res) != 2 || res[0].Error != 0 || res[1].Error != 409 {
+		t.Fatalf("adding dave and bob again: %+v, %v", res, err)
+	}
+	for _, m := range append(all, dave) {
+		e := waitEvent[*events.GroupInfo](m.tc, 10*time.Second, func(e *events.GroupInfo) bool { return len(e.Join) > 0 })
+		if len(e.Join) != 1 || !sameUser(e.Join[0], dave.acct) {
+			t.Fatalf("%s: join %+v", m.tc.name, e.Join)
+		}
+	}
+	all = append(all, dave)
+	sendText(t, carol.tc, group, "welcome dave")
+	for _, m := range []member{alice, bob, dave} {
+		waitGroupText(t, m, group, carol, "welcome dave")
+	}
+	sendText(t, dave.tc, group, "thanks, dave here")
+	for _, m := range []member{alice, bob, carol} {
+		waitGroupText(t, m, group, dave, "thanks, dave here")
+	}
+
+	// Bob is removed: he hears of it, then nothing more.
+	if _, err = alice.tc.cli.UpdateGroupParticipants(ctx10(t), group, []types.JID{bob.jid()}, whatsmeow.ParticipantChangeRemove); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range all {
+		e := waitEvent[*events.GroupInfo](m.tc, 10*time.Second, func(e *events.GroupInfo) bool { return len(e.Leave) > 0 })
+		if !sameUser(e.Leave[0], bob.acct) {
+			t.Fatalf("%s: leave %+v", m.tc.name, e.Leave)
+		}
+	}
+	sendText(t, carol.tc, group, "bob is gone")
+	for _, m := range []member{alice, dave} {
+		waitGroupText(t, m, group, carol, "bob is gone")
+	}
+	noText(t, bob.tc, "bob is gone", 500*time.Millisecond)
+	if _, err = bob.tc.cli.SendMessage(ctx10(t), group, textMessage("let me in")); err == nil {
+		t.Fatal("bob, removed, could still send to the group")
+	}
+
+	// Promote, then Dave leaves by himself.
+	if _, err = alice.tc.cli.UpdateGroupParticipants(ctx10(t), group, []types.JID{carol.jid()}, whatsmeow.ParticipantChangePromote); err != nil {
+		t.Fatal(err)
+	}
+	e := waitEvent[*events.GroupInfo](dave.tc, 10*time.Second, func(e *events.GroupInfo) bool { return len(e.Promote) > 0 })
+	if !sameUser(e.Promote[0], carol.acct) {
+		t.Fatalf("promote %+v", e.Promote)
+	}
+	if err = dave.tc.cli.LeaveGroup(ctx10(t), group); err != nil {
+		t.Fatal(err)
+	}
+	e = waitEvent[*events.GroupInfo](carol.tc, 10*time.Second, func(e *events.GroupInfo) bool { return len(e.Leave) > 0 })
+	if !sameUser(e.Leave[0], dave.acct) || e.Sender == nil || !sameUser(*e.Sender, dave.acct) {
+		t.Fatalf("dave leaving: %+v", e)
+	}
+	got, err = carol.tc.cli.GetGroupInfo(ctx10(t), group)
+	if err != nil || len(got.Participants) != 2 {
+		t.Fatalf("after dave left: %+v, %v", got, err)
+	}
+}
+
+// Invite links: only admins get one, a member joins by it, a reset link
+// is revoked.
+func TestGroupInviteLink(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	alice := newMember(t, srv, "15552220011", "Alice")
+	bob := newMember(t, srv, "15552220012", "Bob")
+	carol := newMember(t, srv, "15552220013", "Carol")
+	info, err := alice.tc.cli.CreateGroup(ctx10(t), whatsmeow.ReqCreateGroup{Name: "Linked", Participants: []types.JID{bob.jid()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = bob.tc.cli.GetGroupInviteLink(ctx10(t), info.JID, false); !errors.Is(err, whatsmeow.ErrGroupInviteLinkUnauthorized) {
+		t.Fatalf("bob, no admin, asking for the link: %v", err)
+	}
+	link, err := alice.tc.cli.GetGroupInviteLink(ctx10(t), info.JID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := alice.tc.cli.GetGroupInviteLink(ctx10(t), info.JID, false); again != link {
+		t.Fatalf("link changed without a reset: %s then %s", link, again)
+	}
+	preview, err := carol.tc.cli.GetGroupInfoFromLink(ctx10(t), link)
+	if err != nil || preview.JID != info.JID || preview.Name != "Linked" {
+		t.Fatalf("link preview %+v, %v", preview, err)
+	}
+	jid, err := carol.tc.cli.JoinGroupWithLink(ctx10(t), link)
+	if err != nil || jid != info.JID {
+		t.Fatalf("joining by link: %s, %v", jid, err)
+	}
+	e := waitEvent[*events.GroupInfo](bob.tc, 10*time.Second, func(e *events.GroupInfo) bool { return len(e.Join) > 0 })
+	if e.JoinReason != "invite" || !sameUser(e.Join[0], carol.acct) {
+		t.Fatalf("join by link seen as %+v", e)
+	}
+	newLink, err := alice.tc.cli.GetGroupInviteLink(ctx10(t), info.JID, true)
+	if err != nil || newLink == link {
+		t.Fatalf("reset link: %s, %v", newLink, err)
+	}
+	if _, err = carol.tc.cli.JoinGroupWithLink(ctx10(t), link); !errors.Is(err, whatsmeow.ErrInviteLinkRevoked) {
+		t.Fatalf("joining by a revoked link: %v", err)
+	}
+	if _, err = carol.tc.cli.GetGroupInfoFromLink(ctx10(t), "https://chat.whatsapp.com/nonsense"); !errors.Is(err, whatsmeow.ErrInviteLinkInvalid) {
+		t.Fatalf("an unknown link: %v", err)
+	}
+}
