@@ -35,6 +35,7 @@ func (s *Server) routes() *http.ServeMux {
 		s.LoseNextPairConfirmation()
 		writeJSON(w, http.StatusOK, struct{}{})
 	})
+	s.groupRoutes(mux) // groupapi.go
 	mux.HandleFunc("GET /api/settings", s.apiSettings)
 	mux.HandleFunc("POST /api/settings", s.apiSettings)
 	mux.HandleFunc("OPTIONS /api/", func(w http.ResponseWriter, r *http.Request) {

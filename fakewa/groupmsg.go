@@ -122,10 +122,11 @@ func isMemberDevice(members []*device, d *device) bool {
 	return false
 }
 
-// groupParticipantHash is whatsmeow's phash over the devices a group message
-// should reach (every member device but the sending one): a sender whose
+// groupParticipantHash is whatsmeow's phash over every member device, the
+// sending one included (as fakewa's 1:1 phash and whatsmeow's own sum over a
+// LID group's device list, which holds the sender's device): a sender whose
 // cached list differs drops its cache and asks again.
-func (s *Server) groupParticipantHash(sender *device, to types.JID) string {
+func (s *Server) groupParticipantHash(_ *device, to types.JID) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g, err := s.groupLocked(to)
@@ -134,9 +135,7 @@ func (s *Server) groupParticipantHash(sender *device, to types.JID) string {
 	}
 	var list []types.JID
 	for _, d := range g.memberDevicesLocked() {
-		if d != sender {
-			list = append(list, g.memberDevice(d))
-		}
+		list = append(list, g.memberDevice(d))
 	}
 	return deviceListHash(list)
 }

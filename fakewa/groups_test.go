@@ -255,3 +255,85 @@ func TestGroupInviteLink(t *testing.T) {
 		t.Fatalf("an unknown link: %v", err)
 	}
 }
+
+// waitPhoneGroupText waits until the phone received the text in the group.
+func waitPhoneGroupText(t *testing.T, srv *fakewa.Server, phone string, group types.JID, from types.JID, text string) {
+	t.Helper()
+	got := waitPhoneText(t, srv, phone, text)
+	if got.Chat != group.String() || got.From != from.String() {
+		t.Fatalf("phone %s got %+v, want chat %s from %s", phone, got, group, from)
+	}
+}
+
+// Simulated phones in groups: a phone-only account reads and writes in a
+// group of companions, and a phone creates a group, adds and removes members;
+// after a removal its new sender key reaches the others and not the one
+// removed.
+func TestPhoneInGroup(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	alice := newMember(t, srv, "15552220021", "Alice")
+	carol := newMember(t, srv, "15552220023", "Carol")
+	bob := mustAccount(t, srv, "15552220022", "Bob") // the phone alone
+	bobPhone := types.NewJID(bob.Phone, types.DefaultUserServer)
+	bobMember := member{acct: bob}
+
+	info, err := alice.tc.cli.CreateGroup(ctx10(t), whatsmeow.ReqCreateGroup{Name: "With a phone", Participants: []types.JID{bobPhone, carol.jid()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	group := info.JID
+	sendText(t, alice.tc, group, "hello phone")
+	waitPhoneGroupText(t, srv, bob.Phone, group, alice.dev, "hello phone")
+	waitGroupText(t, carol, group, alice, "hello phone")
+	// The phone's delivery receipt reaches the sender.
+	waitEvent[*events.Receipt](alice.tc, 10*time.Second, func(r *events.Receipt) bool {
+		return r.Chat == group && sameUser(r.Sender, bob)
+	})
+	for _, text := range []string{"phone answers", "phone again"} {
+		if _, err = srv.SendText(bob.Phone, group.String(), text); err != nil {
+			t.Fatal(err)
+		}
+		waitGroupText(t, alice, group, bobMember, text)
+		waitGroupText(t, carol, group, bobMember, text)
+	}
+
+	// Bob's phone makes its own group and manages it.
+	g2, err := srv.CreateGroup(bob.Phone, "Phone's group", []string{alice.acct.Phone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2JID, _ := types.ParseJID(g2.JID)
+	j := waitEvent[*events.JoinedGroup](alice.tc, 10*time.Second, func(e *events.JoinedGroup) bool { return e.JID == g2JID })
+	if j.Name != "Phone's group" || len(j.Participants) != 2 {
+		t.Fatalf("alice joined %+v", j.GroupInfo)
+	}
+	res, err := srv.UpdateGroupParticipants(bob.Phone, g2.JID, "add", []string{carol.acct.Phone, "15559999999"})
+	if err != nil || len(res) != 2 || res[0].Error != 0 || res[1].Error != 404 {
+		t.Fatalf("phone adding carol and a stranger: %+v, %v", res, err)
+	}
+	waitEvent[*events.GroupInfo](carol.tc, 10*time.Second, func(e *events.GroupInfo) bool { return e.JID == g2JID && len(e.Join) > 0 })
+	if _, err = srv.SendText(bob.Phone, g2.JID, "all three of us"); err != nil {
+		t.Fatal(err)
+	}
+	waitGroupText(t, alice, g2JID, bobMember, "all three of us")
+	waitGroupText(t, carol, g2JID, bobMember, "all three of us")
+	sendText(t, carol.tc, g2JID, "carol in the phone's group")
+	waitPhoneGroupText(t, srv, bob.Phone, g2JID, carol.dev, "carol in the phone's group")
+
+	if _, err = srv.UpdateGroupParticipants(bob.Phone, g2.JID, "remove", []string{carol.acct.Phone}); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent[*events.GroupInfo](carol.tc, 10*time.Second, func(e *events.GroupInfo) bool { return e.JID == g2JID && len(e.Leave) > 0 })
+	if _, err = srv.SendText(bob.Phone, g2.JID, "carol has gone"); err != nil {
+		t.Fatal(err)
+	}
+	waitGroupText(t, alice, g2JID, bobMember, "carol has gone")
+	noText(t, carol.tc, "carol has gone", 500*time.Millisecond)
+	if _, err = srv.SendText(carol.acct.Phone, g2.JID, "carol's phone tries"); err == nil {
+		t.Fatal("carol's phone, no member, sent to the group")
+	}
+	groups, err := srv.Groups(alice.acct.Phone)
+	if err != nil || len(groups) != 2 {
+		t.Fatalf("alice's groups %+v, %v", groups, err)
+	}
+}

@@ -60,8 +60,9 @@ type phone struct {
 	appKeyTime    int64
 	criticalBlock []byte
 
-	tokens       map[string][]byte // privacy tokens held, by issuer phone (guarded by mu)
-	issuedBucket map[string]int64  // 7-day bucket of the last token issued, by holder phone
+	groupKeys    map[string]*phoneGroupState // own sender key per group (phonegroups.go; guarded by mu)
+	tokens       map[string][]byte           // privacy tokens held, by issuer phone (guarded by mu)
+	issuedBucket map[string]int64            // 7-day bucket of the last token issued, by holder phone
 
 	toppingUp bool // a prekey top-up is under way (guarded by Server.mu)
 	// cryptoMu serialises Signal operations: sessions are read-modify-write.
@@ -81,6 +82,7 @@ func newPhone() (*phone, error) {
 		Identities:     ms,
 		Sessions:       ms,
 		PreKeys:        ms,
+		SenderKeys:     newMemSenderKeyStore(),
 		AppStateKeys:   as,
 		AppState:       as,
 		Initialized:    true,
@@ -190,6 +192,10 @@ func (p *phone) handle(s *Server, node waBinary.Node) {
 			s.log.Errorf("phone %s: panic handling <%s>: %v", p.acct.Phone, node.Tag, r)
 		}
 	}()
+	if from, _ := node.Attrs["from"].(types.JID); from.Server == types.GroupServer {
+		p.handleGroupStanza(s, node) // phonegroups.go
+		return
+	}
 	if node.Tag == "receipt" && node.Attrs["type"] == "retry" {
 		p.resend(s, node)
 		return
@@ -276,15 +282,7 @@ func (p *phone) decrypt(from *device, enc waBinary.Node) (*waE2E.Message, error)
 	if err != nil {
 		return nil, err
 	}
-	if n := len(plain); n == 0 || int(plain[n-1]) > n || plain[n-1] == 0 {
-		return nil, fmt.Errorf("bad padding")
-	}
-	plain = plain[:len(plain)-int(plain[len(plain)-1])]
-	var msg waE2E.Message
-	if err = proto.Unmarshal(plain, &msg); err != nil {
-		return nil, fmt.Errorf("decoding message: %w", err)
-	}
-	return &msg, nil
+	return unpadMessage(plain)
 }
 
 // encryptFor encrypts a plaintext for one device, starting a session from
@@ -357,8 +355,12 @@ func (s *Server) bundleLocked(d *device) *prekey.Bundle {
 
 // SendText is the account's phone sending a text to a user (a JID, PN or
 // LID, or a phone number): to every device of the user, and a copy to the
-// phone's own companions. It returns the message id.
+// phone's own companions; or to a group (...@g.us, SendGroupText). It
+// returns the message id.
 func (s *Server) SendText(phone, to, text string) (string, error) {
+	if strings.HasSuffix(to, "@"+types.GroupServer) {
+		return s.SendGroupText(phone, to, text) // phonegroups.go
+	}
 	a, err := s.lookupAccount(phone)
 	if err != nil {
 		return "", err
@@ -499,15 +501,7 @@ func (p *phone) resend(s *Server, node waBinary.Node) {
 		s.log.Warnf("phone %s: retry receipt from %s for unknown message %s", p.acct.Phone, from, id)
 		return
 	}
-	bundle, err := retryBundle(node, d)
-	if err != nil {
-		s.log.Warnf("phone %s: retry receipt from %s: %v; using the published bundle", p.acct.Phone, from, err)
-	}
-	if bundle == nil {
-		s.mu.Lock()
-		bundle = s.bundleLocked(d)
-		s.mu.Unlock()
-	}
+	bundle := p.retryKeys(s, node, d)
 	pt, err := p.plaintextFor(d, sent.chat, sent.msg)
 	if err == nil {
 		var enc waBinary.Node
@@ -526,6 +520,21 @@ func (p *phone) resend(s *Server, node waBinary.Node) {
 		return
 	}
 	s.log.Infof("phone %s: resent %s to %s after a retry receipt", p.acct.Phone, id, from)
+}
+
+// retryKeys is the bundle to answer a retry receipt from d with: the keys
+// in the receipt, else d's published bundle.
+func (p *phone) retryKeys(s *Server, node waBinary.Node, d *device) *prekey.Bundle {
+	bundle, err := retryBundle(node, d)
+	if err != nil {
+		s.log.Warnf("phone %s: retry receipt from %s: %v; using the published bundle", p.acct.Phone, d.JID, err)
+	}
+	if bundle == nil {
+		s.mu.Lock()
+		bundle = s.bundleLocked(d)
+		s.mu.Unlock()
+	}
+	return bundle
 }
 
 // retryBundle reads the <keys> a retry receipt may carry; nil if it has none.
