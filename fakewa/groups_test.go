@@ -337,3 +337,60 @@ func TestPhoneInGroup(t *testing.T) {
 		t.Fatalf("alice's groups %+v, %v", groups, err)
 	}
 }
+
+// spoilSenderKey makes a client's stored sender key of a device in a group
+// unreadable, so its next message from that device fails to decrypt.
+func spoilSenderKey(t *testing.T, tc *testClient, group types.JID, lid string, device uint16) {
+	t.Helper()
+	sender, err := types.ParseJID(lid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender.Device = device
+	if err = tc.cli.Store.SenderKeys.PutSenderKey(ctx10(t), group.String(), sender.SignalAddress().String(), []byte{0xff}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A member that cannot decrypt a group message sends a retry receipt; it
+// reaches the sending device (a companion or a phone), which sends the
+// message again 1:1 to that member alone, with its sender key inside.
+func TestGroupRetryReceipts(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	alice := newMember(t, srv, "15552220041", "Alice")
+	carol := newMember(t, srv, "15552220043", "Carol")
+	bob := mustAccount(t, srv, "15552220042", "Bob")
+	info, err := alice.tc.cli.CreateGroup(ctx10(t), whatsmeow.ReqCreateGroup{Name: "Retries", Participants: []types.JID{carol.jid(), types.NewJID(bob.Phone, types.DefaultUserServer)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	group := info.JID
+	sendText(t, alice.tc, group, "key goes out")
+	waitGroupText(t, carol, group, alice, "key goes out")
+	if _, err = srv.SendText(bob.Phone, group.String(), "phone key goes out"); err != nil {
+		t.Fatal(err)
+	}
+	waitGroupText(t, carol, group, member{acct: bob}, "phone key goes out")
+
+	// Carol's copy of each sender's key is spoilt: each next message from
+	// them fails to decrypt, and arrives anyway, sent again after her retry
+	// receipt reached the sending device.
+	spoilSenderKey(t, carol.tc, group, alice.acct.LID, alice.dev.Device)
+	id := sendText(t, alice.tc, group, "after a lost key")
+	waitEvent[*events.UndecryptableMessage](carol.tc, 10*time.Second, func(u *events.UndecryptableMessage) bool { return u.Info.ID == id })
+	if m := waitGroupText(t, carol, group, alice, "after a lost key"); m.Info.ID != id {
+		t.Fatalf("resent message has id %s, want %s", m.Info.ID, id)
+	}
+	waitPhoneText(t, srv, bob.Phone, "after a lost key")
+
+	spoilSenderKey(t, carol.tc, group, bob.LID, 0)
+	if id, err = srv.SendText(bob.Phone, group.String(), "phone after a lost key"); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent[*events.UndecryptableMessage](carol.tc, 10*time.Second, func(u *events.UndecryptableMessage) bool { return u.Info.ID == id })
+	if m := waitGroupText(t, carol, group, member{acct: bob}, "phone after a lost key"); m.Info.ID != id {
+		t.Fatalf("resent message has id %s, want %s", m.Info.ID, id)
+	}
+	waitGroupText(t, alice, group, member{acct: bob}, "phone after a lost key")
+	noText(t, alice.tc, "phone after a lost key", 300*time.Millisecond) // the resend went to carol alone
+}
