@@ -25,17 +25,19 @@ import (
 // the zero value is ready.
 type presenceState struct {
 	online   map[*device]bool                   // devices that sent available and not unavailable since
+	shown    map[*account]bool                  // what watchers were last told
 	lastSeen map[*account]int64                 // when the account last went unavailable
 	watchers map[*account]map[*device]types.JID // subscribed devices, with the JID they asked for
 }
 
 func (p *presenceState) init() {
 	if p.online == nil {
-		p.online, p.lastSeen, p.watchers = map[*device]bool{}, map[*account]int64{}, map[*account]map[*device]types.JID{}
+		p.online, p.shown, p.lastSeen, p.watchers = map[*device]bool{}, map[*account]bool{}, map[*account]int64{}, map[*account]map[*device]types.JID{}
 	}
 }
 
-// availableLocked says whether any device of the account is online.
+// availableLocked says whether a device of the account said available and
+// is still connected.
 func (s *Server) availableLocked(a *account) bool {
 	for _, d := range a.devices {
 		if s.presence.online[d] && d.conn != nil {
@@ -105,28 +107,35 @@ func (s *Server) handlePresence(d *device, node *waBinary.Node) {
 	}
 }
 
-// setOnline records a device's presence and, when its account's changes,
-// tells the account's watchers.
+// setOnline records a device's presence; see presenceChanged.
 func (s *Server) setOnline(d *device, online bool) {
 	s.mu.Lock()
 	s.presence.init()
-	a := d.acct
-	before := s.availableLocked(a)
 	if online {
 		s.presence.online[d] = true
 	} else {
 		delete(s.presence.online, d)
 	}
-	after := s.availableLocked(a)
-	if before && !after {
-		s.presence.lastSeen[a] = time.Now().Unix()
-	}
+	s.mu.Unlock()
+	s.presenceChanged(d.acct)
+}
+
+// presenceChanged tells the account's watchers when its presence differs
+// from what they were last told.
+func (s *Server) presenceChanged(a *account) {
+	s.mu.Lock()
+	s.presence.init()
+	now := s.availableLocked(a)
 	type out struct {
 		dev  *device
 		node waBinary.Node
 	}
 	var outs []out
-	if before != after {
+	if now != s.presence.shown[a] {
+		s.presence.shown[a] = now
+		if !now {
+			s.presence.lastSeen[a] = time.Now().Unix()
+		}
 		for w, as := range s.presence.watchers[a] {
 			outs = append(outs, out{w, s.presenceNodeLocked(a, as)})
 		}
@@ -134,6 +143,25 @@ func (s *Server) setOnline(d *device, online bool) {
 	s.mu.Unlock()
 	for _, o := range outs {
 		s.sendLive(o.dev, o.node)
+	}
+}
+
+// presenceOnClose is a socket closing. Presence lives as long as the
+// session: the device is no longer online and its subscriptions end (a new
+// socket starts unavailable and subscribes again).
+func (s *Server) presenceOnClose(c *conn) {
+	s.mu.Lock()
+	d := c.device
+	if d != nil && d.conn == nil {
+		s.presence.init()
+		delete(s.presence.online, d)
+		for _, w := range s.presence.watchers {
+			delete(w, d)
+		}
+	}
+	s.mu.Unlock()
+	if d != nil {
+		s.presenceChanged(d.acct)
 	}
 }
 

@@ -91,3 +91,25 @@ func TestReceiptsAndPresence(t *testing.T) {
 		t.Fatalf("profile picture: %v", err)
 	}
 }
+
+// A device whose socket closes goes offline for its watchers, with a last
+// seen time.
+func TestPresenceOfflineOnDisconnect(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	alice := newMember(t, srv, "15552220051", "Alice")
+	bob := newMember(t, srv, "15552220052", "Bob")
+	bob.tc.cli.Store.PushName = "Bob"
+	if err := bob.tc.cli.SendPresence(ctx10(t), types.PresenceAvailable); err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.tc.cli.SubscribePresence(ctx10(t), bob.jid()); err != nil {
+		t.Fatal(err)
+	}
+	if p := waitEvent[*events.Presence](alice.tc, 10*time.Second, nil); p.Unavailable {
+		t.Fatalf("bob should be online: %+v", p)
+	}
+	bob.tc.cli.Disconnect()
+	if p := waitEvent[*events.Presence](alice.tc, 10*time.Second, nil); !p.Unavailable || p.LastSeen.IsZero() {
+		t.Fatalf("bob disconnected, presence %+v", p)
+	}
+}

@@ -159,6 +159,7 @@ func (s *Server) startRegistration(c *conn) error {
 }
 
 func (s *Server) onClosed(c *conn) {
+	defer s.presenceOnClose(c) // after the unlock below
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.conns, c)
