@@ -224,9 +224,9 @@ func (s *Server) groupChangeIQ(actor *account, to types.JID, typ string, child w
 		id, _ := child.Attrs["id"].(string)
 		prev, _ := child.Attrs["prev"].(string)
 		remove := child.Attrs["delete"] == "true"
-		body, _ := child.GetChildByTag("body").Content.([]byte)
-		if !remove && len(body) == 0 {
-			remove = true // an empty body clears it too
+		body, ok := child.GetChildByTag("body").Content.([]byte)
+		if !remove && !ok {
+			return nil, nil, errGroupBadReq // neither a body nor delete="true"
 		}
 		if err := s.setTopicLocked(g, actor, id, prev, string(body), remove); err != nil {
 			return nil, nil, err

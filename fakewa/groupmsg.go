@@ -69,6 +69,14 @@ func (s *Server) routeGroupMessage(sender *device, node *waBinary.Node) (int, er
 			extra = append(extra, child) // device-identity, reporting token
 		}
 	}
+	if skmsg == nil && len(direct) == 0 {
+		return 0, errGroupBadReq // nothing any member could decrypt
+	}
+	if skmsg != nil {
+		if _, ok := skmsg.Content.([]byte); !ok {
+			return 0, errGroupBadReq
+		}
+	}
 	typ, _ := node.Attrs["type"].(string)
 	if typ == "" {
 		typ = "text"
