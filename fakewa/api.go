@@ -260,7 +260,11 @@ func (s *Server) apiSend(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusBadRequest, err)
 		return
 	}
-	id, err := s.SendText(r.PathValue("phone"), req.To, req.Text)
+	send := s.SendText
+	if strings.HasSuffix(req.To, "@"+types.GroupServer) {
+		send = s.SendGroupText // phonegroups.go
+	}
+	id, err := send(r.PathValue("phone"), req.To, req.Text)
 	if err != nil {
 		writeErr(w, http.StatusConflict, err)
 		return

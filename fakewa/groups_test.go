@@ -290,7 +290,7 @@ func TestPhoneInGroup(t *testing.T) {
 		return r.Chat == group && sameUser(r.Sender, bob)
 	})
 	for _, text := range []string{"phone answers", "phone again"} {
-		if _, err = srv.SendText(bob.Phone, group.String(), text); err != nil {
+		if _, err = srv.SendGroupText(bob.Phone, group.String(), text); err != nil {
 			t.Fatal(err)
 		}
 		waitGroupText(t, alice, group, bobMember, text)
@@ -312,7 +312,7 @@ func TestPhoneInGroup(t *testing.T) {
 		t.Fatalf("phone adding carol and a stranger: %+v, %v", res, err)
 	}
 	waitEvent[*events.GroupInfo](carol.tc, 10*time.Second, func(e *events.GroupInfo) bool { return e.JID == g2JID && len(e.Join) > 0 })
-	if _, err = srv.SendText(bob.Phone, g2.JID, "all three of us"); err != nil {
+	if _, err = srv.SendGroupText(bob.Phone, g2.JID, "all three of us"); err != nil {
 		t.Fatal(err)
 	}
 	waitGroupText(t, alice, g2JID, bobMember, "all three of us")
@@ -324,12 +324,12 @@ func TestPhoneInGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitEvent[*events.GroupInfo](carol.tc, 10*time.Second, func(e *events.GroupInfo) bool { return e.JID == g2JID && len(e.Leave) > 0 })
-	if _, err = srv.SendText(bob.Phone, g2.JID, "carol has gone"); err != nil {
+	if _, err = srv.SendGroupText(bob.Phone, g2.JID, "carol has gone"); err != nil {
 		t.Fatal(err)
 	}
 	waitGroupText(t, alice, g2JID, bobMember, "carol has gone")
 	noText(t, carol.tc, "carol has gone", 500*time.Millisecond)
-	if _, err = srv.SendText(carol.acct.Phone, g2.JID, "carol's phone tries"); err == nil {
+	if _, err = srv.SendGroupText(carol.acct.Phone, g2.JID, "carol's phone tries"); err == nil {
 		t.Fatal("carol's phone, no member, sent to the group")
 	}
 	groups, err := srv.Groups(alice.acct.Phone)
@@ -367,7 +367,7 @@ func TestGroupRetryReceipts(t *testing.T) {
 	group := info.JID
 	sendText(t, alice.tc, group, "key goes out")
 	waitGroupText(t, carol, group, alice, "key goes out")
-	if _, err = srv.SendText(bob.Phone, group.String(), "phone key goes out"); err != nil {
+	if _, err = srv.SendGroupText(bob.Phone, group.String(), "phone key goes out"); err != nil {
 		t.Fatal(err)
 	}
 	waitGroupText(t, carol, group, member{acct: bob}, "phone key goes out")
@@ -384,7 +384,7 @@ func TestGroupRetryReceipts(t *testing.T) {
 	waitPhoneText(t, srv, bob.Phone, "after a lost key")
 
 	spoilSenderKey(t, carol.tc, group, bob.LID, 0)
-	if id, err = srv.SendText(bob.Phone, group.String(), "phone after a lost key"); err != nil {
+	if id, err = srv.SendGroupText(bob.Phone, group.String(), "phone after a lost key"); err != nil {
 		t.Fatal(err)
 	}
 	waitEvent[*events.UndecryptableMessage](carol.tc, 10*time.Second, func(u *events.UndecryptableMessage) bool { return u.Info.ID == id })

@@ -60,13 +60,14 @@ type phone struct {
 	appKeyTime    int64
 	criticalBlock []byte
 
-	groupKeys    map[string]*phoneGroupState // own sender key per group (phonegroups.go; guarded by mu)
-	tokens       map[string][]byte           // privacy tokens held, by issuer phone (guarded by mu)
-	issuedBucket map[string]int64            // 7-day bucket of the last token issued, by holder phone
+	tokens       map[string][]byte // privacy tokens held, by issuer phone (guarded by mu)
+	issuedBucket map[string]int64  // 7-day bucket of the last token issued, by holder phone
 
 	toppingUp bool // a prekey top-up is under way (guarded by Server.mu)
 	// cryptoMu serialises Signal operations: sessions are read-modify-write.
 	cryptoMu sync.Mutex
+
+	groupKeys map[string]*phoneGroupState // own sender key per group (phonegroups.go; guarded by mu)
 }
 
 func newPhone() (*phone, error) {
@@ -355,12 +356,8 @@ func (s *Server) bundleLocked(d *device) *prekey.Bundle {
 
 // SendText is the account's phone sending a text to a user (a JID, PN or
 // LID, or a phone number): to every device of the user, and a copy to the
-// phone's own companions; or to a group (...@g.us, SendGroupText). It
-// returns the message id.
+// phone's own companions. It returns the message id.
 func (s *Server) SendText(phone, to, text string) (string, error) {
-	if strings.HasSuffix(to, "@"+types.GroupServer) {
-		return s.SendGroupText(phone, to, text) // phonegroups.go
-	}
 	a, err := s.lookupAccount(phone)
 	if err != nil {
 		return "", err
