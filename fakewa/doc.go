@@ -15,13 +15,14 @@
 //	GET  /api/accounts                      accounts with their devices (jid, lid, platform, platformType, clientType, online, queued)
 //	POST /api/accounts/{phone}/scan         {"qr"} -> {"device"}
 //	POST /api/accounts/{phone}/link-code    {"code"} -> {"device"}
-//	POST /api/accounts/{phone}/send         {"to", "text"} -> {"id"}; "to" may be a group JID
-//	GET  /api/accounts/{phone}/messages     what the phone received (a group message: chat is the group)
+//	POST /api/accounts/{phone}/send         {"to", "text"} -> {"id"}
+//	GET  /api/accounts/{phone}/messages     what the phone received
+//	POST /api/accounts/{phone}/tokens       {"to", "notify"} -> {}: the account issues "to" a privacy token
+//	GET  /api/accounts/{phone}/tokens       {"issued", "held"}: [{"from", "to", "t"}], newest token of each pair
 //	POST /api/accounts/{phone}/groups       {"subject", "participants"} -> group: the phone creates a group
 //	GET  /api/accounts/{phone}/groups       groups the account is in [{"jid", "subject", "participants": [{"jid", "lid", "admin"}]}]
 //	POST /api/accounts/{phone}/groups/{group}/participants  {"action", "participants"} -> [{"jid", "error"}]
-//	POST /api/accounts/{phone}/tokens       {"to", "notify"} -> {}: the account issues "to" a privacy token
-//	GET  /api/accounts/{phone}/tokens       {"issued", "held"}: [{"from", "to", "t"}], newest token of each pair
+//	(send with "to" a group JID: the phone writes to the group; its messages list a group message with the group as chat)
 //	POST /api/devices/{jid}/logout          {}
 //	POST /api/devices/{jid}/cut             {"afterFrames"} -> {}
 //	GET  /api/connections                   live sockets [{"id", "state", "device", "version", "dict"}], paired or not

@@ -93,14 +93,14 @@ type Server struct {
 	idCounter atomic.Uint64
 	connCount atomic.Uint64
 
-	settings         Settings // guarded by mu
+	settings         Settings      // guarded by mu
+	groups           groupState    // group chats (groups.go)
+	presence         presenceState // who is online and who watches whom (presence.go)
 	tokens           map[tokenKey][]issuedToken
 	chats            map[[2]string]bool // pairs of accounts that exchanged 1:1 messages (chatKey)
 	cutNext          []int              // fault injection armed for the next connections (afterFrames each)
 	losePairConfirms int                // fault injection: pair confirmations to lose (the companion's answer to pair-success)
 	routed           recentStanzas      // message stanzas already routed, so a resend is acked and not routed twice
-	groups           groupState         // group chats (groups.go)
-	presence         presenceState      // who is online and who watches whom (presence.go)
 
 	mux      *http.ServeMux
 	httpSrv  *http.Server
