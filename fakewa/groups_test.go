@@ -394,3 +394,58 @@ func TestGroupRetryReceipts(t *testing.T) {
 	waitGroupText(t, alice, group, member{acct: bob}, "phone after a lost key")
 	noText(t, alice.tc, "phone after a lost key", 300*time.Millisecond) // the resend went to carol alone
 }
+
+// With PNAddressing a new group is PN-addressed: members by phone number with
+// their LID beside, messages with participant the phone number device.
+func TestGroupPNAddressing(t *testing.T) {
+	srv := newServer(t, fakewa.Config{Settings: fakewa.Settings{PNAddressing: true}})
+	alice := newMember(t, srv, "15552220081", "Alice")
+	bob := newMember(t, srv, "15552220082", "Bob")
+	carol := mustAccount(t, srv, "15552220083", "Carol")
+	info, err := alice.tc.cli.CreateGroup(ctx10(t), whatsmeow.ReqCreateGroup{Name: "Old style", Participants: []types.JID{bob.jid(), types.NewJID(carol.Phone, types.DefaultUserServer)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.AddressingMode != types.AddressingModePN {
+		t.Fatalf("addressing %q, want pn", info.AddressingMode)
+	}
+	for _, p := range info.Participants {
+		if p.JID.Server != types.DefaultUserServer || p.LID.Server != types.HiddenUserServer {
+			t.Fatalf("participant %+v: want a phone number JID with its LID", p)
+		}
+	}
+	sendText(t, alice.tc, info.JID, "pn hello")
+	m := waitGroupText(t, bob, info.JID, alice, "pn hello")
+	if m.Info.Sender != alice.dev || m.Info.SenderAlt.Server != types.HiddenUserServer {
+		t.Fatalf("sender %s (alt %s), want %s with its LID", m.Info.Sender, m.Info.SenderAlt, alice.dev)
+	}
+	waitPhoneGroupText(t, srv, carol.Phone, info.JID, alice.dev, "pn hello")
+	if _, err = srv.SendGroupText(carol.Phone, info.JID.String(), "pn phone"); err != nil {
+		t.Fatal(err)
+	}
+	waitGroupText(t, alice, info.JID, member{acct: carol}, "pn phone")
+	waitGroupText(t, bob, info.JID, member{acct: carol}, "pn phone")
+}
+
+// A phone and its own companion in a group: each sees the other's messages
+// as its own (IsFromMe on the companion, the companion as sender on the phone).
+func TestPhoneAndOwnCompanionInGroup(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	alice := newMember(t, srv, "15552220091", "Alice")
+	bob := newMember(t, srv, "15552220092", "Bob")
+	info, err := alice.tc.cli.CreateGroup(ctx10(t), whatsmeow.ReqCreateGroup{Name: "Own devices", Participants: []types.JID{bob.jid()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = srv.SendGroupText(bob.acct.Phone, info.JID.String(), "from bob's phone"); err != nil {
+		t.Fatal(err)
+	}
+	m := waitText(bob.tc, "from bob's phone")
+	if !m.Info.IsFromMe || m.Info.Chat != info.JID || !sameUser(m.Info.Sender, bob.acct) || m.Info.Sender.Device != 0 {
+		t.Fatalf("bob-web's copy %+v", m.Info.MessageSource)
+	}
+	waitGroupText(t, alice, info.JID, bob, "from bob's phone")
+	sendText(t, bob.tc, info.JID, "from bob-web")
+	waitPhoneGroupText(t, srv, bob.acct.Phone, info.JID, bob.dev, "from bob-web")
+	waitPhoneGroupText(t, srv, alice.acct.Phone, info.JID, bob.dev, "from bob-web")
+}
