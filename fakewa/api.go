@@ -35,7 +35,8 @@ func (s *Server) routes() *http.ServeMux {
 		s.LoseNextPairConfirmation()
 		writeJSON(w, http.StatusOK, struct{}{})
 	})
-	s.groupRoutes(mux) // groupapi.go
+	s.groupRoutes(mux)   // groupapi.go
+	s.pictureRoutes(mux) // pictures.go
 	mux.HandleFunc("GET /api/settings", s.apiSettings)
 	mux.HandleFunc("POST /api/settings", s.apiSettings)
 	mux.HandleFunc("OPTIONS /api/", func(w http.ResponseWriter, r *http.Request) {

@@ -23,6 +23,7 @@
 //	GET  /api/accounts/{phone}/groups       groups the account is in [{"jid", "subject", "participants": [{"jid", "lid", "admin"}]}]
 //	POST /api/accounts/{phone}/groups/{group}/participants  {"action", "participants"} -> [{"jid", "error"}]
 //	(send with "to" a group JID: the phone writes to the group; its messages list a group message with the group as chat)
+//	POST /api/accounts/{phone}/picture      {"data": base64 JPEG, empty removes} -> {"id"}: the account's profile picture
 //	POST /api/devices/{jid}/logout          {}
 //	POST /api/devices/{jid}/cut             {"afterFrames"} -> {}
 //	GET  /api/connections                   live sockets [{"id", "state", "device", "version", "dict"}], paired or not

@@ -3,7 +3,6 @@
 package fakewa
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -233,9 +232,5 @@ func (s *Server) groupRoutes(mux *http.ServeMux) {
 // when it has one (403 not a member, 401 not an admin, 404 no group), else
 // 400.
 func groupAPIStatus(err error) int {
-	var f *iqFailure
-	if errors.As(err, &f) {
-		return f.code
-	}
-	return http.StatusBadRequest
+	return failureOf(err).code
 }

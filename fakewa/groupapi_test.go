@@ -3,6 +3,7 @@
 package fakewa_test
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +50,16 @@ func TestGroupControlAPI(t *testing.T) {
 	}
 	waitGroupText(t, alice, groupJID, member{acct: carol}, "carol's phone by API")
 
+	var pic struct{ ID string }
+	jpeg := base64.StdEncoding.EncodeToString(fakeJPEG("carol"))
+	if code := apiCall(t, "POST", base+"/api/accounts/"+carol.Phone+"/picture", `{"data": "`+jpeg+`"}`, &pic); code != 200 || pic.ID == "" {
+		t.Fatalf("picture: %d %+v", code, pic)
+	}
+	info, err := alice.tc.cli.GetProfilePictureInfo(ctx10(t), types.NewJID(carol.Phone, types.DefaultUserServer), nil)
+	if err != nil || info.ID != pic.ID {
+		t.Fatalf("carol's picture as alice sees it: %+v, %v", info, err)
+	}
+
 	var apiErr struct{ Error string }
 	for _, c := range []struct {
 		path, body string
@@ -59,6 +70,7 @@ func TestGroupControlAPI(t *testing.T) {
 		{"/api/accounts/" + bob.Phone + "/groups/120363000000000000@g.us/participants", `{"action": "add", "participants": []}`, 404},
 		{"/api/accounts/" + bob.Phone + "/groups", `{"subject": "", "participants": []}`, 400},
 		{"/api/accounts/" + bob.Phone + "/groups", `{"subject": "` + strings.Repeat("x", 101) + `"}`, 406},
+		{"/api/accounts/" + bob.Phone + "/picture", `{"data": "R0lGODlh"}`, 406},
 	} {
 		if code := apiCall(t, "POST", base+c.path, c.body, &apiErr); code != c.code || apiErr.Error == "" {
 			t.Fatalf("POST %s %s: %d %q, want %d", c.path, c.body, code, apiErr.Error, c.code)

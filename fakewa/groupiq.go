@@ -3,7 +3,6 @@
 package fakewa
 
 import (
-	"errors"
 	"time"
 
 	waBinary "go.mau.fi/whatsmeow/binary"
@@ -43,10 +42,7 @@ func (s *Server) handleGroupIQ(d *device, node *waBinary.Node) (resp waBinary.No
 		content, done, err = s.groupChangeIQ(actor, to, typ, child)
 	}
 	if err != nil {
-		var f *iqFailure
-		if !errors.As(err, &f) {
-			f = errGroupBadReq
-		}
+		f := failureOf(err)
 		s.log.Infof("%s: w:g2 %s <%s> to %s: %v", d.JID, typ, child.Tag, to, err)
 		return groupIQError(node, to, f), nil
 	}
@@ -56,9 +52,6 @@ func (s *Server) handleGroupIQ(d *device, node *waBinary.Node) (resp waBinary.No
 }
 
 func groupIQError(req *waBinary.Node, to types.JID, f *iqFailure) waBinary.Node {
-	if f == nil {
-		f = errGroupBadReq
-	}
 	n := iqError(req, f.code, f.text)
 	if !to.IsEmpty() {
 		n.Attrs["from"] = to

@@ -3,7 +3,6 @@
 package fakewa
 
 import (
-	"errors"
 	"strconv"
 	"time"
 
@@ -188,9 +187,5 @@ func (s *Server) routeGroupReceipt(d *device, node *waBinary.Node) {
 // ackErrorCode is the error of the ack refusing a message: the group
 // failure's code (403 not a member, 404 no such group), else 400.
 func ackErrorCode(err error) string {
-	var f *iqFailure
-	if errors.As(err, &f) {
-		return strconv.Itoa(f.code)
-	}
-	return "400"
+	return strconv.Itoa(failureOf(err).code)
 }

@@ -4,6 +4,7 @@ package fakewa
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -64,6 +65,15 @@ type iqFailure struct {
 }
 
 func (e *iqFailure) Error() string { return fmt.Sprintf("%d %s", e.code, e.text) }
+
+// failureOf is the iqFailure in err, or 400 bad-request for any other error.
+func failureOf(err error) *iqFailure {
+	var f *iqFailure
+	if errors.As(err, &f) {
+		return f
+	}
+	return errGroupBadReq
+}
 
 // The codes whatsmeow maps to its group errors (group.go: 404 ErrGroupNotFound,
 // 403 ErrNotInGroup, 401 ErrGroupInviteLinkUnauthorized, 406

@@ -19,7 +19,7 @@ import (
 // (whatsmeow handlePresence). Chat states reach the peer's devices as
 // <chatstate from=sender> (a group's members as <chatstate from=group
 // participant=sender>). Neither is acknowledged or kept for offline devices:
-// they go to live sockets only.
+// they go to live sockets only. (Profile pictures: pictures.go.)
 
 // presenceState is who is online and who watches whom. Guarded by Server.mu;
 // the zero value is ready.
@@ -199,16 +199,4 @@ func (s *Server) handleChatState(d *device, node *waBinary.Node) {
 			s.sendLive(t, waBinary.Node{Tag: "chatstate", Attrs: attrs, Content: []waBinary.Node{state}})
 		}
 	}
-}
-
-// handleProfilePicture answers <iq xmlns="w:profile:picture" target=jid>
-// <picture type query="url"/>: no account or group in fakewa has a picture,
-// and the service answers a contact without one with 404 item-not-found
-// (whatsmeow user.go GetProfilePictureInfo maps it to
-// ErrProfilePictureNotSet).
-func (s *Server) handleProfilePicture(node *waBinary.Node) waBinary.Node {
-	if node.GetChildByTag("picture").Tag != "picture" {
-		return iqError(node, 400, "bad-request")
-	}
-	return iqError(node, 404, "item-not-found")
 }

@@ -256,8 +256,11 @@ func (s *Server) handleIQ(c *conn, d *device, node *waBinary.Node) {
 		if resp, done = s.handleGroupIQ(d, node); done != nil {
 			defer done() // notifications go out after the answer
 		}
-	case xmlns == "w:profile:picture" && typ == "get":
-		resp = s.handleProfilePicture(node)
+	case xmlns == "w:profile:picture":
+		var done func()
+		if resp, done = s.handleProfilePicture(d, node); done != nil {
+			defer done() // notifications go out after the answer
+		}
 	case xmlns == "passive" && typ == "set":
 		s.mu.Lock()
 		d.passive = first == "passive"
