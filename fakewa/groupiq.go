@@ -3,6 +3,7 @@
 package fakewa
 
 import (
+	"sort"
 	"time"
 
 	waBinary "go.mau.fi/whatsmeow/binary"
@@ -113,6 +114,7 @@ func (s *Server) participatingNode(a *account) waBinary.Node {
 			list = append(list, g.node())
 		}
 	}
+	sort.Slice(list, func(i, j int) bool { return list[i].Attrs["id"].(string) < list[j].Attrs["id"].(string) })
 	return waBinary.Node{Tag: "groups", Content: list}
 }
 

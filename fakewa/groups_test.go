@@ -449,3 +449,33 @@ func TestPhoneAndOwnCompanionInGroup(t *testing.T) {
 	waitPhoneGroupText(t, srv, bob.acct.Phone, info.JID, bob.dev, "from bob-web")
 	waitPhoneGroupText(t, srv, alice.acct.Phone, info.JID, bob.dev, "from bob-web")
 }
+
+// A member offline while the group talks and changes gets it all, in order,
+// when it comes back: the notification, then the messages, decrypted.
+func TestGroupOfflineMember(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	alice := newMember(t, srv, "15552220111", "Alice")
+	bob := newMember(t, srv, "15552220112", "Bob")
+	info, err := alice.tc.cli.CreateGroup(ctx10(t), whatsmeow.ReqCreateGroup{Name: "Later", Participants: []types.JID{bob.jid()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent[*events.JoinedGroup](bob.tc, 10*time.Second, nil)
+	bob.tc.cli.Disconnect()
+	if err = alice.tc.cli.SetGroupName(ctx10(t), info.JID, "Later on"); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"while you were out 1", "while you were out 2"} {
+		sendText(t, alice.tc, info.JID, text)
+	}
+	if srv.Queued(bob.dev) < 3 {
+		t.Fatalf("%d stanzas queued for bob, want the notification and two messages", srv.Queued(bob.dev))
+	}
+	bob.tc.connect()
+	e := waitEvent[*events.GroupInfo](bob.tc, 10*time.Second, func(e *events.GroupInfo) bool { return e.Name != nil })
+	if e.Name.Name != "Later on" {
+		t.Fatalf("name change %+v", e.Name)
+	}
+	waitGroupText(t, bob, info.JID, alice, "while you were out 1")
+	waitGroupText(t, bob, info.JID, alice, "while you were out 2")
+}
