@@ -106,6 +106,11 @@ func (s *Server) routeGroupMessage(sender *device, node *waBinary.Node) (int, er
 		if sender.acct.PushName != "" {
 			attrs["notify"] = sender.acct.PushName
 		}
+		for _, k := range []string{"edit", "category"} { // whatsmeow parseMessageInfo reads both
+			if v, ok := node.Attrs[k].(string); ok {
+				attrs[k] = v
+			}
+		}
 		s.deliver(dev, waBinary.Node{Tag: "message", Attrs: attrs, Content: content})
 		n++
 	}

@@ -477,5 +477,21 @@ func TestGroupOfflineMember(t *testing.T) {
 		t.Fatalf("name change %+v", e.Name)
 	}
 	waitGroupText(t, bob, info.JID, alice, "while you were out 1")
-	waitGroupText(t, bob, info.JID, alice, "while you were out 2")
+	m := waitGroupText(t, bob, info.JID, alice, "while you were out 2")
+
+	// An edit and a revoke keep their edit attribute on the way.
+	if _, err = alice.tc.cli.SendMessage(ctx10(t), info.JID, alice.tc.cli.BuildEdit(info.JID, m.Info.ID, textMessage("edited"))); err != nil {
+		t.Fatal(err)
+	}
+	ed := waitEvent[*events.Message](bob.tc, 10*time.Second, func(e *events.Message) bool { return e.IsEdit })
+	if ed.Info.Edit != types.EditAttributeMessageEdit || ed.Message.GetProtocolMessage().GetEditedMessage().GetConversation() != "edited" {
+		t.Fatalf("edit arrived as %+v: %v", ed.Info, ed.Message)
+	}
+	if _, err = alice.tc.cli.SendMessage(ctx10(t), info.JID, alice.tc.cli.BuildRevoke(info.JID, types.EmptyJID, m.Info.ID)); err != nil {
+		t.Fatal(err)
+	}
+	rv := waitEvent[*events.Message](bob.tc, 10*time.Second, func(e *events.Message) bool { return e.Message.GetProtocolMessage() != nil })
+	if rv.Info.Edit != types.EditAttributeSenderRevoke {
+		t.Fatalf("revoke arrived with edit %q", rv.Info.Edit)
+	}
 }
