@@ -332,6 +332,9 @@ func (s *Server) routeMessage(sender *device, senderJID types.JID, node *waBinar
 		if cat, ok := node.Attrs["category"].(string); ok {
 			attrs["category"] = cat
 		}
+		if edit, ok := node.Attrs["edit"].(string); ok {
+			attrs["edit"] = edit // whatsmeow parseMessageInfo: Info.Edit
+		}
 		if h.dev.acct == sender.acct {
 			// A copy for the sender's own devices (a DeviceSentMessage).
 			if chat != sender.acct && lidMode {
