@@ -68,10 +68,10 @@ func (s *Server) groupCreateIQ(actor *account, child waBinary.Node) ([]waBinary.
 	for _, c := range child.GetChildren() {
 		switch c.Tag {
 		case "participant":
-		case "member_add_mode", "member_link_mode", "membership_approval_mode", "ephemeral":
+		case "member_add_mode", "member_link_mode", "membership_approval_mode":
 			// Settings a new group starts with; fakewa keeps the defaults.
 		default:
-			// Communities, announcement and locked groups are not kept.
+			// Communities and settings at creation are not kept (set them after).
 			return nil, nil, &iqFailure{501, "feature-not-implemented"}
 		}
 	}
@@ -206,8 +206,8 @@ func (s *Server) groupChangeIQ(actor *account, to types.JID, typ string, child w
 		return []waBinary.Node{answer}, s.ifChanged(g, actor, change, removed), nil
 	case typ == "set" && child.Tag == "subject":
 		subject, _ := child.Content.([]byte)
-		if !isMember {
-			return nil, nil, errNotInGroup
+		if err := g.mayEditInfo(actor); err != nil {
+			return nil, nil, err
 		}
 		if err := checkSubject(string(subject)); err != nil {
 			return nil, nil, err
@@ -222,6 +222,9 @@ func (s *Server) groupChangeIQ(actor *account, to types.JID, typ string, child w
 		body, ok := child.GetChildByTag("body").Content.([]byte)
 		if !remove && !ok {
 			return nil, nil, errGroupBadReq // neither a body nor delete="true"
+		}
+		if err := g.mayEditInfo(actor); err != nil {
+			return nil, nil, err
 		}
 		if err := s.setTopicLocked(g, actor, id, prev, string(body), remove); err != nil {
 			return nil, nil, err
@@ -239,6 +242,12 @@ func (s *Server) groupChangeIQ(actor *account, to types.JID, typ string, child w
 			done = func() { s.notifyGroup(g, actor, change) }
 		}
 		return []waBinary.Node{{Tag: "invite", Attrs: waBinary.Attrs{"code": code}}}, done, nil
+	case typ == "set" && isGroupSetting(child.Tag):
+		change, err := s.setGroupSettingLocked(g, actor, child)
+		if err != nil {
+			return nil, nil, err
+		}
+		return nil, func() { s.notifyGroup(g, actor, change) }, nil
 	case !isMember:
 		return nil, nil, errNotInGroup
 	}

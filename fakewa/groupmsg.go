@@ -28,8 +28,8 @@ func (s *Server) routeGroupMessage(sender *device, node *waBinary.Node) (int, er
 	to, _ := node.Attrs["to"].(types.JID)
 	s.mu.Lock()
 	g, err := s.groupLocked(to)
-	if err == nil && g.member(sender.acct) == nil {
-		err = errNotInGroup
+	if err == nil {
+		err = g.maySend(sender.acct)
 	}
 	if err != nil {
 		s.mu.Unlock()

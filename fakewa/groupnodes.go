@@ -85,6 +85,7 @@ func (g *group) node() waBinary.Node {
 		content = append(content, waBinary.Node{Tag: "description", Attrs: desc,
 			Content: []waBinary.Node{{Tag: "body", Content: []byte(g.Topic)}}})
 	}
+	content = append(content, g.settingNodes()...)
 	content = append(content, waBinary.Node{Tag: "member_add_mode", Content: []byte("all_member_add")})
 	return waBinary.Node{Tag: "group", Attrs: attrs, Content: content}
 }

@@ -41,6 +41,7 @@ type group struct {
 	invite     string
 	members    []*groupMember
 	createdKey string
+	settings   groupSettings // groupsettings.go
 }
 
 // groupMember is a member account and its role: "", "admin" or "superadmin"

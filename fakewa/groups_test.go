@@ -495,3 +495,64 @@ func TestGroupOfflineMember(t *testing.T) {
 		t.Fatalf("revoke arrived with edit %q", rv.Info.Edit)
 	}
 }
+
+// Locked, announcement and disappearing settings: only admins set them, the
+// members hear of each, and they take effect (a locked group's info and an
+// announcement group's messages are the admins' alone).
+func TestGroupSettings(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	alice := newMember(t, srv, "15552220131", "Alice")
+	bob := newMember(t, srv, "15552220132", "Bob")
+	info, err := alice.tc.cli.CreateGroup(ctx10(t), whatsmeow.ReqCreateGroup{Name: "Ruled", Participants: []types.JID{bob.jid()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	group := info.JID
+	if err = bob.tc.cli.SetGroupLocked(ctx10(t), group, true); !errors.Is(err, whatsmeow.ErrIQNotAuthorized) {
+		t.Fatalf("bob, no admin, locking: %v", err)
+	}
+	if err = alice.tc.cli.SetGroupLocked(ctx10(t), group, true); err != nil {
+		t.Fatal(err)
+	}
+	e := waitEvent[*events.GroupInfo](bob.tc, 10*time.Second, func(e *events.GroupInfo) bool { return e.Locked != nil })
+	if !e.Locked.IsLocked {
+		t.Fatalf("lock seen as %+v", e.Locked)
+	}
+	if err = bob.tc.cli.SetGroupName(ctx10(t), group, "Bob's now"); !errors.Is(err, whatsmeow.ErrIQNotAuthorized) {
+		t.Fatalf("bob renaming a locked group: %v", err)
+	}
+
+	if err = alice.tc.cli.SetGroupAnnounce(ctx10(t), group, true); err != nil {
+		t.Fatal(err)
+	}
+	e = waitEvent[*events.GroupInfo](bob.tc, 10*time.Second, func(e *events.GroupInfo) bool { return e.Announce != nil })
+	if !e.Announce.IsAnnounce || e.Announce.AnnounceVersionID == "" {
+		t.Fatalf("announce seen as %+v", e.Announce)
+	}
+	if _, err = bob.tc.cli.SendMessage(ctx10(t), group, textMessage("may I?")); err == nil {
+		t.Fatal("bob, no admin, wrote in an announcement group")
+	}
+	sendText(t, alice.tc, group, "admins only")
+	waitGroupText(t, bob, group, alice, "admins only")
+
+	if err = alice.tc.cli.SetDisappearingTimer(ctx10(t), group, time.Hour, time.Time{}); !errors.Is(err, whatsmeow.ErrInvalidDisappearingTimer) {
+		t.Fatalf("a one-hour timer: %v", err)
+	}
+	if err = alice.tc.cli.SetDisappearingTimer(ctx10(t), group, whatsmeow.DisappearingTimer24Hours, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	e = waitEvent[*events.GroupInfo](bob.tc, 10*time.Second, func(e *events.GroupInfo) bool { return e.Ephemeral != nil })
+	if !e.Ephemeral.IsEphemeral || e.Ephemeral.DisappearingTimer != 86400 {
+		t.Fatalf("ephemeral seen as %+v", e.Ephemeral)
+	}
+	got, err := bob.tc.cli.GetGroupInfo(ctx10(t), group)
+	if err != nil || !got.IsLocked || !got.IsAnnounce || !got.IsEphemeral || got.DisappearingTimer != 86400 {
+		t.Fatalf("settings in the info %+v, %v", got, err)
+	}
+	if err = alice.tc.cli.SetGroupAnnounce(ctx10(t), group, false); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent[*events.GroupInfo](bob.tc, 10*time.Second, func(e *events.GroupInfo) bool { return e.Announce != nil && !e.Announce.IsAnnounce })
+	sendText(t, bob.tc, group, "my turn")
+	waitGroupText(t, alice, group, bob, "my turn")
+}

@@ -45,7 +45,7 @@ func TestHostileGroupStanzas(t *testing.T) {
 		{"description without id", "set", group, []waBinary.Node{{Tag: "description", Content: []waBinary.Node{{Tag: "body", Content: []byte("x")}}}}, 400},
 		{"leave nothing", "set", types.GroupServerJID, []waBinary.Node{{Tag: "leave"}}, 400},
 		{"leave an unknown group", "set", types.GroupServerJID, []waBinary.Node{{Tag: "leave", Content: []waBinary.Node{{Tag: "group", Attrs: waBinary.Attrs{"id": "nonsense"}}}}}, 404},
-		{"announcement", "set", group, []waBinary.Node{{Tag: "announcement"}}, 501},
+		{"approval mode", "set", group, []waBinary.Node{{Tag: "membership_approval_mode"}}, 501},
 	} {
 		_, err := in.SendIQ(ctx10(t), whatsmeow.DangerousInfoQuery{Namespace: "w:g2", Type: c.typ, To: c.to, Content: c.body})
 		var iqErr *whatsmeow.IQError

@@ -207,8 +207,8 @@ func (s *Server) SendGroupText(phone, to, text string) (string, error) {
 	}
 	s.mu.Lock()
 	g, err := s.groupLocked(chat)
-	if err == nil && g.member(a) == nil {
-		err = errNotInGroup
+	if err == nil {
+		err = g.maySend(a)
 	}
 	var members []*device
 	if err == nil {

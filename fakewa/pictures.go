@@ -129,6 +129,11 @@ func (s *Server) setPicture(actor *account, target types.JID, data []byte) (stri
 	if a != nil && a != actor {
 		return "", nil, errNotGroupAdmin // someone else's picture: 401
 	}
+	if g != nil {
+		if err := g.mayEditInfo(actor); err != nil {
+			return "", nil, err
+		}
+	}
 	if s.pictures.byOwner == nil {
 		s.pictures = pictureState{byOwner: map[string]*profilePicture{}, byID: map[string]*profilePicture{}, lastID: time.Now().Unix()}
 	}
