@@ -65,10 +65,16 @@ func groupIQError(req *waBinary.Node, to types.JID, f *iqFailure) waBinary.Node 
 func (s *Server) groupCreateIQ(actor *account, child waBinary.Node) ([]waBinary.Node, func(), error) {
 	subject, _ := child.Attrs["subject"].(string)
 	key, _ := child.Attrs["key"].(string)
+	var settings groupSettings
 	for _, c := range child.GetChildren() {
 		switch c.Tag {
 		case "participant":
-		case "member_add_mode", "member_link_mode", "membership_approval_mode":
+		case "member_add_mode":
+			mode, _ := c.Content.([]byte)
+			if err := settings.setAddMode(string(mode)); err != nil {
+				return nil, nil, err
+			}
+		case "member_link_mode", "membership_approval_mode":
 			// Settings a new group starts with; fakewa keeps the defaults.
 		default:
 			// Communities and settings at creation are not kept (set them after).
@@ -81,6 +87,7 @@ func (s *Server) groupCreateIQ(actor *account, child waBinary.Node) ([]waBinary.
 		s.mu.Unlock()
 		return nil, nil, err
 	}
+	g.settings = settings
 	answer := g.node()
 	// Numbers that are no account come back with their error.
 	for _, n := range g.resultNodes(results) {

@@ -86,7 +86,7 @@ func (g *group) node() waBinary.Node {
 			Content: []waBinary.Node{{Tag: "body", Content: []byte(g.Topic)}}})
 	}
 	content = append(content, g.settingNodes()...)
-	content = append(content, waBinary.Node{Tag: "member_add_mode", Content: []byte("all_member_add")})
+	content = append(content, waBinary.Node{Tag: "member_add_mode", Content: []byte(g.settings.addMode())})
 	return waBinary.Node{Tag: "group", Attrs: attrs, Content: content}
 }
 

@@ -209,14 +209,15 @@ func (s *Server) createGroupLocked(creator *account, subject, key string, jids [
 }
 
 // changeParticipantsLocked adds, removes, promotes or demotes members for an
-// admin. Per JID: 404 names no account (or, but for add, no member), 409 adds
-// a member already there.
+// admin (or adds them for any member when the group's member_add_mode is
+// all_member_add). Per JID: 404 names no account (or, but for add, no
+// member), 409 adds a member already there.
 func (s *Server) changeParticipantsLocked(g *group, actor *account, action string, jids []types.JID) ([]participantResult, error) {
 	am := g.member(actor)
 	if am == nil {
 		return nil, errNotInGroup
 	}
-	if am.role == "" {
+	if am.role == "" && !(action == "add" && g.settings.allMembersAdd) {
 		return nil, errNotGroupAdmin
 	}
 	var results []participantResult

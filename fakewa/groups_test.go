@@ -508,6 +508,23 @@ func TestGroupSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	group := info.JID
+	if info.MemberAddMode != types.GroupMemberAddModeAdmin {
+		t.Fatalf("a new group's add mode %q", info.MemberAddMode)
+	}
+	carol := mustAccount(t, srv, "15552220133", "Carol")
+	carolJID := types.NewJID(carol.Phone, types.DefaultUserServer)
+	if _, err = bob.tc.cli.UpdateGroupParticipants(ctx10(t), group, []types.JID{carolJID}, whatsmeow.ParticipantChangeAdd); !errors.Is(err, whatsmeow.ErrIQNotAuthorized) {
+		t.Fatalf("bob adding under admin_add: %v", err)
+	}
+	if err = alice.tc.cli.SetGroupMemberAddMode(ctx10(t), group, types.GroupMemberAddModeAllMember); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := bob.tc.cli.UpdateGroupParticipants(ctx10(t), group, []types.JID{carolJID}, whatsmeow.ParticipantChangeAdd); err != nil || res[0].Error != 0 {
+		t.Fatalf("bob adding under all_member_add: %+v, %v", res, err)
+	}
+	if _, err = bob.tc.cli.UpdateGroupParticipants(ctx10(t), group, []types.JID{carolJID}, whatsmeow.ParticipantChangeRemove); !errors.Is(err, whatsmeow.ErrIQNotAuthorized) {
+		t.Fatalf("bob removing: %v", err)
+	}
 	if err = bob.tc.cli.SetGroupLocked(ctx10(t), group, true); !errors.Is(err, whatsmeow.ErrIQNotAuthorized) {
 		t.Fatalf("bob, no admin, locking: %v", err)
 	}
@@ -546,7 +563,7 @@ func TestGroupSettings(t *testing.T) {
 		t.Fatalf("ephemeral seen as %+v", e.Ephemeral)
 	}
 	got, err := bob.tc.cli.GetGroupInfo(ctx10(t), group)
-	if err != nil || !got.IsLocked || !got.IsAnnounce || !got.IsEphemeral || got.DisappearingTimer != 86400 {
+	if err != nil || !got.IsLocked || !got.IsAnnounce || !got.IsEphemeral || got.DisappearingTimer != 86400 || got.MemberAddMode != types.GroupMemberAddModeAllMember {
 		t.Fatalf("settings in the info %+v, %v", got, err)
 	}
 	if err = alice.tc.cli.SetGroupAnnounce(ctx10(t), group, false); err != nil {

@@ -9,7 +9,9 @@ import (
 	waBinary "go.mau.fi/whatsmeow/binary"
 )
 
-// Group settings an admin sets with an iq to the group: <locked/> and
+// Group settings an admin sets with an iq to the group: <member_add_mode>
+// admin_add|all_member_add</member_add_mode> (who adds members; a new group
+// starts with admin_add unless its <create> says otherwise), <locked/> and
 // <unlocked/> (only admins edit the group's info), <announcement/> and
 // <not_announcement/> (only admins write), <ephemeral expiration/> and
 // <not_ephemeral/> (disappearing messages). Members hear of each as a w:gp2
@@ -21,10 +23,11 @@ import (
 
 // groupSettings are a group's switches. Guarded by Server.mu.
 type groupSettings struct {
-	locked     bool
-	announce   bool
-	announceV  string // v_id of the last announcement change
-	expiration uint32 // disappearing timer in seconds, 0 off
+	allMembersAdd bool // member_add_mode all_member_add: any member adds members
+	locked        bool
+	announce      bool
+	announceV     string // v_id of the last announcement change
+	expiration    uint32 // disappearing timer in seconds, 0 off
 }
 
 // validExpirations are the disappearing timers the apps offer (24 hours, 7
@@ -34,7 +37,7 @@ var validExpirations = map[uint64]bool{86400: true, 604800: true, 7776000: true}
 
 func isGroupSetting(tag string) bool {
 	switch tag {
-	case "locked", "unlocked", "announcement", "not_announcement", "ephemeral", "not_ephemeral":
+	case "locked", "unlocked", "announcement", "not_announcement", "ephemeral", "not_ephemeral", "member_add_mode":
 		return true
 	}
 	return false
@@ -68,8 +71,32 @@ func (s *Server) setGroupSettingLocked(g *group, actor *account, child waBinary.
 		change.Attrs = waBinary.Attrs{"expiration": raw}
 	case "not_ephemeral":
 		g.settings.expiration = 0
+	case "member_add_mode":
+		mode, _ := child.Content.([]byte)
+		if err := g.settings.setAddMode(string(mode)); err != nil {
+			return waBinary.Node{}, err
+		}
+		change.Content = mode
 	}
 	return change, nil
+}
+
+// setAddMode takes a member_add_mode: admin_add or all_member_add
+// (whatsmeow SetGroupMemberAddMode, Baileys groupMemberAddMode).
+func (st *groupSettings) setAddMode(mode string) error {
+	switch mode {
+	case "admin_add", "all_member_add":
+		st.allMembersAdd = mode == "all_member_add"
+		return nil
+	}
+	return errGroupBadReq
+}
+
+func (st *groupSettings) addMode() string {
+	if st.allMembersAdd {
+		return "all_member_add"
+	}
+	return "admin_add"
 }
 
 // settingNodes are the settings' children of the group's node.
