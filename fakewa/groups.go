@@ -251,6 +251,17 @@ func (s *Server) changeParticipantsLocked(g *group, actor *account, action strin
 	return results, nil
 }
 
+// shareGroupLocked says whether two accounts are members of one group: they
+// then hear of each other's new and removed devices, as chat peers do.
+func (s *Server) shareGroupLocked(a, b *account) bool {
+	for _, g := range s.groups.byID {
+		if g.member(a) != nil && g.member(b) != nil {
+			return true
+		}
+	}
+	return false
+}
+
 func (g *group) removeMember(a *account) {
 	for i, m := range g.members {
 		if m.acct == a {

@@ -573,3 +573,36 @@ func TestGroupSettings(t *testing.T) {
 	sendText(t, bob.tc, group, "my turn")
 	waitGroupText(t, alice, group, bob, "my turn")
 }
+
+// A member's new companion gets the next group message straight away: group
+// co-members hear of the new device (a devices notification), so the sender
+// gives it the sender key, and it needs no retry.
+func TestGroupNewDeviceOfMember(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	alice := newMember(t, srv, "15552220141", "Alice")
+	bob := newMember(t, srv, "15552220142", "Bob")
+	info, err := alice.tc.cli.CreateGroup(ctx10(t), whatsmeow.ReqCreateGroup{Name: "Growing", Participants: []types.JID{bob.jid()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sendText(t, alice.tc, info.JID, "before the new device")
+	waitGroupText(t, bob, info.JID, alice, "before the new device")
+
+	b2 := newTestClient(t, srv, "Bob-web-2", nil)
+	pairQR(t, srv, b2, bob.acct.Phone)
+	sendText(t, alice.tc, info.JID, "after the new device")
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case evt := <-b2.events:
+			if u, ok := evt.(*events.UndecryptableMessage); ok {
+				t.Fatalf("bob's new device could not decrypt %s: it lacked the sender key", u.Info.ID)
+			}
+			if m, ok := evt.(*events.Message); ok && textOf(m) == "after the new device" {
+				return
+			}
+		case <-deadline:
+			t.Fatal("bob's new device never got the message")
+		}
+	}
+}

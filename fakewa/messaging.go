@@ -527,8 +527,8 @@ func (s *Server) notifyDevicesChanged(a *account, d *device, tag string) {
 	}
 	var targets []*device
 	for _, other := range s.accounts {
-		// Only the account itself and those it has a chat with hear of it.
-		if other != a && !s.chats[chatKey(a, other)] {
+		// Only the account itself and those it has a chat or a group with hear of it.
+		if other != a && !s.chats[chatKey(a, other)] && !s.shareGroupLocked(a, other) {
 			continue
 		}
 		for _, dev := range other.devices {
