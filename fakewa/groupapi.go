@@ -180,6 +180,7 @@ func (s *Server) Groups(phone string) ([]GroupInfo, error) {
 //	POST /api/accounts/{phone}/groups                      {"subject", "participants"} -> group
 //	GET  /api/accounts/{phone}/groups                      groups the account is in
 //	POST /api/accounts/{phone}/groups/{group}/participants {"action", "participants"} -> [{"jid", "error"}]
+//	POST /api/accounts/{phone}/faults/forget-sender-keys   {} -> {}: the phone loses its sender keys
 //
 // The phone sends to a group with POST /api/accounts/{phone}/send {"to": group JID}.
 func (s *Server) groupRoutes(mux *http.ServeMux) {
@@ -199,6 +200,14 @@ func (s *Server) groupRoutes(mux *http.ServeMux) {
 			return
 		}
 		writeJSON(w, http.StatusOK, info)
+	})
+	mux.HandleFunc("POST /api/accounts/{phone}/faults/forget-sender-keys", func(w http.ResponseWriter, r *http.Request) {
+		defer s.recoverAPI(w, r)
+		if err := s.ForgetSenderKeys(r.PathValue("phone")); err != nil {
+			writeErr(w, http.StatusNotFound, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, struct{}{})
 	})
 	mux.HandleFunc("GET /api/accounts/{phone}/groups", func(w http.ResponseWriter, r *http.Request) {
 		defer s.recoverAPI(w, r)

@@ -606,3 +606,53 @@ func TestGroupNewDeviceOfMember(t *testing.T) {
 		}
 	}
 }
+
+// A phone that lost its sender keys asks for the next group message again
+// (a retry receipt with fresh keys) and reads it; the sending phone answers
+// that device alone. The phone's own next message goes out under a new key.
+func TestPhoneLostSenderKeys(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	alice := newMember(t, srv, "15552220151", "Alice")
+	bob := mustAccount(t, srv, "15552220152", "Bob")
+	carol := mustAccount(t, srv, "15552220153", "Carol")
+	g, err := srv.CreateGroup(bob.Phone, "Two phones", []string{carol.Phone, alice.acct.Phone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	group, _ := types.ParseJID(g.JID)
+	bobPhone := types.NewJID(bob.Phone, types.DefaultUserServer)
+	carolPhone := types.NewJID(carol.Phone, types.DefaultUserServer)
+	if _, err = srv.SendGroupText(bob.Phone, g.JID, "one"); err != nil {
+		t.Fatal(err)
+	}
+	waitPhoneGroupText(t, srv, carol.Phone, group, bobPhone, "one")
+	if _, err = srv.SendGroupText(carol.Phone, g.JID, "carol one"); err != nil {
+		t.Fatal(err)
+	}
+	waitGroupText(t, alice, group, member{acct: carol}, "carol one")
+
+	if err = srv.ForgetSenderKeys(carol.Phone); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = srv.SendGroupText(bob.Phone, g.JID, "two"); err != nil {
+		t.Fatal(err)
+	}
+	waitPhoneGroupText(t, srv, carol.Phone, group, bobPhone, "two")
+	waitGroupText(t, alice, group, member{acct: bob}, "two")
+	noText(t, alice.tc, "two", 300*time.Millisecond) // the resend went to carol's phone alone
+	if _, err = srv.SendGroupText(carol.Phone, g.JID, "carol two"); err != nil {
+		t.Fatal(err)
+	}
+	waitGroupText(t, alice, group, member{acct: carol}, "carol two")
+	waitPhoneGroupText(t, srv, bob.Phone, group, carolPhone, "carol two")
+	msgs, _ := srv.Messages(carol.Phone)
+	n := 0
+	for _, m := range msgs {
+		if m.Text == "two" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("carol's phone has %q %d times", "two", n)
+	}
+}

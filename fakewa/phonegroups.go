@@ -4,9 +4,11 @@ package fakewa
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"time"
 
+	"go.mau.fi/libsignal/ecc"
 	"go.mau.fi/libsignal/groups"
 	"go.mau.fi/libsignal/protocol"
 	"google.golang.org/protobuf/proto"
@@ -26,9 +28,11 @@ import (
 // apps rotate their sender key on a removal).
 
 // phoneGroupState is what the phone knows of its own sender key per group:
-// which devices it distributed the current key to. Guarded by phone.mu.
+// which devices it distributed the current key to; and which messages of
+// the group it asked to have again. Guarded by phone.mu.
 type phoneGroupState struct {
 	given map[*device]bool
+	asked map[string]bool // message id + sending device
 }
 
 // handleGroupStanza is a stanza from a group: a message, or a retry receipt
@@ -56,6 +60,7 @@ func (p *phone) receiveGroupMessage(s *Server, node waBinary.Node) {
 		s.log.Warnf("phone %s: group message %s from unknown device %s", p.acct.Phone, id, participant)
 		return
 	}
+	failed, got := false, false
 	for _, enc := range node.GetChildrenByTag("enc") {
 		var msg *waE2E.Message
 		var err error
@@ -65,7 +70,8 @@ func (p *phone) receiveGroupMessage(s *Server, node waBinary.Node) {
 			err = p.takeSenderKey(chat, sender, msg)
 		}
 		if err != nil {
-			s.log.Errorf("phone %s: cannot decrypt group message %s from %s in %s: %v", p.acct.Phone, id, sender.JID, chat, err)
+			s.log.Warnf("phone %s: cannot decrypt group message %s from %s in %s: %v", p.acct.Phone, id, sender.JID, chat, err)
+			failed = true
 			continue
 		}
 		text := msg.GetConversation()
@@ -78,7 +84,12 @@ func (p *phone) receiveGroupMessage(s *Server, node waBinary.Node) {
 		p.mu.Lock()
 		p.received = append(p.received, ReceivedMessage{ID: id, From: sender.JID.String(), Chat: chat.String(), Text: text, Time: time.Now()})
 		p.mu.Unlock()
+		got = true
 		s.log.Infof("phone %s: received %s from %s in %s: %q", p.acct.Phone, id, sender.JID, chat, text)
+	}
+	if failed && !got {
+		p.askAgain(s, node, chat, sender)
+		return
 	}
 	if sender.acct != p.acct {
 		receipt := waBinary.Node{Tag: "receipt", Attrs: waBinary.Attrs{"id": id, "to": chat, "participant": sender.JID}}
@@ -143,14 +154,7 @@ func unpadMessage(plain []byte) (*waE2E.Message, error) {
 func (p *phone) ownSenderKey(chat types.JID, self *device, members []*device) (*waE2E.Message, []*device, error) {
 	name := senderKeyName(chat, self)
 	p.mu.Lock()
-	if p.groupKeys == nil {
-		p.groupKeys = map[string]*phoneGroupState{}
-	}
-	st := p.groupKeys[chat.String()]
-	if st == nil {
-		st = &phoneGroupState{given: map[*device]bool{}}
-		p.groupKeys[chat.String()] = st
-	}
+	st := p.groupStateLocked(chat)
 	rotate := false
 	for d := range st.given {
 		if !isMemberDevice(members, d) {
@@ -182,6 +186,80 @@ func (p *phone) ownSenderKey(chat types.JID, self *device, members []*device) (*
 	return &waE2E.Message{SenderKeyDistributionMessage: &waE2E.SenderKeyDistributionMessage{
 		GroupID: proto.String(chat.String()), AxolotlSenderKeyDistributionMessage: dm.Serialize(),
 	}}, lacking, nil
+}
+
+// groupStateLocked is the phone's state for a group, made on first use.
+func (p *phone) groupStateLocked(chat types.JID) *phoneGroupState {
+	if p.groupKeys == nil {
+		p.groupKeys = map[string]*phoneGroupState{}
+	}
+	st := p.groupKeys[chat.String()]
+	if st == nil {
+		st = &phoneGroupState{given: map[*device]bool{}, asked: map[string]bool{}}
+		p.groupKeys[chat.String()] = st
+	}
+	return st
+}
+
+// askAgain sends a retry receipt for a group message the phone could not
+// decrypt, once per message, with fresh keys so the sender starts a new
+// session (as whatsmeow's sendRetryReceipt does from the second try): the
+// sender answers with the message and its sender key 1:1.
+func (p *phone) askAgain(s *Server, node waBinary.Node, chat types.JID, sender *device) {
+	id, _ := node.Attrs["id"].(string)
+	p.mu.Lock()
+	st := p.groupStateLocked(chat)
+	again := st.asked[id+"\x00"+sender.JID.String()]
+	st.asked[id+"\x00"+sender.JID.String()] = true
+	p.mu.Unlock()
+	if again {
+		s.log.Warnf("phone %s: group message %s from %s undecryptable after a retry: dropped", p.acct.Phone, id, sender.JID)
+		return
+	}
+	pk, err := p.store.GenOnePreKey(context.Background())
+	if err != nil {
+		s.log.Errorf("phone %s: prekey for a retry receipt: %v", p.acct.Phone, err)
+		return
+	}
+	var reg [4]byte
+	binary.BigEndian.PutUint32(reg[:], p.dev.RegistrationID)
+	spk := p.dev.SignedPreKey
+	receipt := waBinary.Node{Tag: "receipt", Attrs: waBinary.Attrs{"id": id, "to": chat, "participant": sender.JID, "type": "retry"},
+		Content: []waBinary.Node{
+			{Tag: "retry", Attrs: waBinary.Attrs{"count": "1", "id": id, "t": node.Attrs["t"], "v": "1"}},
+			{Tag: "registration", Content: reg[:]},
+			{Tag: "keys", Content: []waBinary.Node{
+				{Tag: "type", Content: []byte{ecc.DjbType}},
+				{Tag: "identity", Content: p.dev.IdentityKey.Pub[:]},
+				preKeyNode("key", preKey{id: pk.KeyID, pub: *pk.Pub}),
+				preKeyNode("skey", preKey{id: spk.KeyID, pub: *spk.Pub, signature: spk.Signature[:]}),
+			}},
+		}}
+	s.mu.Lock()
+	self := p.acct.devices[0]
+	s.mu.Unlock()
+	s.routeGroupReceipt(self, &receipt)
+	s.log.Infof("phone %s: asked %s for group message %s again", p.acct.Phone, sender.JID, id)
+}
+
+// ForgetSenderKeys is a fault: the account's phone loses every sender key it
+// holds, its own included (as a phone restored without them). Members then
+// get its next group message with a new key; a sender that believes the
+// phone holds its key gets a retry receipt for its next message.
+func (s *Server) ForgetSenderKeys(phone string) error {
+	a, err := s.lookupAccount(phone)
+	if err != nil {
+		return err
+	}
+	p := a.phone
+	p.cryptoMu.Lock()
+	p.dev.SenderKeys.(*memSenderKeyStore).clear()
+	p.cryptoMu.Unlock()
+	p.mu.Lock()
+	p.groupKeys = nil
+	p.mu.Unlock()
+	s.log.Infof("phone %s: forgot its sender keys (fault)", a.Phone)
+	return nil
 }
 
 // markGiven records that devices hold the phone's current key for the group.

@@ -34,6 +34,13 @@ func (m *memSenderKeyStore) PutSenderKey(_ context.Context, group, user string, 
 	return nil
 }
 
+// clear forgets every key (fault injection).
+func (m *memSenderKeyStore) clear() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.keys = make(map[[2]string][]byte)
+}
+
 func (m *memSenderKeyStore) GetSenderKey(_ context.Context, group, user string) ([]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
