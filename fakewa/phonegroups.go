@@ -275,6 +275,13 @@ func (p *phone) markGiven(chat types.JID, devs ...*device) {
 
 // SendGroupText is the account's phone sending a text to a group it is in.
 func (s *Server) SendGroupText(phone, to, text string) (string, error) {
+	return s.sendGroupFromPhone(phone, to, &waE2E.Message{Conversation: proto.String(text)})
+}
+
+// sendGroupFromPhone is the account's phone sending msg to a group it is in:
+// the message once under its sender key, the key 1:1 to the member devices
+// that lack it.
+func (s *Server) sendGroupFromPhone(phone, to string, msg *waE2E.Message) (string, error) {
 	a, err := s.lookupAccount(phone)
 	if err != nil {
 		return "", err
@@ -314,7 +321,6 @@ func (s *Server) SendGroupText(phone, to, text string) (string, error) {
 		}
 		parts = append(parts, waBinary.Node{Tag: "to", Attrs: waBinary.Attrs{"jid": d.JID}, Content: []waBinary.Node{enc}})
 	}
-	msg := &waE2E.Message{Conversation: proto.String(text)}
 	plain, err := proto.Marshal(msg)
 	if err != nil {
 		return "", err
