@@ -36,6 +36,8 @@ func (s *Server) routes() *http.ServeMux {
 		writeJSON(w, http.StatusOK, struct{}{})
 	})
 	mux.HandleFunc("POST /api/faults/fail-prekey-fetch", s.apiFailPreKeyFetch)
+	s.groupRoutes(mux)   // groupapi.go
+	s.pictureRoutes(mux) // pictures.go
 	mux.HandleFunc("GET /api/settings", s.apiSettings)
 	mux.HandleFunc("POST /api/settings", s.apiSettings)
 	mux.HandleFunc("OPTIONS /api/", func(w http.ResponseWriter, r *http.Request) {
@@ -277,7 +279,11 @@ func (s *Server) apiSend(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusBadRequest, err)
 		return
 	}
-	id, err := s.SendText(r.PathValue("phone"), req.To, req.Text)
+	send := s.SendText
+	if strings.HasSuffix(req.To, "@"+types.GroupServer) {
+		send = s.SendGroupText // phonegroups.go
+	}
+	id, err := send(r.PathValue("phone"), req.To, req.Text)
 	if err != nil {
 		writeErr(w, http.StatusConflict, err)
 		return

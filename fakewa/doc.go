@@ -19,6 +19,12 @@
 //	GET  /api/accounts/{phone}/messages     what the phone received
 //	POST /api/accounts/{phone}/tokens       {"to", "notify"} -> {}: the account issues "to" a privacy token
 //	GET  /api/accounts/{phone}/tokens       {"issued", "held"}: [{"from", "to", "t"}], newest token of each pair
+//	POST /api/accounts/{phone}/groups       {"subject", "participants"} -> group: the phone creates a group
+//	GET  /api/accounts/{phone}/groups       groups the account is in [{"jid", "subject", "participants": [{"jid", "lid", "admin"}]}]
+//	POST /api/accounts/{phone}/groups/{group}/participants  {"action", "participants"} -> [{"jid", "error"}]
+//	POST /api/accounts/{phone}/faults/forget-sender-keys    {} -> {}: the phone loses its sender keys (it then asks again)
+//	(send with "to" a group JID: the phone writes to the group; its messages list a group message with the group as chat)
+//	POST /api/accounts/{phone}/picture      {"data": base64 JPEG, empty removes} -> {"id"}: the account's profile picture
 //	POST /api/devices/{jid}/logout          {}
 //	POST /api/devices/{jid}/cut             {"afterFrames"} -> {}
 //	GET  /api/connections                   live sockets [{"id", "state", "device", "version", "dict"}], paired or not

@@ -165,18 +165,14 @@ func (s *Server) handleReceipt(c *conn, d *device, node *waBinary.Node) {
 	case "sender", "peer_msg", "hist_sync", "server-error":
 		return // about the device's own messages: nobody else to tell
 	}
+	if to.Server == types.GroupServer {
+		s.routeGroupReceipt(d, node)
+		return
+	}
 	s.mu.Lock()
 	var targets []*device
 	if a := s.userAccountLocked(to); a != nil {
-		if typ == "read" || typ == "read-self" || typ == "played" {
-			for _, t := range a.sortedDevices() {
-				if t != d {
-					targets = append(targets, t)
-				}
-			}
-		} else if t := a.devices[to.Device]; t != nil {
-			targets = append(targets, t)
-		}
+		targets = receiptTargetsLocked(a, to.Device, typ, d)
 	}
 	s.mu.Unlock()
 	if len(targets) == 0 {
@@ -201,13 +197,14 @@ func (s *Server) handleMessage(c *conn, d *device, node *waBinary.Node) {
 	ack := waBinary.Node{Tag: "ack", Attrs: waBinary.Attrs{
 		"class": "message", "id": id, "from": to, "t": strconv.FormatInt(time.Now().Unix(), 10),
 	}}
-	if to.Server != types.DefaultUserServer && to.Server != types.HiddenUserServer {
-		s.log.Warnf("%s: message %s to %s: only 1:1 chats exist in the double", d.JID, id, to)
+	isGroup := to.Server == types.GroupServer
+	if !isGroup && to.Server != types.DefaultUserServer && to.Server != types.HiddenUserServer {
+		s.log.Warnf("%s: message %s to %s: only 1:1 and group chats exist in the double", d.JID, id, to)
 		ack.Attrs["error"] = "479"
 		_ = c.send(ack)
 		return
 	}
-	if cat, _ := node.Attrs["category"].(string); cat != "peer" && node.GetChildByTag("participants").Tag == "participants" {
+	if cat, _ := node.Attrs["category"].(string); !isGroup && cat != "peer" && node.GetChildByTag("participants").Tag == "participants" {
 		s.mu.Lock()
 		chat := s.userAccountLocked(to.ToNonAD())
 		s.mu.Unlock()
@@ -234,17 +231,22 @@ func (s *Server) handleMessage(c *conn, d *device, node *waBinary.Node) {
 		_ = c.send(ack)
 		return
 	}
-	targets, err := s.routeMessage(d, d.JID, node)
+	route := func(d *device, n *waBinary.Node) (int, error) { return s.routeMessage(d, d.JID, n) }
+	phash := s.participantHash
+	if isGroup {
+		route, phash = s.routeGroupMessage, s.groupParticipantHash
+	}
+	targets, err := route(d, node)
 	if err != nil {
 		s.mu.Lock()
 		s.routed.remove(dup)
 		s.mu.Unlock()
 		s.log.Warnf("%s: message %s to %s: %v", d.JID, id, to, err)
-		ack.Attrs["error"] = "400"
+		ack.Attrs["error"] = ackErrorCode(err)
 		_ = c.send(ack)
 		return
 	}
-	if ph := s.participantHash(d, to); ph != "" {
+	if ph := phash(d, to); ph != "" {
 		ack.Attrs["phash"] = ph
 	}
 	if err = c.send(ack); err != nil {
@@ -329,6 +331,9 @@ func (s *Server) routeMessage(sender *device, senderJID types.JID, node *waBinar
 		}
 		if cat, ok := node.Attrs["category"].(string); ok {
 			attrs["category"] = cat
+		}
+		if edit, ok := node.Attrs["edit"].(string); ok {
+			attrs["edit"] = edit // whatsmeow parseMessageInfo: Info.Edit
 		}
 		if h.dev.acct == sender.acct {
 			// A copy for the sender's own devices (a DeviceSentMessage).
@@ -536,8 +541,8 @@ func (s *Server) notifyDevicesChanged(a *account, d *device, tag string) {
 	}
 	var targets []*device
 	for _, other := range s.accounts {
-		// Only the account itself and those it has a chat with hear of it.
-		if other != a && !s.chats[chatKey(a, other)] {
+		// Only the account itself and those it has a chat or a group with hear of it.
+		if other != a && !s.chats[chatKey(a, other)] && !s.shareGroupLocked(a, other) {
 			continue
 		}
 		for _, dev := range other.devices {

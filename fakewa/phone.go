@@ -66,6 +66,8 @@ type phone struct {
 	toppingUp bool // a prekey top-up is under way (guarded by Server.mu)
 	// cryptoMu serialises Signal operations: sessions are read-modify-write.
 	cryptoMu sync.Mutex
+
+	groupKeys map[string]*phoneGroupState // own sender key per group (phonegroups.go; guarded by mu)
 }
 
 func newPhone() (*phone, error) {
@@ -81,6 +83,7 @@ func newPhone() (*phone, error) {
 		Identities:     ms,
 		Sessions:       ms,
 		PreKeys:        ms,
+		SenderKeys:     newMemSenderKeyStore(),
 		AppStateKeys:   as,
 		AppState:       as,
 		Initialized:    true,
@@ -190,6 +193,10 @@ func (p *phone) handle(s *Server, node waBinary.Node) {
 			s.log.Errorf("phone %s: panic handling <%s>: %v", p.acct.Phone, node.Tag, r)
 		}
 	}()
+	if from, _ := node.Attrs["from"].(types.JID); from.Server == types.GroupServer {
+		p.handleGroupStanza(s, node) // phonegroups.go
+		return
+	}
 	if node.Tag == "receipt" && node.Attrs["type"] == "retry" {
 		p.resend(s, node)
 		return
@@ -276,15 +283,7 @@ func (p *phone) decrypt(from *device, enc waBinary.Node) (*waE2E.Message, error)
 	if err != nil {
 		return nil, err
 	}
-	if n := len(plain); n == 0 || int(plain[n-1]) > n || plain[n-1] == 0 {
-		return nil, fmt.Errorf("bad padding")
-	}
-	plain = plain[:len(plain)-int(plain[len(plain)-1])]
-	var msg waE2E.Message
-	if err = proto.Unmarshal(plain, &msg); err != nil {
-		return nil, fmt.Errorf("decoding message: %w", err)
-	}
-	return &msg, nil
+	return unpadMessage(plain)
 }
 
 // encryptFor encrypts a plaintext for one device, starting a session from
@@ -499,15 +498,7 @@ func (p *phone) resend(s *Server, node waBinary.Node) {
 		s.log.Warnf("phone %s: retry receipt from %s for unknown message %s", p.acct.Phone, from, id)
 		return
 	}
-	bundle, err := retryBundle(node, d)
-	if err != nil {
-		s.log.Warnf("phone %s: retry receipt from %s: %v; using the published bundle", p.acct.Phone, from, err)
-	}
-	if bundle == nil {
-		s.mu.Lock()
-		bundle = s.bundleLocked(d)
-		s.mu.Unlock()
-	}
+	bundle := p.retryKeys(s, node, d)
 	pt, err := p.plaintextFor(d, sent.chat, sent.msg)
 	if err == nil {
 		var enc waBinary.Node
@@ -526,6 +517,21 @@ func (p *phone) resend(s *Server, node waBinary.Node) {
 		return
 	}
 	s.log.Infof("phone %s: resent %s to %s after a retry receipt", p.acct.Phone, id, from)
+}
+
+// retryKeys is the bundle to answer a retry receipt from d with: the keys
+// in the receipt, else d's published bundle.
+func (p *phone) retryKeys(s *Server, node waBinary.Node, d *device) *prekey.Bundle {
+	bundle, err := retryBundle(node, d)
+	if err != nil {
+		s.log.Warnf("phone %s: retry receipt from %s: %v; using the published bundle", p.acct.Phone, d.JID, err)
+	}
+	if bundle == nil {
+		s.mu.Lock()
+		bundle = s.bundleLocked(d)
+		s.mu.Unlock()
+	}
+	return bundle
 }
 
 // retryBundle reads the <keys> a retry receipt may carry; nil if it has none.

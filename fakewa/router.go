@@ -159,6 +159,7 @@ func (s *Server) startRegistration(c *conn) error {
 }
 
 func (s *Server) onClosed(c *conn) {
+	defer s.presenceOnClose(c) // after the unlock below
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.conns, c)
@@ -202,8 +203,14 @@ func (s *Server) handleNode(c *conn, node *waBinary.Node) {
 		if d != nil {
 			s.handleMessage(c, d, node)
 		}
-	case "presence", "chatstate":
-		// Nobody subscribes to presence in the double.
+	case "presence":
+		if d != nil {
+			s.handlePresence(d, node)
+		}
+	case "chatstate":
+		if d != nil {
+			s.handleChatState(d, node)
+		}
 	case "ib":
 		// Client telemetry such as <ib><unified_session id/> (Baileys 7
 		// Socket/socket.ts): the service takes it without an answer.
@@ -244,6 +251,16 @@ func (s *Server) handleIQ(c *conn, d *device, node *waBinary.Node) {
 	case d == nil:
 		s.log.Warnf("%s: iq xmlns=%s before login", c.name(), xmlns)
 		resp = iqError(node, 401, "not-authorized")
+	case xmlns == "w:g2":
+		var done func()
+		if resp, done = s.handleGroupIQ(d, node); done != nil {
+			defer done() // notifications go out after the answer
+		}
+	case xmlns == "w:profile:picture":
+		var done func()
+		if resp, done = s.handleProfilePicture(d, node); done != nil {
+			defer done() // notifications go out after the answer
+		}
 	case xmlns == "passive" && typ == "set":
 		s.mu.Lock()
 		d.passive = first == "passive"

@@ -93,7 +93,10 @@ type Server struct {
 	idCounter atomic.Uint64
 	connCount atomic.Uint64
 
-	settings         Settings // guarded by mu
+	settings         Settings      // guarded by mu
+	groups           groupState    // group chats (groups.go)
+	presence         presenceState // who is online and who watches whom (presence.go)
+	pictures         pictureState  // profile and group pictures (pictures.go)
 	tokens           map[tokenKey][]issuedToken
 	chats            map[[2]string]bool // pairs of accounts that exchanged 1:1 messages (chatKey)
 	cutNext          []int              // fault injection armed for the next connections (afterFrames each)
