@@ -38,6 +38,9 @@ type ReceivedMessage struct {
 	Chat string    `json:"chat"` // the sender's user JID
 	Text string    `json:"text"`
 	Time time.Time `json:"time"`
+	// Media is an image, video, audio, document or sticker the phone
+	// downloaded and decrypted (or why it could not).
+	Media *ReceivedMedia `json:"media,omitempty"`
 }
 
 // phone is the simulated primary device of an account. Its Signal state is a
@@ -236,8 +239,9 @@ func (p *phone) handle(s *Server, node waBinary.Node) {
 		if text == "" {
 			text = msg.GetExtendedTextMessage().GetText()
 		}
+		media := s.receiveMedia(msg)
 		p.mu.Lock()
-		p.received = append(p.received, ReceivedMessage{ID: id, From: from.String(), Chat: chat.String(), Text: text, Time: time.Now()})
+		p.received = append(p.received, ReceivedMessage{ID: id, From: from.String(), Chat: chat.String(), Text: text, Time: time.Now(), Media: media})
 		p.mu.Unlock()
 		s.log.Infof("phone %s: received %s from %s: %q", p.acct.Phone, id, from, text)
 	}
@@ -359,6 +363,11 @@ func (s *Server) bundleLocked(d *device) *prekey.Bundle {
 // LID, or a phone number): to every device of the user, and a copy to the
 // phone's own companions. It returns the message id.
 func (s *Server) SendText(phone, to, text string) (string, error) {
+	return s.sendFromPhone(phone, to, &waE2E.Message{Conversation: proto.String(text)})
+}
+
+// sendFromPhone is the account's phone sending msg to a user, as SendText.
+func (s *Server) sendFromPhone(phone, to string, msg *waE2E.Message) (string, error) {
 	a, err := s.lookupAccount(phone)
 	if err != nil {
 		return "", err
@@ -406,7 +415,6 @@ func (s *Server) SendText(phone, to, text string) (string, error) {
 	if b != a {
 		a.phone.issueIfDue(s, b)
 	}
-	msg := &waE2E.Message{Conversation: proto.String(text)}
 	id := newMessageID()
 	a.phone.remember(id, b.JID, msg)
 	var parts []waBinary.Node

@@ -48,6 +48,9 @@ type Config struct {
 	// RedeliverAfter is how long a delivered message may stay unacknowledged
 	// on a live socket before it is sent again. Default 10 s.
 	RedeliverAfter time.Duration
+	// MediaHosts are the host names media_conn announces (default
+	// DefaultMediaHosts); fakewa serves them all on its one listener.
+	MediaHosts []string
 
 	// Behaviour of today's service, all on by default (docs/SERVICE.md); the
 	// control API changes them at run time (POST /api/settings).
@@ -69,6 +72,9 @@ type Settings struct {
 	// NoTCTokenCheck delivers 1:1 messages that lack the privacy token the
 	// recipient issued to the sender, instead of refusing them with 463.
 	NoTCTokenCheck bool `json:"noTCTokenCheck"`
+	// MediaCORS answers media host requests with CORS headers (preflight
+	// included), so a page on any origin may fetch blobs directly.
+	MediaCORS bool `json:"mediaCORS"`
 }
 
 // Server is the WhatsApp double. Create it with New.
@@ -99,6 +105,7 @@ type Server struct {
 	cutNext          []int              // fault injection armed for the next connections (afterFrames each)
 	losePairConfirms int                // fault injection: pair confirmations to lose (the companion's answer to pair-success)
 	routed           recentStanzas      // message stanzas already routed, so a resend is acked and not routed twice
+	media            mediaHost          // blobs: uploads, downloads, history and app state
 
 	mux      *http.ServeMux
 	httpSrv  *http.Server
