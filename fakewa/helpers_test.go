@@ -136,6 +136,7 @@ func newTestClientLog(t testing.TB, srv *fakewa.Server, name string, container *
 	cli := whatsmeow.NewClient(dev, log)
 	cli.SetPreLoginHTTPClient(srv.HTTPClient())
 	cli.SetWebsocketHTTPClient(srv.HTTPClient())
+	cli.SetMediaHTTPClient(srv.HTTPClient()) // blobs: history sync, app state, media
 	tc := &testClient{t: t, name: name, srv: srv, container: container, cli: cli, events: make(chan any, 1000)}
 	cli.AddEventHandler(func(evt any) {
 		select {

@@ -30,7 +30,6 @@ func mediaPair(t *testing.T, cfg fakewa.Config) (*fakewa.Server, *testClient, fa
 	alice := mustAccount(t, srv, "15552220001", "Alice")
 	bob := mustAccount(t, srv, "15552220002", "Bob")
 	a1 := newTestClient(t, srv, "alice-web", nil)
-	a1.cli.SetMediaHTTPClient(srv.HTTPClient())
 	pairQR(t, srv, a1, alice.Phone)
 	return srv, a1, alice, bob
 }

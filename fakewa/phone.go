@@ -65,6 +65,7 @@ type phone struct {
 
 	tokens       map[string][]byte // privacy tokens held, by issuer phone (guarded by mu)
 	issuedBucket map[string]int64  // 7-day bucket of the last token issued, by holder phone
+	history      chatHistory       // recent 1:1 conversations, for history sync (guarded by mu)
 
 	toppingUp bool // a prekey top-up is under way (guarded by Server.mu)
 	// cryptoMu serialises Signal operations: sessions are read-modify-write.
@@ -243,6 +244,7 @@ func (p *phone) handle(s *Server, node waBinary.Node) {
 		p.mu.Lock()
 		p.received = append(p.received, ReceivedMessage{ID: id, From: from.String(), Chat: chat.String(), Text: text, Time: time.Now(), Media: media})
 		p.mu.Unlock()
+		p.keepHistory(chat, id, sender.acct == p.acct, msg)
 		s.log.Infof("phone %s: received %s from %s: %q", p.acct.Phone, id, from, text)
 	}
 	if sender.acct == p.acct {
@@ -444,6 +446,7 @@ func (s *Server) sendFromPhone(phone, to string, msg *waE2E.Message) (string, er
 	if err != nil {
 		return "", fmt.Errorf("phone %s sending to %s: %w", a.Phone, b.JID, err)
 	}
+	a.phone.keepHistory(b.JID, id, true, msg)
 	s.log.Infof("phone %s: sent %s to %s (%d devices)", a.Phone, id, b.JID, n)
 	return id, nil
 }
