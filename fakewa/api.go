@@ -39,6 +39,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /api/settings", s.apiSettings)
 	s.mediaRoutes(mux)
 	s.mediaAPIRoutes(mux)
+	s.appStateAPIRoutes(mux)
 	mux.HandleFunc("OPTIONS /api/", func(w http.ResponseWriter, r *http.Request) {
 		// CORS preflight: browser tests call the API from their page's origin.
 		w.Header().Set("Access-Control-Allow-Origin", "*")

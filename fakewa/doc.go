@@ -23,6 +23,9 @@
 //	POST /api/accounts/{phone}/send         {"to", "text"} -> {"id"}
 //	GET  /api/accounts/{phone}/messages     what the phone received (media: type, fields, decrypted data or error)
 //	POST /api/accounts/{phone}/send-media   {"to", "type", "data" (base64), "mimetype", "caption", "fileName", "width", "height", "seconds", "ptt"} -> {"id", "directPath"}
+//	POST /api/accounts/{phone}/contacts     {"contacts": [{"phone", "firstName", "fullName"}]} -> {}: the phone saves contacts (app state)
+//	POST /api/accounts/{phone}/chat-state   {"chat", "muted", "pinned", "archived"} -> {}: the phone changes a chat (app state)
+//	GET  /api/accounts/{phone}/app-state    {"critical_block": N, ...}: each collection's version
 //	GET  /api/media                         blobs on the media host [{"directPath", "mmsType", "size", "fail"}]
 //	POST /api/media/fail                    {"directPath"} or {"mmsType"}, "mode": "404"|"403"|"410"|"500"|"corrupt"|"" -> {}
 //	POST /api/accounts/{phone}/tokens       {"to", "notify"} -> {}: the account issues "to" a privacy token

@@ -241,3 +241,13 @@ func (s *Server) historyNotification(hs *waHistorySync.HistorySync) (*waE2E.Hist
 		ChunkOrder: proto.Uint32(hs.GetChunkOrder()), Progress: proto.Uint32(hs.GetProgress()),
 	}, nil
 }
+
+// lastMessageTime is when the phone's last message with peer was, or zero.
+func (p *phone) lastMessageTime(peer types.JID) time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c := p.history.chats[peer.User]; c != nil {
+		return c.messages[len(c.messages)-1].t
+	}
+	return time.Time{}
+}

@@ -111,17 +111,25 @@ func TestHistorySyncAfterPairing(t *testing.T) {
 	}
 }
 
-// History blobs made to fail (404) are lost to whatsmeow: it only logs the
-// failed download, and no events.HistorySync arrives.
-func TestFailedHistoryBlob(t *testing.T) {
-	srv := newServer(t, fakewa.Config{})
+// pairWithFailingBlobs pairs a client (its error logs captured) to a new
+// account after making every blob of mmsType fail with mode.
+func pairWithFailingBlobs(t *testing.T, cfg fakewa.Config, mmsType, mode string) (*testClient, *errorCapture) {
+	t.Helper()
+	srv := newServer(t, cfg)
 	alice := mustAccount(t, srv, "15553330003", "Alice")
-	if err := srv.FailBlob("", "md-msg-hist", "404"); err != nil {
+	if err := srv.FailBlob("", mmsType, mode); err != nil {
 		t.Fatal(err)
 	}
 	capture := &errorCapture{Logger: newTestLogger(t, "alice-web", "WARN"), errs: make(chan string, 100)}
 	a1 := newTestClientLog(t, srv, "alice-web", nil, newContainer(t, "alice-web").NewDevice(), capture)
 	pairQR(t, srv, a1, alice.Phone)
+	return a1, capture
+}
+
+// History blobs made to fail (404) are lost to whatsmeow: it only logs the
+// failed download, and no events.HistorySync arrives.
+func TestFailedHistoryBlob(t *testing.T) {
+	a1, capture := pairWithFailingBlobs(t, fakewa.Config{}, "md-msg-hist", "404")
 	deadline := time.After(10 * time.Second)
 	for failed := 0; failed < 4; {
 		select {

@@ -57,11 +57,13 @@ type phone struct {
 	inbox     []waBinary.Node // stanzas waiting for the worker, in arrival order
 	working   bool
 
-	// App state: one key, shared with companions; one critical_block patch.
-	appKeyID      []byte
-	appKeyData    []byte
-	appKeyTime    int64
-	criticalBlock []byte
+	// App state: one key, shared with companions; the collections as the
+	// service holds them; appMu serialises the phone's writes.
+	appKeyID   []byte
+	appKeyData []byte
+	appKeyTime int64
+	syncd      syncdCollections
+	appMu      sync.Mutex
 
 	tokens       map[string][]byte // privacy tokens held, by issuer phone (guarded by mu)
 	issuedBucket map[string]int64  // 7-day bucket of the last token issued, by holder phone

@@ -48,6 +48,10 @@ type Config struct {
 	// RedeliverAfter is how long a delivered message may stay unacknowledged
 	// on a live socket before it is sent again. Default 10 s.
 	RedeliverAfter time.Duration
+	// Contacts is how many address-book contacts (realistic names, made-up
+	// numbers) a new account's phone holds in its app state; 0 means
+	// DefaultContacts, negative none.
+	Contacts int
 	// MediaHosts are the host names media_conn announces (default
 	// DefaultMediaHosts); fakewa serves them all on its one listener.
 	MediaHosts []string
