@@ -174,8 +174,11 @@ func (m *mediaHost) fetch(path, oh, oe string) ([]byte, int) {
 	case BlobOK:
 		return b.data, http.StatusOK
 	case BlobCorrupt:
-		bad := append([]byte(nil), b.data...)
-		bad[len(bad)/2] ^= 0x55
+		bad := append([]byte{0x55}, b.data...) // a byte more: every check fails
+		if len(b.data) > 0 {
+			bad = append([]byte(nil), b.data...)
+			bad[len(bad)/2] ^= 0x55
+		}
 		return bad, http.StatusOK
 	default:
 		code, _ := strconv.Atoi(mode)
@@ -343,6 +346,10 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 	data, err := io.ReadAll(io.LimitReader(r.Body, mediaMaxBlobSize+1))
 	if err != nil {
 		http.Error(w, "reading body: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if len(data) == 0 {
+		http.Error(w, "empty upload", http.StatusBadRequest)
 		return
 	}
 	if len(data) > mediaMaxBlobSize {

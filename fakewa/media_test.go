@@ -217,3 +217,47 @@ func TestFailedBlobFailsDownload(t *testing.T) {
 		}
 	}
 }
+
+// media_conn announces the configured hosts with a live auth; an upload with
+// that auth is still refused when its body is empty or does not match its
+// token, or its type is unknown.
+func TestMediaConnAndUploadChecks(t *testing.T) {
+	hosts := []string{"media.example.test", "media-fallback.example.test"}
+	srv, a1, _, _ := mediaPair(t, fakewa.Config{MediaHosts: hosts})
+	ctx := context.Background()
+	mc, err := a1.cli.DangerousInternals().QueryMediaConn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mc.Hosts) != 2 || mc.Hosts[0].Hostname != hosts[0] || mc.Hosts[1].Hostname != hosts[1] || mc.Auth == "" || mc.TTL <= 0 || mc.AuthTTL <= 0 {
+		t.Fatalf("media_conn: %+v", mc)
+	}
+	hc := srv.HTTPClient()
+	upload := func(typ, token, body string) int {
+		t.Helper()
+		url := "https://" + hosts[0] + "/mms/" + typ + "/" + token + "?auth=" + mc.Auth + "&token=" + token
+		resp, err := hc.Post(url, "application/octet-stream", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	const emptyToken = "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU=" // SHA-256 of nothing
+	for _, c := range []struct {
+		typ, token, body string
+		want             int
+	}{
+		{"image", emptyToken, "", http.StatusBadRequest},
+		{"image", emptyToken, "not nothing", http.StatusBadRequest},
+		{"hologram", emptyToken, "", http.StatusBadRequest},
+	} {
+		if got := upload(c.typ, c.token, c.body); got != c.want {
+			t.Errorf("upload %s %q: status %d, want %d", c.typ, c.body, got, c.want)
+		}
+	}
+	up, err := a1.cli.Upload(ctx, []byte("fine"), whatsmeow.MediaImage)
+	if err != nil || !strings.HasPrefix(up.URL, "https://"+hosts[0]+"/v/") {
+		t.Errorf("Upload with configured hosts: %+v, %v", up, err)
+	}
+}

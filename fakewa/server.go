@@ -250,7 +250,9 @@ func (s *Server) Listen(addr string) (string, error) {
 // HTTPClient returns an http.Client that sends every request, whatever its
 // URL, to this server's listener over plain TCP. A native whatsmeow client
 // given it with SetPreLoginHTTPClient and SetWebsocketHTTPClient reaches the
-// double while dialing its constant wss://web.whatsapp.com URL.
+// double while dialing its constant wss://web.whatsapp.com URL; with
+// SetMediaHTTPClient its uploads and downloads reach the double's media
+// hosts (https://mmg.whatsapp.net/... and the others it announces).
 func (s *Server) HTTPClient() *http.Client {
 	s.mu.Lock()
 	addr := ""
