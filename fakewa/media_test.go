@@ -76,8 +76,9 @@ func TestPhoneImageDownloadsInWhatsmeow(t *testing.T) {
 	}
 }
 
-// whatsmeow's Upload (POST with auth and token) and an ImageMessage: the
-// receiving phone downloads, checks and reports the same bytes.
+// whatsmeow's Upload (POST with auth and token) and a DocumentMessage, then
+// an ImageMessage: the receiving phone downloads, checks and reports the
+// same bytes and fields.
 func TestWhatsmeowUploadReachesPhone(t *testing.T) {
 	srv, a1, _, bob := mediaPair(t, fakewa.Config{})
 	bobJID := types.NewJID(bob.Phone, types.DefaultUserServer)
@@ -99,16 +100,34 @@ func TestWhatsmeowUploadReachesPhone(t *testing.T) {
 	if err != nil {
 		t.Fatalf("SendMessage: %v", err)
 	}
-	m := waitPhoneMedia(t, srv, bob.Phone)
+	m := waitPhoneMedia(t, srv, bob.Phone, "document")
 	if m.Error != "" || !bytes.Equal(m.Data, doc) {
 		t.Fatalf("phone reports %+v (error %q), %d bytes", m.Type, m.Error, len(m.Data))
 	}
-	if m.Type != "document" || m.FileName != "report.pdf" || m.Caption != "numbers" || m.Mimetype != "application/pdf" || m.Size != 5000 {
+	if m.FileName != "report.pdf" || m.Caption != "numbers" || m.Mimetype != "application/pdf" || m.Size != 5000 {
 		t.Errorf("phone reports %s %q %q %q size %d", m.Type, m.FileName, m.Caption, m.Mimetype, m.Size)
+	}
+
+	photo := randomBytes(t, 30000)
+	up, err = a1.cli.Upload(ctx, photo, whatsmeow.MediaImage)
+	if err != nil {
+		t.Fatalf("Upload: %v", err)
+	}
+	_, err = a1.cli.SendMessage(ctx, bobJID, &waE2E.Message{ImageMessage: &waE2E.ImageMessage{
+		URL: &up.URL, DirectPath: &up.DirectPath, MediaKey: up.MediaKey, FileEncSHA256: up.FileEncSHA256,
+		FileSHA256: up.FileSHA256, FileLength: &up.FileLength, Mimetype: proto.String("image/jpeg"),
+		Caption: proto.String("sunset"), Width: proto.Uint32(800), Height: proto.Uint32(600),
+	}})
+	if err != nil {
+		t.Fatalf("SendMessage: %v", err)
+	}
+	m = waitPhoneMedia(t, srv, bob.Phone, "image")
+	if m.Error != "" || !bytes.Equal(m.Data, photo) || m.Caption != "sunset" || m.Width != 800 || m.Height != 600 {
+		t.Errorf("phone reports image %q %dx%d, %d bytes (error %q)", m.Caption, m.Width, m.Height, len(m.Data), m.Error)
 	}
 }
 
-func waitPhoneMedia(t *testing.T, srv *fakewa.Server, phone string) *fakewa.ReceivedMedia {
+func waitPhoneMedia(t *testing.T, srv *fakewa.Server, phone, typ string) *fakewa.ReceivedMedia {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		msgs, err := srv.Messages(phone)
@@ -116,12 +135,12 @@ func waitPhoneMedia(t *testing.T, srv *fakewa.Server, phone string) *fakewa.Rece
 			t.Fatal(err)
 		}
 		for _, m := range msgs {
-			if m.Media != nil {
+			if m.Media != nil && m.Media.Type == typ {
 				return m.Media
 			}
 		}
 	}
-	t.Fatalf("phone %s received no media", phone)
+	t.Fatalf("phone %s received no %s", phone, typ)
 	return nil
 }
 
@@ -259,5 +278,50 @@ func TestMediaConnAndUploadChecks(t *testing.T) {
 	up, err := a1.cli.Upload(ctx, []byte("fine"), whatsmeow.MediaImage)
 	if err != nil || !strings.HasPrefix(up.URL, "https://"+hosts[0]+"/v/") {
 		t.Errorf("Upload with configured hosts: %+v, %v", up, err)
+	}
+}
+
+// Video, audio, document and sticker from a phone: each arrives with its
+// fields and downloads in whatsmeow.
+func TestPhoneMediaTypesDownload(t *testing.T) {
+	srv, a1, alice, bob := mediaPair(t, fakewa.Config{})
+	ctx := context.Background()
+	for _, spec := range []fakewa.MediaSpec{
+		{Type: "video", Mimetype: "video/mp4", Caption: "clip", Width: 1280, Height: 720, Seconds: 12},
+		{Type: "audio", Mimetype: "audio/ogg; codecs=opus", Seconds: 7, PTT: true},
+		{Type: "document", Mimetype: "application/pdf", FileName: "minutes.pdf", Caption: "for monday"},
+		{Type: "sticker", Mimetype: "image/webp", Width: 512, Height: 512},
+	} {
+		spec.Data = randomBytes(t, 2000)
+		if _, _, err := srv.SendMedia(bob.Phone, alice.Phone, spec); err != nil {
+			t.Fatalf("%s: %v", spec.Type, err)
+		}
+		evt := waitEvent[*events.Message](a1, 10*time.Second, func(m *events.Message) bool {
+			msg := m.Message
+			return msg.GetVideoMessage() != nil || msg.GetAudioMessage() != nil || msg.GetDocumentMessage() != nil || msg.GetStickerMessage() != nil
+		})
+		var dl whatsmeow.DownloadableMessage
+		var ok bool
+		switch m := evt.Message; spec.Type {
+		case "video":
+			v := m.GetVideoMessage()
+			dl, ok = v, v.GetCaption() == "clip" && v.GetSeconds() == 12 && v.GetWidth() == 1280
+		case "audio":
+			a := m.GetAudioMessage()
+			dl, ok = a, a.GetPTT() && a.GetSeconds() == 7
+		case "document":
+			d := m.GetDocumentMessage()
+			dl, ok = d, d.GetFileName() == "minutes.pdf" && d.GetCaption() == "for monday"
+		case "sticker":
+			s := m.GetStickerMessage()
+			dl, ok = s, s.GetWidth() == 512 && s.GetMimetype() == "image/webp"
+		}
+		if !ok { // the fields checked are set only on a message of the type
+			t.Fatalf("%s arrived as %v", spec.Type, evt.Message)
+		}
+		got, err := a1.cli.Download(ctx, dl)
+		if err != nil || !bytes.Equal(got, spec.Data) {
+			t.Errorf("%s: Download %d bytes, %v", spec.Type, len(got), err)
+		}
 	}
 }
