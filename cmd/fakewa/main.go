@@ -41,6 +41,7 @@ func main() {
 	noTCTokenCheck := flag.Bool("no-tctoken-check", false, "deliver 1:1 messages that lack the recipient's privacy token instead of refusing them with 463")
 	mediaCORS := flag.Bool("media-cors", false, "answer media host requests with CORS headers (a page on any origin may fetch blobs directly)")
 	mediaHosts := flag.String("media-hosts", strings.Join(fakewa.DefaultMediaHosts, ","), "comma-separated host names announced in media_conn")
+	contacts := flag.Int("contacts", fakewa.DefaultContacts, "address-book contacts in each new account's app state (negative: none)")
 	var accounts accountFlags
 	flag.Var(&accounts, "account", "create an account PHONE[:PUSHNAME] at start (repeatable)")
 	flag.Parse()
@@ -57,6 +58,7 @@ func main() {
 	}
 	cfg.Settings = fakewa.Settings{MinVersion: v, AllowOutdated: *allowOutdated, PNAddressing: *pnAddressing, NoTCTokenCheck: *noTCTokenCheck, MediaCORS: *mediaCORS}
 	cfg.MediaHosts = strings.Split(*mediaHosts, ",")
+	cfg.Contacts = *contacts
 	if *rootSeed != "" {
 		key := sha256.Sum256([]byte(*rootSeed))
 		cfg.RootKey = &key
