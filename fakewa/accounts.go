@@ -153,7 +153,7 @@ func (s *Server) CreateAccount(phone, pushName string) (AccountInfo, error) {
 		phone:      ph,
 	}
 	ph.acct = a
-	if err := ph.initAppState(pushName); err != nil {
+	if err := ph.initAppState(s, pushName, s.cfg.Contacts); err != nil {
 		return AccountInfo{}, fmt.Errorf("app state of account %s: %w", phone, err)
 	}
 	primary := &device{acct: a, ID: 0, JID: a.deviceJID(0), LID: a.deviceLID(0), Platform: "android", simulatedPhone: true}

@@ -40,6 +40,9 @@ func (s *Server) routes() *http.ServeMux {
 	s.pictureRoutes(mux) // pictures.go
 	mux.HandleFunc("GET /api/settings", s.apiSettings)
 	mux.HandleFunc("POST /api/settings", s.apiSettings)
+	s.mediaRoutes(mux)
+	s.mediaAPIRoutes(mux)
+	s.appStateAPIRoutes(mux)
 	mux.HandleFunc("OPTIONS /api/", func(w http.ResponseWriter, r *http.Request) {
 		// CORS preflight: browser tests call the API from their page's origin.
 		w.Header().Set("Access-Control-Allow-Origin", "*")
@@ -67,8 +70,11 @@ func writeErr(w http.ResponseWriter, status int, err error) {
 }
 
 // readJSON decodes a request body; an empty body leaves v as is.
-func readJSON(r *http.Request, v any) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+func readJSON(r *http.Request, v any) error { return readJSONLimit(r, v, 1<<20) }
+
+// readJSONLimit is readJSON for bodies of up to limit bytes.
+func readJSONLimit(r *http.Request, v any, limit int64) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit))
 	if err != nil {
 		return fmt.Errorf("reading request body: %w", err)
 	}

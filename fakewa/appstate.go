@@ -5,6 +5,7 @@ package fakewa
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -20,14 +21,18 @@ import (
 	waLog "go.mau.fi/whatsmeow/util/log"
 )
 
-// The phone's app state is one patch: the push name in critical_block. A
-// companion gets the app state key from the phone right after pairing,
-// fetches the collections, and so learns its push name (which whatsmeow
-// needs to send presence).
+// The phone's app state: one key, shared with each new companion right after
+// pairing, and the five collections, which the phone writes as a client
+// does (whatsmeow's appstate Processor: EncodePatch, then DecodePatches to
+// move its own hash state on) and the service keeps (syncdCollections,
+// appsync.go). A companion fetches every collection after the key share;
+// whatsmeow needs the push name from critical_block to send presence.
 
-// initAppState makes the phone's app state key and, with a push name, the
-// critical_block patch that sets it.
-func (p *phone) initAppState(pushName string) error {
+// initAppState makes the phone's app state key and its first state: the
+// push name (critical_block), the address book (critical_unblock_low) and
+// the link preview privacy setting (regular). regular_high (mutes) and
+// regular_low (pins, archives) fill as the phone changes chats.
+func (p *phone) initAppState(s *Server, pushName string, contacts int) error {
 	ctx := context.Background()
 	p.appKeyID = make([]byte, 6)
 	_, _ = rand.Read(p.appKeyID[4:])
@@ -43,21 +48,85 @@ func (p *phone) initAppState(pushName string) error {
 	}); err != nil {
 		return err
 	}
-	if pushName == "" {
-		return nil
+	if pushName != "" {
+		if _, err = p.writeAppState(s, appstate.BuildSettingPushName(pushName)); err != nil {
+			return fmt.Errorf("push name: %w", err)
+		}
 	}
-	raw, err := appstate.NewProcessor(p.dev, waLog.Noop).EncodePatch(ctx, p.appKeyID, appstate.HashState{}, appstate.BuildSettingPushName(pushName))
+	if book := p.generateContacts(contacts); len(book) > 0 {
+		if _, err = p.writeAppState(s, contactsPatch(book)); err != nil {
+			return fmt.Errorf("contacts: %w", err)
+		}
+	}
+	if _, err = p.writeAppState(s, linkPreviewSetting(false)); err != nil {
+		return fmt.Errorf("link preview setting: %w", err)
+	}
+	return nil
+}
+
+// writeAppState has the phone encode one patch on top of its current state,
+// apply it to its own state, and hand it to the service. It returns the
+// collection's new version; the caller tells the companions
+// (notifyAppStateChanged), not under Server.mu.
+func (p *phone) writeAppState(s *Server, info appstate.PatchInfo) (uint64, error) {
+	ctx := context.Background()
+	p.appMu.Lock()
+	defer p.appMu.Unlock()
+	proc := appstate.NewProcessor(p.dev, waLog.Noop)
+	version, hash, err := p.dev.AppState.GetAppStateVersion(ctx, string(info.Type))
 	if err != nil {
-		return fmt.Errorf("encoding the push name patch: %w", err)
+		return 0, err
+	}
+	state := appstate.HashState{Version: version, Hash: hash}
+	raw, err := proc.EncodePatch(ctx, p.appKeyID, state, info)
+	if err != nil {
+		return 0, fmt.Errorf("encoding a %s patch: %w", info.Type, err)
 	}
 	var patch waServerSync.SyncdPatch
 	if err = proto.Unmarshal(raw, &patch); err != nil {
-		return err
+		return 0, err
 	}
-	// The server numbers patches; the MACs were made for version 1.
-	patch.Version = &waServerSync.SyncdVersion{Version: proto.Uint64(1)}
-	p.criticalBlock, err = proto.Marshal(&patch)
-	return err
+	// The MACs were made for the next version; the server numbers patches.
+	patch.Version = &waServerSync.SyncdVersion{Version: proto.Uint64(version + 1)}
+	// On a copy: decoding decrypts the mutation values in place.
+	own := proto.Clone(&patch).(*waServerSync.SyncdPatch)
+	list := &appstate.PatchList{Name: info.Type, Patches: []*waServerSync.SyncdPatch{own}}
+	if _, _, err = proc.DecodePatches(ctx, list, state, true); err != nil {
+		return 0, fmt.Errorf("applying its own %s patch: %w", info.Type, err)
+	}
+	if err = p.syncd.add(s, info.Type, &patch); err != nil {
+		return 0, err
+	}
+	return version + 1, nil
+}
+
+var errAppStateConflict = errors.New("patch is not based on the collection's current version")
+
+// applyUpload takes a companion's patch, made on top of version from, as the
+// collection's next version: the phone verifies and applies it to its own
+// state, then the service stores it. It returns the new version.
+func (p *phone) applyUpload(s *Server, name appstate.WAPatchName, from uint64, patch *waServerSync.SyncdPatch) (uint64, error) {
+	ctx := context.Background()
+	p.appMu.Lock()
+	defer p.appMu.Unlock()
+	version, hash, err := p.dev.AppState.GetAppStateVersion(ctx, string(name))
+	if err != nil {
+		return 0, err
+	}
+	if from != version {
+		return 0, errAppStateConflict
+	}
+	patch.Version = &waServerSync.SyncdVersion{Version: proto.Uint64(version + 1)}
+	patch.ExternalMutations = nil
+	own := proto.Clone(patch).(*waServerSync.SyncdPatch)
+	list := &appstate.PatchList{Name: name, Patches: []*waServerSync.SyncdPatch{own}}
+	if _, _, err = appstate.NewProcessor(p.dev, waLog.Noop).DecodePatches(ctx, list, appstate.HashState{Version: version, Hash: hash}, true); err != nil {
+		return 0, err
+	}
+	if err = p.syncd.add(s, name, patch); err != nil {
+		return 0, err
+	}
+	return version + 1, nil
 }
 
 func (p *phone) fingerprint() *waE2E.AppStateSyncKeyFingerprint {
@@ -91,27 +160,6 @@ func (p *phone) sendPeer(s *Server, d *device, msg *waE2E.Message) {
 	if err != nil {
 		s.log.Errorf("phone %s: peer message to %s: %v", p.acct.Phone, d.JID, err)
 	}
-}
-
-// handleAppStateSync answers w:sync:app:state: critical_block holds the push
-// name patch; every other collection is empty.
-func (s *Server) handleAppStateSync(d *device, node *waBinary.Node) waBinary.Node {
-	var out []waBinary.Node
-	sync := node.GetChildByTag("sync")
-	for _, coll := range sync.GetChildren() {
-		name, _ := coll.Attrs["name"].(string)
-		from, _ := coll.AttrGetter().GetUint64("version", false)
-		attrs := waBinary.Attrs{"name": name, "version": "0"}
-		var content []waBinary.Node
-		if patch := d.acct.phone.criticalBlock; name == string(appstate.WAPatchCriticalBlock) && patch != nil {
-			attrs["version"] = "1"
-			if from < 1 {
-				content = []waBinary.Node{{Tag: "patches", Content: []waBinary.Node{{Tag: "patch", Content: patch}}}}
-			}
-		}
-		out = append(out, waBinary.Node{Tag: "collection", Attrs: attrs, Content: content})
-	}
-	return iqResult(node, waBinary.Node{Tag: "sync", Content: out})
 }
 
 // sendLIDMigration sends a new companion the phone's LID migration sync

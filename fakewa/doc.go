@@ -8,6 +8,11 @@
 //
 // The package is native only (it listens on sockets); under js/wasm it is empty.
 //
+// Media hosts (any Host header; see docs/SERVICE.md "Media hosts"):
+//
+//	POST /mms/{type}/{token}?auth=&token=   an encrypted upload -> {"url", "direct_path"}
+//	GET  /v/...                             a blob by its direct path
+//
 // Control API (JSON bodies; errors are {"error": "..."} with a 4xx/5xx status):
 //
 //	GET  /api/info                          {"wsURL", "rootKey"}
@@ -16,7 +21,13 @@
 //	POST /api/accounts/{phone}/scan         {"qr"} -> {"device"}
 //	POST /api/accounts/{phone}/link-code    {"code"} -> {"device"}
 //	POST /api/accounts/{phone}/send         {"to", "text"} -> {"id"}
-//	GET  /api/accounts/{phone}/messages     what the phone received
+//	GET  /api/accounts/{phone}/messages     what the phone received (media: type, fields, decrypted data or error)
+//	POST /api/accounts/{phone}/send-media   {"to", "type", "data" (base64), "mimetype", "caption", "fileName", "width", "height", "seconds", "ptt"} -> {"id", "directPath"}
+//	POST /api/accounts/{phone}/contacts     {"contacts": [{"phone", "firstName", "fullName"}]} -> {}: the phone saves contacts (app state)
+//	POST /api/accounts/{phone}/chat-state   {"chat", "muted", "pinned", "archived"} -> {}: the phone changes a chat (app state)
+//	GET  /api/accounts/{phone}/app-state    {"critical_block": N, ...}: each collection's version
+//	GET  /api/media                         blobs on the media host [{"directPath", "mmsType", "size", "fail"}]
+//	POST /api/media/fail                    {"directPath"} or {"mmsType"}, "mode": "404"|"403"|"410"|"500"|"corrupt"|"" -> {}
 //	POST /api/accounts/{phone}/tokens       {"to", "notify"} -> {}: the account issues "to" a privacy token
 //	GET  /api/accounts/{phone}/tokens       {"issued", "held"}: [{"from", "to", "t"}], newest token of each pair
 //	POST /api/accounts/{phone}/groups       {"subject", "participants"} -> group: the phone creates a group
@@ -31,7 +42,7 @@
 //	POST /api/connections/{id}/cut          {"afterFrames"} -> {}; id "next" arms the next socket to open
 //	POST /api/faults/lose-pair-confirmation -> {}; the next pairing loses the companion's answer (device not registered)
 //	POST /api/faults/fail-prekey-fetch      {"count"} (default 1) -> {}; the next count prekey fetches get a 500 error
-//	GET  /api/settings                      behaviour switches {"minVersion", "allowOutdated", "pnAddressing", "noTCTokenCheck"}
+//	GET  /api/settings                      behaviour switches {"minVersion", "allowOutdated", "pnAddressing", "noTCTokenCheck", "mediaCORS"}
 //	POST /api/settings                      the same fields, each optional -> the settings now in force
 //
 // A cut drops the socket after afterFrames more encrypted server frames

@@ -136,6 +136,12 @@ func newTestClientLog(t testing.TB, srv *fakewa.Server, name string, container *
 	cli := whatsmeow.NewClient(dev, log)
 	cli.SetPreLoginHTTPClient(srv.HTTPClient())
 	cli.SetWebsocketHTTPClient(srv.HTTPClient())
+	// Blobs (history sync, app state, media) from the double too. A spare
+	// connection the transport dialed but never used would hold up the
+	// server's Close (Shutdown waits for new connections).
+	media := srv.HTTPClient()
+	cli.SetMediaHTTPClient(media)
+	t.Cleanup(media.CloseIdleConnections)
 	tc := &testClient{t: t, name: name, srv: srv, container: container, cli: cli, events: make(chan any, 1000)}
 	cli.AddEventHandler(func(evt any) {
 		select {

@@ -191,6 +191,7 @@ func (s *Server) pairCompanion(ctx context.Context, a *account, c *conn, advSecr
 		a.phone.sendLIDMigration(s, d)
 	}
 	s.sendHeldTokens(d)
+	a.phone.sendHistorySync(s, d)
 	if err = c.send(waBinary.Node{Tag: "stream:error", Attrs: waBinary.Attrs{"code": "515"}}); err != nil {
 		s.log.Warnf("%s: sending 515: %v", jid, err)
 	}

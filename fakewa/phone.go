@@ -38,6 +38,9 @@ type ReceivedMessage struct {
 	Chat string    `json:"chat"` // the sender's user JID
 	Text string    `json:"text"`
 	Time time.Time `json:"time"`
+	// Media is an image, video, audio, document or sticker the phone
+	// downloaded and decrypted (or why it could not).
+	Media *ReceivedMedia `json:"media,omitempty"`
 }
 
 // phone is the simulated primary device of an account. Its Signal state is a
@@ -54,14 +57,17 @@ type phone struct {
 	inbox     []waBinary.Node // stanzas waiting for the worker, in arrival order
 	working   bool
 
-	// App state: one key, shared with companions; one critical_block patch.
-	appKeyID      []byte
-	appKeyData    []byte
-	appKeyTime    int64
-	criticalBlock []byte
+	// App state: one key, shared with companions; the collections as the
+	// service holds them; appMu serialises the phone's writes.
+	appKeyID   []byte
+	appKeyData []byte
+	appKeyTime int64
+	syncd      syncdCollections
+	appMu      sync.Mutex
 
 	tokens       map[string][]byte // privacy tokens held, by issuer phone (guarded by mu)
 	issuedBucket map[string]int64  // 7-day bucket of the last token issued, by holder phone
+	history      chatHistory       // recent 1:1 conversations, for history sync (guarded by mu)
 
 	toppingUp bool // a prekey top-up is under way (guarded by Server.mu)
 	// cryptoMu serialises Signal operations: sessions are read-modify-write.
@@ -243,9 +249,11 @@ func (p *phone) handle(s *Server, node waBinary.Node) {
 		if text == "" {
 			text = msg.GetExtendedTextMessage().GetText()
 		}
+		media := s.receiveMedia(msg)
 		p.mu.Lock()
-		p.received = append(p.received, ReceivedMessage{ID: id, From: from.String(), Chat: chat.String(), Text: text, Time: time.Now()})
+		p.received = append(p.received, ReceivedMessage{ID: id, From: from.String(), Chat: chat.String(), Text: text, Time: time.Now(), Media: media})
 		p.mu.Unlock()
+		p.keepHistory(chat, id, sender.acct == p.acct, msg)
 		s.log.Infof("phone %s: received %s from %s: %q", p.acct.Phone, id, from, text)
 	}
 	if sender.acct == p.acct {
@@ -358,6 +366,11 @@ func (s *Server) bundleLocked(d *device) *prekey.Bundle {
 // LID, or a phone number): to every device of the user, and a copy to the
 // phone's own companions. It returns the message id.
 func (s *Server) SendText(phone, to, text string) (string, error) {
+	return s.sendFromPhone(phone, to, &waE2E.Message{Conversation: proto.String(text)})
+}
+
+// sendFromPhone is the account's phone sending msg to a user, as SendText.
+func (s *Server) sendFromPhone(phone, to string, msg *waE2E.Message) (string, error) {
 	a, err := s.lookupAccount(phone)
 	if err != nil {
 		return "", err
@@ -405,7 +418,6 @@ func (s *Server) SendText(phone, to, text string) (string, error) {
 	if b != a {
 		a.phone.issueIfDue(s, b)
 	}
-	msg := &waE2E.Message{Conversation: proto.String(text)}
 	id := newMessageID()
 	a.phone.remember(id, b.JID, msg)
 	var parts []waBinary.Node
@@ -435,6 +447,7 @@ func (s *Server) SendText(phone, to, text string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("phone %s sending to %s: %w", a.Phone, b.JID, err)
 	}
+	a.phone.keepHistory(b.JID, id, true, msg)
 	s.log.Infof("phone %s: sent %s to %s (%d devices)", a.Phone, id, b.JID, n)
 	return id, nil
 }

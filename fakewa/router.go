@@ -277,6 +277,8 @@ func (s *Server) handleIQ(c *conn, d *device, node *waBinary.Node) {
 		resp = iqResult(node, waBinary.Node{Tag: "count", Attrs: waBinary.Attrs{"value": strconv.Itoa(n)}})
 	case xmlns == "md" && typ == "set" && first == "remove-companion-device":
 		resp = s.handleRemoveCompanion(c, d, node)
+	case xmlns == "w:m" && first == "media_conn":
+		resp = s.handleMediaConn(node)
 	case xmlns == "w:sync:app:state" && typ == "set":
 		resp = s.handleAppStateSync(d, node)
 	case xmlns == "privacy" && typ == "get":

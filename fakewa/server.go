@@ -48,6 +48,13 @@ type Config struct {
 	// RedeliverAfter is how long a delivered message may stay unacknowledged
 	// on a live socket before it is sent again. Default 10 s.
 	RedeliverAfter time.Duration
+	// Contacts is how many address-book contacts (realistic names, made-up
+	// numbers) a new account's phone holds in its app state; 0 means
+	// DefaultContacts, negative none.
+	Contacts int
+	// MediaHosts are the host names media_conn announces (default
+	// DefaultMediaHosts); fakewa serves them all on its one listener.
+	MediaHosts []string
 
 	// Behaviour of today's service, all on by default (docs/SERVICE.md); the
 	// control API changes them at run time (POST /api/settings).
@@ -69,6 +76,9 @@ type Settings struct {
 	// NoTCTokenCheck delivers 1:1 messages that lack the privacy token the
 	// recipient issued to the sender, instead of refusing them with 463.
 	NoTCTokenCheck bool `json:"noTCTokenCheck"`
+	// MediaCORS answers media host requests with CORS headers (preflight
+	// included), so a page on any origin may fetch blobs directly.
+	MediaCORS bool `json:"mediaCORS"`
 }
 
 // Server is the WhatsApp double. Create it with New.
@@ -103,6 +113,7 @@ type Server struct {
 	losePairConfirms int                // fault injection: pair confirmations to lose (the companion's answer to pair-success)
 	failPreKeyFetch  int                // fault injection: prekey fetches to answer with a server error
 	routed           recentStanzas      // message stanzas already routed, so a resend is acked and not routed twice
+	media            mediaHost          // blobs: uploads, downloads, history and app state
 
 	mux      *http.ServeMux
 	httpSrv  *http.Server
@@ -243,7 +254,9 @@ func (s *Server) Listen(addr string) (string, error) {
 // HTTPClient returns an http.Client that sends every request, whatever its
 // URL, to this server's listener over plain TCP. A native whatsmeow client
 // given it with SetPreLoginHTTPClient and SetWebsocketHTTPClient reaches the
-// double while dialing its constant wss://web.whatsapp.com URL.
+// double while dialing its constant wss://web.whatsapp.com URL; with
+// SetMediaHTTPClient its uploads and downloads reach the double's media
+// hosts (https://mmg.whatsapp.net/... and the others it announces).
 func (s *Server) HTTPClient() *http.Client {
 	s.mu.Lock()
 	addr := ""

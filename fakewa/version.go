@@ -63,6 +63,7 @@ type SettingsUpdate struct {
 	AllowOutdated  *bool   `json:"allowOutdated,omitempty"`
 	PNAddressing   *bool   `json:"pnAddressing,omitempty"`
 	NoTCTokenCheck *bool   `json:"noTCTokenCheck,omitempty"`
+	MediaCORS      *bool   `json:"mediaCORS,omitempty"`
 }
 
 // UpdateSettings applies u and returns the settings now in force.
@@ -83,7 +84,7 @@ func (s *Server) UpdateSettings(u SettingsUpdate) (Settings, error) {
 	for _, f := range []struct {
 		from *bool
 		to   *bool
-	}{{u.AllowOutdated, &s.settings.AllowOutdated}, {u.PNAddressing, &s.settings.PNAddressing}, {u.NoTCTokenCheck, &s.settings.NoTCTokenCheck}} {
+	}{{u.AllowOutdated, &s.settings.AllowOutdated}, {u.PNAddressing, &s.settings.PNAddressing}, {u.NoTCTokenCheck, &s.settings.NoTCTokenCheck}, {u.MediaCORS, &s.settings.MediaCORS}} {
 		if f.from != nil {
 			*f.to = *f.from
 		}
@@ -94,7 +95,7 @@ func (s *Server) UpdateSettings(u SettingsUpdate) (Settings, error) {
 
 func (st Settings) String() string {
 	return "minVersion=" + st.MinVersion.String() + " allowOutdated=" + strconv.FormatBool(st.AllowOutdated) +
-		" pnAddressing=" + strconv.FormatBool(st.PNAddressing) + " noTCTokenCheck=" + strconv.FormatBool(st.NoTCTokenCheck)
+		" pnAddressing=" + strconv.FormatBool(st.PNAddressing) + " noTCTokenCheck=" + strconv.FormatBool(st.NoTCTokenCheck) + " mediaCORS=" + strconv.FormatBool(st.MediaCORS)
 }
 
 // settingsJSON is Settings in the control API, the version as a string.

@@ -39,6 +39,9 @@ func main() {
 	allowOutdated := flag.Bool("allow-outdated", false, "accept every client version")
 	pnAddressing := flag.Bool("pn-addressing", false, "address 1:1 messages by phone number as the service did before LIDs (no LID migration sync)")
 	noTCTokenCheck := flag.Bool("no-tctoken-check", false, "deliver 1:1 messages that lack the recipient's privacy token instead of refusing them with 463")
+	mediaCORS := flag.Bool("media-cors", false, "answer media host requests with CORS headers (a page on any origin may fetch blobs directly)")
+	mediaHosts := flag.String("media-hosts", strings.Join(fakewa.DefaultMediaHosts, ","), "comma-separated host names announced in media_conn")
+	contacts := flag.Int("contacts", fakewa.DefaultContacts, "address-book contacts in each new account's app state (negative: none)")
 	var accounts accountFlags
 	flag.Var(&accounts, "account", "create an account PHONE[:PUSHNAME] at start (repeatable)")
 	flag.Parse()
@@ -53,7 +56,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "fakewa: -min-version:", err)
 		os.Exit(2)
 	}
-	cfg.Settings = fakewa.Settings{MinVersion: v, AllowOutdated: *allowOutdated, PNAddressing: *pnAddressing, NoTCTokenCheck: *noTCTokenCheck}
+	cfg.Settings = fakewa.Settings{MinVersion: v, AllowOutdated: *allowOutdated, PNAddressing: *pnAddressing, NoTCTokenCheck: *noTCTokenCheck, MediaCORS: *mediaCORS}
+	cfg.MediaHosts = strings.Split(*mediaHosts, ",")
+	cfg.Contacts = *contacts
 	if *rootSeed != "" {
 		key := sha256.Sum256([]byte(*rootSeed))
 		cfg.RootKey = &key
