@@ -34,6 +34,7 @@
 //	GET  /api/accounts/{phone}/groups       groups the account is in [{"jid", "subject", "participants": [{"jid", "lid", "admin"}]}]
 //	POST /api/accounts/{phone}/groups/{group}/participants  {"action", "participants"} -> [{"jid", "error"}]
 //	POST /api/accounts/{phone}/faults/forget-sender-keys    {} -> {}: the phone loses its sender keys (it then asks again)
+//	POST /api/accounts/{phone}/faults/forget-sessions       {} -> {}: the phone loses its 1:1 sessions (it then asks again)
 //	(send with "to" a group JID: the phone writes to the group; its messages list a group message with the group as chat)
 //	POST /api/accounts/{phone}/picture      {"data": base64 JPEG, empty removes} -> {"id"}: the account's profile picture
 //	POST /api/devices/{jid}/logout          {}

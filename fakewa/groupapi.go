@@ -181,6 +181,7 @@ func (s *Server) Groups(phone string) ([]GroupInfo, error) {
 //	GET  /api/accounts/{phone}/groups                      groups the account is in
 //	POST /api/accounts/{phone}/groups/{group}/participants {"action", "participants"} -> [{"jid", "error"}]
 //	POST /api/accounts/{phone}/faults/forget-sender-keys   {} -> {}: the phone loses its sender keys
+//	POST /api/accounts/{phone}/faults/forget-sessions      {} -> {}: the phone loses its 1:1 sessions (phoneretry.go)
 //
 // The phone sends to a group with POST /api/accounts/{phone}/send {"to": group JID}.
 func (s *Server) groupRoutes(mux *http.ServeMux) {
@@ -204,6 +205,14 @@ func (s *Server) groupRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/accounts/{phone}/faults/forget-sender-keys", func(w http.ResponseWriter, r *http.Request) {
 		defer s.recoverAPI(w, r)
 		if err := s.ForgetSenderKeys(r.PathValue("phone")); err != nil {
+			writeErr(w, http.StatusNotFound, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, struct{}{})
+	})
+	mux.HandleFunc("POST /api/accounts/{phone}/faults/forget-sessions", func(w http.ResponseWriter, r *http.Request) {
+		defer s.recoverAPI(w, r)
+		if err := s.ForgetSessions(r.PathValue("phone")); err != nil {
 			writeErr(w, http.StatusNotFound, err)
 			return
 		}

@@ -132,6 +132,13 @@ func (m *memSignalStore) DeleteSession(_ context.Context, address string) error 
 	return nil
 }
 
+// forgetSessions drops every session (a fault; see Server.ForgetSessions).
+func (m *memSignalStore) forgetSessions() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	clear(m.sessions)
+}
+
 // MigratePNToLID moves a user's sessions and identities from its phone-number
 // address to its LID address, as sqlstore does.
 func (m *memSignalStore) MigratePNToLID(_ context.Context, pn, lid types.JID) error {

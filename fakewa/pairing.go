@@ -159,8 +159,12 @@ func (s *Server) pairCompanion(ctx context.Context, a *account, c *conn, advSecr
 	if s.takeFault(&s.losePairConfirms) {
 		// As if the answer never arrived: the companion stored a device the
 		// service does not know, and its next login is refused (401).
+		// The cut waits a moment: the companion's write of the answer
+		// must have finished on its side, as when the network loses it
+		// further on (cut at once, the write itself may fail and whatsmeow
+		// then drops the pairing instead of storing it).
 		s.log.Warnf("%s: losing its pair confirmation as %s (fault injection)", c.name(), jid)
-		c.cut()
+		time.AfterFunc(200*time.Millisecond, c.cut)
 		return types.EmptyJID, fmt.Errorf("pair confirmation of %s lost (fault injection)", jid)
 	}
 	if t, _ := resp.Attrs["type"].(string); t != "result" {

@@ -74,6 +74,7 @@ type phone struct {
 	cryptoMu sync.Mutex
 
 	groupKeys map[string]*phoneGroupState // own sender key per group (phonegroups.go; guarded by mu)
+	asked     map[string]bool             // 1:1 messages asked for again (askResend; guarded by mu)
 }
 
 func newPhone() (*phone, error) {
@@ -226,7 +227,8 @@ func (p *phone) handle(s *Server, node waBinary.Node) {
 		msg, err := p.decrypt(sender, enc)
 		if err != nil {
 			s.log.Errorf("phone %s: cannot decrypt message %s from %s: %v", p.acct.Phone, id, from, err)
-			continue
+			p.askResend(s, node, sender)
+			return
 		}
 		if msg.GetProtocolMessage() != nil {
 			// Peer traffic from a companion (history sync, resend requests).

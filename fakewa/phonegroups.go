@@ -4,11 +4,9 @@ package fakewa
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"time"
 
-	"go.mau.fi/libsignal/ecc"
 	"go.mau.fi/libsignal/groups"
 	"go.mau.fi/libsignal/protocol"
 	"google.golang.org/protobuf/proto"
@@ -216,25 +214,12 @@ func (p *phone) askAgain(s *Server, node waBinary.Node, chat types.JID, sender *
 		s.log.Warnf("phone %s: group message %s from %s undecryptable after a retry: dropped", p.acct.Phone, id, sender.JID)
 		return
 	}
-	pk, err := p.store.GenOnePreKey(context.Background())
+	content, err := p.retryContent(node)
 	if err != nil {
-		s.log.Errorf("phone %s: prekey for a retry receipt: %v", p.acct.Phone, err)
+		s.log.Errorf("phone %s: retry receipt for %s: %v", p.acct.Phone, id, err)
 		return
 	}
-	var reg [4]byte
-	binary.BigEndian.PutUint32(reg[:], p.dev.RegistrationID)
-	spk := p.dev.SignedPreKey
-	receipt := waBinary.Node{Tag: "receipt", Attrs: waBinary.Attrs{"id": id, "to": chat, "participant": sender.JID, "type": "retry"},
-		Content: []waBinary.Node{
-			{Tag: "retry", Attrs: waBinary.Attrs{"count": "1", "id": id, "t": node.Attrs["t"], "v": "1"}},
-			{Tag: "registration", Content: reg[:]},
-			{Tag: "keys", Content: []waBinary.Node{
-				{Tag: "type", Content: []byte{ecc.DjbType}},
-				{Tag: "identity", Content: p.dev.IdentityKey.Pub[:]},
-				preKeyNode("key", preKey{id: pk.KeyID, pub: *pk.Pub}),
-				preKeyNode("skey", preKey{id: spk.KeyID, pub: *spk.Pub, signature: spk.Signature[:]}),
-			}},
-		}}
+	receipt := waBinary.Node{Tag: "receipt", Attrs: waBinary.Attrs{"id": id, "to": chat, "participant": sender.JID, "type": "retry"}, Content: content}
 	s.mu.Lock()
 	self := p.acct.devices[0]
 	s.mu.Unlock()
