@@ -387,7 +387,9 @@ func (c *conn) setCutAfter(n int) {
 }
 
 func (c *conn) cutLocked() {
-	c.s.log.Infof("%s: cutting socket", c.name())
+	if c.ctx.Err() == nil { // not logged twice (a delayed cut after a refused send)
+		c.s.log.Infof("%s: cutting socket", c.name())
+	}
 	c.stop()
 	_ = c.ws.CloseNow()
 }
