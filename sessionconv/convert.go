@@ -19,7 +19,7 @@ import (
 // codes) can tell them apart.
 var (
 	ErrSQLite   = errors.New("not a usable whatsmeow sqlstore database")
-	ErrSnapshot = errors.New("not a usable wasmeow session snapshot")
+	ErrSnapshot = errors.New("cannot read the snapshot")
 	ErrNoDevice = errors.New("no such device")
 	ErrExists   = errors.New("the output file exists")
 )

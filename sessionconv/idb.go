@@ -1,3 +1,5 @@
+//go:build !js
+
 package sessionconv
 
 import (
@@ -12,11 +14,6 @@ import (
 	"github.com/wasmeow/wasmeow/kv/memkv"
 	"github.com/wasmeow/wasmeow/wasm/snapshot"
 )
-
-// The wasmeow side: a snapshot is restored into idbstore on memkv exactly as
-// the page's importSession restores one into IndexedDB (snapshot.DecodeSession,
-// Restore, idbstore.New), and captured as the page's exportSession captures
-// one (flush, then snapshot.Capture of idbstore.DumpTables).
 
 // idbRaw is rawWriter for idbstore.
 type idbRaw struct{ s *idbstore.Store }

@@ -76,6 +76,11 @@ func TestSQLiteToPageAndBack(t *testing.T) {
 		t.Fatalf("converted %s with %v", got, counts)
 	}
 	t.Logf("snapshot of %s: %d bytes, %v", jid, len(blob), counts)
+	side := filepath.Join(dir, "side.db")
+	if _, _, err := sessionconv.SnapshotToSQLite(ctx, blob, side, jid); err != nil {
+		t.Fatal(err)
+	}
+	sameTables(t, original, side, jid.String(), "") // a real session's records, every one kept
 
 	// 3. The page's importSession: decode and validate, restore into a
 	// fresh backend, open idbstore on it, take the first device.

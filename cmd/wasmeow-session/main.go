@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command wasmeow-session moves a whatsmeow device between a whatsmeow
 // sqlstore database (sqlite) and a wasmeow session snapshot, keeping the
 // link: no QR, and the Signal sessions continue (docs/AUTHSTATE.md).
@@ -43,6 +45,13 @@ const (
 const usage = `usage:
   wasmeow-session import-sqlite whatsmeow.db [-jid J] [-client-id ID] -o session.snapshot
   wasmeow-session export-sqlite session.snapshot [-jid J] -o whatsmeow.db
+
+  -o          the output file; it must not exist (written with mode 0600)
+  -jid        the device to convert, e.g. 15550100001:12@s.whatsapp.net; needed
+              when the input holds several
+  -client-id  import-sqlite: the clientId recorded in the snapshot (default
+              "default"); wm.importSession's own clientId is what names the session
+Exit codes: 0 done, 2 usage, 3 unreadable input, 4 no such device, 5 output exists, 1 other.
 `
 
 func main() {
