@@ -131,6 +131,9 @@ func TestSQLiteToPageAndBack(t *testing.T) {
 	if err != nil || backDev == nil {
 		t.Fatalf("exported device: %v, %v", backDev, err)
 	}
+	if n, err := backDev.PreKeys.UploadedPreKeyCount(ctx); err != nil || n != uploaded {
+		t.Fatalf("exported uploaded prekeys: %d, %v; want %d", n, err, uploaded)
+	}
 	last := newClient(t, srv, "sqlite again", backDev, clientLog("sqlite again"))
 	reconnect(t, srv, last)
 	talk(t, srv, last, bob, "back on sqlite")

@@ -23,7 +23,9 @@ import (
 	"go.mau.fi/whatsmeow/store/sqlstore"
 	"go.mau.fi/whatsmeow/types"
 
+	"github.com/wasmeow/wasmeow/idbstore"
 	"github.com/wasmeow/wasmeow/sessionconv"
+	"github.com/wasmeow/wasmeow/wasm/snapshot"
 )
 
 // sqlstoreTables maps every table of sqlstore's schema to the column naming
@@ -74,6 +76,17 @@ func TestRoundTripKeepsEveryTable(t *testing.T) {
 	for what, n := range counts {
 		if n == 0 {
 			t.Errorf("no %s converted: the fixture must fill every table", what)
+		}
+	}
+	// Every wasmeow table got records: one idbstore adds is caught here.
+	// (prekey_uploaded stays empty: imported prekeys carry their own flags.)
+	snap, err := snapshot.DecodeSession(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range idbstore.Tables {
+		if len(snap.Tables[table]) == 0 && table != "prekey_uploaded" {
+			t.Errorf("the snapshot has no %s records: is the table converted?", table)
 		}
 	}
 	out := filepath.Join(dir, "out.db")
