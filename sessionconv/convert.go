@@ -122,6 +122,9 @@ func SnapshotToSQLite(ctx context.Context, blob []byte, path string, jid types.J
 		return jid, nil, err
 	}
 	if err := os.Link(tmpPath, path); err != nil { // fails, rather than replaces, if path appeared meanwhile
+		if errors.Is(err, os.ErrExist) {
+			err = fmt.Errorf("%w: %s", ErrExists, path)
+		}
 		return jid, nil, err
 	}
 	return jid, countRows(rows), nil

@@ -78,7 +78,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "wasmeow-session:", err)
 	switch {
-	case errors.Is(err, sessionconv.ErrSQLite), errors.Is(err, sessionconv.ErrSnapshot), errors.Is(err, os.ErrNotExist):
+	case errors.Is(err, sessionconv.ErrSQLite), errors.Is(err, sessionconv.ErrSnapshot):
 		return exitBadInput
 	case errors.Is(err, sessionconv.ErrNoDevice):
 		return exitNoDevice
@@ -129,7 +129,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else {
 		blob, err := os.ReadFile(input)
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: %v", sessionconv.ErrSnapshot, err)
 		}
 		if jid, counts, err = sessionconv.SnapshotToSQLite(ctx, blob, *out, jid); err != nil {
 			return err

@@ -71,6 +71,8 @@ func TestCommandExitCodes(t *testing.T) {
 		{"two devices", []string{"import-sqlite", two, "-o", snap}, exitNoDevice, "holds 2 devices"},
 		{"wrong jid", []string{"import-sqlite", two, "-jid", "15550100003:4@s.whatsapp.net", "-o", snap}, exitNoDevice, "no such device"},
 		{"output exists", []string{"import-sqlite", one, "-o", exists}, exitExists, "the output file exists"},
+		{"output directory missing", []string{"import-sqlite", one, "-o", filepath.Join(dir, "no", "such.snapshot")}, exitFailed, "no such file or directory"},
+		{"snapshot missing", []string{"export-sqlite", filepath.Join(dir, "nope.snapshot"), "-o", filepath.Join(dir, "j.db")}, exitBadInput, "cannot read the snapshot: open"},
 		{"import", []string{"import-sqlite", two, "-o", snap, "-jid", "15550100002:4@s.whatsapp.net"}, exitOK, "device 15550100002:4@s.whatsapp.net"},
 		{"export", []string{"export-sqlite", snap, "-o", back}, exitOK, "wrote " + back},
 		{"export over a file", []string{"export-sqlite", snap, "-o", exists}, exitExists, "the output file exists"},
@@ -93,7 +95,7 @@ func TestCommandExitCodes(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) > 0 {
 		t.Errorf("temporary files left behind: %v", left)
 	}
-	for _, f := range []string{"g.db", "h.db", "i.db"} {
+	for _, f := range []string{"g.db", "h.db", "i.db", "j.db"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
 			t.Errorf("a failed export left %s", f)
 		}
