@@ -302,3 +302,54 @@ func fillDevice(t *testing.T, c *sqlstore.Container, r *rand.Rand, user string, 
 	must(d.LIDs.PutManyLIDMappings(ctx, []store.LIDMapping{{LID: peerLID(0), PN: peer(0)}, {LID: peerLID(1), PN: peer(1)}}))
 	return d
 }
+
+// TestSQLiteSourceIsOnlyRead converts a database a client still holds open
+// in WAL mode: the writes still in the WAL are in the snapshot, and the
+// database and its WAL are left exactly as they were (the -shm index is
+// not data: every SQLite reader updates its read marks).
+func TestSQLiteSourceIsOnlyRead(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "open.db")
+	c := openSQLStore(t, path) // WAL mode, as a running client has it
+	defer c.Close()
+	dev := fillDevice(t, c, rand.New(rand.NewPCG(3, 4)), "15550100001", 2, false)
+	if err := dev.Sessions.PutSession(ctx, "15550200077:0", []byte("written last")); err != nil {
+		t.Fatal(err)
+	}
+	files := func() map[string]string {
+		out := map[string]string{}
+		for _, f := range []string{path, path + "-wal"} {
+			b, err := os.ReadFile(f)
+			if err == nil {
+				out[f] = hex.EncodeToString(b)
+			}
+		}
+		return out
+	}
+	before := files()
+	if len(before[path+"-wal"]) == 0 {
+		t.Fatal("the fixture has no WAL content to check")
+	}
+	blob, _, _, err := sessionconv.SQLiteToSnapshot(ctx, path, types.EmptyJID, "open")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := files()
+	for f, b := range before {
+		if after[f] != b {
+			t.Errorf("%s changed", f)
+		}
+	}
+	idb, err := sessionconv.OpenSnapshot(ctx, blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idb.Close()
+	got, err := idb.GetFirstDevice(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := got.Sessions.GetSession(ctx, "15550200077:0"); err != nil || string(s) != "written last" {
+		t.Fatalf("the last write: %q, %v", s, err)
+	}
+}
