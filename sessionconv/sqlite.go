@@ -60,6 +60,12 @@ func copySQLite(ctx context.Context, path, dir string) (string, error) {
 		return "", fmt.Errorf("%w: %s: %v", ErrSQLite, path, err)
 	}
 	defer src.Close()
+	var tables int
+	if err := src.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE name='whatsmeow_device'").Scan(&tables); err != nil {
+		return "", fmt.Errorf("%w: %s: reading it: %v", ErrSQLite, path, err)
+	} else if tables == 0 {
+		return "", fmt.Errorf("%w: %s holds no whatsmeow tables", ErrSQLite, path)
+	}
 	dst := filepath.Join(dir, "copy.db")
 	if _, err := src.ExecContext(ctx, "VACUUM INTO ?", dst); err != nil {
 		return "", fmt.Errorf("%w: %s: reading it: %v", ErrSQLite, path, err)

@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,6 +49,12 @@ func TestCommandExitCodes(t *testing.T) {
 	if err := os.WriteFile(garbage, []byte("not a database, not a snapshot, just some bytes of text"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	other := filepath.Join(dir, "other.db") // a sqlite database, not whatsmeow's
+	if db, err := sql.Open("sqlite3", "file:"+other); err != nil {
+		t.Fatal(err)
+	} else if _, err := db.Exec("CREATE TABLE notes (body TEXT)"); err != nil || db.Close() != nil {
+		t.Fatal(err)
+	}
 	exists := filepath.Join(dir, "exists")
 	if err := os.WriteFile(exists, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -67,6 +74,7 @@ func TestCommandExitCodes(t *testing.T) {
 		{"bad jid", []string{"import-sqlite", one, "-jid", "@@", "-o", snap}, exitUsage, "not a device JID"},
 		{"missing file", []string{"import-sqlite", filepath.Join(dir, "nope.db"), "-o", snap}, exitBadInput, "no such file"},
 		{"not sqlite", []string{"import-sqlite", garbage, "-o", snap}, exitBadInput, "not a usable whatsmeow sqlstore database"},
+		{"other sqlite", []string{"import-sqlite", other, "-o", snap}, exitBadInput, "holds no whatsmeow tables"},
 		{"no device", []string{"import-sqlite", none, "-o", snap}, exitNoDevice, "no paired device"},
 		{"two devices", []string{"import-sqlite", two, "-o", snap}, exitNoDevice, "holds 2 devices"},
 		{"wrong jid", []string{"import-sqlite", two, "-jid", "15550100003:4@s.whatsapp.net", "-o", snap}, exitNoDevice, "no such device"},
