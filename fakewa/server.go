@@ -264,6 +264,12 @@ func (s *Server) HTTPClient() *http.Client {
 		addr = s.listener.Addr().String()
 	}
 	s.mu.Unlock()
+	return HTTPClientFor(addr)
+}
+
+// HTTPClientFor is HTTPClient for a double listening at addr (host:port),
+// e.g. a cmd/fakewa process: every connection, whatever its URL, goes there.
+func HTTPClientFor(addr string) *http.Client {
 	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
 		if addr == "" {
 			return nil, fmt.Errorf("fakewa: HTTPClient used before Listen")

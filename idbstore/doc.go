@@ -10,7 +10,9 @@
 // side by side in one container, their records keyed by the device JID first
 // (sqlstore's our_jid), and GetFirstDevice picks the oldest, as sqlstore does.
 // BackendTables lists the kv tables (IndexedDB object stores) a backend
-// must have; DumpTables those a snapshot may hold. Callers ask HasDevice
+// must have; DumpTables those a snapshot may hold. ExportRows reads every
+// record of a device in sqlstore's row shapes, for converters (sessionconv):
+// whatsmeow's interfaces can write them but not list them. Callers ask HasDevice
 // whether a backend holds a session rather than reading tables themselves.
 //
 // # Layout versions

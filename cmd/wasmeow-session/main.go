@@ -1,0 +1,207 @@
+//go:build !js
+
+// Command wasmeow-session moves a whatsmeow device between a whatsmeow
+// sqlstore database (sqlite) and a wasmeow session snapshot, keeping the
+// link: no QR, and the Signal sessions continue (docs/AUTHSTATE.md).
+//
+//	wasmeow-session import-sqlite whatsmeow.db [-jid J] [-client-id ID] -o session.snapshot
+//	wasmeow-session export-sqlite session.snapshot [-jid J] -o whatsmeow.db
+//
+// import-sqlite writes a snapshot for the page's wm.importSession(clientId,
+// bytes); export-sqlite writes a new sqlstore database from a snapshot (the
+// bytes of client.exportSession()). Stop the client that uses the source
+// first, and never run both copies: they share the device's keys.
+//
+// Exit codes: 0 done, 2 usage, 3 the input is not a usable database or
+// snapshot, 4 no such device (or several and no -jid), 5 the output file
+// exists, 1 anything else (e.g. writing the output).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"go.mau.fi/whatsmeow/types"
+
+	"github.com/wasmeow/wasmeow/sessionconv"
+)
+
+const (
+	exitOK = iota
+	exitFailed
+	exitUsage
+	exitBadInput
+	exitNoDevice
+	exitExists
+)
+
+const usage = `usage:
+  wasmeow-session import-sqlite whatsmeow.db [-jid J] [-client-id ID] -o session.snapshot
+  wasmeow-session export-sqlite session.snapshot [-jid J] -o whatsmeow.db
+
+  -o          the output file; it must not exist (written with mode 0600)
+  -jid        the device to convert, e.g. 15550100001:12@s.whatsapp.net; needed
+              when the input holds several
+  -client-id  import-sqlite: the clientId recorded in the snapshot (default
+              "default"); wm.importSession's own clientId is what names the session
+Exit codes: 0 done, 2 usage, 3 unreadable input, 4 no such device, 5 output exists, 1 other.
+`
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// usageError is a mistake in the command line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	err := dispatch(ctx, args, stdout, stderr)
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "wasmeow-session: %v\n%s", err, usage)
+		return exitUsage
+	}
+	fmt.Fprintln(stderr, "wasmeow-session:", err)
+	switch {
+	case errors.Is(err, sessionconv.ErrSQLite), errors.Is(err, sessionconv.ErrSnapshot):
+		return exitBadInput
+	case errors.Is(err, sessionconv.ErrNoDevice):
+		return exitNoDevice
+	case errors.Is(err, sessionconv.ErrExists):
+		return exitExists
+	}
+	return exitFailed
+}
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{"no command"}
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		return flag.ErrHelp
+	}
+	cmd := args[0]
+	if cmd != "import-sqlite" && cmd != "export-sqlite" {
+		return usageError{fmt.Sprintf("unknown command %q", cmd)}
+	}
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	out := fs.String("o", "", "output file (must not exist)")
+	jidText := fs.String("jid", "", "the device to convert (needed when the store holds several)")
+	clientID := fs.String("client-id", "default", "import-sqlite: the clientId recorded in the snapshot")
+	input, err := parseInterleaved(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		return usageError{"-o is required"}
+	}
+	var jid types.JID
+	if *jidText != "" {
+		if jid, err = types.ParseJID(*jidText); err != nil || jid.User == "" {
+			return usageError{fmt.Sprintf("-jid %q is not a device JID (e.g. 15550100001:12@s.whatsapp.net)", *jidText)}
+		}
+	}
+	var counts sessionconv.Counts
+	if cmd == "import-sqlite" {
+		var blob []byte
+		if blob, jid, counts, err = sessionconv.SQLiteToSnapshot(ctx, input, jid, *clientID); err != nil {
+			return err
+		}
+		if err = writeNew(*out, blob); err != nil {
+			return err
+		}
+	} else {
+		blob, err := os.ReadFile(input)
+		if err != nil {
+			return fmt.Errorf("%w: %v", sessionconv.ErrSnapshot, err)
+		}
+		if jid, counts, err = sessionconv.SnapshotToSQLite(ctx, blob, *out, jid); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "wrote %s: device %s, %s\n", *out, jid, summary(counts))
+	fmt.Fprintln(stderr, "The output holds every key of this linked device: keep it as secret as a password, and do not run the source and the copy at once.")
+	return nil
+}
+
+// parseInterleaved parses flags before and after the one input path.
+func parseInterleaved(fs *flag.FlagSet, args []string) (string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return "", err
+			}
+			return "", usageError{err.Error()}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(pos) != 1 {
+		return "", usageError{fmt.Sprintf("want one input file, got %d", len(pos))}
+	}
+	return pos[0], nil
+}
+
+// writeNew writes data to a new file (mode 0600: it holds keys), never
+// replacing one, and only once complete.
+func writeNew(path string, data []byte) error {
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("%w: %s", sessionconv.ErrExists, path)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("%w: %s", sessionconv.ErrExists, path)
+		}
+		return err
+	}
+	return nil
+}
+
+func summary(c sessionconv.Counts) string {
+	names := make([]string, 0, len(c))
+	for k := range c {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	parts := make([]string, len(names))
+	for i, k := range names {
+		parts[i] = fmt.Sprintf("%d %s", c[k], k)
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,111 @@
+//go:build !js
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/mattn/go-sqlite3"
+
+	"go.mau.fi/whatsmeow/proto/waAdv"
+	"go.mau.fi/whatsmeow/store/sqlstore"
+	"go.mau.fi/whatsmeow/types"
+	waLog "go.mau.fi/whatsmeow/util/log"
+)
+
+// sqliteWith makes a sqlstore database holding a paired device per user.
+func sqliteWith(t *testing.T, users ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "whatsmeow.db")
+	c, err := sqlstore.New(context.Background(), "sqlite3", "file:"+path+"?_foreign_keys=on", waLog.Noop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, u := range users {
+		d := c.NewDevice()
+		jid := types.NewADJID(u, 0, 4)
+		d.ID = &jid
+		d.Account = &waAdv.ADVSignedDeviceIdentity{Details: []byte{1}, AccountSignature: make([]byte, 64), AccountSignatureKey: make([]byte, 32), DeviceSignature: make([]byte, 64)}
+		if err := c.PutDevice(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path
+}
+
+func TestCommandExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	one := sqliteWith(t, "15550100001")
+	two := sqliteWith(t, "15550100001", "15550100002")
+	none := sqliteWith(t)
+	garbage := filepath.Join(dir, "garbage")
+	if err := os.WriteFile(garbage, []byte("not a database, not a snapshot, just some bytes of text"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "other.db") // a sqlite database, not whatsmeow's
+	if db, err := sql.Open("sqlite3", "file:"+other); err != nil {
+		t.Fatal(err)
+	} else if _, err := db.Exec("CREATE TABLE notes (body TEXT)"); err != nil || db.Close() != nil {
+		t.Fatal(err)
+	}
+	exists := filepath.Join(dir, "exists")
+	if err := os.WriteFile(exists, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	snap := filepath.Join(dir, "one.snapshot")
+	back := filepath.Join(dir, "back.db")
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		says string
+	}{
+		{"no command", nil, exitUsage, "no command"},
+		{"unknown command", []string{"convert"}, exitUsage, `unknown command "convert"`},
+		{"no output", []string{"import-sqlite", one}, exitUsage, "-o is required"},
+		{"two inputs", []string{"import-sqlite", one, two, "-o", snap}, exitUsage, "want one input file, got 2"},
+		{"bad jid", []string{"import-sqlite", one, "-jid", "@@", "-o", snap}, exitUsage, "not a device JID"},
+		{"missing file", []string{"import-sqlite", filepath.Join(dir, "nope.db"), "-o", snap}, exitBadInput, "no such file"},
+		{"not sqlite", []string{"import-sqlite", garbage, "-o", snap}, exitBadInput, "not a usable whatsmeow sqlstore database"},
+		{"other sqlite", []string{"import-sqlite", other, "-o", snap}, exitBadInput, "holds no whatsmeow tables"},
+		{"no device", []string{"import-sqlite", none, "-o", snap}, exitNoDevice, "no paired device"},
+		{"two devices", []string{"import-sqlite", two, "-o", snap}, exitNoDevice, "holds 2 devices"},
+		{"wrong jid", []string{"import-sqlite", two, "-jid", "15550100003:4@s.whatsapp.net", "-o", snap}, exitNoDevice, "no such device"},
+		{"output exists", []string{"import-sqlite", one, "-o", exists}, exitExists, "the output file exists"},
+		{"output directory missing", []string{"import-sqlite", one, "-o", filepath.Join(dir, "no", "such.snapshot")}, exitFailed, "no such file or directory"},
+		{"snapshot missing", []string{"export-sqlite", filepath.Join(dir, "nope.snapshot"), "-o", filepath.Join(dir, "j.db")}, exitBadInput, "cannot read the snapshot: open"},
+		{"import", []string{"import-sqlite", two, "-o", snap, "-jid", "15550100002:4@s.whatsapp.net"}, exitOK, "device 15550100002:4@s.whatsapp.net"},
+		{"export", []string{"export-sqlite", snap, "-o", back}, exitOK, "wrote " + back},
+		{"export over a file", []string{"export-sqlite", snap, "-o", exists}, exitExists, "the output file exists"},
+		{"export of garbage", []string{"export-sqlite", garbage, "-o", filepath.Join(dir, "g.db")}, exitBadInput, "cannot read the snapshot: not a valid wasmeow session snapshot"},
+		{"export of a database", []string{"export-sqlite", one, "-o", filepath.Join(dir, "h.db")}, exitBadInput, "not gzip data"},
+		{"export, wrong jid", []string{"export-sqlite", snap, "-jid", "15550100001:4@s.whatsapp.net", "-o", filepath.Join(dir, "i.db")}, exitNoDevice, "no such device"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), c.args, &stdout, &stderr)
+		all := stdout.String() + stderr.String()
+		if code != c.code || !strings.Contains(all, c.says) {
+			t.Errorf("%s: exit %d, want %d with %q; said:\n%s", c.name, code, c.code, c.says, all)
+		}
+	}
+	for _, f := range []string{snap, back} {
+		if st, err := os.Stat(f); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, %v; want a file of mode 0600", f, st, err)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) > 0 {
+		t.Errorf("temporary files left behind: %v", left)
+	}
+	for _, f := range []string{"g.db", "h.db", "i.db", "j.db"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Errorf("a failed export left %s", f)
+		}
+	}
+}

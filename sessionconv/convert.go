@@ -1,0 +1,131 @@
+//go:build !js
+
+package sessionconv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"go.mau.fi/whatsmeow/store"
+	"go.mau.fi/whatsmeow/types"
+
+	"github.com/wasmeow/wasmeow/idbstore"
+)
+
+// Errors, wrapped by every failure so that callers (the command's exit
+// codes) can tell them apart.
+var (
+	ErrSQLite   = errors.New("not a usable whatsmeow sqlstore database")
+	ErrSnapshot = errors.New("cannot read the snapshot")
+	ErrNoDevice = errors.New("no such device")
+	ErrExists   = errors.New("the output file exists")
+)
+
+// chooseDevice is jid if it is among ids, or the only one of ids when jid
+// is empty.
+func chooseDevice(ids []types.JID, jid types.JID) (types.JID, error) {
+	if !jid.IsEmpty() {
+		for _, id := range ids {
+			if id == jid {
+				return jid, nil
+			}
+		}
+		return jid, fmt.Errorf("%w: %s (the store holds %v)", ErrNoDevice, jid, ids)
+	}
+	switch len(ids) {
+	case 0:
+		return jid, fmt.Errorf("%w: the store holds no paired device", ErrNoDevice)
+	case 1:
+		return ids[0], nil
+	}
+	return jid, fmt.Errorf("%w: the store holds %d devices %v; choose one", ErrNoDevice, len(ids), ids)
+}
+
+// Counts is how many rows of each kind a conversion carried.
+type Counts map[string]int
+
+func countRows(r *idbstore.DeviceRows) Counts {
+	return Counts{
+		"identities": len(r.Identities), "sessions": len(r.Sessions), "prekeys": len(r.PreKeys),
+		"sender_keys": len(r.SenderKeys), "app_state_sync_keys": len(r.AppStateSyncKeys),
+		"app_state_versions": len(r.AppStateVersions), "app_state_macs": len(r.AppStateMACs),
+		"contacts": len(r.Contacts), "chat_settings": len(r.ChatSettings), "message_secrets": len(r.MessageSecrets),
+		"privacy_tokens": len(r.PrivacyTokens), "event_buffer": len(r.BufferedEvents), "lid_mappings": len(r.LIDMappings),
+	}
+}
+
+// SQLiteToSnapshot reads device jid (the only device when jid is empty) of
+// the sqlstore database at path and returns it as a wasmeow session
+// snapshot named clientID, for the page's wm.importSession. The database is
+// read from a private copy and never written.
+func SQLiteToSnapshot(ctx context.Context, path string, jid types.JID, clientID string) ([]byte, types.JID, Counts, error) {
+	tmp, err := os.MkdirTemp("", "wasmeow-session-")
+	if err != nil {
+		return nil, jid, nil, err
+	}
+	defer os.RemoveAll(tmp)
+	cp, err := copySQLite(ctx, path, tmp)
+	if err != nil {
+		return nil, jid, nil, err
+	}
+	db, err := openSQLite(ctx, cp, "")
+	if err != nil {
+		return nil, jid, nil, fmt.Errorf("%w (%s)", err, path)
+	}
+	defer db.Close()
+	if jid, err = db.pickDevice(ctx, jid); err != nil {
+		return nil, jid, nil, err
+	}
+	rows, err := db.readRows(ctx, jid)
+	if err != nil {
+		return nil, jid, nil, err
+	}
+	blob, err := writeSnapshot(ctx, rows, clientID)
+	if err != nil {
+		return nil, jid, nil, fmt.Errorf("building the snapshot of %s: %w", jid, err)
+	}
+	return blob, jid, countRows(rows), nil
+}
+
+// SnapshotToSQLite writes device jid (the only device when jid is empty) of
+// a wasmeow session snapshot into a new sqlstore database at path, which
+// must not exist. The file appears only once complete.
+func SnapshotToSQLite(ctx context.Context, blob []byte, path string, jid types.JID) (types.JID, Counts, error) {
+	if _, err := os.Lstat(path); err == nil {
+		return jid, nil, fmt.Errorf("%w: %s", ErrExists, path)
+	}
+	rows, err := readSnapshot(ctx, blob, jid)
+	if err != nil {
+		return jid, nil, err
+	}
+	jid = *rows.Device.ID
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return jid, nil, err
+	}
+	tmpPath := tmp.Name()
+	_ = tmp.Close()
+	defer os.Remove(tmpPath)
+	db, err := openSQLite(ctx, tmpPath, "&_journal_mode=DELETE")
+	if err != nil {
+		return jid, nil, err
+	}
+	rawFor := func(*store.Device) rawWriter { return sqliteRaw{db.db} }
+	if _, err := writeRows(ctx, db.container, rows, rawFor); err != nil {
+		_ = db.Close()
+		return jid, nil, fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := db.Close(); err != nil {
+		return jid, nil, err
+	}
+	if err := os.Link(tmpPath, path); err != nil { // fails, rather than replaces, if path appeared meanwhile
+		if errors.Is(err, os.ErrExist) {
+			err = fmt.Errorf("%w: %s", ErrExists, path)
+		}
+		return jid, nil, err
+	}
+	return jid, countRows(rows), nil
+}
