@@ -7,7 +7,7 @@ import (
 )
 
 // mediaAPIRoutes adds the control API of media: phones sending media, the
-// blob list, and blob fault injection.
+// blob list, blob fault injection, and upload auths.
 func (s *Server) mediaAPIRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/accounts/{phone}/send-media", s.apiSendMedia)
 	mux.HandleFunc("GET /api/media", func(w http.ResponseWriter, r *http.Request) {
@@ -15,6 +15,12 @@ func (s *Server) mediaAPIRoutes(mux *http.ServeMux) {
 		writeJSON(w, http.StatusOK, s.Blobs())
 	})
 	mux.HandleFunc("POST /api/media/fail", s.apiFailBlob)
+	// An upload auth as a media_conn answer carries, for tests that upload
+	// without a client's socket (e.g. a page through the relay).
+	mux.HandleFunc("POST /api/media/auth", func(w http.ResponseWriter, r *http.Request) {
+		defer s.recoverAPI(w, r)
+		writeJSON(w, http.StatusOK, map[string]string{"auth": s.media.newAuth(), "host": s.mediaHosts()[0]})
+	})
 }
 
 // apiSendMedia: {"to", "type", "data" (base64), "mimetype", "caption",

@@ -1,6 +1,7 @@
 // Package relay forwards browser WebSocket connections to an upstream
 // WebSocket server (WhatsApp's wss://web.whatsapp.com/ws/chat) with the Origin
-// header the upstream expects, which a browser page cannot set itself.
+// header the upstream expects, which a browser page cannot set itself, and
+// (MediaHandler) the page's HTTP requests to WhatsApp's media hosts.
 //
 // The relay copies message bytes and message types only. WhatsApp's Noise
 // session is end to end between the browser and the upstream, so the relay
@@ -74,6 +75,21 @@ type Config struct {
 	// Log receives connection-level logs; nil means no logs.
 	Log waLog.Logger
 
+	// MediaHosts are the hosts (path.Match syntax on the name,
+	// case-insensitive) MediaHandler forwards to; default DefaultMediaHosts.
+	MediaHosts []string
+	// MediaTransport makes the media proxy's upstream requests; default an
+	// http.Transport with DialTimeout, a minute for the answer's headers
+	// and HTTPS_PROXY and friends from the environment. Tests give one that
+	// dials fakewa for every host.
+	MediaTransport http.RoundTripper
+	// MaxMediaSize is the largest body the media proxy passes either way
+	// (HTTP 413 beyond); default DefaultMaxMediaSize, negative: no limit.
+	MaxMediaSize int64
+	// MediaTimeout bounds one proxied request from its start to its last
+	// byte; default DefaultMediaTimeout.
+	MediaTimeout time.Duration
+
 	VersionConfig
 }
 
@@ -93,6 +109,10 @@ type Stats struct {
 	Refused     int64 // requests refused for their Host or Origin
 	Busy        int64 // sockets refused by MaxConnections or MaxConnectionsPerOrigin
 	IdleClosed  int64 // connections closed by IdleTimeout
+
+	MediaRequests  int64 // HTTP requests forwarded to a media host
+	MediaBytesUp   int64 // upload bytes forwarded to media hosts
+	MediaBytesDown int64 // response bytes forwarded from media hosts
 }
 
 // Relay is an http.Handler that relays each WebSocket request to Upstream.
@@ -106,6 +126,8 @@ type Relay struct {
 
 	connections, active, bytesUp, bytesDown atomic.Int64
 	refused, busy, idleClosed               atomic.Int64
+
+	mediaRequests, mediaBytesUp, mediaBytesDown atomic.Int64
 
 	slotsMu  sync.Mutex
 	total    int
@@ -147,6 +169,7 @@ func New(cfg Config) (*Relay, error) {
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
 	}
+	cfg.mediaDefaults()
 	if err := cfg.VersionConfig.check(); err != nil {
 		return nil, err
 	}
@@ -164,6 +187,10 @@ func (r *Relay) Stats() Stats {
 		Refused:     r.refused.Load(),
 		Busy:        r.busy.Load(),
 		IdleClosed:  r.idleClosed.Load(),
+
+		MediaRequests:  r.mediaRequests.Load(),
+		MediaBytesUp:   r.mediaBytesUp.Load(),
+		MediaBytesDown: r.mediaBytesDown.Load(),
 	}
 }
 
@@ -171,6 +198,9 @@ func (r *Relay) Stats() Stats {
 func (r *Relay) Close() error {
 	r.cancel()
 	r.wg.Wait()
+	if t, ok := r.cfg.MediaTransport.(interface{ CloseIdleConnections() }); ok {
+		t.CloseIdleConnections()
+	}
 	return nil
 }
 
@@ -191,17 +221,11 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	// Take a slot before dialing, so that a flood of sockets costs no upstream dials.
-	release, status, why := r.takeSlot(req)
+	release := r.slotOrRefuse(w, req, "socket")
 	if release == nil {
-		r.busy.Add(1)
-		r.log.Warnf("Refused a browser socket from %s (Origin %q): %s", req.RemoteAddr, req.Header.Get("Origin"), why)
-		w.Header().Set("Retry-After", "30")
-		http.Error(w, "relay: "+why, status)
 		return
 	}
 	defer release()
-	r.wg.Add(1)
-	defer r.wg.Done()
 
 	header := http.Header{"Origin": {r.cfg.Origin}}
 	if ua := req.Header.Get("User-Agent"); ua != "" {
@@ -258,6 +282,25 @@ func (r *Relay) allowed(w http.ResponseWriter, req *http.Request) bool {
 	r.log.Warnf("Refused %s %s from %s: %s", req.Method, req.URL.Path, req.RemoteAddr, why)
 	http.Error(w, why, http.StatusForbidden)
 	return false
+}
+
+// slotOrRefuse takes a slot (takeSlot) and joins the relay's wait group; if
+// none is free it answers 503 or 429 and returns nil. what names the request
+// in the log.
+func (r *Relay) slotOrRefuse(w http.ResponseWriter, req *http.Request, what string) func() {
+	giveBack, status, why := r.takeSlot(req)
+	if giveBack == nil {
+		r.busy.Add(1)
+		r.log.Warnf("Refused a browser %s from %s (Origin %q): %s", what, req.RemoteAddr, req.Header.Get("Origin"), why)
+		w.Header().Set("Retry-After", "30")
+		http.Error(w, "relay: "+why, status)
+		return nil
+	}
+	r.wg.Add(1)
+	return func() {
+		r.wg.Done()
+		giveBack()
+	}
 }
 
 // takeSlot counts a connection against MaxConnections and

@@ -89,11 +89,47 @@ func TestFlagsConfigureTheRelay(t *testing.T) {
 	}
 }
 
+// The media proxy is mounted at /media/ and its flags reach it: -media-dial
+// sends every host to one address, -media-host replaces the allowed hosts,
+// -media-max-size limits bodies.
+func TestMediaFlags(t *testing.T) {
+	media := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, r.Host+" "+r.Header.Get("Origin")+" "+strings.Repeat("x", 50))
+	}))
+	t.Cleanup(media.Close)
+	srv := startRelay(t, "-media-dial", strings.TrimPrefix(media.URL, "http://"), "-media-host", "media.example,*.cdn.example",
+		"-media-max-size", "100")
+	get := func(path string) (int, string) {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/media/a.cdn.example/v/x"); code != 200 || !strings.HasPrefix(body, "a.cdn.example https://web.whatsapp.com x") {
+		t.Errorf("GET /media/a.cdn.example/v/x: %d %q; want it forwarded with WhatsApp's Origin", code, body)
+	}
+	if code, body := get("/media/mmg.whatsapp.net/v/x"); code != 403 {
+		t.Errorf("a default host after -media-host replaced them: %d %q; want 403", code, body)
+	}
+	resp, err := http.Post(srv.URL+"/media/media.example/mms/image/t", "application/octet-stream", strings.NewReader(strings.Repeat("y", 101)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("upload of 101 bytes with -media-max-size 100: %d; want 413", resp.StatusCode)
+	}
+}
+
 func TestBadFlagsRefused(t *testing.T) {
 	for _, args := range [][]string{
 		{"-upstream", "http://example.com"},
 		{"-wa-version", "2.3000"},
 		{"-idle-timeout", "soon"},
+		{"-media-max-size", "big"},
 		{"stray"},
 	} {
 		if _, err := newServer(args, io.Discard); err == nil {
