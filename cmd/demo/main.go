@@ -130,6 +130,7 @@ func newDemo(files *fileSet, o options, log waLog.Logger) (*demo, error) {
 		d.closers = append(d.closers, rl.Close)
 		mux.Handle("/ws/chat", rl)
 		mux.Handle("GET /version", rl.VersionHandler())
+		mux.Handle(relay.MediaPrefix, rl.MediaHandler())
 		d.cfg.Mode, d.cfg.Upstream, d.cfg.TrustRootKey = "relay", o.upstream, o.rootKey
 	} else {
 		fw, err := fakewa.New(fakewa.Config{Log: log.Sub("fakewa"), Verbose: o.verbose})
