@@ -6,8 +6,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -171,6 +175,35 @@ func TestUploadRefusesBadAuthAndToken(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown blob: status %d, want 404", resp.StatusCode)
+	}
+}
+
+// The control API's upload auth is as good as a media_conn one: an upload
+// with it is stored.
+func TestControlAPIUploadAuth(t *testing.T) {
+	srv := newServer(t, fakewa.Config{})
+	hc := srv.HTTPClient()
+	resp, err := hc.Post("http://fakewa/api/media/auth", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ Auth, Host string }
+	err = json.NewDecoder(resp.Body).Decode(&got)
+	resp.Body.Close()
+	if err != nil || got.Auth == "" || got.Host != fakewa.DefaultMediaHosts[0] {
+		t.Fatalf("POST /api/media/auth: %+v %v", got, err)
+	}
+	body := []byte("an encrypted blob")
+	sum := sha256.Sum256(body)
+	token := base64.URLEncoding.EncodeToString(sum[:])
+	resp, err = hc.Post("https://"+got.Host+"/mms/document/"+token+"?auth="+url.QueryEscape(got.Auth)+"&token="+url.QueryEscape(token),
+		"application/octet-stream", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || len(srv.Blobs()) != 1 || srv.Blobs()[0].Size != len(body) {
+		t.Errorf("upload with the control API's auth: status %d, blobs %+v", resp.StatusCode, srv.Blobs())
 	}
 }
 
