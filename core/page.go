@@ -2,7 +2,6 @@ package core
 
 import (
 	"bytes"
-	"fmt"
 	"net/url"
 	"sync"
 
@@ -108,9 +107,4 @@ func applyDevice(deviceName string) {
 	if store.DeviceProps.GetPlatformType() != platform.props {
 		store.DeviceProps.PlatformType = platform.props.Enum()
 	}
-}
-
-// String names the settings for an error message.
-func (p Page) String() string {
-	return fmt.Sprintf("socketURL %q", p.SocketURL)
 }
