@@ -14,7 +14,7 @@ WASM_ENV  := GOOS=js GOARCH=wasm
 # Go packages that run in headless chromium (real IndexedDB) under wasmbrowsertest.
 WASM_TEST_PKGS ?= $(shell GOOS=js GOARCH=wasm $(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./idbstore/... ./kv/... ./jsbridge/... 2>/dev/null)
 # Go packages built for js/wasm, vetted and linted as such.
-WASM_LINT_PKGS := ./wasm ./jsbridge/... ./idbstore/... ./kv/...
+WASM_LINT_PKGS := ./wasm ./core ./jsbridge/... ./idbstore/... ./kv/...
 
 export CHROMIUM
 

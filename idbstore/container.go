@@ -29,6 +29,17 @@ type Container struct {
 	corruptMu   sync.Mutex
 	onCorrupt   func(*CorruptError)
 	corruptSeen map[string]struct{} // table NUL key of records reported
+
+	wrapEventBuffer func(store.EventBuffer) store.EventBuffer
+}
+
+// SetEventBufferWrapper makes every device the container loads or stores
+// from now on use wrap(its event buffer). Set it before the first device is
+// loaded: whatsmeow reads Device.EventBuffer without a lock while it
+// decrypts, so a wrapper put in place later (after pairing) races those
+// reads; here it is in place when PutDevice gives the device its stores.
+func (c *Container) SetEventBufferWrapper(wrap func(store.EventBuffer) store.EventBuffer) {
+	c.wrapEventBuffer = wrap
 }
 
 var _ store.DeviceContainer = (*Container)(nil)
@@ -423,6 +434,9 @@ func (c *Container) initializeDevice(device *store.Device) {
 	device.MsgSecrets = s
 	device.PrivacyTokens = s
 	device.EventBuffer = s
+	if c.wrapEventBuffer != nil {
+		device.EventBuffer = c.wrapEventBuffer(s)
+	}
 	device.LIDs = c.lids
 	device.Container = c
 	device.Initialized = true

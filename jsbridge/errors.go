@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"syscall/js"
+
+	"github.com/wasmeow/wasmeow/errcode"
 )
 
 // Error codes carried by the JS Error's `code` property.
@@ -22,30 +24,16 @@ const (
 )
 
 // CodedError is a Go error that reaches JS as an Error with a `code`.
-type CodedError struct {
-	Code string
-	Err  error
-}
-
-func (e *CodedError) Error() string { return e.Err.Error() }
-func (e *CodedError) Unwrap() error { return e.Err }
+type CodedError = errcode.Error
 
 // Errorf builds a CodedError; %w wraps as fmt.Errorf does.
-func Errorf(code, format string, args ...any) error {
-	return &CodedError{Code: code, Err: fmt.Errorf(format, args...)}
-}
+func Errorf(code, format string, args ...any) error { return errcode.Errorf(code, format, args...) }
 
 // WithCode gives err a code unless it already carries one.
-func WithCode(code string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var ce *CodedError
-	if errors.As(err, &ce) {
-		return err
-	}
-	return &CodedError{Code: code, Err: err}
-}
+func WithCode(code string, err error) error { return errcode.WithCode(code, err) }
+
+// coded is an error that names its code (errcode's, or any other).
+type coded interface{ ErrorCode() string }
 
 // JSError is an exception or rejection that came from JS.
 type JSError struct {
@@ -84,11 +72,11 @@ func ErrorFromJS(v js.Value) (err error) {
 // when err has none; a JS error keeps its own).
 func ErrorToJS(err error) js.Value {
 	code := CodeInternal
-	var ce *CodedError
+	var ce coded
 	var je *JSError
 	switch {
 	case errors.As(err, &ce):
-		code = ce.Code
+		code = ce.ErrorCode()
 	case errors.As(err, &je):
 		code = CodeJS
 		if je.Code != "" {

@@ -8,11 +8,9 @@ import (
 	"sync"
 	"syscall/js"
 
+	"github.com/wasmeow/wasmeow/core"
 	"github.com/wasmeow/wasmeow/jsbridge"
 )
-
-// errLocked is returned when another tab (or client) holds a session.
-const codeSessionLocked = "session_locked"
 
 // tryTabLock takes the Web Lock `name` if nobody holds it, so that two tabs
 // never write one session: each would otherwise advance the Signal ratchets
@@ -76,7 +74,7 @@ func tryTabLock(ctx context.Context, name string) (release func(), err error) {
 		return nil, fmt.Errorf("taking the lock %s: %w", name, o.err)
 	}
 	if !o.held {
-		return nil, jsbridge.Errorf(codeSessionLocked, "session %q is open in another tab or client (Web Lock %q is held)", name, name)
+		return nil, jsbridge.Errorf(core.CodeSessionLocked, "session %q is open in another tab or client (Web Lock %q is held)", name, name)
 	}
 	var once sync.Once
 	return func() { once.Do(func() { resolveRelease.Invoke() }) }, nil

@@ -18,9 +18,13 @@ export interface LoadOptions {
   /**
    * The WhatsApp Web version to announce, page-wide, e.g. "2.3000.1034270928". The service refuses
    * versions older than about two months (auth_failure 'client_outdated'). Default: what a relay at
-   * the client's socketURL serves on GET /version, else the version this release was built with.
+   * socketURL serves on GET /version, else the version this release was built with.
    */
   waVersion?: string;
+  /** Every client connects here instead of wss://web.whatsapp.com/ws/chat (a relay, or a test server). */
+  socketURL?: string;
+  /** The server's root public key (32 bytes, base64 or bytes), for a test server. */
+  trustRootKey?: string | Uint8Array;
 }
 
 export interface LoadProgress {
@@ -30,8 +34,9 @@ export interface LoadProgress {
 
 /**
  * Loads and starts the wasm program (once per page or worker). A later call with no options, or the
- * same wasmURL, wasmExecURL and waVersion, returns the same module; one with others rejects with
- * 'invalid_option'. Load errors reject with 'load_failed' naming the URL and the likely cause.
+ * same wasmURL, wasmExecURL, waVersion, socketURL and trustRootKey, returns the same module; one with
+ * others rejects with 'invalid_option'. Load errors reject with 'load_failed' naming the URL and the
+ * likely cause.
  */
 export function loadWasmeow(options?: LoadOptions): Promise<WasmeowModule>;
 
@@ -86,13 +91,10 @@ export type AuthOptions =
   | { strategy: 'remote'; clientId?: string; dbName?: string; store: RemoteStore; backupSyncIntervalMs?: number; storeTimeoutMs?: number }
   | { strategy: 'custom'; clientId?: string; keys: KeyStore; creds: CredsStore; storeTimeoutMs?: number };
 
+/** A client's options. socketURL and trustRootKey are page-wide: they are loadWasmeow's options, and given here they are refused with 'invalid_option'. */
 export interface ClientOptions {
   /** Default { strategy: 'local', clientId: 'default', dbName: 'wasmeow' }. */
   auth?: AuthOptions;
-  /** Connect here instead of wss://web.whatsapp.com/ws/chat (a relay, or a test server). Page-wide. */
-  socketURL?: string;
-  /** The server's root public key (32 bytes, base64 or bytes), for a test server. Page-wide. */
-  trustRootKey?: string | Uint8Array;
   /** Name shown on the phone's linked devices list; default "wasmeow". */
   deviceName?: string;
   /** whatsmeow's log level on the console; default "warn". */
@@ -230,6 +232,4 @@ export class Client {
   destroy(): Promise<void>;
   /** Identifiers only: never key material. */
   getCreds(): CredsView;
-  listSessions(): Promise<string[]>;
-  deleteSession(clientId: string): Promise<void>;
 }

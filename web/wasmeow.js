@@ -84,7 +84,9 @@ let loading = null;
 /** @type {LoadOptions | null} */
 let loadedWith = null; // the options of the load in progress or done
 
-const LOAD_OPTIONS = ['wasmURL', 'wasmExecURL', 'waVersion', 'onProgress'];
+const LOAD_OPTIONS = ['wasmURL', 'wasmExecURL', 'waVersion', 'socketURL', 'trustRootKey', 'onProgress'];
+// The options that set the page-wide state of the loaded program: a second call may repeat them, not change them.
+const PAGE_OPTIONS = /** @type {const} */ (['wasmURL', 'wasmExecURL', 'waVersion', 'socketURL', 'trustRootKey']);
 
 // The asset URLs, written the way bundlers (Vite, webpack, Parcel, Rollup
 // plugins) recognise, emit and rewrite: new URL('./literal', import.meta.url).
@@ -139,17 +141,46 @@ function checkLoadOptions(options) {
   if (o.waVersion !== undefined && (typeof o.waVersion !== 'string' || !/^\s*[1-9]\d*\.\d+\.\d+\s*$/.test(o.waVersion))) {
     throw new WasmeowError(`loadWasmeow: option waVersion must be a WhatsApp Web version such as "2.3000.1045649367", got ${describe(o.waVersion)}`, 'invalid_option');
   }
+  if (o.socketURL !== undefined && (typeof o.socketURL !== 'string' || !/^wss?:\/\/[^/?#]/.test(o.socketURL))) {
+    throw new WasmeowError(`loadWasmeow: option socketURL must be a ws:// or wss:// URL, got ${describe(o.socketURL)}`, 'invalid_option');
+  }
+  if (o.trustRootKey !== undefined) {
+    const key = rootKeyBytes(o.trustRootKey);
+    if (!key) throw new WasmeowError(`loadWasmeow: option trustRootKey must be a 32-byte key (base64 string or Uint8Array), got ${describe(o.trustRootKey)}`, 'invalid_option');
+    o.trustRootKey = key; // a copy: the page may reuse its array; and base64 or bytes compare alike
+  }
   return o;
 }
 
-// Two option values are the same when they are the same object, or URLs/strings with the same text.
+/**
+ * A root key's 32 bytes from a Uint8Array or a base64 string (standard or URL-safe), or null.
+ * @param {unknown} v
+ * @returns {Uint8Array | null}
+ */
+function rootKeyBytes(v) {
+  let bytes = null;
+  if (v instanceof Uint8Array) bytes = v.slice();
+  if (typeof v === 'string') {
+    try {
+      const b64 = v.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '');
+      bytes = Uint8Array.from(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4)), (c) => c.charCodeAt(0));
+    } catch { /* not base64 */ }
+  }
+  return bytes && bytes.length === 32 ? bytes : null;
+}
+
 /** @type {(a: unknown, b: unknown) => boolean} */
-const sameOption = (a, b) => a === b || (isURLText(a) && isURLText(b) && String(a) === String(b));
+const sameBytes = (a, b) => a instanceof Uint8Array && b instanceof Uint8Array && a.length === b.length && a.every((x, i) => x === b[i]);
+
+// Two option values are the same when they are the same object, URLs/strings with the same text, or equal bytes.
+/** @type {(a: unknown, b: unknown) => boolean} */
+const sameOption = (a, b) => a === b || (isURLText(a) && isURLText(b) && String(a) === String(b)) || sameBytes(a, b);
 
 /**
  * Loads and starts the wasm program once per page or worker. A later call
  * with no options, or the same ones, returns the same module; one that asks
- * for another wasmURL, wasmExecURL or waVersion rejects with invalid_option.
+ * for another wasmURL, wasmExecURL, waVersion, socketURL or trustRootKey
+ * rejects with invalid_option.
  * @param {LoadOptions} [options]
  * @returns {Promise<WasmeowModule>}
  */
@@ -159,7 +190,7 @@ export function loadWasmeow(options = {}) {
   try { opts = checkLoadOptions(options); } catch (e) { return Promise.reject(e); }
   if (loading) {
     const prev = /** @type {LoadOptions} */ (loadedWith); // set with loading
-    for (const k of /** @type {const} */ (['wasmURL', 'wasmExecURL', 'waVersion'])) {
+    for (const k of PAGE_OPTIONS) {
       if (opts[k] !== undefined && !sameOption(opts[k], prev[k])) {
         return Promise.reject(new WasmeowError(`loadWasmeow: wasmeow is already loaded in this page or worker with ${k} ${show(prev[k])}; `
           + `a second call cannot change it to ${show(opts[k])} (call loadWasmeow() with no options, or the same ones, to get the loaded module)`, 'invalid_option'));
@@ -226,8 +257,8 @@ async function start(options) {
     exited.then(() => { throw new WasmeowError('the wasmeow program exited while starting', 'exited'); }),
   ]);
   delete host[key];
-  // Page-wide settings (waVersion) must be in place before any client connects.
-  unwrapSync(api.configure({ waVersion: options.waVersion }));
+  // Page-wide settings must be in place before any client connects.
+  unwrapSync(api.configure({ waVersion: options.waVersion, socketURL: options.socketURL, trustRootKey: options.trustRootKey }));
   exited.then(() => { state.exited = true; });
   return new WasmeowModule(api, state, performance.now() - t0);
 }
@@ -580,10 +611,6 @@ export class Client {
   disconnect() { return this.#call('disconnect'); }
   /** @returns {Promise<void>} */
   destroy() { return this.#call('destroy'); }
-  /** @returns {Promise<string[]>} */
-  listSessions() { return this.#call('listSessions'); }
-  /** @param {string} clientId @returns {Promise<void>} */
-  deleteSession(clientId) { return this.#call('deleteSession', clientId); }
   /** @returns {CredsView} */
   getCreds() { return this.#sync('getCreds'); }
 

@@ -214,10 +214,8 @@ async function pickSession(clientId) {
     // The remote strategy keeps the session in IndexedDB like 'local' and also
     // hands us versioned snapshots: the backup button downloads the latest.
     auth: { strategy: 'remote', clientId, store: backupStore, backupSyncIntervalMs: 60_000 },
-    socketURL: new URL('/ws/chat', location.href).href.replace(/^http/, 'ws'),
     deviceName: 'wasmeow demo',
   };
-  if (state.cfg.trustRootKey) opts.trustRootKey = state.cfg.trustRootKey;
   let client;
   try {
     client = await state.mod.createClient(opts);
@@ -466,7 +464,12 @@ async function main() {
   setStatus('idle', 'loading wasmeow…');
   const t0 = performance.now();
   try {
-    state.mod = await loadWasmeow();
+    // Page-wide: every client connects to the demo server's socket, which
+    // serves the offline double or relays to WhatsApp.
+    state.mod = await loadWasmeow({
+      socketURL: new URL('/ws/chat', location.href).href.replace(/^http/, 'ws'),
+      trustRootKey: state.cfg.trustRootKey || undefined,
+    });
   } catch (err) {
     setStatus('failed', 'wasmeow failed to load');
     showError('conn-error', err);

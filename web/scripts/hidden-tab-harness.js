@@ -46,9 +46,10 @@ export async function createHarness() {
       orig(...args);
     };
   }
-  const wm = await loadWasmeow();
-  h.version = wm.version;
-  h.create = async (options) => {
+  h.create = async ({ socketURL, trustRootKey, ...options }) => {
+    // The server is page-wide: loadWasmeow's options, given with the client.
+    const wm = await loadWasmeow({ socketURL, trustRootKey });
+    h.version = wm.version;
     const c = await wm.createClient(options);
     h.client = c;
     for (const ev of EVENTS) {

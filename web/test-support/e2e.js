@@ -118,11 +118,21 @@ export async function launchPersistent(dir = mkdtempSync(join(tmpdir(), 'wasmeow
 }
 
 /**
+ * loadWasmeow's page-wide options for a page whose clients talk to fakewa
+ * (its socket and root key), with extra ones (e.g. { waVersion }).
+ */
+export const pageOptions = (fakewa, extra = {}) => ({ socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, ...extra });
+
+/**
  * Opens the test page, which loads wasmeow and records every event of
  * every client it creates in window.events (see page.html). search is the
- * page's query string, e.g. '?waVersion=2.3000.1031080782'.
+ * page's query string, e.g. '?waVersion=2.3000.1031080782', or loadWasmeow's
+ * options as an object (waVersion, socketURL, trustRootKey; see pageOptions).
  */
 export async function openPage(context, base, search = '') {
+  if (typeof search === 'object') {
+    search = '?' + new URLSearchParams(Object.entries(search).filter(([, v]) => v !== undefined)).toString();
+  }
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('[page error]', e.message));
   page.on('console', (m) => { if (process.env.WASMEOW_CONSOLE || m.type() === 'error') console.error(`[page ${m.type()}]`, m.text()); });

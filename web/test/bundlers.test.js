@@ -25,9 +25,10 @@ window.events = [];
 (async () => {
   try {
     // An IIFE bundle has no import.meta.url: it passes the asset URLs.
-    const options = q.get('wasmURL') ? { wasmURL: q.get('wasmURL'), wasmExecURL: q.get('wasmExecURL') } : {};
+    const server = { socketURL: q.get('ws'), trustRootKey: q.get('root') };
+    const options = q.get('wasmURL') ? { wasmURL: q.get('wasmURL'), wasmExecURL: q.get('wasmExecURL'), ...server } : server;
     const wm = await loadWasmeow(options);
-    const client = await wm.createClient({ auth: { strategy: 'none' }, socketURL: q.get('ws'), trustRootKey: q.get('root'), logLevel: 'error' });
+    const client = await wm.createClient({ auth: { strategy: 'none' }, logLevel: 'error' });
     for (const name of ['qr', 'ready', 'message', 'auth_failure', 'error']) {
       client.on(name, (p) => window.events.push({ name, payload: p instanceof Error ? { message: p.message } : p }));
     }
@@ -49,8 +50,8 @@ onmessage = async ({ data }) => {
   try { postMessage({ reply: data.id, value: await client.sendText(...data.send) }); } catch (e) { postMessage({ reply: data.id, error: e.message }); }
 };
 try {
-  const wm = await loadWasmeow();
-  client = await wm.createClient({ auth: { strategy: 'none' }, socketURL: q.get('ws'), trustRootKey: q.get('root'), logLevel: 'error' });
+  const wm = await loadWasmeow({ socketURL: q.get('ws'), trustRootKey: q.get('root') });
+  client = await wm.createClient({ auth: { strategy: 'none' }, logLevel: 'error' });
   for (const name of ['qr', 'ready', 'message', 'auth_failure', 'error']) {
     client.on(name, (p) => postMessage({ event: { name, payload: p instanceof Error ? { message: p.message } : p } }));
   }

@@ -4,7 +4,7 @@
 // browser whose IndexedDB cannot store acknowledges nothing it did not store.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStatic, startFakewa, launchPersistent, openPage, waitEvent, decryptFailures } from '../test-support/e2e.js';
+import { startStatic, startFakewa, launchPersistent, openPage, pageOptions, waitEvent, decryptFailures } from '../test-support/e2e.js';
 
 let server, fakewa;
 const profiles = new Set(); // every browser a test started; each is closed at the end
@@ -35,7 +35,7 @@ after(async () => {
   await server?.close();
 });
 
-const options = () => ({ auth: { strategy: 'local', clientId: 'kim' }, socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: 'error' });
+const options = () => ({ auth: { strategy: 'local', clientId: 'kim' }, logLevel: 'error' });
 const texts = (page, client) => page.evaluate((c) => window.events[c].filter((e) => e.name === 'message').map((e) => e.payload.text), client);
 
 async function waitTexts(page, client, want, timeout = 30000) {
@@ -53,7 +53,7 @@ const waitInbox = (text) => fakewa.waitInbox(LEO, (m) => m.text === text);
 
 test('a crash mid-burst loses no message and breaks no session', async () => {
   let profile = await launch();
-  let page = await openPage(profile.ctx, server.url);
+  let page = await openPage(profile.ctx, server.url, pageOptions(fakewa));
   // Every text the page is shown reaches the test at once, so the record
   // survives the kill (reading window.events just before it would miss
   // what arrives between the read and the kill).
@@ -85,7 +85,7 @@ test('a crash mid-burst loses no message and breaks no session', async () => {
   assert.ok(shownBurst.length < BURST, `the crash must come mid-burst (saw ${shownBurst.length} of ${BURST})`);
 
   profile = await launch(profile.dir);
-  page = await openPage(profile.ctx, server.url);
+  page = await openPage(profile.ctx, server.url, pageOptions(fakewa));
   await page.evaluate((o) => window.create('kim', o), options());
   await page.evaluate(() => window.clients.kim.connect());
   await waitEvent(page, 'kim', 'ready');
@@ -118,9 +118,9 @@ test('while IndexedDB cannot store, nothing is acknowledged, nothing is lost, th
   await fakewa.api('POST', '/api/accounts', { phone: MIA, pushName: 'Mia' });
   await fakewa.api('POST', '/api/accounts', { phone: NED, pushName: 'Ned' });
   // Mia keeps her session in IndexedDB; Ned, in the same page, in memory.
-  const opts = (clientId, strategy = 'local') => ({ auth: { strategy, clientId }, socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: 'error' });
+  const opts = (clientId, strategy = 'local') => ({ auth: { strategy, clientId }, logLevel: 'error' });
   const profile = await launch();
-  const page = await openPage(profile.ctx, server.url);
+  const page = await openPage(profile.ctx, server.url, pageOptions(fakewa));
   // A small disk: chromium's own quota for the origin, through the DevTools
   // protocol (it must be set before the origin first uses IndexedDB).
   const cdp = await profile.ctx.newCDPSession(page);

@@ -13,7 +13,7 @@
 // WASMEOW_FAULT_DUMP=file writes fakewa's log there when a decrypt fails.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStatic, startFakewa, launchBrowser, openPage, waitEvent, eventCount, pairByQR, faultSeed, seededRandom, faultRecord, waitQueuesEmpty, decryptFailures } from '../test-support/e2e.js';
+import { startStatic, startFakewa, launchBrowser, openPage, pageOptions, waitEvent, eventCount, pairByQR, faultSeed, seededRandom, faultRecord, waitQueuesEmpty, decryptFailures } from '../test-support/e2e.js';
 
 const CUTS = Number(process.env.WASMEOW_CUTS) || 18;
 const SEED = faultSeed();
@@ -32,7 +32,7 @@ before(async () => {
   await fakewa.api('POST', '/api/accounts', { phone: CAT, pushName: 'Cat' });
   await fakewa.api('POST', '/api/accounts', { phone: DAN, pushName: 'Dan' });
   browser = await launchBrowser();
-  page = await openPage(await browser.newContext(), server.url);
+  page = await openPage(await browser.newContext(), server.url, pageOptions(fakewa));
   await rec.attach(page);
 });
 
@@ -42,7 +42,7 @@ after(async () => {
   await server?.close();
 });
 
-const options = (clientId) => ({ auth: { strategy: 'local', clientId }, socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: process.env.WASMEOW_LOG_LEVEL || 'error' });
+const options = (clientId) => ({ auth: { strategy: 'local', clientId }, logLevel: process.env.WASMEOW_LOG_LEVEL || 'error' });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const since = (name, from) => page.evaluate(([n, f]) => window.events[n].slice(f).map((e) => ({ name: e.name, ...e.payload })), [name, from]);
 const trail = async (name, from) => (await since(name, from)).map((e) => e.name + (e.reason ? `:${e.reason}` : '') + (e.name === 'error' ? `:${e.code}` : '')).join(' ');

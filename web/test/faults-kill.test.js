@@ -13,7 +13,7 @@
 // kill as it happens.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStatic, startFakewa, launchPersistent, openPage, waitEvent, pairByQR, faultSeed, seededRandom, faultRecord, waitQueuesEmpty, decryptFailures } from '../test-support/e2e.js';
+import { startStatic, startFakewa, launchPersistent, openPage, pageOptions, waitEvent, pairByQR, faultSeed, seededRandom, faultRecord, waitQueuesEmpty, decryptFailures } from '../test-support/e2e.js';
 
 const KILLS = Number(process.env.WASMEOW_KILLS) || 15;
 const SEED = faultSeed();
@@ -39,7 +39,7 @@ after(async () => {
   await server?.close();
 });
 
-const options = (clientId) => ({ auth: { strategy: 'local', clientId }, socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: 'error' });
+const options = (clientId) => ({ auth: { strategy: 'local', clientId }, logLevel: 'error' });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const names = (name) => page.evaluate((n) => (window.events[n] || []).map((e) => e.name + (e.payload?.reason ? `:${e.payload.reason}` : '')), name);
 
@@ -48,7 +48,7 @@ async function start() {
   dead = false;
   profile = await launchPersistent(dir);
   dir = profile.dir;
-  page = await openPage(profile.ctx, server.url);
+  page = await openPage(profile.ctx, server.url, pageOptions(fakewa));
   await rec.attach(page);
 }
 

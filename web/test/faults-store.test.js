@@ -6,7 +6,7 @@
 // auth.storeTimeoutMs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStatic, startFakewa, launchBrowser, openPage, waitEvent, eventCount, events, pairByQR, decryptFailures } from '../test-support/e2e.js';
+import { startStatic, startFakewa, launchBrowser, openPage, pageOptions, waitEvent, eventCount, events, pairByQR, decryptFailures } from '../test-support/e2e.js';
 
 let server, fakewa, browser, page;
 const NOA = '15550000061'; // the browser's accounts
@@ -17,7 +17,7 @@ const PIA = '15550000064'; // a peer's phone
 before(async () => {
   [server, fakewa] = await Promise.all([startStatic(), startFakewa()]);
   browser = await launchBrowser();
-  page = await openPage(await browser.newContext(), server.url);
+  page = await openPage(await browser.newContext(), server.url, pageOptions(fakewa));
   for (const [phone, pushName] of [[NOA, 'Noa'], [OLA, 'Ola'], [QUI, 'Qui'], [PIA, 'Pia']]) {
     await fakewa.api('POST', '/api/accounts', { phone, pushName });
   }
@@ -29,7 +29,7 @@ after(async () => {
   await server?.close();
 });
 
-const common = () => ({ socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: 'error' });
+const common = () => ({ logLevel: 'error' });
 const send = (name, to, text) => page.evaluate(([n, t, x]) => window.clients[n].sendText(t, x).then((id) => ({ id }), (e) => ({ code: e.code, message: e.message })), [name, to, text]);
 const since = (name, from) => page.evaluate(([n, f]) => window.events[n].slice(f), [name, from]);
 

@@ -8,7 +8,7 @@
 // send_failed naming the device when it keeps failing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStatic, startFakewa, launchBrowser, openPage, waitMessage, pairByQR, decryptFailures } from '../test-support/e2e.js';
+import { startStatic, startFakewa, launchBrowser, openPage, pageOptions, waitMessage, pairByQR, decryptFailures } from '../test-support/e2e.js';
 
 let server, fakewa, browser, page;
 const ERIN = '15550000091'; // the browser's account
@@ -19,8 +19,8 @@ before(async () => {
   await fakewa.api('POST', '/api/accounts', { phone: ERIN, pushName: 'Erin' });
   for (const p of peers) await fakewa.api('POST', '/api/accounts', { phone: p, pushName: `P${p.slice(-1)}` });
   browser = await launchBrowser();
-  page = await openPage(await browser.newContext(), server.url);
-  await page.evaluate((o) => window.create('erin', o), { auth: { strategy: 'local', clientId: 'erin' }, socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: 'error' });
+  page = await openPage(await browser.newContext(), server.url, pageOptions(fakewa));
+  await page.evaluate((o) => window.create('erin', o), { auth: { strategy: 'local', clientId: 'erin' }, logLevel: 'error' });
   await pairByQR(fakewa, page, 'erin', ERIN);
 });
 

@@ -103,6 +103,8 @@ test('onProgress reports the download; a second call with no or the same options
   for (const [src, re] of [
     ["{ wasmURL: '/octet/wasmeow.wasm' }", /already loaded .*wasmURL none.*"\/octet\/wasmeow\.wasm"/],
     ["{ waVersion: '2.3000.1' }", /waVersion/],
+    ["{ socketURL: 'ws://127.0.0.1:9/ws/chat' }", /already loaded .*socketURL none/],
+    ["{ trustRootKey: new Uint8Array(32) }", /trustRootKey/],
     ["{ wasmExecURL: '/x/wasm_exec.js' }", /wasmExecURL/],
     ['{ bogus: 1 }', /unknown option bogus/],
     ['{ wasmURL: 7 }', /wasmURL must be/],
@@ -112,6 +114,40 @@ test('onProgress reports the download; a second call with no or the same options
     assert.equal(bad.ok, false, src);
     assert.equal(bad.code, 'invalid_option', `${src}: ${bad.message}`);
     assert.match(bad.message, re);
+  }
+  await page.close();
+});
+
+test('socketURL and trustRootKey are page-wide: checked at load, the same again (base64 or bytes) gives the same module, createClient refuses them', async () => {
+  const { page } = await freshPage();
+  for (const [src, re] of [
+    ["{ socketURL: 'http://example.com/ws' }", /socketURL must be a ws:\/\/ or wss:\/\/ URL/],
+    ["{ socketURL: 7 }", /socketURL must be/],
+    ["{ trustRootKey: 'c2hvcnQ=' }", /trustRootKey must be a 32-byte key/],
+    ["{ trustRootKey: new Uint8Array(31) }", /trustRootKey must be a 32-byte key/],
+  ]) {
+    const bad = await load(page, src);
+    assert.equal(bad.ok, false, src);
+    assert.equal(bad.code, 'invalid_option', `${src}: ${bad.message}`);
+    assert.match(bad.message, re);
+  }
+  const key = Buffer.alloc(32, 7).toString('base64');
+  assert.ok((await load(page, `{ socketURL: 'ws://127.0.0.1:9/ws/chat', trustRootKey: '${key}' }`)).ok);
+  assert.equal((await load(page, "{ trustRootKey: new Uint8Array(32).fill(7), socketURL: 'ws://127.0.0.1:9/ws/chat' }")).same, true, 'the same key as bytes');
+  const other = await load(page, "{ socketURL: 'ws://127.0.0.1:8/ws/chat' }");
+  assert.equal(other.code, 'invalid_option');
+  assert.match(other.message, /already loaded .*socketURL "ws:\/\/127\.0\.0\.1:9\/ws\/chat"/);
+  const perClient = await page.evaluate(async () => {
+    const m = await (await import('/ok/wasmeow.js')).loadWasmeow();
+    const out = [];
+    for (const o of [{ socketURL: 'ws://127.0.0.1:9/ws/chat' }, { trustRootKey: new Uint8Array(32).fill(7) }]) {
+      try { await m.createClient({ auth: { strategy: 'none' }, ...o }); out.push({ ok: true }); } catch (e) { out.push({ code: e.code, message: e.message }); }
+    }
+    return out;
+  });
+  for (const [i, name] of ['socketURL', 'trustRootKey'].entries()) {
+    assert.equal(perClient[i].code, 'invalid_option', JSON.stringify(perClient[i]));
+    assert.match(perClient[i].message, new RegExp(`option ${name} is page-wide: pass it to loadWasmeow`));
   }
   await page.close();
 });

@@ -2,7 +2,7 @@
 // simulated phone, before and after a reload (keys from IndexedDB).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStatic, startFakewa, launchPersistent, openPage, waitEvent, eventCount } from '../test-support/e2e.js';
+import { startStatic, startFakewa, launchPersistent, openPage, pageOptions, waitEvent, eventCount } from '../test-support/e2e.js';
 
 let server, fakewa, profile, page;
 const FRANK = '15550000006'; // the browser's account
@@ -11,7 +11,7 @@ const GINA = '15550000007'; // a peer's phone
 before(async () => {
   [server, fakewa] = await Promise.all([startStatic(), startFakewa()]);
   profile = await launchPersistent();
-  page = await openPage(profile.ctx, server.url);
+  page = await openPage(profile.ctx, server.url, pageOptions(fakewa));
   await fakewa.api('POST', '/api/accounts', { phone: FRANK, pushName: 'Frank' });
   await fakewa.api('POST', '/api/accounts', { phone: GINA, pushName: 'Gina' });
 });
@@ -22,7 +22,7 @@ after(async () => {
   await server?.close();
 });
 
-const options = () => ({ auth: { strategy: 'local', clientId: 'frank' }, socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: 'error' });
+const options = () => ({ auth: { strategy: 'local', clientId: 'frank' }, logLevel: 'error' });
 
 async function exchange(round) {
   // Peer -> browser.

@@ -4,7 +4,7 @@
 // burst used to end in a false store_failed and no reconnect at all.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStatic, startFakewa, launchPersistent, openPage, waitEvent, eventCount } from '../test-support/e2e.js';
+import { startStatic, startFakewa, launchPersistent, openPage, pageOptions, waitEvent, eventCount } from '../test-support/e2e.js';
 
 let server, fakewa, profile, page;
 const HANK = '15550000041'; // the browser's account
@@ -18,7 +18,7 @@ const ROUNDS = Number(process.env.WASMEOW_CUTS) || CUTS.length;
 before(async () => {
   [server, fakewa] = await Promise.all([startStatic(), startFakewa()]);
   profile = await launchPersistent();
-  page = await openPage(profile.ctx, server.url);
+  page = await openPage(profile.ctx, server.url, pageOptions(fakewa));
   await fakewa.api('POST', '/api/accounts', { phone: HANK, pushName: 'Hank' });
   await fakewa.api('POST', '/api/accounts', { phone: IRIS, pushName: 'Iris' });
 });
@@ -29,7 +29,7 @@ after(async () => {
   await server?.close();
 });
 
-const options = () => ({ auth: { strategy: 'local', clientId: 'hank' }, socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: 'error' });
+const options = () => ({ auth: { strategy: 'local', clientId: 'hank' }, logLevel: 'error' });
 
 async function waitTexts(want, from, timeout = 30000) {
   const end = Date.now() + timeout;

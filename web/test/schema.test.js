@@ -1,5 +1,6 @@
-// One schema for events and error codes: the Go side (every emit site and
-// every error code constant), wasmeow.js (its list of events it accepts
+// One schema for events and error codes: the Go side (the client core's
+// event structs, every place one is built, and every error code constant),
+// wasmeow.js (its list of events it accepts
 // listeners for, the codes it raises itself), the test page's list and
 // wasmeow.d.ts must name the same events and codes, and the d.ts unions of
 // the events' reasons the reasons Go gives. Adding an event, a code or a
@@ -36,8 +37,17 @@ function blockOf(text, start) {
   throw new Error(`unclosed ${start}`);
 }
 
+// The client core's events: each struct names its event with an EventName
+// method ({ GoType: 'event' }).
+const eventTypes = (sources) => Object.fromEntries(sources.flatMap((src) => [...src.matchAll(/^func \((\w+)\) EventName\(\) string\s*\{\s*return "([a-z_.]+)"\s*\}/gm)].map((m) => [m[1], m[2]])));
+
 test('every event the Go side emits is typed, listenable and recorded by the test page, and no other', () => {
-  const goEvents = sorted(goFiles('wasm').flatMap((src) => matches(src, /emit\("([a-z_.]+)"/g)));
+  const types = eventTypes(goFiles('core'));
+  const goEvents = sorted(Object.values(types));
+  // Each event is built somewhere: a type nothing builds is a stale event.
+  for (const [type, event] of Object.entries(types)) {
+    assert.ok(goFiles('core').some((src) => new RegExp(`(?<![.\\w])${type}\\{[^}]`).test(src)), `the ${event} event (${type}) is never built`);
+  }
   // Top-level keys of `interface Events { ... }` (a nested object's keys are deeper).
   const body = blockOf(dts, 'export interface Events');
   let depth = 0;
@@ -53,7 +63,7 @@ test('every event the Go side emits is typed, listenable and recorded by the tes
 });
 
 test('every error code the Go side or wasmeow.js can raise is in wasmeow.d.ts ErrorCode, and each listed code exists', () => {
-  const go = [...goFiles('wasm'), ...goFiles('jsbridge')];
+  const go = [...goFiles('core'), ...goFiles('wasm'), ...goFiles('jsbridge')];
   const goCodes = go.flatMap((src) => [
     ...matches(src, /\b[Cc]ode[A-Za-z]*\s*=\s*"([a-z_]+)"/g),
     ...matches(src, /WithCode\("([a-z_]+)"/g),
@@ -93,15 +103,17 @@ function splitTop(text, sep) {
   return parts.map((p) => p.trim());
 }
 
-// callArgs returns the arguments of the call whose '(' is at open, and where it ends.
+// callArgs returns the arguments of the call whose '(' is at open (or the
+// fields of the composite literal whose '{' is there).
 function callArgs(src, open) {
+  const [opener, closer] = src[open] === '{' ? ['{', '}'] : ['(', ')'];
   let depth = 0;
   for (let i = open; i < src.length; i++) {
     const ch = src[i];
     if (ch === '"' || ch === '`') {
       for (i++; i < src.length && src[i] !== ch; i++) if (ch === '"' && src[i] === '\\') i++;
-    } else if (ch === '(') depth++;
-    else if (ch === ')' && --depth === 0) return splitTop(src.slice(open + 1, i), ',');
+    } else if (ch === opener) depth++;
+    else if (ch === closer && --depth === 0) return splitTop(src.slice(open + 1, i), ',');
   }
   throw new Error('unclosed call');
 }
@@ -117,8 +129,9 @@ function funcAt(src, at) {
   return { name: sig[1], params, body: src.slice(start, end) };
 }
 
-// reasonsInGo maps each event to the reasons its emit sites give:
-// { event: Set of 'literal' or 'prefix${string}' }.
+// reasonsInGo maps each event to the reasons the places that build its
+// struct give (the Reason field of each literal): { event: Set of 'literal'
+// or 'prefix${string}' }.
 function reasonsInGo(sources) {
   const consts = new Map();
   const constRe = /^\s*(\w+)\s*(?:\w+\s*)?=\s*"([^"]*)"/gm;
@@ -157,13 +170,16 @@ function reasonsInGo(sources) {
     return out;
   };
   const byEvent = {};
+  const types = eventTypes(sources);
   for (const src of sources) {
-    for (const m of src.matchAll(/\bemit\("([a-z_.]+)",/g)) {
-      const args = callArgs(src, m.index + m[0].indexOf('('));
-      const reason = /"reason":\s*((?:"[^"]*"|[^,}])+)/.exec(args.slice(1).join(','));
+    for (const m of src.matchAll(/(?<![.\w])(\w+)\{/g)) {
+      const event = types[m[1]];
+      if (!event) continue;
+      const fields = callArgs(src, m.index + m[0].length - 1);
+      const reason = fields.map((f) => /^Reason:\s*([\s\S]+)$/.exec(f)).find(Boolean);
       if (!reason) continue;
-      (byEvent[m[1]] ??= new Set());
-      for (const r of resolve(reason[1].trim(), src, m.index, new Set())) byEvent[m[1]].add(r);
+      (byEvent[event] ??= new Set());
+      for (const r of resolve(reason[1].trim(), src, m.index, new Set())) byEvent[event].add(r);
     }
   }
   return byEvent;
@@ -211,7 +227,7 @@ function reasonGaps(go, typed) {
 }
 
 test('every reason a Go emit site gives is in the d.ts union of that event, and each member is emitted', () => {
-  const go = reasonsInGo(goFiles('wasm'));
+  const go = reasonsInGo(goFiles('core'));
   for (const event of ['auth_failure', 'disconnected', 'logged_out']) assert.ok(go[event]?.size > 0, `no reasons found for ${event}`);
   assert.ok(go.logged_out.has('server_logout:${string}'), 'the server_logout:<why> reason (a parameter, through a local) was not followed');
   assert.ok(go.disconnected.has('store_failed'), 'a constant reason was not resolved');
@@ -219,22 +235,26 @@ test('every reason a Go emit site gives is in the d.ts union of that event, and 
 });
 
 test('the reason check fails on a new, a stale or an unresolvable reason', () => {
-  const src = `package wasm
+  const src = `package core
 
 const reasonX = "x_const"
 
-func (c *client) a(ok bool) {
+func (Disconnected) EventName() string { return "disconnected" }
+func (AuthFailure) EventName() string  { return "auth_failure" }
+func (LoggedOut) EventName() string    { return "logged_out" }
+
+func (c *Client) a(ok bool) {
 	why := "assigned"
 	if ok {
 		why = "prefixed:" + c.name
 	}
 	c.gone(why)
-	c.emit("disconnected", map[string]any{"reason": "lit", "message": "a (b), c"})
-	c.emit("auth_failure", map[string]any{"reason": reasonX})
+	c.emit(Disconnected{Reason: "lit", Message: "a (b), c"})
+	c.emit(AuthFailure{Message: "m", Reason: reasonX})
 }
 
-func (c *client) gone(why string) {
-	c.emit("logged_out", map[string]any{"reason": why})
+func (c *Client) gone(why string) {
+	c.emit(LoggedOut{Reason: why})
 }
 `;
   const go = reasonsInGo([src]);
@@ -244,7 +264,7 @@ func (c *client) gone(why string) {
     'disconnected: wasmeow.d.ts lists reason old, which Go never emits',
     'logged_out: Go emits reason prefixed:${string}, missing from wasmeow.d.ts',
   ]);
-  assert.throws(() => reasonsInGo([src.replace('"reason": "lit"', '"reason": c.why()')]), /cannot resolve the reason c\.why\(\)/);
+  assert.throws(() => reasonsInGo([src.replace('Reason: "lit"', 'Reason: c.why()')]), /cannot resolve the reason c\.why\(\)/);
   assert.throws(() => reasonsInDts(dts.replace(`reason: DisconnectReason;`, `reason: DisconnectReason | string;`).replace(/export type DisconnectReason =[^;]*;/, '')), /no type|not a literal/);
   assert.throws(() => reasonsInDts(dts.replace(`reason: LoggedOutReason`, `reason: LoggedOutReason | string`)), /no type|not a literal/);
 });

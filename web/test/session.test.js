@@ -2,14 +2,14 @@
 // profile (IndexedDB on disk, as a user's browser keeps it).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStatic, startFakewa, launchPersistent, openPage, waitEvent, events, eventCount } from '../test-support/e2e.js';
+import { startStatic, startFakewa, launchPersistent, openPage, pageOptions, waitEvent, events, eventCount } from '../test-support/e2e.js';
 
 let server, fakewa, profile, page;
 
 before(async () => {
   [server, fakewa] = await Promise.all([startStatic(), startFakewa()]);
   profile = await launchPersistent();
-  page = await openPage(profile.ctx, server.url);
+  page = await openPage(profile.ctx, server.url, pageOptions(fakewa));
 });
 
 after(async () => {
@@ -23,7 +23,7 @@ const BOB = '15550000002';
 const CAROL = '15550000003';
 
 function clientOptions(clientId, extra = {}) {
-  return { auth: { strategy: 'local', clientId }, socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: 'error', ...extra };
+  return { auth: { strategy: 'local', clientId }, logLevel: 'error', ...extra };
 }
 
 async function create(name, options) {
@@ -169,7 +169,7 @@ test('pairing code: resolves after the server accepted, rejects bad numbers', as
 });
 
 test('a session open in one tab is locked for another', async () => {
-  const other = await openPage(profile.ctx, server.url);
+  const other = await openPage(profile.ctx, server.url, pageOptions(fakewa));
   const r = await other.evaluate((o) => window.wm.createClient(o).then(() => ({ ok: true }), (e) => ({ code: e.code, message: e.message })), clientOptions('carol'));
   assert.equal(r.code, 'session_locked', r.message);
   // Once the first tab lets go, the second one can open it.

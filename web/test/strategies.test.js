@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
-import { startStatic, startFakewa, launchBrowser, launchPersistent, openPage, waitEvent, events, eventCount } from '../test-support/e2e.js';
+import { startStatic, startFakewa, launchBrowser, launchPersistent, openPage, pageOptions, waitEvent, events, eventCount } from '../test-support/e2e.js';
 
 let server, fakewa, browser;
 
@@ -21,7 +21,7 @@ after(async () => {
 const DAVE = '15550000004';
 const ERIN = '15550000005';
 
-const common = () => ({ socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: 'error' });
+const common = () => ({ logLevel: 'error' });
 
 async function pairByQR(page, name, phone) {
   const from = await eventCount(page, name);
@@ -34,7 +34,7 @@ async function pairByQR(page, name, phone) {
 test('custom strategy keeps keys and creds in a Map-backed store and logs in again from it', async () => {
   await fakewa.api('POST', '/api/accounts', { phone: DAVE, pushName: 'Dave' });
   const ctx = await browser.newContext();
-  const page = await openPage(ctx, server.url);
+  const page = await openPage(ctx, server.url, pageOptions(fakewa));
   await page.evaluate(() => {
     // A user's store: Maps, async, values kept as the Uint8Arrays given.
     const data = new Map();
@@ -104,7 +104,7 @@ async function exposeRemote(page) {
 test('remote strategy saves a versioned snapshot and restores it in a fresh browser context', async () => {
   await fakewa.api('POST', '/api/accounts', { phone: ERIN, pushName: 'Erin' });
   const a = await launchPersistent();
-  const pageA = await openPage(a.ctx, server.url);
+  const pageA = await openPage(a.ctx, server.url, pageOptions(fakewa));
   await exposeRemote(pageA);
   const opts = common();
   const mk = (page, name) => page.evaluate(([n, o]) => window.create(n, { ...o, auth: { strategy: 'remote', clientId: 'erin', store: window.remoteStore, backupSyncIntervalMs: 60000 } }), [name, opts]);
@@ -125,7 +125,7 @@ test('remote strategy saves a versioned snapshot and restores it in a fresh brow
 
   // A fresh browser context: no IndexedDB, the session comes from the remote store.
   const ctxB = await browser.newContext();
-  const pageB = await openPage(ctxB, server.url);
+  const pageB = await openPage(ctxB, server.url, pageOptions(fakewa));
   await exposeRemote(pageB);
   await pageB.evaluate((o) => window.create('erin', { ...o, auth: { strategy: 'remote', clientId: 'erin', store: window.remoteStore, backupSyncIntervalMs: 1000 } }), opts);
   await pageB.evaluate(() => window.clients.erin.connect());
@@ -146,7 +146,7 @@ test('remote strategy saves a versioned snapshot and restores it in a fresh brow
 test('a broken remote snapshot fails createClient and says why', async () => {
   remote.set('broken', Buffer.from('PK\x03\x04 this is a zip, not a snapshot'));
   const ctx = await browser.newContext();
-  const page = await openPage(ctx, server.url);
+  const page = await openPage(ctx, server.url, pageOptions(fakewa));
   await exposeRemote(page);
   const r = await page.evaluate(async (o) => window.wm.createClient({ ...o, auth: { strategy: 'remote', clientId: 'broken', store: window.remoteStore } })
     .then(() => ({ ok: true }), (e) => ({ code: e.code, message: e.message })), common());
@@ -163,7 +163,7 @@ test('exportSession moves a local session to a fresh browser, where importSessio
   await fakewa.api('POST', '/api/accounts', { phone: GUS, pushName: 'Gus' });
   const opts = common();
   const ctxA = await browser.newContext();
-  const pageA = await openPage(ctxA, server.url);
+  const pageA = await openPage(ctxA, server.url, pageOptions(fakewa));
   await pageA.evaluate((o) => window.create('fay', { ...o, auth: { strategy: 'local', clientId: 'fay' } }), opts);
   const unpaired = await pageA.evaluate(() => window.clients.fay.exportSession().then(() => null, (e) => e.code));
   assert.equal(unpaired, 'not_logged_in', 'nothing to export before pairing');
@@ -180,7 +180,7 @@ test('exportSession moves a local session to a fresh browser, where importSessio
   await ctxA.close();
 
   const ctxB = await browser.newContext();
-  const pageB = await openPage(ctxB, server.url);
+  const pageB = await openPage(ctxB, server.url, pageOptions(fakewa));
   const bad = await pageB.evaluate(() => window.wm.importSession('junk', new Uint8Array([1, 2, 3])).then(() => null, (e) => e.code));
   assert.equal(bad, 'restore_failed');
   assert.deepEqual(await pageB.evaluate(() => window.wm.listSessions()), [], 'a failed import leaves no database behind');

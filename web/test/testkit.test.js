@@ -121,8 +121,8 @@ const APP_MAIN = `import { loadWasmeow } from 'wasmeow';
 const q = new URLSearchParams(location.search);
 window.events = [];
 window.texts = [];
-const wm = await loadWasmeow();
-const client = await wm.createClient({ auth: { strategy: 'none' }, socketURL: q.get('ws'), trustRootKey: q.get('root'), logLevel: 'error' });
+const wm = await loadWasmeow({ socketURL: q.get('ws'), trustRootKey: q.get('root') });
+const client = await wm.createClient({ auth: { strategy: 'none' }, logLevel: 'error' });
 for (const name of ['ready', 'disconnected', 'reconnecting', 'logged_out']) client.on(name, () => window.events.push(name));
 client.on('message', (m) => window.texts.push(m.text));
 client.on('qr', ({ code }) => { window.__wasmeowQR = code; }); // the test kit's contract

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import {
-  startStatic, startFakewa, startRelay, launchBrowser, openPage, waitEvent, eventCount, waitMessage,
+  startStatic, startFakewa, startRelay, launchBrowser, openPage, pageOptions, waitEvent, eventCount, waitMessage,
 } from '../test-support/e2e.js';
 
 const OLD_VERSION = '2.3000.1031080782'; // the pinned whatsmeow's, refused today
@@ -36,13 +36,14 @@ after(async () => {
 });
 
 const options = (clientId, extra = {}) => ({
-  auth: { strategy: 'local', clientId }, socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: 'error', ...extra,
+  auth: { strategy: 'local', clientId }, logLevel: 'error', ...extra,
 });
 
-async function newPage(search = '') {
+// A page whose clients talk to fakewa, or as extra says (waVersion, a relay's socketURL).
+async function newPage(extra = {}) {
   const ctx = await browser.newContext();
   closers.push(() => ctx.close());
-  return openPage(ctx, server.url, search);
+  return openPage(ctx, server.url, pageOptions(fakewa, extra));
 }
 
 const versionNumbers = (v) => v.split('.').map(Number);
@@ -98,7 +99,7 @@ async function account(phone) {
 }
 
 test('(a, c) an old version is refused with client_outdated; the default pairs by a QR code in the wa.me form with client type 1', async () => {
-  const old = await newPage(`?waVersion=${OLD_VERSION}`);
+  const old = await newPage({ waVersion: OLD_VERSION });
   assert.equal(await old.evaluate(() => window.wm.getWAVersion()), OLD_VERSION);
   await expectOutdated(old, 'old', OLD_VERSION);
 
@@ -134,8 +135,8 @@ test('(b) a relay serving GET /version: the page announces its version; a refuse
   assert.equal(answer.version, served);
   assert.equal(answer.source, 'service');
 
-  const p = await newPage();
-  const first = await connectUntilQROrFailure(p, 'relayed', options('relayed', { socketURL: relay.socketURL }));
+  const p = await newPage({ socketURL: relay.socketURL });
+  const first = await connectUntilQROrFailure(p, 'relayed', options('relayed'));
   assert.equal(first.name, 'qr', JSON.stringify(first.payload));
   assert.equal(await p.evaluate(() => window.wm.getWAVersion()), served);
   assert.deepEqual(await announcedByUnpaired(), [served]);
@@ -145,14 +146,14 @@ test('(b) a relay serving GET /version: the page announces its version; a refuse
   const stale = await startRelay(relayArgs('http://127.0.0.1:1/'));
   closers.push(stale.close);
   assert.deepEqual(await (await fetch(stale.versionURL)).json().then((j) => [j.version, j.source]), [OLD_VERSION, 'flag']);
-  const q = await newPage();
-  const ev = await connectUntilQROrFailure(q, 'stale', options('stale', { socketURL: stale.socketURL }));
+  const q = await newPage({ socketURL: stale.socketURL });
+  const ev = await connectUntilQROrFailure(q, 'stale', options('stale'));
   assert.equal(ev.name, 'auth_failure', JSON.stringify(ev));
   assert.equal(ev.payload.reason, 'client_outdated');
   assert.equal(ev.payload.version, OLD_VERSION);
   // The page's own version wins over the relay's.
-  const own = await newPage(`?waVersion=${served}`);
-  const ok = await connectUntilQROrFailure(own, 'own', options('own', { socketURL: stale.socketURL }));
+  const own = await newPage({ waVersion: served, socketURL: stale.socketURL });
+  const ok = await connectUntilQROrFailure(own, 'own', options('own'));
   assert.equal(ok.name, 'qr', JSON.stringify(ok.payload));
   assert.equal(await own.evaluate(() => window.wm.getWAVersion()), served);
 });

@@ -3,7 +3,7 @@
 import { loadWasmeow, type Client, type Events, WasmeowError } from '../wasmeow.js';
 
 async function main(): Promise<void> {
-  const wm = await loadWasmeow();
+  const wm = await loadWasmeow({ socketURL: 'ws://127.0.0.1:8090/ws/chat', trustRootKey: new Uint8Array(32) });
   const client: Client = await wm.createClient({
     auth: { strategy: 'local', clientId: 'work' },
     deviceName: 'My app',
@@ -69,6 +69,10 @@ async function main(): Promise<void> {
   await wm.createClient({ auth: { strategy: 'cloud' } });
   // @ts-expect-error: remote needs a store
   await wm.createClient({ auth: { strategy: 'remote' } });
+  // @ts-expect-error: socketURL is page-wide (loadWasmeow's), not a client's
+  await wm.createClient({ socketURL: 'ws://127.0.0.1:8090/ws/chat' });
+  // @ts-expect-error: listSessions is the module's, not a client's
+  await client.listSessions();
   // @ts-expect-error: no such event
   client.on('qr_code', () => {});
   // @ts-expect-error: importSession takes the snapshot's bytes, not a string

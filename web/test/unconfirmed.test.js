@@ -5,7 +5,7 @@
 // pairing_unconfirmed and starts over with a QR by itself (issue 9, defect 5).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStatic, startFakewa, launchPersistent, openPage, waitEvent, eventCount } from '../test-support/e2e.js';
+import { startStatic, startFakewa, launchPersistent, openPage, pageOptions, waitEvent, eventCount } from '../test-support/e2e.js';
 
 let server, fakewa, profile, page;
 const JUNE = '15550000051';
@@ -13,7 +13,7 @@ const JUNE = '15550000051';
 before(async () => {
   [server, fakewa] = await Promise.all([startStatic(), startFakewa()]);
   profile = await launchPersistent();
-  page = await openPage(profile.ctx, server.url);
+  page = await openPage(profile.ctx, server.url, pageOptions(fakewa));
   await fakewa.api('POST', '/api/accounts', { phone: JUNE, pushName: 'June' });
 });
 
@@ -23,7 +23,7 @@ after(async () => {
   await server?.close();
 });
 
-const options = () => ({ auth: { strategy: 'local', clientId: 'june' }, socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: 'error' });
+const options = () => ({ auth: { strategy: 'local', clientId: 'june' }, logLevel: 'error' });
 
 // Scans the current QR with the server set to lose the companion's answer.
 async function scanLosingConfirmation(from) {

@@ -60,9 +60,9 @@ export interface PairOptions<P> {
 export class Fakewa {
   /** The control API's base URL. */
   readonly baseURL: string;
-  /** For createClient({ socketURL }). */
+  /** For loadWasmeow({ socketURL }). */
   readonly socketURL: string;
-  /** For createClient({ trustRootKey }): base64. */
+  /** For loadWasmeow({ trustRootKey }): base64. */
   readonly trustRootKey: string;
   /** fakewa's log lines. */
   readonly output: string[];

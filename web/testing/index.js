@@ -116,9 +116,9 @@ export class Fakewa {
     this.proc = proc;
     /** The control API's base URL (http://127.0.0.1:port). */
     this.baseURL = baseURL;
-    /** createClient({ socketURL }) */
+    /** loadWasmeow({ socketURL }) */
     this.socketURL = socketURL;
-    /** createClient({ trustRootKey }): the server's root public key, base64. */
+    /** loadWasmeow({ trustRootKey }): the server's root public key, base64. */
     this.trustRootKey = trustRootKey;
     /** fakewa's log lines (stdout and stderr), newest last. */
     this.output = output;

@@ -1,4 +1,4 @@
-package main
+package core
 
 import (
 	"strings"
@@ -8,12 +8,12 @@ import (
 )
 
 func TestParseWAVersion(t *testing.T) {
-	v, err := parseWAVersion(" 2.3000.1034270928 ")
+	v, err := ParseWAVersion(" 2.3000.1034270928 ")
 	if err != nil || v != (store.WAVersionContainer{2, 3000, 1034270928}) {
 		t.Fatalf("parse: %v %v", v, err)
 	}
 	for _, bad := range []string{"", "2.3000", "2.3000.x", "0.1.2", "2.3000.1.4", "2.3000.99999999999", "-2.1.1", "NaN"} {
-		if _, err := parseWAVersion(bad); err == nil {
+		if _, err := ParseWAVersion(bad); err == nil {
 			t.Errorf("%q parsed", bad)
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package core
 
 import (
 	"context"
@@ -82,19 +82,21 @@ func decodeBufferedMessage(plaintext []byte) *waE2E.Message {
 	return &msg
 }
 
-// wrapEventBuffer gives d's event buffer the client's two wrappers (once):
-// the Signal lock inside, the redelivery watch outside.
-func wrapEventBuffer(d *store.Device) {
-	guardSignal(d)
-	watchRedeliveries(d)
+// wrapEventBuffer is the event-buffer wrapper of a session's container
+// (idbstore.Container.SetEventBufferWrapper): every device it hands out gets
+// the client's two wrappers from the start, the Signal lock inside
+// (signalguard.go), the redelivery watch outside.
+func wrapEventBuffer(b store.EventBuffer) store.EventBuffer {
+	if w, ok := b.(*redeliveryWatch); ok {
+		return w // wrapped already
+	}
+	return watchRedeliveries(guardSignal(b))
 }
 
-// watchRedeliveries wraps d's event buffer (once) and returns the watch.
-func watchRedeliveries(d *store.Device) *redeliveryWatch {
-	if w, ok := d.EventBuffer.(*redeliveryWatch); ok {
+// watchRedeliveries wraps b in a redelivery watch (once).
+func watchRedeliveries(b store.EventBuffer) store.EventBuffer {
+	if w, ok := b.(*redeliveryWatch); ok {
 		return w
 	}
-	w := &redeliveryWatch{EventBuffer: d.EventBuffer}
-	d.EventBuffer = w
-	return w
+	return &redeliveryWatch{EventBuffer: b}
 }

@@ -1,6 +1,4 @@
-//go:build js
-
-package main
+package core
 
 import (
 	"context"
@@ -16,10 +14,7 @@ import (
 // without bound. Ours emits `reconnecting` with the attempt and its delay,
 // and stops on disconnect(), logout() and destroy().
 
-const (
-	maxReconnectDelay = 30 * time.Second
-	stateReconnecting = "reconnecting"
-)
+const maxReconnectDelay = 30 * time.Second
 
 // reconnectDelay is the wait before attempt n (from 1): at once, then 1 s,
 // 2 s, 4 s ... up to 30 s.
@@ -36,7 +31,7 @@ func reconnectDelay(attempt int) time.Duration {
 // startReconnect begins reconnecting cli, unless a loop already runs. The
 // attempt count carries on across loops until a login succeeds, so a server
 // that drops every new socket meets a growing delay.
-func (c *client) startReconnect(cli *whatsmeow.Client) {
+func (c *Client) startReconnect(cli *whatsmeow.Client) {
 	c.mu.Lock()
 	if c.reconnStop != nil || c.destroyed || !c.wantConnected || c.cli != cli || cli == nil || cli.Store.ID == nil {
 		c.mu.Unlock()
@@ -60,8 +55,8 @@ func (c *client) startReconnect(cli *whatsmeow.Client) {
 			attempt := c.reconnAttempts
 			c.mu.Unlock()
 			delay := reconnectDelay(attempt)
-			c.setState(stateReconnecting)
-			c.emit("reconnecting", map[string]any{"attempt": attempt, "delayMs": delay.Milliseconds()})
+			c.setState(StateReconnecting)
+			c.emit(Reconnecting{Attempt: attempt, DelayMs: delay.Milliseconds()})
 			select {
 			case <-stop:
 				return
@@ -95,7 +90,7 @@ func (c *client) startReconnect(cli *whatsmeow.Client) {
 // disconnect or destroy). done means the loop should end: the socket is up
 // (login then emits ready, or a new disconnect starts a new loop) or the
 // loop was stopped meanwhile.
-func (c *client) reconnectOnce(cli *whatsmeow.Client, stop chan struct{}) (done bool, err error) {
+func (c *Client) reconnectOnce(cli *whatsmeow.Client, stop chan struct{}) (done bool, err error) {
 	c.op.Lock()
 	defer c.op.Unlock()
 	select {
@@ -131,15 +126,7 @@ func (c *client) reconnectOnce(cli *whatsmeow.Client, stop chan struct{}) (done 
 }
 
 // stopReconnect ends the current reconnect loop, if any.
-func (c *client) stopReconnect() {
-	c.mu.Lock()
-	stop := c.reconnStop
-	c.reconnStop = nil
-	c.mu.Unlock()
-	if stop != nil {
-		close(stop)
-	}
-}
+func (c *Client) stopReconnect() { c.closeStop(&c.reconnStop) }
 
 // After pair-success whatsmeow expects the server to close the socket with
 // 515 and logs in again by itself; it emits nothing if the socket drops
@@ -147,7 +134,7 @@ func (c *client) stopReconnect() {
 // pairing's answer), and the client would stay offline with no event.
 // watchPairedLogin notices such a drop and hands it to the reconnect loop,
 // whose login then either succeeds or is refused as an unconfirmed pairing.
-func (c *client) watchPairedLogin(cli *whatsmeow.Client, loggedIn <-chan struct{}) {
+func (c *Client) watchPairedLogin(cli *whatsmeow.Client, loggedIn <-chan struct{}) {
 	go func() {
 		defer c.recoverInto("pairing login")
 		tick := time.NewTicker(time.Second)
@@ -177,7 +164,7 @@ func (c *client) watchPairedLogin(cli *whatsmeow.Client, loggedIn <-chan struct{
 			if down++; down < 2 {
 				continue
 			}
-			c.reportDisconnected("connection_lost", "the connection dropped after pairing, before the first login")
+			c.reportDisconnected(DisconnectConnectionLost, "the connection dropped after pairing, before the first login")
 			c.startReconnect(cli)
 			return
 		}

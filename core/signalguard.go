@@ -1,4 +1,4 @@
-package main
+package core
 
 import (
 	"context"
@@ -134,14 +134,12 @@ func sameContext(a, b context.Context) (same bool) {
 	return a == b
 }
 
-// guardSignal wraps d's event buffer in a signalGuard (once) and returns it.
-func guardSignal(d *store.Device) *signalGuard {
-	if g := signalGuardOf(d); g != nil {
+// guardSignal wraps b in a signalGuard (once) and returns it.
+func guardSignal(b store.EventBuffer) *signalGuard {
+	if g, ok := b.(*signalGuard); ok {
 		return g
 	}
-	g := &signalGuard{EventBuffer: d.EventBuffer}
-	d.EventBuffer = g
-	return g
+	return &signalGuard{EventBuffer: b}
 }
 
 // signalGuardOf finds d's guard under the wrappers the client adds.

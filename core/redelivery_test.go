@@ -1,4 +1,4 @@
-package main
+package core
 
 import (
 	"bytes"
@@ -42,11 +42,12 @@ func padded(t *testing.T, msg *waE2E.Message, n byte) []byte {
 
 func TestRedeliveryWatch(t *testing.T) {
 	ctx := context.Background()
-	d := &store.Device{EventBuffer: &memBuffer{events: map[[32]byte]*store.BufferedEvent{}}}
-	w := watchRedeliveries(d)
-	if watchRedeliveries(d) != w {
+	wrapped := watchRedeliveries(&memBuffer{events: map[[32]byte]*store.BufferedEvent{}})
+	if watchRedeliveries(wrapped) != wrapped {
 		t.Fatal("wrapping twice made a second watch")
 	}
+	d := &store.Device{EventBuffer: wrapped}
+	w := wrapped.(*redeliveryWatch)
 	hello := &waE2E.Message{Conversation: proto.String("hello")}
 	other := &waE2E.Message{Conversation: proto.String("other")}
 	h1, h2 := [32]byte{1}, [32]byte{2}

@@ -1,15 +1,8 @@
-//go:build js
-
-package main
+package core
 
 import (
 	"unicode/utf8"
-
-	"github.com/wasmeow/wasmeow/jsbridge"
 )
-
-// codeTooLarge refuses an outgoing message before it touches the socket.
-const codeTooLarge = "message_too_large"
 
 // maxTextRunes is the longest text sendText accepts: what WhatsApp's own
 // clients allow in one message (65,536 characters). The hard limit is lower
@@ -27,7 +20,7 @@ func checkOutgoingText(text string) error {
 	// Counting runes stops being cheap only far beyond the limit: check the
 	// byte length first (a rune is at most 4 bytes).
 	if len(text) > 4*maxTextRunes || utf8.RuneCountInString(text) > maxTextRunes {
-		return jsbridge.Errorf(codeTooLarge, "sendText: the text is %d bytes of UTF-8 (%d characters); at most %d characters fit in one message, so nothing was sent",
+		return Errorf(CodeTooLarge, "sendText: the text is %d bytes of UTF-8 (%d characters); at most %d characters fit in one message, so nothing was sent",
 			len(text), utf8.RuneCountInString(text), maxTextRunes)
 	}
 	return nil

@@ -1,4 +1,4 @@
-package main
+package core
 
 import (
 	"encoding/json"
@@ -24,13 +24,20 @@ var defaultWAVersion = store.WAVersionContainer{2, 3000, 1045649367}
 // whatsmeow's store.SetWAVersion changes only the build hash, not the
 // ClientPayload's AppVersion (fixed upstream in a763037b, 2026-05-06), so
 // the payload's version is set here too.
+//
+// Only a change is written: whatsmeow reads these package variables on
+// every connect without a lock, so rewriting the same value at each
+// client's connect would race those reads.
 func announceWAVersion(v store.WAVersionContainer) {
+	if store.GetWAVersion() == v && store.BaseClientPayload.GetUserAgent().GetAppVersion().GetTertiary() == v[2] {
+		return
+	}
 	store.SetWAVersion(v)
 	store.BaseClientPayload.UserAgent.AppVersion = v.ProtoAppVersion()
 }
 
-// parseWAVersion reads "2.3000.1034270928".
-func parseWAVersion(s string) (store.WAVersionContainer, error) {
+// ParseWAVersion reads "2.3000.1034270928".
+func ParseWAVersion(s string) (store.WAVersionContainer, error) {
 	parts := strings.Split(strings.TrimSpace(s), ".")
 	if len(parts) != 3 {
 		return store.WAVersionContainer{}, fmt.Errorf("%q is not a WhatsApp Web version (three numbers such as 2.3000.1034270928)", s)
@@ -72,5 +79,5 @@ func decodeRelayVersion(r io.Reader) (store.WAVersionContainer, error) {
 	if err := json.NewDecoder(io.LimitReader(r, 4096)).Decode(&body); err != nil {
 		return store.WAVersionContainer{}, fmt.Errorf("reading the relay's /version: %w", err)
 	}
-	return parseWAVersion(body.Version)
+	return ParseWAVersion(body.Version)
 }

@@ -1,19 +1,14 @@
-//go:build js
-
-package main
+package core
 
 import (
 	"context"
 	"fmt"
 	"net/http"
 	"sync"
-	"syscall/js"
 	"time"
 
 	"go.mau.fi/whatsmeow/store"
 	waLog "go.mau.fi/whatsmeow/util/log"
-
-	"github.com/wasmeow/wasmeow/jsbridge"
 )
 
 // The version the page announces is page-wide, as whatsmeow keeps it in a
@@ -40,7 +35,9 @@ const relayRetryAfter = time.Minute
 // version: getWAVersion reports it before any connect.
 func init() { announceWAVersion(defaultWAVersion) }
 
-func setPageWAVersion(v store.WAVersionContainer) {
+// SetWAVersion makes every later connection announce v (loadWasmeow's
+// waVersion), whatever a relay says.
+func SetWAVersion(v store.WAVersionContainer) {
 	waVersionMu.Lock()
 	defer waVersionMu.Unlock()
 	pageWAVersion = &v
@@ -103,30 +100,6 @@ func fetchRelayVersion(ctx context.Context, u string) (store.WAVersionContainer,
 		return store.WAVersionContainer{}, fmt.Errorf("HTTP %d", res.StatusCode)
 	}
 	return decodeRelayVersion(res.Body)
-}
-
-// configureModule is the module's configure({waVersion}), which wasmeow.js
-// calls with loadWasmeow's options before it hands the module to the page.
-func configureModule(opts js.Value) error {
-	if jsbridge.IsNullish(opts) {
-		return nil
-	}
-	if opts.Type() != js.TypeObject {
-		return jsbridge.Errorf(jsbridge.CodeInvalidOption, "loadWasmeow: options must be an object")
-	}
-	v := opts.Get("waVersion")
-	if jsbridge.IsNullish(v) {
-		return nil
-	}
-	if v.Type() != js.TypeString {
-		return jsbridge.Errorf(jsbridge.CodeInvalidOption, "loadWasmeow: option waVersion must be a string such as \"2.3000.1034270928\"")
-	}
-	parsed, err := parseWAVersion(v.String())
-	if err != nil {
-		return jsbridge.Errorf(jsbridge.CodeInvalidOption, "loadWasmeow: option waVersion: %w", err)
-	}
-	setPageWAVersion(parsed)
-	return nil
 }
 
 // forgetRelayVersions makes the next connect ask the relays again (after

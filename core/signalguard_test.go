@@ -1,4 +1,4 @@
-package main
+package core
 
 import (
 	"context"
@@ -68,8 +68,7 @@ func decrypt(ctx context.Context, eb store.EventBuffer, ciphertext []byte, rec *
 }
 
 func newGuarded() (*store.Device, *signalGuard) {
-	d := &store.Device{EventBuffer: &lockedBuffer{memBuffer: memBuffer{events: map[[32]byte]*store.BufferedEvent{}}}}
-	wrapEventBuffer(d)
+	d := &store.Device{EventBuffer: wrapEventBuffer(&lockedBuffer{memBuffer: memBuffer{events: map[[32]byte]*store.BufferedEvent{}}})}
 	return d, signalGuardOf(d)
 }
 
@@ -78,7 +77,7 @@ func newGuarded() (*store.Device, *signalGuard) {
 // about half of them are lost).
 func TestSignalGuardSerialisesDecryptAndSend(t *testing.T) {
 	d, g := newGuarded()
-	if g == nil || guardSignal(d) != g {
+	if g == nil || guardSignal(g) != g || wrapEventBuffer(d.EventBuffer) != d.EventBuffer {
 		t.Fatal("the guard is not found, or wrapping twice made a second one")
 	}
 	if _, ok := d.EventBuffer.(*redeliveryWatch); !ok {

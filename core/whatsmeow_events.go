@@ -1,0 +1,268 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/store"
+	"go.mau.fi/whatsmeow/types"
+	"go.mau.fi/whatsmeow/types/events"
+
+	"github.com/wasmeow/wasmeow/idbstore"
+)
+
+// handleEvent maps whatsmeow's events to the page's. whatsmeow calls it
+// synchronously, so slow work (wiping) goes to its own goroutine. It returns
+// false only for a message the page could not be given (whatsmeow then
+// neither clears its buffer nor acknowledges it, so it comes again).
+func (c *Client) handleEvent(evt any) (handled bool) {
+	handled = true
+	defer c.recoverInto("event")
+	switch v := evt.(type) {
+	case *events.QR:
+		c.mu.Lock()
+		cli := c.cli
+		c.mu.Unlock()
+		c.startQR(cli, v.Codes)
+	case *events.QRScannedWithoutMultidevice:
+		c.emit(AuthFailure{Reason: AuthScannedWithoutMD, Message: "the QR code was scanned by a phone without multi-device"})
+	case *events.PairSuccess:
+		c.paired(v)
+	case *events.PairError:
+		c.stopQR()
+		c.emit(AuthFailure{Reason: AuthPairError, Message: errString(v.Error)})
+	case *events.Connected:
+		c.connected()
+	case *events.Disconnected:
+		c.stopQR()
+		c.reportDisconnected(DisconnectConnectionLost, "")
+		c.mu.Lock()
+		cli := c.cli
+		c.mu.Unlock()
+		c.startReconnect(cli)
+	case *events.KeepAliveTimeout:
+		// whatsmeow only reports this while its own reconnect is off: after
+		// KeepAliveMaxFailTime without an answer the socket is dead.
+		if time.Since(v.LastSuccess) > whatsmeow.KeepAliveMaxFailTime {
+			c.mu.Lock()
+			cli := c.cli
+			c.mu.Unlock()
+			if cli != nil {
+				cli.Disconnect()
+				c.reportDisconnected(DisconnectKeepaliveTimeout, fmt.Sprintf("no answer to keepalives since %s", v.LastSuccess.Format(time.RFC3339)))
+				c.startReconnect(cli)
+			}
+		}
+	case *events.StreamReplaced:
+		c.reportDisconnected(DisconnectReplaced, "another client connected with this session")
+	case *events.LoggedOut:
+		c.loggedOut(v)
+	case *events.ConnectFailure:
+		c.emit(AuthFailure{Reason: AuthConnectFailure, Message: fmt.Sprintf("%s: %s", v.Reason, v.Message)})
+		c.refused(AuthConnectFailure)
+	case *events.TemporaryBan:
+		c.emit(AuthFailure{Reason: AuthTemporaryBan, Message: v.String()})
+		c.refused(AuthTemporaryBan)
+	case *events.ClientOutdated:
+		refused := store.GetWAVersion().String()
+		forgetRelayVersions()
+		c.emit(AuthFailure{Reason: AuthClientOutdated, Version: refused, Message: fmt.Sprintf("the server refused WhatsApp Web version %s as outdated (405): pass a current version as loadWasmeow({waVersion: '2.3000.x'}) or connect through a relay that serves GET /version", refused)})
+		c.refused(AuthClientOutdated)
+	case *events.PushNameSetting:
+		c.updateCreds(nil)
+	case *events.IdentityChange:
+		// A new device of theirs needs our token again; the change may name
+		// them by LID while the token was issued after a send by number.
+		c.tokens.forget(v.JID)
+		pn, lid := c.lookUpForms(v.JID.ToNonAD(), types.EmptyJID)
+		for _, form := range []types.JID{pn, lid} {
+			if !form.IsEmpty() {
+				c.tokens.forget(form)
+			}
+		}
+	case *events.Message:
+		return c.emitMessage(v)
+	}
+	return true
+}
+
+// paired: the phone accepted the pairing; whatsmeow logs in again after
+// the service's 515 restart.
+func (c *Client) paired(v *events.PairSuccess) {
+	c.stopQR()
+	c.mu.Lock()
+	c.authenticated = true
+	c.neverLoggedIn = true // until the login after the 515 restart
+	loggedIn := make(chan struct{})
+	c.pairLogin = loggedIn
+	cli := c.cli
+	c.mu.Unlock()
+	c.watchPairedLogin(cli, loggedIn)
+	c.emit(Authenticated{Me: strPtr(v.ID.String()), LID: jidOrNil(v.LID), Platform: v.Platform, BusinessName: v.BusinessName, Method: "pairing"})
+	c.updateCreds(nil)
+}
+
+// connected: logged in.
+func (c *Client) connected() {
+	c.stopQR()
+	c.mu.Lock()
+	first := !c.authenticated
+	c.authenticated = true
+	c.reconnAttempts = 0
+	c.neverLoggedIn = false
+	if c.pairLogin != nil {
+		close(c.pairLogin)
+		c.pairLogin = nil
+	}
+	c.mu.Unlock()
+	if first {
+		cr := c.Creds()
+		c.emit(Authenticated{Me: cr.Me, LID: cr.LID, Platform: cr.Platform, BusinessName: cr.BusinessName, Method: "stored"})
+	}
+	c.setState(StateReady)
+	c.updateCreds(nil)
+	c.emit(Ready{Me: c.Creds().Me})
+}
+
+// loggedOut: the service removed the device (or refused its login); the
+// session is wiped on a goroutine of its own.
+func (c *Client) loggedOut(v *events.LoggedOut) {
+	c.stopQR()
+	c.mu.Lock()
+	unconfirmed := v.OnConnect && v.Reason.IsLoggedOut() && c.neverLoggedIn
+	c.mu.Unlock()
+	reason := LoggedOutServer
+	switch {
+	case unconfirmed:
+		// The device was stored at pairing, but the service never confirmed
+		// it (the page was closed or the answer lost right after the scan):
+		// not a logout by the user. Start over with a new QR code.
+		reason = LoggedOutUnconfirmed
+		c.emit(AuthFailure{Reason: AuthPairingUnconfirmed, Message: "the last pairing was interrupted before WhatsApp confirmed it, so this device was never linked; a new QR code follows"})
+	case v.OnConnect:
+		reason = "server_logout:" + v.Reason.String()
+		c.emit(AuthFailure{Reason: AuthLoggedOut, Message: v.Reason.String()})
+	}
+	go func() {
+		defer c.recoverInto("logged_out")
+		c.op.Lock()
+		defer c.op.Unlock()
+		ctx := context.Background()
+		if err := c.wipeLocked(ctx, reason, true); err == nil && unconfirmed {
+			if err := c.connectLocked(ctx); err != nil {
+				c.emit(ErrorEvent{WithCode(CodeConnect, fmt.Errorf("starting over after an unconfirmed pairing: %w", err))})
+			}
+		}
+	}()
+}
+
+func (c *Client) emitMessage(v *events.Message) bool {
+	m := v.Message
+	redelivered := c.isRedelivery(v) // before any filter, so no stale mark stays behind
+	// Protocol messages (app-state key shares, history-sync notices, ...) are
+	// the phone talking to its companions, not chat messages.
+	if m.GetProtocolMessage() != nil {
+		return true
+	}
+	text := m.GetConversation()
+	if text == "" {
+		text = m.GetExtendedTextMessage().GetText()
+	}
+	chat, chatAlt := c.bothForms(v.Info.Chat, c.chatAlt(v.Info))
+	sender, senderAlt := c.bothForms(v.Info.Sender, v.Info.SenderAlt)
+	// The page is given a message once its decryption (session update and
+	// buffered plaintext, still in the group commit) is durable: a crash
+	// after the event then finds the plaintext in the buffer and the repeat
+	// says redelivered. Before, a crash ahead of the group commit decrypted
+	// it again from the old session state, and the repeat was unmarked.
+	// If that fails (storage failure), the page is not given the message and
+	// whatsmeow neither clears its buffer nor acknowledges it: the server
+	// keeps it and delivers it again once the session can store. The
+	// failure is the session's, as at the write barrier: the connection is
+	// closed (no later write might come to notice it).
+	if sess := c.currentSession(); sess != nil {
+		if err := sess.container.Flush(context.Background()); err != nil {
+			c.log.Warnf("message %s not given to the page: storing its decryption failed: %v", v.Info.ID, err)
+			if !errors.Is(err, idbstore.ErrClosed) {
+				sess.onFailure(err)
+			}
+			return false
+		}
+	}
+	c.emit(Message{
+		ID:             v.Info.ID,
+		Chat:           chat,
+		ChatAlt:        chatAlt,
+		Sender:         sender,
+		SenderAlt:      senderAlt,
+		AddressingMode: string(v.Info.AddressingMode),
+		FromMe:         v.Info.IsFromMe,
+		Redelivered:    redelivered,
+		IsGroup:        v.Info.IsGroup,
+		PushName:       v.Info.PushName,
+		Text:           text,
+		Time:           v.Info.Timestamp.UnixMilli(),
+	})
+	return true
+}
+
+// isRedelivery tells whether whatsmeow gave this message from its buffer
+// because the server delivered it again (redelivery.go).
+func (c *Client) isRedelivery(v *events.Message) bool {
+	cli, _ := c.current()
+	if cli == nil {
+		return false
+	}
+	w, ok := cli.Store.EventBuffer.(*redeliveryWatch)
+	return ok && w.take(v.RawMessage)
+}
+
+// chatAlt is the other form of a message's chat: for a 1:1 chat the other
+// party's, which whatsmeow gives as SenderAlt (their message) or
+// RecipientAlt (ours, sent from another device).
+func (c *Client) chatAlt(info types.MessageInfo) types.JID {
+	if info.IsGroup {
+		return types.EmptyJID
+	}
+	if info.IsFromMe {
+		return info.RecipientAlt.ToNonAD()
+	}
+	return info.SenderAlt.ToNonAD()
+}
+
+// bothForms gives a party as the page sees it: the phone-number JID first
+// and the LID as the alternative, looking the missing one up in the
+// session's LID map; a group or a party with one known form has a nil alt.
+func (c *Client) bothForms(addressed, alt types.JID) (string, *string) {
+	pn, lid := c.lookUpForms(addressed, alt)
+	switch {
+	case pn.IsEmpty() && lid.IsEmpty():
+		return addressed.String(), jidOrNil(alt)
+	case pn.IsEmpty():
+		return lid.String(), nil
+	case lid.IsEmpty():
+		return pn.String(), nil
+	}
+	return pn.String(), strPtr(lid.String())
+}
+
+// lookUpForms is partyForms completed from the session's LID map: the
+// phone-number JID and the LID of one party, either empty when unknown.
+func (c *Client) lookUpForms(addressed, alt types.JID) (pn, lid types.JID) {
+	pn, lid = partyForms(addressed, alt)
+	cli, _ := c.current()
+	if cli != nil && (pn.IsEmpty() != lid.IsEmpty()) {
+		ctx := context.Background()
+		if pn.IsEmpty() {
+			if got, err := cli.Store.LIDs.GetPNForLID(ctx, lid); err == nil && !got.IsEmpty() {
+				pn = types.JID{User: got.User, Server: got.Server, Device: lid.Device}
+			}
+		} else if got, err := cli.Store.LIDs.GetLIDForPN(ctx, pn); err == nil && !got.IsEmpty() {
+			lid = types.JID{User: got.User, Server: got.Server, Device: pn.Device}
+		}
+	}
+	return pn, lid
+}
