@@ -189,22 +189,10 @@ func (n *notifyingBackend) Commit(ctx context.Context, ops []kv.Op) error {
 	return err
 }
 
-// DecodeSnapshot decodes a session snapshot and checks it is whole: it
-// holds a device, and every record decodes with idbstore's codecs. Nothing
+// DecodeSnapshot decodes a session snapshot and checks it is whole
+// (snapshot.DecodeSession: the same path as the native converter's). Nothing
 // is written before this passed, so a bad snapshot leaves no half-restored
-// (and listed) session behind. A snapshot of an earlier idbstore layout is
-// restored as it is and upgraded when the session is opened.
+// (and listed) session behind.
 func DecodeSnapshot(blob []byte) (*snapshot.Snapshot, error) {
-	snap, err := snapshot.Decode(blob, idbstore.DumpTables)
-	if err != nil {
-		return nil, err
-	}
-	if !idbstore.DumpHasDevice(snap.Tables) {
-		return nil, errors.New("the snapshot holds no device (it was taken before pairing)")
-	}
-	if err := snap.Validate(idbstore.ValidateRecord); err != nil {
-		return nil, fmt.Errorf("the snapshot holds a corrupt record: %w", err)
-	}
-	idbstore.PrepareRestore(snap.Tables)
-	return snap, nil
+	return snapshot.DecodeSession(blob)
 }

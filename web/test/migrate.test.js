@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startStatic, startFakewa, launchBrowser, openPage, waitEvent, events, waitMessage, decryptFailures, waitQueuesEmpty, repoDir } from '../test-support/e2e.js';
+import { startStatic, startFakewa, launchBrowser, openPage, pageOptions, waitEvent, events, waitMessage, decryptFailures, waitQueuesEmpty, repoDir } from '../test-support/e2e.js';
 
 const ALICE = '15550000061';
 const BOB = '15550000062';
@@ -32,8 +32,8 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-// The page's client options (socketURL and trustRootKey may move to loadWasmeow).
-const clientOptions = (clientId) => ({ auth: { strategy: 'local', clientId }, socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: 'error' });
+// The page's client options (socketURL and trustRootKey are the page's: pageOptions).
+const clientOptions = (clientId) => ({ auth: { strategy: 'local', clientId }, logLevel: 'error' });
 
 // The native client: pairs (with -pair) or logs in, talks with Bob's phone both ways, exits 1 on any retry.
 const native = (...args) => JSON.parse(execFileSync(join(dir, 'sqliteclient'),
@@ -47,7 +47,7 @@ test('a whatsmeow device on sqlite moves into the page and back, keeping its lin
   assert.match(convert('import-sqlite', join(dir, 'whatsmeow.db'), '-o', join(dir, 'session.snapshot')), new RegExp(`device ${jid}`));
 
   const ctx = await browser.newContext();
-  const page = await openPage(ctx, server.url);
+  const page = await openPage(ctx, server.url, pageOptions(fakewa));
   await page.evaluate((b) => window.wm.importSession('moved', new Uint8Array(b)), [...readFileSync(join(dir, 'session.snapshot'))]);
   await page.evaluate((o) => window.create('moved', o), clientOptions('moved'));
   await page.evaluate(() => window.clients.moved.connect());
