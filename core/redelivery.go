@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"sync"
+	"time"
 
 	"go.mau.fi/whatsmeow/proto/waE2E"
 	"go.mau.fi/whatsmeow/store"
@@ -20,49 +21,88 @@ import (
 // from, so the buffer is watched from outside: redeliveryWatch wraps the
 // device's EventBuffer and notes each plaintext it hands back, and the next
 // message event with the same content is the redelivery.
+//
+// A socket cut adds a second way to see a message twice in one page:
+// whatsmeow's handler loop ends with the connection while a handler runs
+// on, so the copy that was being handled and the copy the server redelivers
+// may be given to the page in either order. The watch therefore also notes
+// each plaintext decrypted here (PutBufferedEvent, inside the decryption):
+// an event matching one of those is a first display, whatever the buffer
+// handed back meanwhile, and only the display after it is marked.
 
 // redeliveryWatch is a store.EventBuffer that remembers buffered plaintexts
 // returned for a second delivery.
 type redeliveryWatch struct {
 	store.EventBuffer
 	mu      sync.Mutex
-	pending []*waE2E.Message // decoded, oldest first
+	pending []*waE2E.Message // handed back by the buffer, decoded, oldest first
+	fresh   []*waE2E.Message // decrypted in this page, not yet an event
 }
 
-// maxPendingRedeliveries bounds the list: a plaintext that never became an
+// maxPendingRedeliveries bounds the lists: a plaintext that never became an
 // event (a protocol message, a failed handler) must not pile up.
 const maxPendingRedeliveries = 64
+
+// remember appends msg to list, dropping the oldest past the bound.
+func remember(list []*waE2E.Message, msg *waE2E.Message) []*waE2E.Message {
+	list = append(list, msg)
+	if len(list) > maxPendingRedeliveries {
+		list = list[1:]
+	}
+	return list
+}
+
+// PutBufferedEvent is called inside a decryption with the plaintext it
+// produced: note it as fresh.
+func (w *redeliveryWatch) PutBufferedEvent(ctx context.Context, hash [32]byte, plaintext []byte, serverTS time.Time) error {
+	err := w.EventBuffer.PutBufferedEvent(ctx, hash, plaintext, serverTS)
+	if err == nil {
+		if msg := decodeBufferedMessage(plaintext); msg != nil {
+			w.mu.Lock()
+			w.fresh = remember(w.fresh, msg)
+			w.mu.Unlock()
+		}
+	}
+	return err
+}
 
 func (w *redeliveryWatch) GetBufferedEvent(ctx context.Context, hash [32]byte) (*store.BufferedEvent, error) {
 	buf, err := w.EventBuffer.GetBufferedEvent(ctx, hash)
 	if err == nil && buf != nil && buf.Plaintext != nil {
 		if msg := decodeBufferedMessage(buf.Plaintext); msg != nil {
 			w.mu.Lock()
-			w.pending = append(w.pending, msg)
-			if len(w.pending) > maxPendingRedeliveries {
-				w.pending = w.pending[1:]
-			}
+			w.pending = remember(w.pending, msg)
 			w.mu.Unlock()
 		}
 	}
 	return buf, err
 }
 
-// take reports whether msg (an event's RawMessage) is one the buffer handed
-// back, and forgets it.
+// take reports whether msg (an event's RawMessage) is a redelivery: not a
+// plaintext decrypted here and waiting for its first event, but one the
+// buffer handed back. It forgets the entry it matched.
 func (w *redeliveryWatch) take(msg *waE2E.Message) bool {
 	if msg == nil {
 		return false
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for i, p := range w.pending {
+	var ok bool
+	if w.fresh, ok = without(w.fresh, msg); ok {
+		return false
+	}
+	w.pending, ok = without(w.pending, msg)
+	return ok
+}
+
+// without removes the first message equal to msg from list.
+func without(list []*waE2E.Message, msg *waE2E.Message) ([]*waE2E.Message, bool) {
+	for i, p := range list {
 		if proto.Equal(p, msg) {
-			w.pending = append(w.pending[:i], w.pending[i+1:]...)
-			return true
+			return append(list[:i], list[i+1:]...), true
 		}
 	}
-	return false
+	return list, false
 }
 
 // decodeBufferedMessage reads a buffered plaintext of a v2 message: a

@@ -84,3 +84,30 @@ func TestDecodeBufferedMessageRejectsGarbage(t *testing.T) {
 		}
 	}
 }
+
+// After a cut, the copy being handled when the socket dropped and the copy
+// the server redelivers reach the page in either order: the one decrypted
+// here is a first display, the one from the buffer a redelivery, so exactly
+// the second display is marked.
+func TestRedeliveryWatchAfterACut(t *testing.T) {
+	ctx := context.Background()
+	wrapped := watchRedeliveries(&memBuffer{events: map[[32]byte]*store.BufferedEvent{}})
+	w := wrapped.(*redeliveryWatch)
+	msg := &waE2E.Message{Conversation: proto.String("crossing a cut")}
+	h := [32]byte{3}
+	// The old handler decrypts (and buffers) it; the new one finds it in the
+	// buffer before either event went out.
+	if err := wrapped.PutBufferedEvent(ctx, h, padded(t, msg, 3), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if buf, err := wrapped.GetBufferedEvent(ctx, h); err != nil || buf == nil {
+		t.Fatalf("buffer look-up: %v, %v", buf, err)
+	}
+	first, second := w.take(proto.Clone(msg).(*waE2E.Message)), w.take(proto.Clone(msg).(*waE2E.Message))
+	if first || !second {
+		t.Fatalf("displays marked %v, %v; want only the second", first, second)
+	}
+	if w.take(msg) {
+		t.Fatal("a third event was marked: two displays, one mark")
+	}
+}
