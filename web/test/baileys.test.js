@@ -179,6 +179,42 @@ test('in a group a phone made, Baileys reads a phone\'s message and the phones r
   }, { from });
 });
 
+test('a group Baileys creates and renames: the phones are in it and read it', async () => {
+  const from = ann.events.length;
+  const g = await ann.sock.groupCreate('Made by Baileys', [jid(BOB), jid(CY)]);
+  assert.equal(g.subject, 'Made by Baileys');
+  assert.equal(g.participants.find((p) => p.phoneNumber === jid(ANN))?.admin, 'superadmin');
+  assert.equal(g.participants.length, 3);
+  await ann.sock.groupUpdateSubject(g.id, 'Renamed by Baileys');
+  const [promoted] = await ann.sock.groupParticipantsUpdate(g.id, [jid(BOB)], 'promote');
+  assert.equal(promoted.status, '200');
+  const seen = (await fakewa.api('GET', `/api/accounts/${CY}/groups`)).find((x) => x.jid === g.id);
+  assert.equal(seen?.subject, 'Renamed by Baileys');
+  assert.equal(seen.participants.find((p) => p.jid === jid(BOB))?.admin, 'admin');
+  const meta = await ann.sock.groupMetadata(g.id);
+  assert.equal(meta.subject, 'Renamed by Baileys');
+  assert.equal(meta.participants.find((p) => p.phoneNumber === jid(BOB))?.admin, 'admin');
+
+  const { id } = await fakewa.api('POST', `/api/accounts/${BOB}/send`, { to: g.id, text: 'in the baileys group' });
+  assert.equal(textOf(await ann.waitMessage((m) => m.key.id === id, { from })), 'in the baileys group');
+  const sent = await ann.sock.sendMessage(g.id, { text: 'hello own group' });
+  assert.equal((await fakewa.waitInbox(CY, (m) => m.id === sent.key.id)).chat, g.id);
+});
+
+test('app state both ways: the phone takes Baileys\' patches, Baileys verifies the phone\'s', async () => {
+  const before = await fakewa.api('GET', `/api/accounts/${ANN}/app-state`);
+  await ann.sock.chatModify({ mute: Date.now() + 8 * 3600 * 1000 }, jid(BOB));
+  await ann.sock.updateProfileName('Ann B.');
+  const after = await fakewa.api('GET', `/api/accounts/${ANN}/app-state`);
+  assert.equal(after.regular_high, before.regular_high + 1, JSON.stringify({ before, after }));
+  assert.equal(after.critical_block, before.critical_block + 1, JSON.stringify({ before, after }));
+  // A patch the phone writes on top of Baileys' (MACs checked on both sides).
+  const from = ann.events.length;
+  await fakewa.api('POST', `/api/accounts/${ANN}/chat-state`, { chat: BOB, pinned: true });
+  const pinned = await ann.waitFor('chats.update', (us) => us.some((u) => u.id === jid(BOB) && u.pinned), { from });
+  assert.ok(pinned.find((u) => u.id === jid(BOB)).pinned > 0);
+});
+
 // The wasmeow page: one function, so the client options live in one place.
 async function wasmeowPage(phone) {
   const [server, browser] = await Promise.all([startStatic(), launchBrowser()]);
@@ -211,7 +247,9 @@ test('texts both ways with a wasmeow page', async () => {
   }
 });
 
-test('no message needed a retry', () => {
+test('fakewa understood every stanza, and no message needed a retry', () => {
+  const log = [...fakewa.logs, ...fakewa.stdout].join('').split('\n');
+  assert.deepEqual(log.filter((l) => /unknown|ignored|not implemented/i.test(l)), []);
   // (The wrong pairing code above is logged as a key bundle that does not decrypt.)
   assert.deepEqual(decryptFailures(fakewa).filter((l) => !/wrong pairing code/.test(l)), []);
   for (const c of clients) {
