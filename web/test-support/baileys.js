@@ -73,7 +73,7 @@ export async function startBaileys(fakewa, { dir, onQR, logLevel = process.env.B
   const logger = pino({ level: logLevel });
   const dispatcher = fakewaDispatcher(fakewa.baseURL);
   const uploadAgent = fakewaUploadAgent(fakewa.baseURL);
-  const client = { dir, state, events: [], sock: null, sockets: 0, stopped: false, dispatcher, logger };
+  const client = { dir, state, events: [], sent: new Map(), sock: null, sockets: 0, stopped: false, dispatcher, logger };
   const open = () => {
     client.sockets++;
     const sock = makeWASocket({
@@ -86,12 +86,22 @@ export async function startBaileys(fakewa, { dir, onQR, logLevel = process.env.B
       // checked by a second implementation (Baileys' lt-hash.js and chat-utils.js).
       appStateMacVerification: { patch: true, snapshot: true },
       markOnlineOnConnect: false,
+      // A message store, as Baileys' README asks for: a retry receipt that
+      // names the peer by LID misses Baileys' own recent-message cache, which
+      // keeps a message under the PN it was sent to. Own messages reach the
+      // store through the (buffered) event stream, which a quick retry
+      // receipt can overtake: wait a little for them.
+      getMessage: async (key) => {
+        for (let i = 0; i < 40 && !client.sent.has(key.id); i++) await new Promise((r) => setTimeout(r, 50));
+        return client.sent.get(key.id);
+      },
     });
     client.sock = sock;
     sock.ev.on('creds.update', saveCreds);
     sock.ev.process(async (evs) => {
       for (const [name, data] of Object.entries(evs)) {
         client.events.push({ name, data, socket: client.sockets });
+        if (name === 'messages.upsert') for (const m of data.messages) if (m.key.fromMe && m.message) client.sent.set(m.key.id, m.message);
         if (name !== 'connection.update') continue;
         if (data.qr && onQR) await onQR(data.qr);
         if (data.connection === 'close' && !client.stopped && sock === client.sock) {

@@ -259,3 +259,18 @@ test('fakewa understood every stanza, and no message needed a retry', () => {
     assert.deepEqual(stubs, []);
   }
 });
+
+// After the count above: a fault that makes a phone ask again on purpose.
+test('a phone that lost its sessions asks Baileys again (retry receipt) and reads the resend', async () => {
+  const first = await ann.sock.sendMessage(jid(CY), { text: 'before the phone forgets' });
+  await fakewa.waitInbox(CY, (m) => m.id === first.key.id);
+  await fakewa.api('POST', `/api/accounts/${CY}/faults/forget-sessions`, {});
+  const from = ann.events.length;
+  const sent = await ann.sock.sendMessage(jid(CY), { text: 'after the phone forgot' });
+  const got = await fakewa.waitInbox(CY, (m) => m.id === sent.key.id);
+  assert.equal(got.text, 'after the phone forgot');
+  const log = [...fakewa.logs, ...fakewa.stdout].join('');
+  assert.match(log, new RegExp(`phone ${CY}: asked \\S+ for message ${sent.key.id} again \\(retry receipt\\)`));
+  // Baileys took the phone's retry receipt: no error event, the message not failed.
+  assert.ok(!ann.events.slice(from).some((e) => e.name === 'messages.update' && e.data.some((u) => u.key.id === sent.key.id && u.update.status === proto.WebMessageInfo.Status.ERROR)));
+});
