@@ -9,6 +9,18 @@ import { join } from 'node:path';
 import https from 'node:https';
 import net from 'node:net';
 
+// libsignal-node (Baileys' Signal library) writes its session bookkeeping,
+// private keys included, to the console ("Closing session: SessionEntry
+// {...}"); keep those lines out of the test output, and nothing else.
+const LIBSIGNAL_CHATTER = /^(Closing session|Opening session|Removing old closed session|Migrating session|Closing open session|Closing stale open session|Session already|Decrypted message with closed session)/;
+for (const level of ['info', 'warn', 'log']) {
+  const write = console[level].bind(console);
+  console[level] = (first, ...rest) => {
+    if (typeof first === 'string' && LIBSIGNAL_CHATTER.test(first)) return;
+    write(first, ...rest);
+  };
+}
+
 /**
  * Makes Baileys trust fakewa's root key. Baileys' noise handler
  * (lib/Utils/noise-handler.js processHandshake) verifies the intermediate
