@@ -49,6 +49,7 @@ export function fakewaDispatcher(baseURL) {
     dispatch(opts, handler) {
       // Installed by Node's undici when fetch first runs, so there by now.
       const global = globalThis[Symbol.for('undici.globalDispatcher.1')];
+      if (!global) throw new Error('fakewaDispatcher: no global fetch dispatcher (is this Node 18+?)');
       const host = new URL(opts.origin).hostname;
       const ours = host === 'whatsapp.net' || host.endsWith('.whatsapp.net');
       return global.dispatch(ours ? { ...opts, origin: target } : opts, handler);

@@ -1,8 +1,10 @@
 // Baileys (npm, pinned in package.json), a client that shares no code with
 // whatsmeow, against fakewa: pairing by QR and by code, a login from its
-// saved files, history sync and app state after pairing, texts with a phone
-// and with a wasmeow page, a phone's image, a group. Whatever fakewa and
-// whatsmeow might get wrong together, Baileys would refuse here.
+// saved files, history sync and app state after pairing (MACs checked), texts
+// with a phone and with a wasmeow page, media both ways, groups made by a
+// phone and by Baileys, app-state patches both ways, and a phone's retry
+// receipt. What fakewa and whatsmeow might get wrong together, Baileys would
+// refuse here (docs/SERVICE.md "Checked with Baileys").
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFakewa, startStatic, launchBrowser, openPage, pairByQR, waitMessage, waitQueuesEmpty, decryptFailures } from '../test-support/e2e.js';
