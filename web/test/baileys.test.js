@@ -127,6 +127,11 @@ test('texts both ways with a phone; media both ways through the media host', asy
   const inbox = await fakewa.waitInbox(BOB, (m) => m.text === 'hi bob');
   assert.equal(inbox.id, sent.key.id);
   assert.equal(inbox.from.split(':')[0], ANN);
+  // A reply as Baileys users write it: to the chat the message came in,
+  // which is Bob's LID.
+  assert.match(got.key.remoteJid, /@lid$/);
+  const reply = await ann.sock.sendMessage(got.key.remoteJid, { text: 'reply by lid' }, { quoted: got });
+  assert.equal((await fakewa.waitInbox(BOB, (m) => m.id === reply.key.id)).text, 'reply by lid');
 
   const image = Buffer.alloc(4096);
   for (let i = 0; i < image.length; i++) image[i] = (i * 31 + 7) & 0xff;
