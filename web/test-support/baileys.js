@@ -86,7 +86,7 @@ export async function startBaileys(fakewa, { dir, onQR, logLevel = process.env.B
   const logger = pino({ level: logLevel });
   const dispatcher = fakewaDispatcher(fakewa.baseURL);
   const uploadAgent = fakewaUploadAgent(fakewa.baseURL);
-  const client = { dir, state, events: [], sent: new Map(), sock: null, sockets: 0, stopped: false, dispatcher, logger };
+  const client = { dir, state, events: [], receipts: [], sent: new Map(), sock: null, sockets: 0, stopped: false, dispatcher, logger };
   const open = () => {
     client.sockets++;
     const sock = makeWASocket({
@@ -101,20 +101,23 @@ export async function startBaileys(fakewa, { dir, onQR, logLevel = process.env.B
       markOnlineOnConnect: false,
       // A message store, as Baileys' README asks for: a retry receipt that
       // names the peer by LID misses Baileys' own recent-message cache, which
-      // keeps a message under the PN it was sent to. Own messages reach the
-      // store through the (buffered) event stream, which a quick retry
-      // receipt can overtake: wait a little for them.
+      // keeps a message under the PN it was sent to. client.send fills it as
+      // sendMessage resolves (not from the event stream: Baileys holds that
+      // event while it handles the receipt); a quick retry receipt may still
+      // come first, so wait a little.
       getMessage: async (key) => {
         for (let i = 0; i < 40 && !client.sent.has(key.id); i++) await new Promise((r) => setTimeout(r, 50));
         return client.sent.get(key.id);
       },
     });
     client.sock = sock;
+    // Receipts as they arrive, before Baileys' event buffer (which can hold
+    // message-receipt.update while it handles other stanzas).
+    sock.ws.on('CB:receipt', (node) => client.receipts.push(node.attrs));
     sock.ev.on('creds.update', saveCreds);
     sock.ev.process(async (evs) => {
       for (const [name, data] of Object.entries(evs)) {
         client.events.push({ name, data, socket: client.sockets });
-        if (name === 'messages.upsert') for (const m of data.messages) if (m.key.fromMe && m.message) client.sent.set(m.key.id, m.message);
         if (name !== 'connection.update') continue;
         if (data.qr && onQR) await onQR(data.qr);
         if (data.connection === 'close' && !client.stopped && sock === client.sock) {
@@ -135,6 +138,12 @@ export async function startBaileys(fakewa, { dir, onQR, logLevel = process.env.B
     await client.sock?.ws.close();
     if (!keepDir) rmSync(dir, { recursive: true, force: true });
   };
+  /** sock.sendMessage, keeping what was sent for getMessage (retry receipts). */
+  client.send = async (to, content, opts) => {
+    const m = await client.sock.sendMessage(to, content, opts);
+    client.sent.set(m.key.id, m.message);
+    return m;
+  };
   /** Every contact Baileys reported, by id (app-state contacts may come inside a history set). */
   client.contacts = () => {
     const all = new Map();
@@ -151,6 +160,16 @@ export async function startBaileys(fakewa, { dir, onQR, logLevel = process.env.B
       const ev = client.events.slice(from).find((e) => e.name === name && pred(e.data));
       if (ev) return ev.data;
       if (Date.now() > end) throw new Error(`Baileys never emitted a matching ${name}; got ${client.events.map((e) => e.name).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  /** Resolves with the attributes of every receipt pred accepts, once there are count of them. */
+  client.waitReceipts = async (pred, count, timeout = 20000) => {
+    const end = Date.now() + timeout;
+    for (;;) {
+      const got = client.receipts.filter(pred);
+      if (got.length >= count) return got;
+      if (Date.now() > end) throw new Error(`Baileys got ${got.length} of ${count} matching receipts: ${JSON.stringify(client.receipts.slice(-10))}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };

@@ -123,14 +123,14 @@ test('texts both ways with a phone; media both ways through the media host', asy
   assert.equal(got.key.fromMe, false);
   assert.equal(got.pushName, 'Bob');
 
-  const sent = await ann.sock.sendMessage(jid(BOB), { text: 'hi bob' });
+  const sent = await ann.send(jid(BOB), { text: 'hi bob' });
   const inbox = await fakewa.waitInbox(BOB, (m) => m.text === 'hi bob');
   assert.equal(inbox.id, sent.key.id);
   assert.equal(inbox.from.split(':')[0], ANN);
   // A reply as Baileys users write it: to the chat the message came in,
   // which is Bob's LID.
   assert.match(got.key.remoteJid, /@lid$/);
-  const reply = await ann.sock.sendMessage(got.key.remoteJid, { text: 'reply by lid' }, { quoted: got });
+  const reply = await ann.send(got.key.remoteJid, { text: 'reply by lid' }, { quoted: got });
   assert.equal((await fakewa.waitInbox(BOB, (m) => m.id === reply.key.id)).text, 'reply by lid');
 
   const image = Buffer.alloc(4096);
@@ -149,7 +149,7 @@ test('texts both ways with a phone; media both ways through the media host', asy
   // And the other way: Baileys uploads to the media host, the phone downloads,
   // checks and decrypts.
   const doc = Buffer.from('a document from baileys\n'.repeat(100));
-  const up = await ann.sock.sendMessage(jid(BOB), { document: doc, mimetype: 'text/plain', fileName: 'notes.txt' });
+  const up = await ann.send(jid(BOB), { document: doc, mimetype: 'text/plain', fileName: 'notes.txt' });
   const gotDoc = await fakewa.waitInbox(BOB, (m) => m.id === up.key.id);
   assert.equal(gotDoc.media?.error, undefined);
   assert.equal(gotDoc.media.type, 'document');
@@ -172,18 +172,18 @@ test('in a group a phone made, Baileys reads a phone\'s message and the phones r
   assert.equal(textOf(got), 'hello trio');
   assert.ok(fromPhone(got, CY), JSON.stringify(got.key));
 
-  const sent = await ann.sock.sendMessage(group.jid, { text: 'hello from baileys' });
+  const sent = await ann.send(group.jid, { text: 'hello from baileys' });
   for (const phone of [BOB, CY]) {
     const m = await fakewa.waitInbox(phone, (x) => x.text === 'hello from baileys');
     assert.equal(m.id, sent.key.id);
     assert.equal(m.chat, group.jid);
   }
-  // Both phones' delivery receipts come back to Baileys.
-  const receipts = new Set();
-  await ann.waitFor('message-receipt.update', (us) => {
-    for (const u of us) if (u.key.id === sent.key.id) receipts.add(u.receipt.userJid);
-    return receipts.size === 2;
-  }, { from });
+  // Both phones' delivery receipts come back to Baileys, from the group, each
+  // naming its phone.
+  const receipts = await ann.waitReceipts((r) => r.id === sent.key.id, 2);
+  assert.deepEqual(receipts.map((r) => String(r.from)), [group.jid, group.jid]);
+  const phones = group.participants.filter((p) => p.jid !== jid(ANN)).map((p) => p.lid).sort();
+  assert.deepEqual(receipts.map((r) => String(r.participant)).sort(), phones);
 });
 
 test('a group Baileys creates and renames: the phones are in it and read it', async () => {
@@ -204,7 +204,7 @@ test('a group Baileys creates and renames: the phones are in it and read it', as
 
   const { id } = await fakewa.api('POST', `/api/accounts/${BOB}/send`, { to: g.id, text: 'in the baileys group' });
   assert.equal(textOf(await ann.waitMessage((m) => m.key.id === id, { from })), 'in the baileys group');
-  const sent = await ann.sock.sendMessage(g.id, { text: 'hello own group' });
+  const sent = await ann.send(g.id, { text: 'hello own group' });
   assert.equal((await fakewa.waitInbox(CY, (m) => m.id === sent.key.id)).chat, g.id);
 });
 
@@ -241,7 +241,7 @@ test('texts both ways with a wasmeow page', async () => {
   const page = await wasmeowPage(DORA);
   try {
     const from = ann.events.length;
-    const sent = await ann.sock.sendMessage(jid(DORA), { text: 'hello page' });
+    const sent = await ann.send(jid(DORA), { text: 'hello page' });
     const shown = await page.waitText('hello page');
     assert.equal(shown.id, sent.key.id);
     assert.ok(shown.sender.startsWith(ANN) || shown.sender.startsWith(ann.state.creds.me.lid.split(':')[0]), shown.sender);
@@ -269,11 +269,11 @@ test('fakewa understood every stanza, and no message needed a retry', () => {
 
 // After the count above: a fault that makes a phone ask again on purpose.
 test('a phone that lost its sessions asks Baileys again (retry receipt) and reads the resend', async () => {
-  const first = await ann.sock.sendMessage(jid(CY), { text: 'before the phone forgets' });
+  const first = await ann.send(jid(CY), { text: 'before the phone forgets' });
   await fakewa.waitInbox(CY, (m) => m.id === first.key.id);
   await fakewa.api('POST', `/api/accounts/${CY}/faults/forget-sessions`, {});
   const from = ann.events.length;
-  const sent = await ann.sock.sendMessage(jid(CY), { text: 'after the phone forgot' });
+  const sent = await ann.send(jid(CY), { text: 'after the phone forgot' });
   const got = await fakewa.waitInbox(CY, (m) => m.id === sent.key.id);
   assert.equal(got.text, 'after the phone forgot');
   const log = [...fakewa.logs, ...fakewa.stdout].join('');
