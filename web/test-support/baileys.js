@@ -153,8 +153,12 @@ export async function startBaileys(fakewa, { dir, onQR, logLevel = process.env.B
     }
     return all;
   };
-  /** Resolves with the data of the first event `name` past index `from` that pred accepts. */
-  client.waitFor = async (name, pred = () => true, { from = 0, timeout = 20000 } = {}) => {
+  /**
+   * Resolves with the data of the first event `name` past index `from` that
+   * pred accepts. The default wait outlasts the 30 s after which Baileys'
+   * event buffer flushes whatever it holds (lib/Utils/event-buffer.js).
+   */
+  client.waitFor = async (name, pred = () => true, { from = 0, timeout = 35000 } = {}) => {
     const end = Date.now() + timeout;
     for (;;) {
       const ev = client.events.slice(from).find((e) => e.name === name && pred(e.data));
