@@ -7,7 +7,7 @@
 // refuse here (docs/SERVICE.md "Checked with Baileys").
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFakewa, startStatic, launchBrowser, openPage, pairByQR, waitMessage, waitQueuesEmpty, decryptFailures } from '../test-support/e2e.js';
+import { startFakewa, startStatic, launchBrowser, openPage, pageOptions, pairByQR, waitMessage, waitQueuesEmpty, decryptFailures } from '../test-support/e2e.js';
 import { startBaileys, textOf } from '../test-support/baileys.js';
 import { proto } from 'baileys';
 
@@ -225,9 +225,8 @@ test('app state both ways: the phone takes Baileys\' patches, Baileys verifies t
 // The wasmeow page: one function, so the client options live in one place.
 async function wasmeowPage(phone) {
   const [server, browser] = await Promise.all([startStatic(), launchBrowser()]);
-  const page = await openPage(await browser.newContext(), server.url);
-  await page.evaluate((o) => window.create('page', o),
-    { auth: { strategy: 'none' }, socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey, logLevel: 'error' });
+  const page = await openPage(await browser.newContext(), server.url, pageOptions(fakewa));
+  await page.evaluate(() => window.create('page', { auth: { strategy: 'none' }, logLevel: 'error' }));
   const me = await pairByQR(fakewa, page, 'page', phone);
   return {
     page, me,
