@@ -3,6 +3,7 @@
 package fakewa
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -356,13 +357,23 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "blob larger than maxContentLengthBytes", http.StatusRequestEntityTooLarge)
 		return
 	}
-	if sum := sha256.Sum256(data); token != base64.URLEncoding.EncodeToString(sum[:]) {
+	if sum := sha256.Sum256(data); !uploadTokenMatches(token, sum[:]) {
 		http.Error(w, "body does not match its token (SHA-256)", http.StatusBadRequest)
 		return
 	}
 	direct := s.media.put(mmsType, data)
 	s.log.Infof("media: stored %d bytes of %s at %s", len(data), mmsType, direct)
 	writeJSON(w, http.StatusOK, uploadResult{URL: "https://" + s.mediaHosts()[0] + direct + "&mms3=true", DirectPath: direct})
+}
+
+// uploadTokenMatches says whether an upload token is base64url of sum,
+// padded or not: whatsmeow sends it padded (upload.go base64.URLEncoding),
+// Baileys 7 without the padding (Utils/messages-media.js
+// encodeBase64EncodedStringForUpload strips trailing '='), and both upload
+// to the real service.
+func uploadTokenMatches(token string, sum []byte) bool {
+	got, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(token, "="))
+	return err == nil && bytes.Equal(got, sum)
 }
 
 // serveDownload serves a blob by its direct path (oh/oe checked). The

@@ -296,6 +296,8 @@ func TestMediaConnAndUploadChecks(t *testing.T) {
 		return resp.StatusCode
 	}
 	const emptyToken = "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU=" // SHA-256 of nothing
+	fineSum := sha256.Sum256([]byte("fine"))
+	fineToken := base64.URLEncoding.EncodeToString(fineSum[:])
 	for _, c := range []struct {
 		typ, token, body string
 		want             int
@@ -303,6 +305,10 @@ func TestMediaConnAndUploadChecks(t *testing.T) {
 		{"image", emptyToken, "", http.StatusBadRequest},
 		{"image", emptyToken, "not nothing", http.StatusBadRequest},
 		{"hologram", emptyToken, "", http.StatusBadRequest},
+		// Baileys 7 sends the token without its padding; the service takes both.
+		{"image", strings.TrimRight(fineToken, "="), "fine", http.StatusOK},
+		{"image", fineToken, "fine", http.StatusOK},
+		{"image", strings.TrimRight(fineToken, "=") + "A", "fine", http.StatusBadRequest},
 	} {
 		if got := upload(c.typ, c.token, c.body); got != c.want {
 			t.Errorf("upload %s %q: status %d, want %d", c.typ, c.body, got, c.want)

@@ -102,6 +102,14 @@ func (s *Server) handlePresence(d *device, node *waBinary.Node) {
 		s.sendLive(d, now)
 	case "available", "unavailable":
 		s.setOnline(d, typ == "available")
+	case "":
+		// <presence name="..."/> with no type: a client announcing its push
+		// name (whatsmeow's SendPresence carries name beside type). Baileys 7
+		// sends it on every creds update (Socket/socket.js), and a bare
+		// <presence/> when the update holds no name; the service takes both
+		// without a word. The name shown to others stays the account's.
+		name, _ := node.Attrs["name"].(string)
+		s.log.Debugf("%s: presence with no type (name %q)", d.JID, name)
 	default:
 		s.log.Infof("%s: presence of unknown type %q ignored", d.JID, typ)
 	}
