@@ -45,8 +45,8 @@ var contentKinds = map[string][]string{
 	"text":     {"quoted", "mentions"},
 }
 
-// mediaKinds are the content keys of media messages.
-var mediaKinds = []string{"image", "video", "audio", "document", "sticker"}
+// mediaContentKeys are the content keys of media messages (buildMedia).
+var mediaContentKeys = []string{"image", "video", "audio", "document", "sticker"}
 
 // buildMedia builds a media message from its content (the page's object,
 // decoded): the hook where media sending goes (sendmedia.go sets it). While
@@ -130,7 +130,7 @@ func decodeStrict(raw json.RawMessage, v any, what string) error {
 func (c *Client) buildContent(ctx context.Context, cli *whatsmeow.Client, chat types.JID, fields map[string]json.RawMessage) (*waE2E.Message, error) {
 	var kinds []string
 	for k := range fields {
-		if _, ok := contentKinds[k]; (ok && k != "text") || slices.Contains(mediaKinds, k) {
+		if _, ok := contentKinds[k]; (ok && k != "text") || slices.Contains(mediaContentKeys, k) {
 			kinds = append(kinds, k)
 		}
 	}
@@ -142,9 +142,9 @@ func (c *Client) buildContent(ctx context.Context, cli *whatsmeow.Client, chat t
 	case len(kinds) == 1:
 		kind = kinds[0]
 	case fields["text"] == nil:
-		return nil, contentErr("content must have one of text, react, edit, delete, location, poll, raw, %s", strings.Join(mediaKinds, ", "))
+		return nil, contentErr("content must have one of text, react, edit, delete, location, poll, raw, %s", strings.Join(mediaContentKeys, ", "))
 	}
-	if slices.Contains(mediaKinds, kind) {
+	if slices.Contains(mediaContentKeys, kind) {
 		if buildMedia == nil {
 			return nil, contentErr("%s: media sending is not available in this build", kind)
 		}
