@@ -9,9 +9,9 @@ import (
 	"github.com/wasmeow/wasmeow/fakewa"
 )
 
-// A phone sends any message type through the control API as protobuf JSON,
-// and the receiving phone reports it whole (raw); bad input is refused.
-func TestControlAPISendMessage(t *testing.T) {
+// apiServer is a listening fakewa and its base URL, closed when the test ends.
+func apiServer(t *testing.T) (*fakewa.Server, string) {
+	t.Helper()
 	srv, err := fakewa.New(fakewa.Config{RootKey: &testRootKey, Log: newTestLogger(t, "fakewa", "INFO")})
 	if err != nil {
 		t.Fatal(err)
@@ -20,7 +20,14 @@ func TestControlAPISendMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	t.Cleanup(func() { _ = srv.Close() })
+	return srv, base
+}
+
+// A phone sends any message type through the control API as protobuf JSON,
+// and the receiving phone reports it whole (raw); bad input is refused.
+func TestControlAPISendMessage(t *testing.T) {
+	_, base := apiServer(t)
 	for _, p := range []string{`{"phone":"15550031001","pushName":"Ann"}`, `{"phone":"15550031002","pushName":"Bo"}`} {
 		if code := apiCall(t, "POST", base+"/api/accounts", p, nil); code != 200 {
 			t.Fatalf("create: %d", code)
