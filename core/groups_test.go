@@ -122,6 +122,44 @@ func TestGroupOfTheClientAndTwoPhones(t *testing.T) {
 			t.Errorf("%v: %v", bad, err)
 		}
 	}
+	// Every sendMessage shape reaches the group's phones.
+	edited := mustCall(t, c, "sendMessage", g.JID, map[string]any{"text": "to edit"}).(MessageKey)
+	for _, content := range []map[string]any{
+		{"location": map[string]any{"degreesLatitude": 1.5, "degreesLongitude": 2.5}},
+		{"poll": map[string]any{"name": "When?", "options": []string{"Mon", "Tue"}}},
+		{"raw": map[string]any{"contactMessage": map[string]any{"displayName": "Vi"}}},
+		{"edit": edited, "text": "edited"},
+		{"delete": edited},
+		{"text": "@" + b, "mentions": []string{b}},
+	} {
+		k := mustCall(t, c, "sendMessage", g.JID, content).(MessageKey)
+		raw := string(receivedBy(t, b, k.ID).Raw)
+		for key := range content {
+			want := map[string]string{"location": "locationMessage", "poll": "pollCreationMessage", "raw": "contactMessage", "edit": "MESSAGE_EDIT", "delete": "REVOKE", "mentions": "mentionedJID"}[key]
+			if want != "" && !strings.Contains(raw, want) {
+				t.Fatalf("%v reached the phone as %s", content, raw)
+			}
+		}
+	}
+	// And a phone's location in the group arrives typed.
+	lid, err := srv.SendMessage(b, g.JID, &waE2E.Message{LocationMessage: &waE2E.LocationMessage{DegreesLatitude: proto.Float64(3), DegreesLongitude: proto.Float64(4)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loc := waitFor(t, c.rec, 0, 20*time.Second, func(m Message) bool { return m.ID == lid }); loc.Type != MsgLocation || loc.Location.DegreesLongitude != 4 || !loc.IsGroup {
+		t.Fatalf("group location %+v", loc)
+	}
+
+	// Another account's client joins by the link.
+	f := newAccount(t, "Vera")
+	cf := newClient(t, Options{}, nil, nil)
+	pairQR(t, cf, f)
+	link = mustCall(t, c, "getGroupInviteLink", g.JID, false).(string)
+	if joined := mustCall(t, cf, "joinGroupWithLink", link).(string); joined != g.JID {
+		t.Fatalf("joined %s, want %s", joined, g.JID)
+	}
+	waitFor(t, c.rec, 0, 20*time.Second, func(u GroupUpdate) bool { return u.JID == g.JID && hasUser(u.Added, f) })
+
 	mustCall(t, c, "leaveGroup", g.JID)
 	if left := mustCall(t, c, "getJoinedGroups").([]GroupInfo); len(left) != 0 {
 		t.Fatalf("after leaving: %+v", left)
