@@ -4,9 +4,12 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wasmeow/wasmeow/fakewa"
 )
 
 func ctxT(t *testing.T) context.Context {
@@ -18,19 +21,7 @@ func ctxT(t *testing.T) context.Context {
 // sentTo waits until peer's phone received text, and returns its id.
 func sentTo(t *testing.T, peer, text string) string {
 	t.Helper()
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		msgs, err := srv.Messages(peer)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range msgs {
-			if m.Text == text {
-				return m.ID
-			}
-		}
-	}
-	t.Fatalf("%s never received %q", peer, text)
-	return ""
+	return phoneReceived(t, peer, fmt.Sprintf("%q", text), func(m fakewa.ReceivedMessage) bool { return m.Text == text }).ID
 }
 
 // exchange: peer writes to the client (which gives the client the peer's

@@ -196,15 +196,9 @@ func (c *Client) RequestPairingCode(ctx context.Context, phone string) (string, 
 // SendText sends a text to a chat (a JID or a phone number, jids.go) and
 // returns the message id once the server acknowledged it.
 func (c *Client) SendText(ctx context.Context, to, text string) (string, error) {
-	cli, err := c.current()
+	cli, err := c.readyToSend("sendText") // sendmessage.go
 	if err != nil {
 		return "", err
-	}
-	if cli == nil || cli.Store.ID == nil {
-		return "", Errorf(CodeNotLoggedIn, "sendText: not logged in")
-	}
-	if !cli.IsConnected() {
-		return "", Errorf(CodeNotConnected, "sendText: not connected; call connect() and wait for ready")
 	}
 	jid, err := parseJID(to)
 	if err != nil {

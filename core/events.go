@@ -154,6 +154,8 @@ type Message struct {
 	PushName       string  `json:"pushName"`
 	Text           string  `json:"text"`
 	Time           int64   `json:"time"`
+	// The type and its fields, the key and raw (messages.go).
+	MessageContent
 }
 
 // RemoteSessionSaved: a snapshot reached the user's remote store.

@@ -27,8 +27,18 @@ func TestEventPayloadsKeepThePagesFieldNames(t *testing.T) {
 		{Disconnected{Reason: DisconnectReplaced, Message: "m"}, `{"reason":"replaced","message":"m"}`},
 		{Reconnecting{Attempt: 2, DelayMs: 1000}, `{"attempt":2,"delayMs":1000}`},
 		{LoggedOut{Reason: LoggedOutLogout}, `{"reason":"logout"}`},
-		{Message{ID: "i", Chat: "c", Sender: "s", SenderAlt: &lid, AddressingMode: "lid", Time: 5},
-			`{"id":"i","chat":"c","chatAlt":null,"sender":"s","senderAlt":"1@lid","addressingMode":"lid","fromMe":false,"redelivered":false,"isGroup":false,"pushName":"","text":"","time":5}`},
+		{Message{ID: "i", Chat: "c", Sender: "s", SenderAlt: &lid, AddressingMode: "lid", Time: 5,
+			MessageContent: MessageContent{Type: MsgText, Key: MessageKey{RemoteJID: "c", ID: "i"}, Raw: []byte(`{"conversation":""}`)}},
+			`{"id":"i","chat":"c","chatAlt":null,"sender":"s","senderAlt":"1@lid","addressingMode":"lid","fromMe":false,"redelivered":false,"isGroup":false,"pushName":"","text":"","time":5,` +
+				`"type":"text","key":{"remoteJid":"c","fromMe":false,"id":"i"},"raw":{"conversation":""}}`},
+		{Message{MessageContent: MessageContent{Type: MsgReaction, Key: MessageKey{RemoteJID: "g", ID: "i", Participant: "p"}, Reaction: &Reaction{Key: MessageKey{ID: "t"}, Text: "x"}, Raw: []byte(`{}`)}},
+			`{"id":"","chat":"","chatAlt":null,"sender":"","senderAlt":null,"addressingMode":"","fromMe":false,"redelivered":false,"isGroup":false,"pushName":"","text":"","time":0,` +
+				`"type":"reaction","key":{"remoteJid":"g","fromMe":false,"id":"i","participant":"p"},"reaction":{"key":{"remoteJid":"","fromMe":false,"id":"t"},"text":"x"},"raw":{}}`},
+		{Receipt{Type: ReceiptRead, IDs: []string{"a"}, Chat: "c", Reader: "r", Time: 1},
+			`{"type":"read","ids":["a"],"chat":"c","chatAlt":null,"reader":"r","readerAlt":null,"fromMe":false,"isGroup":false,"time":1}`},
+		{Presence{JID: "j", Available: true}, `{"jid":"j","available":true,"lastSeen":null}`},
+		{ChatPresence{Chat: "c", Sender: "s", State: ChatRecording}, `{"chat":"c","sender":"s","state":"recording"}`},
+		{GroupUpdate{JID: "g", Time: 1, Added: []string{"a"}}, `{"jid":"g","author":null,"time":1,"added":["a"]}`},
 		{RemoteSessionSaved{Session: "s", Bytes: 1, Records: 2, SavedAt: 3, Format: "f", Version: 1}, `{"session":"s","bytes":1,"records":2,"savedAt":3,"format":"f","version":1}`},
 	} {
 		got, err := json.Marshal(c.event)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/appstate"
+	"go.mau.fi/whatsmeow/proto/waE2E"
 	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
@@ -85,6 +87,23 @@ func (c *Client) handleEvent(evt any) (handled bool) {
 		}
 	case *events.Message:
 		return c.emitMessage(v)
+	// Receipts, presence and groups (receipts.go, presence.go, groups.go).
+	case *events.Receipt:
+		c.emitReceipt(v)
+	case *events.Presence:
+		c.emitPresence(v)
+	case *events.ChatPresence:
+		c.emitChatPresence(v)
+	case *events.GroupInfo:
+		c.emitGroupUpdate(v)
+	case *events.JoinedGroup:
+		c.emitJoinedGroup(v)
+	case *events.AppStateSyncComplete:
+		// A full sync sets the push name without a PushNameSetting event
+		// (whatsmeow emits none on full syncs): creds.update tells it.
+		if v.Name == appstate.WAPatchCriticalBlock {
+			c.updateCreds(nil)
+		}
 	}
 	return true
 }
@@ -164,7 +183,12 @@ func (c *Client) emitMessage(v *events.Message) bool {
 	redelivered := c.isRedelivery(v) // before any filter, so no stale mark stays behind
 	// Protocol messages (app-state key shares, history-sync notices, ...) are
 	// the phone talking to its companions, not chat messages.
-	if m.GetProtocolMessage() != nil {
+	// A group's sender key alone is no chat message (messages.go).
+	if onlyKeys(m) {
+		return true
+	}
+	// An edit and a revoke are protocol messages too, but of the chat.
+	if pm := m.GetProtocolMessage(); pm != nil && pm.GetType() != waE2E.ProtocolMessage_MESSAGE_EDIT && pm.GetType() != waE2E.ProtocolMessage_REVOKE {
 		return true
 	}
 	text := m.GetConversation()
@@ -205,6 +229,7 @@ func (c *Client) emitMessage(v *events.Message) bool {
 		PushName:       v.Info.PushName,
 		Text:           text,
 		Time:           v.Info.Timestamp.UnixMilli(),
+		MessageContent: c.messageContent(v, chat, sender),
 	})
 	return true
 }

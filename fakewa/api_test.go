@@ -42,15 +42,7 @@ func apiCall(t *testing.T, method, url, body string, out any) int {
 }
 
 func TestControlAPI(t *testing.T) {
-	srv, err := fakewa.New(fakewa.Config{RootKey: &testRootKey, Log: newTestLogger(t, "fakewa", "INFO")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := srv.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv, base := apiServer(t) // phonesend_test.go
 
 	var info struct{ WSURL, RootKey string }
 	if code := apiCall(t, "GET", base+"/api/info", "", &info); code != 200 {

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -41,6 +42,8 @@ type ReceivedMessage struct {
 	// Media is an image, video, audio, document or sticker the phone
 	// downloaded and decrypted (or why it could not).
 	Media *ReceivedMedia `json:"media,omitempty"`
+	// Raw is the whole message in protobuf JSON (phonesend.go).
+	Raw json.RawMessage `json:"raw,omitempty"`
 }
 
 // phone is the simulated primary device of an account. Its Signal state is a
@@ -230,7 +233,7 @@ func (p *phone) handle(s *Server, node waBinary.Node) {
 			p.askResend(s, node, sender)
 			return
 		}
-		if msg.GetProtocolMessage() != nil {
+		if pm := msg.GetProtocolMessage(); pm != nil && !chatProtocolMessage(pm) {
 			// Peer traffic from a companion (history sync, resend requests).
 			s.log.Debugf("phone %s: protocol message %s from %s", p.acct.Phone, msg.GetProtocolMessage().GetType(), from)
 			continue
@@ -253,7 +256,7 @@ func (p *phone) handle(s *Server, node waBinary.Node) {
 		}
 		media := s.receiveMedia(msg)
 		p.mu.Lock()
-		p.received = append(p.received, ReceivedMessage{ID: id, From: from.String(), Chat: chat.String(), Text: text, Time: time.Now(), Media: media})
+		p.received = append(p.received, ReceivedMessage{ID: id, From: from.String(), Chat: chat.String(), Text: text, Time: time.Now(), Media: media, Raw: rawJSON(msg)})
 		p.mu.Unlock()
 		p.keepHistory(chat, id, sender.acct == p.acct, msg)
 		s.log.Infof("phone %s: received %s from %s: %q", p.acct.Phone, id, from, text)

@@ -80,7 +80,7 @@ func (p *phone) receiveGroupMessage(s *Server, node waBinary.Node) {
 			continue // only the key
 		}
 		p.mu.Lock()
-		p.received = append(p.received, ReceivedMessage{ID: id, From: sender.JID.String(), Chat: chat.String(), Text: text, Time: time.Now()})
+		p.received = append(p.received, ReceivedMessage{ID: id, From: sender.JID.String(), Chat: chat.String(), Text: text, Time: time.Now(), Raw: rawJSON(msg)})
 		p.mu.Unlock()
 		got = true
 		s.log.Infof("phone %s: received %s from %s in %s: %q", p.acct.Phone, id, sender.JID, chat, text)

@@ -111,6 +111,7 @@ func (c *client) handle() js.Value {
 	h.Set("getState", jsbridge.SyncFunc("getState", func([]js.Value) (any, error) { return c.core.State(), nil }))
 	sync("isConnected", func() any { return c.core.IsConnected() })
 	sync("isLoggedIn", func() any { return c.core.IsLoggedIn() })
+	c.bindCalls(h) // calls.go: messages, receipts, presence, contacts, groups
 	o := c.core.Options()
 	h.Set("clientId", o.ClientID)
 	h.Set("strategy", o.Strategy)

@@ -173,7 +173,8 @@ export interface Events {
    * lost its storage right after the event) is given again on the next connection, then with
    * `redelivered: true`. Deduplicate by `id` with the sender (in either form: `sender` or `senderAlt`).
    */
-  message: {
+  /** The type and its fields (MessageTypes), the key, raw: see below the Client class. */
+  message: MessageTypes & {
     id: string;
     /** The chat: the phone-number JID (user@s.whatsapp.net) when known, else the LID (user@lid); a group's @g.us. */
     chat: string;
@@ -195,6 +196,21 @@ export interface Events {
   };
   remote_session_saved: { session: string; bytes: number; records: number; savedAt: number; format: string; version: number };
   error: WasmeowError;
+  /** Messages reached the reader's device ('delivered'), or were read or played there. fromMe: the reader is one of our own devices. */
+  receipt: {
+    type: 'delivered' | 'read' | 'played'; ids: string[]; chat: string; chatAlt: string | null;
+    reader: string; readerAlt: string | null; fromMe: boolean; isGroup: boolean; time: number;
+  };
+  /** A contact subscribed to with subscribePresence went online or offline (lastSeen: ms, when shared). */
+  presence: { jid: string; available: boolean; lastSeen: number | null };
+  /** Someone is typing ('composing'), recording a voice message, or stopped ('paused'). */
+  chat_presence: { chat: string; sender: string; state: 'composing' | 'paused' | 'recording' };
+  /** A group changed (only the changed fields are set), or we joined one (joined, with info). */
+  'group.update': {
+    jid: string; author: string | null; time: number; joined?: boolean; info?: GroupInfo;
+    name?: string; topic?: string; announce?: boolean; locked?: boolean;
+    added?: string[]; removed?: string[]; promoted?: string[]; demoted?: string[]; inviteLink?: string;
+  };
 }
 
 export type ClientState = 'idle' | 'connecting' | 'qr' | 'ready' | 'disconnected' | 'reconnecting' | 'logged_out' | 'destroyed';
@@ -232,4 +248,113 @@ export class Client {
   destroy(): Promise<void>;
   /** Identifiers only: never key material. */
   getCreds(): CredsView;
+
+  // ---- messages, receipts, presence, contacts, groups ----
+  // Bad arguments reject with 'invalid_option' (or 'invalid_jid', 'invalid_phone'); a refusal by
+  // the service with 'send_failed'; before pairing 'not_logged_in', offline 'not_connected'.
+
+  /**
+   * Sends a message in Baileys' shapes (see MessageContent) and resolves with its key once the
+   * server acknowledged it; in a 1:1 chat only once every device of the recipient was included.
+   */
+  sendMessage(jid: string, content: MessageContent): Promise<MessageKey>;
+  /** Sends read receipts for ids in chat; in a group, sender (the messages' author) is needed. */
+  markRead(chat: string, ids: string[], sender?: string): Promise<void>;
+  /** Our presence for contacts who subscribed to it (needs the push name, which the phone's app state gives). */
+  sendPresence(state: 'available' | 'unavailable'): Promise<void>;
+  /** Asks for jid's presence events. */
+  subscribePresence(jid: string): Promise<void>;
+  /** Says we are typing, recording a voice message, or stopped, in a chat. */
+  sendChatPresence(jid: string, state: 'composing' | 'paused' | 'recording'): Promise<void>;
+  /** Which phone numbers have WhatsApp. */
+  isOnWhatsApp(phones: string[]): Promise<OnWhatsApp[]>;
+  /** Status, picture id, devices and LID of users. */
+  getUserInfo(jids: string[]): Promise<UserInfo[]>;
+  /** The URL of a user's or group's picture; null when there is none or it is hidden from us. */
+  getProfilePicture(jid: string): Promise<string | null>;
+  /** The contacts the session's store holds (the phone's address book and push names). */
+  getContacts(): Promise<Contact[]>;
+  /** Creates a group (name: 1 to 25 characters) with us as owner. */
+  createGroup(name: string, participants: string[]): Promise<GroupInfo>;
+  getJoinedGroups(): Promise<GroupInfo[]>;
+  getGroupInfo(jid: string): Promise<GroupInfo>;
+  /** Each participant's result carries the service's error code when the change failed for them. */
+  updateGroupParticipants(jid: string, action: 'add' | 'remove' | 'promote' | 'demote', participants: string[]): Promise<GroupParticipant[]>;
+  setGroupName(jid: string, name: string): Promise<void>;
+  /** '' removes the description. */
+  setGroupTopic(jid: string, topic: string): Promise<void>;
+  leaveGroup(jid: string): Promise<void>;
+  /** https://chat.whatsapp.com/<code>; reset revokes the old link and makes a new one. */
+  getGroupInviteLink(jid: string, reset?: boolean): Promise<string>;
+  /** Joins by invite link (or its code); resolves with the group's JID. */
+  joinGroupWithLink(link: string): Promise<string>;
+}
+
+/** A message as Baileys names it: remoteJid is the chat; participant the author in a group. */
+export interface MessageKey {
+  remoteJid: string;
+  fromMe: boolean;
+  id: string;
+  participant?: string;
+}
+
+/** A message to quote: Baileys' {key, message} (message: the quoted content as protobuf JSON), or a message event. */
+export type QuotedMessage = { key: MessageKey; message?: object } | { key: MessageKey; raw?: object };
+
+/** sendMessage's content: one kind at a time. */
+export type MessageContent =
+  | { text: string; quoted?: QuotedMessage; mentions?: string[] }
+  /** A reaction to key's message; text '' removes ours. */
+  | { react: { key: MessageKey; text: string } }
+  /** Edits our own message (key.fromMe) to text. */
+  | { edit: MessageKey; text: string }
+  /** Deletes a message for everyone (ours, or as a group admin another's). */
+  | { delete: MessageKey }
+  | { location: { degreesLatitude: number; degreesLongitude: number; name?: string; address?: string } }
+  /** 2 to 12 distinct options (Baileys calls them values); selectableCount 0 (default): any number. */
+  | { poll: { name: string; options?: string[]; values?: string[]; selectableCount?: number } }
+  /** Any message, as protobuf JSON of waE2E.Message (e.g. {contactMessage: {displayName, vcard}}). */
+  | { raw: object };
+
+/** The typed part of a message event: `type` says which field is set; `raw` is the whole message as protobuf JSON. */
+export type MessageTypes = {
+  key: MessageKey;
+  /** The quoted message of a reply (id, its author, its text when it has one). */
+  quoted?: { id: string; sender: string; text?: string };
+  /** JIDs mentioned in it. */
+  mentions?: string[];
+  /** The whole message (without its device-sent, ephemeral, view-once and edit envelopes) in protobuf JSON. */
+  raw: Record<string, unknown>;
+} & (
+  | { type: 'text' }
+  | { type: 'image' | 'video' | 'document'; caption?: string }
+  | { type: 'audio' | 'sticker' }
+  | { type: 'location' | 'live_location'; location: { degreesLatitude: number; degreesLongitude: number; name?: string; address?: string } }
+  | { type: 'contact'; contact: { displayName: string; vcard: string } }
+  | { type: 'contacts'; contacts: { displayName: string; vcard: string }[] }
+  | { type: 'poll'; poll: { name: string; options: string[]; selectableCount: number } }
+  /** A vote in the poll key names; the votes themselves are encrypted (in raw). */
+  | { type: 'poll_vote'; pollVote: { key: MessageKey } }
+  /** An emoji on key's message; text '' removed it. */
+  | { type: 'reaction'; reaction: { key: MessageKey; text: string } }
+  /** key's message now reads text. */
+  | { type: 'edit'; edit: { key: MessageKey; text: string } }
+  /** key's message was deleted for everyone. */
+  | { type: 'revoke'; revoke: { key: MessageKey } }
+  /** Not modelled: read raw. */
+  | { type: 'unknown' }
+);
+
+export interface OnWhatsApp { query: string; jid: string; isIn: boolean; verifiedName?: string }
+export interface UserInfo { jid: string; lid: string | null; status: string; pictureId: string; devices: string[]; verifiedName?: string }
+export interface Contact { jid: string; firstName: string; fullName: string; pushName: string; businessName: string }
+export interface GroupParticipant {
+  /** The phone-number JID when known, else the LID. */
+  jid: string; lid: string | null; isAdmin: boolean; isSuperAdmin: boolean;
+  /** The service's code when this participant's change failed (e.g. 403, 409). */
+  error?: number;
+}
+export interface GroupInfo {
+  jid: string; name: string; topic: string; owner: string | null; created: number;
+  announce: boolean; locked: boolean; addressingMode: string; participants: GroupParticipant[];
 }

@@ -17,6 +17,13 @@
 /** @typedef {import('./wasmeow.js').WasmeowError} WasmeowErrorDecl */
 /** @typedef {import('./wasmeow.js').WasmeowModule} WasmeowModuleDecl */
 /** @typedef {import('./wasmeow.js').Client} ClientDecl */
+/** @typedef {import('./wasmeow.js').MessageContent} MessageContent */
+/** @typedef {import('./wasmeow.js').MessageKey} MessageKey */
+/** @typedef {import('./wasmeow.js').OnWhatsApp} OnWhatsApp */
+/** @typedef {import('./wasmeow.js').UserInfo} UserInfo */
+/** @typedef {import('./wasmeow.js').Contact} Contact */
+/** @typedef {import('./wasmeow.js').GroupInfo} GroupInfo */
+/** @typedef {import('./wasmeow.js').GroupParticipant} GroupParticipant */
 /**
  * What the Go program hands over (jsbridge values: its functions return a
  * value or an Error, or a promise): untyped.
@@ -25,7 +32,8 @@
 /** @typedef {{ exited: boolean }} ProgramState */
 
 const EVENTS = ['qr', 'pairing_code', 'authenticated', 'auth_failure', 'ready', 'creds.update',
-  'disconnected', 'reconnecting', 'logged_out', 'message', 'remote_session_saved', 'error'];
+  'disconnected', 'reconnecting', 'logged_out', 'message', 'remote_session_saved', 'error',
+  'receipt', 'presence', 'chat_presence', 'group.update'];
 
 // The longest delay setTimeout honours.
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -613,6 +621,66 @@ export class Client {
   destroy() { return this.#call('destroy'); }
   /** @returns {CredsView} */
   getCreds() { return this.#sync('getCreds'); }
+
+  // ---- messages, receipts, presence, contacts, groups (core/calls.go) ----
+  // Each argument goes to Go as JSON, where it is checked.
+
+  /**
+   * @param {string} name
+   * @param {...unknown} args
+   * @returns {Promise<any>}
+   */
+  async #json(name, ...args) {
+    this.#check();
+    const json = args.map((a, i) => {
+      try {
+        return JSON.stringify(a) ?? 'null';
+      } catch (e) {
+        throw new WasmeowError(`${name}: argument ${i + 1} cannot be serialised (${e instanceof Error ? e.message : 'it threw'})`, 'invalid_option');
+      }
+    });
+    return this.#call(name, ...json);
+  }
+
+  /** @param {string} jid @param {MessageContent} content @returns {Promise<MessageKey>} */
+  sendMessage(jid, content) { return this.#json('sendMessage', jid, content); }
+  /** @param {string} chat @param {string[]} ids @param {string} [sender] @returns {Promise<void>} */
+  markRead(chat, ids, sender) { return this.#json('markRead', chat, ids, sender); }
+  /** @param {'available' | 'unavailable'} state @returns {Promise<void>} */
+  sendPresence(state) { return this.#json('sendPresence', state); }
+  /** @param {string} jid @returns {Promise<void>} */
+  subscribePresence(jid) { return this.#json('subscribePresence', jid); }
+  /** @param {string} jid @param {'composing' | 'paused' | 'recording'} state @returns {Promise<void>} */
+  sendChatPresence(jid, state) { return this.#json('sendChatPresence', jid, state); }
+  /** @param {string[]} phones @returns {Promise<OnWhatsApp[]>} */
+  isOnWhatsApp(phones) { return this.#json('isOnWhatsApp', phones); }
+  /** @param {string[]} jids @returns {Promise<UserInfo[]>} */
+  getUserInfo(jids) { return this.#json('getUserInfo', jids); }
+  /** @param {string} jid @returns {Promise<string | null>} */
+  getProfilePicture(jid) { return this.#json('getProfilePicture', jid); }
+  /** @returns {Promise<Contact[]>} */
+  getContacts() { return this.#json('getContacts'); }
+  /** @param {string} name @param {string[]} participants @returns {Promise<GroupInfo>} */
+  createGroup(name, participants) { return this.#json('createGroup', name, participants); }
+  /** @returns {Promise<GroupInfo[]>} */
+  getJoinedGroups() { return this.#json('getJoinedGroups'); }
+  /** @param {string} jid @returns {Promise<GroupInfo>} */
+  getGroupInfo(jid) { return this.#json('getGroupInfo', jid); }
+  /**
+   * @param {string} jid @param {'add' | 'remove' | 'promote' | 'demote'} action @param {string[]} participants
+   * @returns {Promise<GroupParticipant[]>}
+   */
+  updateGroupParticipants(jid, action, participants) { return this.#json('updateGroupParticipants', jid, action, participants); }
+  /** @param {string} jid @param {string} name @returns {Promise<void>} */
+  setGroupName(jid, name) { return this.#json('setGroupName', jid, name); }
+  /** @param {string} jid @param {string} topic @returns {Promise<void>} */
+  setGroupTopic(jid, topic) { return this.#json('setGroupTopic', jid, topic); }
+  /** @param {string} jid @returns {Promise<void>} */
+  leaveGroup(jid) { return this.#json('leaveGroup', jid); }
+  /** @param {string} jid @param {boolean} [reset] @returns {Promise<string>} */
+  getGroupInviteLink(jid, reset) { return this.#json('getGroupInviteLink', jid, reset); }
+  /** @param {string} link @returns {Promise<string>} */
+  joinGroupWithLink(link) { return this.#json('joinGroupWithLink', link); }
 
   /** @returns {ClientDecl['state']} */
   get state() { this.#check(); return unwrapSync(this.#h.getState()); }

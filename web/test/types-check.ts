@@ -80,5 +80,26 @@ async function main(): Promise<void> {
   // @ts-expect-error: creds carry no key material
   console.log(client.getCreds().noiseKey);
   console.log(notWhy);
+  // Message types: a union on type; sendMessage in Baileys' shapes.
+  client.on('message', async (m) => {
+    if (m.type === 'reaction') console.log(m.reaction.key.id, m.reaction.text);
+    if (m.type === 'poll') console.log(m.poll.options.join());
+    const key = await client.sendMessage(m.chat, { text: 'seen', quoted: m });
+    await client.sendMessage(m.chat, { react: { key: m.key, text: '👍' } });
+    await client.sendMessage(m.chat, { edit: key, text: 'seen!' });
+    await client.sendMessage(m.chat, { poll: { name: 'Lunch?', options: ['yes', 'no'] } });
+    // @ts-expect-error: a text message has no reaction field
+    if (m.type === 'text') console.log(m.reaction);
+  });
+  client.on('receipt', ({ type, ids }) => console.log(type === 'read', ids.length));
+  client.on('group.update', (u) => console.log(u.added?.length, u.info?.participants.length));
+  const g = await client.createGroup('Team', ['15551234567']);
+  await client.updateGroupParticipants(g.jid, 'add', ['15557654321']);
+  // @ts-expect-error: not an action
+  await client.updateGroupParticipants(g.jid, 'kick', ['15557654321']);
+  // @ts-expect-error: not a chat state
+  await client.sendChatPresence(g.jid, 'typing');
+  // @ts-expect-error: one kind of content at a time has its own keys
+  await client.sendMessage(g.jid, { location: { degreesLatitude: 1 } });
 }
 void main;
