@@ -11,6 +11,12 @@
 //
 // All calls block on IndexedDB events, which only arrive while Go waits: never
 // call them from inside a js.FuncOf callback without starting a goroutine.
+//
+// It speaks hack-pad/safejs rather than syscall/js because the IndexedDB
+// library it builds on (hack-pad/go-indexeddb) does: its values are safejs
+// values, and converting at every call would add a second idiom inside the
+// package. Promises are still awaited with jsbridge.Await, the one awaiter of
+// the Go side (awaitPromise).
 package idbkv
 
 import (
