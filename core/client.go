@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/types"
@@ -72,6 +73,13 @@ type Client struct {
 	// asked otherwise since (disconnect(), destroy(), a logout, a storage
 	// failure). Only then does a lost connection start a reconnect loop.
 	wantConnected bool
+
+	history  historyQueue       // history-sync downloads (history.go)
+	appState appStateSupervisor // app-state sync checks (appstate_events.go)
+	// syncWork serialises our sync goroutines (history downloads, app-state
+	// retries): whatsmeow writes the device's fields from both, unlocked.
+	syncWork    sync.Mutex
+	syncBackoff []time.Duration // the package's syncBackoff when the client was made
 }
 
 // New validates the options and opens the session's storage (restoring it
@@ -92,7 +100,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.Emit == nil {
 		cfg.Emit = func(Event) {}
 	}
-	c := &Client{opts: cfg.Options, cfg: cfg, log: cfg.Log, state: StateIdle}
+	c := &Client{opts: cfg.Options, cfg: cfg, log: cfg.Log, state: StateIdle, syncBackoff: syncBackoff}
 	if cfg.Remote != nil {
 		c.remote = &remoteStore{RemoteStore: cfg.Remote, clientID: cfg.Options.ClientID}
 	}
@@ -123,6 +131,7 @@ func (c *Client) open(ctx context.Context) error {
 	// or a crash is then either given again from the buffer (its ack never
 	// left) or recognised as done, never a decrypt failure of an old counter.
 	cli.EnableDecryptedEventBuffer = true
+	configureHTTPAndSync(cli)
 	c.mu.Lock()
 	c.sess, c.cli = sess, cli
 	c.handlerID = cli.AddEventHandlerWithSuccessStatus(c.handleEvent)

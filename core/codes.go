@@ -27,6 +27,11 @@ const (
 	CodeRemoteSave    = "remote_save_failed"
 	CodeWipeFailed    = "wipe_failed"
 	CodeTooLarge      = "message_too_large"
+	// CodeSyncFailed: a history-sync blob or an app-state collection could
+	// not be downloaded or applied (the message names what and why).
+	CodeSyncFailed = "sync_failed"
+	// CodeMedia: a media download or upload failed.
+	CodeMedia = "media_failed"
 	// CodeStoreCorrupt: a stored record could not be decoded; the message
 	// names the table and the record (the contact's address for Signal
 	// records).

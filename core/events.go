@@ -156,6 +156,7 @@ type Message struct {
 	Time           int64   `json:"time"`
 	// The type and its fields, the key and raw (messages.go).
 	MessageContent
+	Media *Media `json:"media,omitempty"` // media.go
 }
 
 // RemoteSessionSaved: a snapshot reached the user's remote store.
@@ -187,3 +188,75 @@ func (RemoteSessionSaved) EventName() string { return "remote_session_saved" }
 func (ErrorEvent) EventName() string         { return "error" }
 
 func strPtr(s string) *string { return &s }
+
+// Media describes the image, video, audio, document or sticker of a
+// message; downloadMedia takes it back (the url, direct path, key and
+// hashes are what whatsmeow needs to download and verify the blob).
+type Media struct {
+	Type          string `json:"type"`
+	Mimetype      string `json:"mimetype"`
+	Size          uint64 `json:"size"`
+	FileName      string `json:"fileName,omitempty"`
+	Caption       string `json:"caption,omitempty"`
+	Width         uint32 `json:"width,omitempty"`
+	Height        uint32 `json:"height,omitempty"`
+	Seconds       uint32 `json:"seconds,omitempty"`
+	PTT           bool   `json:"ptt,omitempty"`
+	URL           string `json:"url,omitempty"`
+	DirectPath    string `json:"directPath"`
+	MediaKey      []byte `json:"mediaKey"`      // base64 in JSON
+	FileSHA256    []byte `json:"fileSha256"`    // base64 in JSON
+	FileEncSHA256 []byte `json:"fileEncSha256"` // base64 in JSON
+}
+
+// HistorySync is one history-sync blob of the phone: its kind, how far
+// the phone's whole transfer is, and the conversations it holds (their
+// messages as message events describe them, oldest first).
+type HistorySync struct {
+	SyncType      string                `json:"syncType"`
+	ChunkOrder    uint32                `json:"chunkOrder"`
+	Progress      uint32                `json:"progress"`
+	Conversations []HistoryConversation `json:"conversations"`
+}
+
+// HistoryConversation is one chat of a history sync.
+type HistoryConversation struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name,omitempty"`
+	UnreadCount uint32    `json:"unreadCount"`
+	Messages    []Message `json:"messages"`
+}
+
+// ContactsUpdate: names learned from app state (the address book) and push
+// names (messages, the history sync); only the fields learned are set.
+type ContactsUpdate struct {
+	Contacts []ContactUpdate `json:"contacts"`
+}
+
+// ContactUpdate is what was learned about one contact.
+type ContactUpdate struct {
+	JID       string  `json:"jid"`
+	FullName  *string `json:"fullName,omitempty"`
+	FirstName *string `json:"firstName,omitempty"`
+	PushName  *string `json:"pushName,omitempty"`
+}
+
+// ChatsUpdate: chat settings from app state (another device, or the full
+// sync after pairing); only the fields that changed are set.
+type ChatsUpdate struct {
+	Chats []ChatUpdate `json:"chats"`
+}
+
+// ChatUpdate is one chat's changed settings.
+type ChatUpdate struct {
+	JID      string `json:"jid"`
+	Muted    *bool  `json:"muted,omitempty"`
+	MuteEnd  *int64 `json:"muteEndTime,omitempty"` // unix ms; -1: forever
+	Pinned   *bool  `json:"pinned,omitempty"`
+	Archived *bool  `json:"archived,omitempty"`
+	Read     *bool  `json:"read,omitempty"`
+}
+
+func (HistorySync) EventName() string    { return "history_sync" }
+func (ContactsUpdate) EventName() string { return "contacts.update" }
+func (ChatsUpdate) EventName() string    { return "chats.update" }

@@ -21,6 +21,9 @@ type Page struct {
 	// TrustRootKey replaces WhatsApp's root public key (a test server); nil
 	// keeps it.
 	TrustRootKey []byte
+	// MediaProxyURL is where whatsmeow's HTTP goes (mediahttp.go): "" derives
+	// it from SocketURL, MediaProxyDirect sends it to the media hosts.
+	MediaProxyURL string
 }
 
 // Validate checks the values, naming them as loadWasmeow's options.
@@ -34,11 +37,11 @@ func (p Page) Validate() error {
 	if p.TrustRootKey != nil && len(p.TrustRootKey) != 32 {
 		return Errorf(CodeInvalidOption, "option trustRootKey must be a 32-byte key (base64 string or Uint8Array)")
 	}
-	return nil
+	return validateMediaProxyURL(p.MediaProxyURL)
 }
 
 func (p Page) equal(q Page) bool {
-	return p.SocketURL == q.SocketURL && bytes.Equal(p.TrustRootKey, q.TrustRootKey)
+	return p.SocketURL == q.SocketURL && bytes.Equal(p.TrustRootKey, q.TrustRootKey) && p.MediaProxyURL == q.MediaProxyURL
 }
 
 var (
@@ -59,11 +62,11 @@ func SetPage(p Page) error {
 	defer pageMu.Unlock()
 	if pageSet {
 		if !page.equal(p) {
-			return Errorf(CodeInvalidOption, "socketURL and trustRootKey are page-wide and already set (socketURL %q)", page.SocketURL)
+			return Errorf(CodeInvalidOption, "socketURL, trustRootKey and mediaProxyURL are page-wide and already set (socketURL %q)", page.SocketURL)
 		}
 		return nil
 	}
-	page, pageSet = Page{SocketURL: p.SocketURL, TrustRootKey: bytes.Clone(p.TrustRootKey)}, true
+	page, pageSet = Page{SocketURL: p.SocketURL, TrustRootKey: bytes.Clone(p.TrustRootKey), MediaProxyURL: p.MediaProxyURL}, true
 	if u := p.SocketURL; u != "" {
 		websocket.SetURLRewrite(func(string) string { return u })
 	}

@@ -104,6 +104,10 @@ func (c *Client) handleEvent(evt any) (handled bool) {
 		if v.Name == appstate.WAPatchCriticalBlock {
 			c.updateCreds(nil)
 		}
+	default:
+		if e := c.appStateEvent(evt); e != nil {
+			c.emit(e)
+		}
 	}
 	return true
 }
@@ -189,14 +193,9 @@ func (c *Client) emitMessage(v *events.Message) bool {
 	}
 	// An edit and a revoke are protocol messages too, but of the chat.
 	if pm := m.GetProtocolMessage(); pm != nil && pm.GetType() != waE2E.ProtocolMessage_MESSAGE_EDIT && pm.GetType() != waE2E.ProtocolMessage_REVOKE {
+		c.onProtocolMessage(v)
 		return true
 	}
-	text := m.GetConversation()
-	if text == "" {
-		text = m.GetExtendedTextMessage().GetText()
-	}
-	chat, chatAlt := c.bothForms(v.Info.Chat, c.chatAlt(v.Info))
-	sender, senderAlt := c.bothForms(v.Info.Sender, v.Info.SenderAlt)
 	// The page is given a message once its decryption (session update and
 	// buffered plaintext, still in the group commit) is durable: a crash
 	// after the event then finds the plaintext in the buffer and the repeat
@@ -216,7 +215,21 @@ func (c *Client) emitMessage(v *events.Message) bool {
 			return false
 		}
 	}
-	c.emit(Message{
+	c.emit(c.pageMessage(v, redelivered))
+	return true
+}
+
+// pageMessage is a decrypted message as the page gets it (message events,
+// history_sync's messages).
+func (c *Client) pageMessage(v *events.Message, redelivered bool) Message {
+	m := v.Message
+	text := m.GetConversation()
+	if text == "" {
+		text = m.GetExtendedTextMessage().GetText()
+	}
+	chat, chatAlt := c.bothForms(v.Info.Chat, c.chatAlt(v.Info))
+	sender, senderAlt := c.bothForms(v.Info.Sender, v.Info.SenderAlt)
+	return Message{
 		ID:             v.Info.ID,
 		Chat:           chat,
 		ChatAlt:        chatAlt,
@@ -230,8 +243,8 @@ func (c *Client) emitMessage(v *events.Message) bool {
 		Text:           text,
 		Time:           v.Info.Timestamp.UnixMilli(),
 		MessageContent: c.messageContent(v, chat, sender),
-	})
-	return true
+		Media:          mediaOf(m),
+	}
 }
 
 // isRedelivery tells whether whatsmeow gave this message from its buffer

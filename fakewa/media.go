@@ -293,6 +293,7 @@ func (s *Server) mediaRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v/", s.serveDownload)
 	mux.HandleFunc("OPTIONS /mms/", s.serveMediaPreflight)
 	mux.HandleFunc("OPTIONS /v/", s.serveMediaPreflight)
+	mux.HandleFunc(mediaProxyPrefix, s.serveMediaProxyPath)
 }
 
 // mediaCORS adds CORS headers when the MediaCORS switch is on.

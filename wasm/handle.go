@@ -84,6 +84,9 @@ func (c *client) handle() js.Value {
 		}
 		return c.core.SendText(bg, to, text)
 	})
+	for name, fn := range c.mediaMethods() {
+		async(name, fn)
+	}
 	async("exportSession", func([]js.Value) (any, error) {
 		blob, err := c.core.ExportSession(bg)
 		if err != nil {

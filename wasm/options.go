@@ -90,7 +90,7 @@ func optDuration(obj js.Value, name, path string, lo, hi time.Duration) (time.Du
 }
 
 // pageWide are the options of loadWasmeow that createClient once took.
-var pageWide = []string{"socketURL", "trustRootKey"}
+var pageWide = []string{"socketURL", "trustRootKey", "mediaProxyURL"}
 
 // parseOptions decodes createClient's argument; the values are checked by
 // core.Options.Validate (newClient), the JS shapes here.

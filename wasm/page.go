@@ -12,7 +12,7 @@ import (
 )
 
 // configureModule is the module's configure({waVersion, socketURL,
-// trustRootKey}), which wasmeow.js calls with loadWasmeow's options before
+// trustRootKey, mediaProxyURL}), which wasmeow.js calls with loadWasmeow's options before
 // it hands the module to the page: the settings whatsmeow keeps page-wide.
 func configureModule(opts js.Value) error {
 	if jsbridge.IsNullish(opts) {
@@ -34,6 +34,16 @@ func configureModule(opts js.Value) error {
 			return jsbridge.Errorf(jsbridge.CodeInvalidOption, "loadWasmeow: option trustRootKey must be a 32-byte key (base64 string or Uint8Array)")
 		}
 		page.TrustRootKey = key
+	}
+	if mp := jsbridge.Get(opts, "mediaProxyURL"); !jsbridge.IsNullish(mp) {
+		switch {
+		case mp.Type() == js.TypeBoolean && !mp.Bool():
+			page.MediaProxyURL = core.MediaProxyDirect
+		case mp.Type() == js.TypeString && mp.String() != core.MediaProxyDirect:
+			page.MediaProxyURL = mp.String()
+		default:
+			return jsbridge.Errorf(jsbridge.CodeInvalidOption, "loadWasmeow: option mediaProxyURL must be an http(s):// URL string (a relay's /media/) or false")
+		}
 	}
 	if err := page.Validate(); err != nil {
 		return jsbridge.Errorf(jsbridge.CodeInvalidOption, "loadWasmeow: %w", err)

@@ -25,6 +25,12 @@ export interface LoadOptions {
   socketURL?: string;
   /** The server's root public key (32 bytes, base64 or bytes), for a test server. */
   trustRootKey?: string | Uint8Array;
+  /**
+   * Where whatsmeow's HTTP goes (media, history-sync and app-state blobs): a relay's media proxy,
+   * e.g. 'https://relay.example/media/' (docs/RELAY.md). Default: the relay's own when socketURL is
+   * 'ws(s)://host/ws/chat', else the media hosts themselves. false: always the media hosts.
+   */
+  mediaProxyURL?: string | false;
 }
 
 export interface LoadProgress {
@@ -50,7 +56,7 @@ export type ErrorCode =
   | 'timeout' | 'not_connected' | 'not_logged_in' | 'already_paired' | 'invalid_phone' | 'invalid_jid'
   | 'pairing_failed' | 'connect_failed' | 'send_failed' | 'logout_failed' | 'session_in_use' | 'session_locked'
   | 'restore_failed' | 'remote_save_failed' | 'wipe_failed' | 'store_failed' | 'session_exists'
-  | 'store_corrupt' | 'message_too_large';
+  | 'store_corrupt' | 'message_too_large' | 'sync_failed' | 'media_failed';
 
 export class WasmeowError extends Error {
   readonly code: ErrorCode | (string & {});
@@ -193,7 +199,21 @@ export interface Events {
      * leaves it there, so check your own records rather than dropping it.
      */
     redelivered: boolean;
+    /** Image, video, audio, document and sticker messages: what the media is; client.downloadMedia(message) gets it. */
+    media?: MediaInfo;
   };
+  /** One history-sync blob of the phone after pairing: its conversations, messages oldest first. */
+  history_sync: {
+    syncType: 'initial_bootstrap' | 'recent' | 'full' | 'push_name' | 'non_blocking_data' | 'on_demand' | (string & {});
+    chunkOrder: number;
+    /** How far the phone's whole transfer is, 0 to 100. */
+    progress: number;
+    conversations: { id: string; name?: string; unreadCount: number; messages: Events['message'][] }[];
+  };
+  /** Names learned from app state (the address book: fullName, firstName) or push names; only those learned are set. */
+  'contacts.update': { contacts: { jid: string; fullName?: string; firstName?: string; pushName?: string }[] };
+  /** Chat settings from app state; only those that changed are set. muteEndTime: unix ms, -1 for ever. */
+  'chats.update': { chats: { jid: string; muted?: boolean; muteEndTime?: number; pinned?: boolean; archived?: boolean; read?: boolean }[] };
   remote_session_saved: { session: string; bytes: number; records: number; savedAt: number; format: string; version: number };
   error: WasmeowError;
   /** Messages reached the reader's device ('delivered'), or were read or played there. fromMe: the reader is one of our own devices. */
@@ -314,7 +334,17 @@ export type MessageContent =
   /** 2 to 12 distinct options (Baileys calls them values); selectableCount 0 (default): any number. */
   | { poll: { name: string; options?: string[]; values?: string[]; selectableCount?: number } }
   /** Any message, as protobuf JSON of waE2E.Message (e.g. {contactMessage: {displayName, vcard}}). */
-  | { raw: object };
+  | { raw: object }
+  /**
+   * One media file (Uint8Array or Blob), encrypted and uploaded through mediaProxyURL, with its details;
+   * 'media_failed' when the upload fails, 'message_too_large' over 100 MiB.
+   */
+  | MediaContent;
+
+/** sendMessage's media content: the file under its type's key. */
+export type MediaContent = { mimetype?: string; caption?: string; fileName?: string; ptt?: boolean; width?: number; height?: number; seconds?: number } & (
+  | { image: Uint8Array | Blob } | { video: Uint8Array | Blob } | { audio: Uint8Array | Blob }
+  | { document: Uint8Array | Blob } | { sticker: Uint8Array | Blob });
 
 /** The typed part of a message event: `type` says which field is set; `raw` is the whole message as protobuf JSON. */
 export type MessageTypes = {
@@ -357,4 +387,31 @@ export interface GroupParticipant {
 export interface GroupInfo {
   jid: string; name: string; topic: string; owner: string | null; created: number;
   announce: boolean; locked: boolean; addressingMode: string; participants: GroupParticipant[];
+}
+
+/** What a message's media is, as its message event gives it (downloadMedia takes it back). */
+export interface MediaInfo {
+  type: 'image' | 'video' | 'audio' | 'document' | 'sticker';
+  mimetype: string;
+  /** Bytes of the decrypted file. */
+  size: number;
+  fileName?: string;
+  caption?: string;
+  width?: number;
+  height?: number;
+  /** Video and audio. */
+  seconds?: number;
+  /** Audio: a voice note. */
+  ptt?: boolean;
+  url?: string;
+  directPath: string;
+  /** Base64: the key and hashes the download is decrypted and checked with. */
+  mediaKey: string;
+  fileSha256: string;
+  fileEncSha256: string;
+}
+
+export interface Client {
+  /** The decrypted bytes of a message's media (checked against its hashes); rejects with 'media_failed'. */
+  downloadMedia(message: { media?: MediaInfo }): Promise<Uint8Array>;
 }

@@ -33,7 +33,8 @@
 
 const EVENTS = ['qr', 'pairing_code', 'authenticated', 'auth_failure', 'ready', 'creds.update',
   'disconnected', 'reconnecting', 'logged_out', 'message', 'remote_session_saved', 'error',
-  'receipt', 'presence', 'chat_presence', 'group.update'];
+  'receipt', 'presence', 'chat_presence', 'group.update',
+  'history_sync', 'contacts.update', 'chats.update'];
 
 // The longest delay setTimeout honours.
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -92,9 +93,9 @@ let loading = null;
 /** @type {LoadOptions | null} */
 let loadedWith = null; // the options of the load in progress or done
 
-const LOAD_OPTIONS = ['wasmURL', 'wasmExecURL', 'waVersion', 'socketURL', 'trustRootKey', 'onProgress'];
+const LOAD_OPTIONS = ['wasmURL', 'wasmExecURL', 'waVersion', 'socketURL', 'trustRootKey', 'mediaProxyURL', 'onProgress'];
 // The options that set the page-wide state of the loaded program: a second call may repeat them, not change them.
-const PAGE_OPTIONS = /** @type {const} */ (['wasmURL', 'wasmExecURL', 'waVersion', 'socketURL', 'trustRootKey']);
+const PAGE_OPTIONS = /** @type {const} */ (['wasmURL', 'wasmExecURL', 'waVersion', 'socketURL', 'trustRootKey', 'mediaProxyURL']);
 
 // The asset URLs, written the way bundlers (Vite, webpack, Parcel, Rollup
 // plugins) recognise, emit and rewrite: new URL('./literal', import.meta.url).
@@ -151,6 +152,9 @@ function checkLoadOptions(options) {
   }
   if (o.socketURL !== undefined && (typeof o.socketURL !== 'string' || !/^wss?:\/\/[^/?#]/.test(o.socketURL))) {
     throw new WasmeowError(`loadWasmeow: option socketURL must be a ws:// or wss:// URL, got ${describe(o.socketURL)}`, 'invalid_option');
+  }
+  if (o.mediaProxyURL !== undefined && o.mediaProxyURL !== false && (typeof o.mediaProxyURL !== 'string' || !/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(o.mediaProxyURL))) {
+    throw new WasmeowError(`loadWasmeow: option mediaProxyURL must be an http:// or https:// URL (a relay's /media/) or false, got ${describe(o.mediaProxyURL)}`, 'invalid_option');
   }
   if (o.trustRootKey !== undefined) {
     const key = rootKeyBytes(o.trustRootKey);
@@ -266,7 +270,7 @@ async function start(options) {
   ]);
   delete host[key];
   // Page-wide settings must be in place before any client connects.
-  unwrapSync(api.configure({ waVersion: options.waVersion, socketURL: options.socketURL, trustRootKey: options.trustRootKey }));
+  unwrapSync(api.configure({ waVersion: options.waVersion, socketURL: options.socketURL, trustRootKey: options.trustRootKey, mediaProxyURL: options.mediaProxyURL }));
   exited.then(() => { state.exited = true; });
   return new WasmeowModule(api, state, performance.now() - t0);
 }
@@ -611,6 +615,8 @@ export class Client {
   requestPairingCode(phone) { return this.#call('requestPairingCode', phone); }
   /** @param {string} jid @param {string} text @returns {Promise<string>} */
   sendText(jid, text) { return this.#call('sendText', jid, text); }
+  /** @param {{ media?: import('./wasmeow.d.ts').MediaInfo }} message @returns {Promise<Uint8Array>} */
+  downloadMedia(message) { return this.#call('downloadMedia', message); }
   /** @returns {Promise<Uint8Array>} */
   exportSession() { return this.#call('exportSession'); }
   /** @returns {Promise<void>} */
@@ -643,7 +649,7 @@ export class Client {
   }
 
   /** @param {string} jid @param {MessageContent} content @returns {Promise<MessageKey>} */
-  sendMessage(jid, content) { return this.#json('sendMessage', jid, content); }
+  async sendMessage(jid, content) { return this.#json('sendMessage', jid, await mediaAsBase64(content)); }
   /** @param {string} chat @param {string[]} ids @param {string} [sender] @returns {Promise<void>} */
   markRead(chat, ids, sender) { return this.#json('markRead', chat, ids, sender); }
   /** @param {'available' | 'unavailable'} state @returns {Promise<void>} */
@@ -688,4 +694,30 @@ export class Client {
   get isConnected() { return this.#sync('isConnected'); }
   /** @returns {boolean} */
   get isLoggedIn() { return this.#sync('isLoggedIn'); }
+}
+
+const MEDIA_KINDS = ['image', 'video', 'audio', 'document', 'sticker'];
+
+/**
+ * sendMessage's content with its media file (a Blob, or bytes) as base64, the form
+ * JSON carries bytes in (Go decodes it into []byte).
+ * @param {any} content
+ * @returns {Promise<any>}
+ */
+async function mediaAsBase64(content) {
+  if (content === null || typeof content !== 'object') return content;
+  try {
+    const kind = MEDIA_KINDS.find((k) => content[k] !== undefined && content[k] !== null);
+    if (!kind) return content;
+    let v = content[kind];
+    if (typeof Blob === 'function' && v instanceof Blob) v = new Uint8Array(await v.arrayBuffer());
+    else if (v instanceof ArrayBuffer) v = new Uint8Array(v);
+    else if (ArrayBuffer.isView(v)) v = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    else return content; // Go says what is wrong with it
+    let bin = '';
+    for (let i = 0; i < v.length; i += 0x8000) bin += String.fromCharCode.apply(null, Array.from(v.subarray(i, i + 0x8000)));
+    return { ...content, [kind]: btoa(bin) };
+  } catch (e) {
+    throw new WasmeowError(`sendMessage(jid, content): reading content failed: ${describe(e)}`, 'invalid_option');
+  }
 }

@@ -58,7 +58,11 @@ export async function startFakewa() {
     execFileSync('go', ['build', '-o', fakewaBin, './cmd/fakewa'], { cwd: repoDir, stdio: 'inherit' });
     process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
-  const proc = spawn(fakewaBin, ['-addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // -media-cors: the test pages reach fakewa's media hosts directly (its
+  // /media/<host>/ path, the default mediaProxyURL for its socketURL), which a
+  // page on another origin can only read with CORS. Tests of the world
+  // without CORS turn it off (POST /api/settings {mediaCORS: false}).
+  const proc = spawn(fakewaBin, ['-addr', '127.0.0.1:0', '-media-cors'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const logs = [];
   const stdout = []; // its log lines (waLog.Stdout), kept apart from logs (stderr)

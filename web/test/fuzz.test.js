@@ -67,7 +67,7 @@ test(`fuzzed arguments of every API method (seed ${SEED}, ${CASES} calls)`, { ti
     };
     const authKeys = ['strategy', 'clientId', 'dbName', 'store', 'backupSyncIntervalMs', 'storeTimeoutMs', 'keys', 'creds'];
     // socketURL and trustRootKey are loadWasmeow's now: createClient must refuse them, coded.
-    const optKeys = ['auth', 'socketURL', 'trustRootKey', 'deviceName', 'logLevel', 'qrMaxRetries', 'qrTimeoutMs'];
+    const optKeys = ['auth', 'socketURL', 'trustRootKey', 'mediaProxyURL', 'deviceName', 'logLevel', 'qrMaxRetries', 'qrTimeoutMs'];
     const goodStore = { sessionExists: async () => false, save: async () => {}, extract: async () => null, delete: async () => {} };
     const options = () => {
       if (rnd() < 0.2) return value();
@@ -95,6 +95,8 @@ test(`fuzzed arguments of every API method (seed ${SEED}, ${CASES} calls)`, { ti
       ['importSession', () => wm.importSession(...args(3))],
       ['client.requestPairingCode', () => base.requestPairingCode(...args(2))],
       ['client.sendText', () => base.sendText(...args(3))],
+      ['client.sendMessage(media)', () => base.sendMessage(value(), { [pick(['image', 'document', 'sticker'])]: pick([value(), new Uint8Array(3), new Blob(['x'])]), caption: value(), width: value() })],
+      ['client.downloadMedia', () => base.downloadMedia(pick([value(), { media: value() }, { media: { type: 'image', directPath: value(), mediaKey: value() } }]))],
       // An absent timeout is the documented 60 s wait for an event that never comes: not an
       // argument to fuzz, and longer than settle allows (seed 1488525490 drew one).
       ['client.waitFor', () => {

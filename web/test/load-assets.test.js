@@ -208,3 +208,25 @@ test('load_failed names the URL and the likely cause: 404, HTML page, MIME type,
   assert.ok(ok.ok, ok.message);
   await page.close();
 });
+
+test('mediaProxyURL is page-wide: an http(s) URL or false, checked at load; createClient refuses it', async () => {
+  const { page } = await freshPage();
+  for (const src of ["{ mediaProxyURL: 'ftp://x/media/' }", '{ mediaProxyURL: true }', "{ mediaProxyURL: 'https://x/media/?q=1' }", '{ mediaProxyURL: 7 }']) {
+    const bad = await load(page, src);
+    assert.equal(bad.ok, false, src);
+    assert.equal(bad.code, 'invalid_option', `${src}: ${bad.message}`);
+    assert.match(bad.message, /mediaProxyURL must be an http:\/\/ or https:\/\/ URL/);
+  }
+  assert.ok((await load(page, "{ mediaProxyURL: 'http://127.0.0.1:9/media/' }")).ok);
+  assert.equal((await load(page, "{ mediaProxyURL: 'http://127.0.0.1:9/media/' }")).same, true);
+  const other = await load(page, '{ mediaProxyURL: false }');
+  assert.equal(other.code, 'invalid_option');
+  assert.match(other.message, /already loaded .*mediaProxyURL "http:\/\/127\.0\.0\.1:9\/media\/"/);
+  const perClient = await page.evaluate(async () => {
+    const m = await (await import('/ok/wasmeow.js')).loadWasmeow();
+    try { await m.createClient({ auth: { strategy: 'none' }, mediaProxyURL: 'http://x/media/' }); return { ok: true }; } catch (e) { return { code: e.code, message: e.message }; }
+  });
+  assert.equal(perClient.code, 'invalid_option', JSON.stringify(perClient));
+  assert.match(perClient.message, /option mediaProxyURL is page-wide: pass it to loadWasmeow/);
+  await page.close();
+});
