@@ -72,6 +72,7 @@ async function syncAndMedia(loadOptions, me, peer) {
       { to: me, type: 'image', data: img.toString('base64'), mimetype: 'image/jpeg', caption: 'look', width: 320, height: 200 });
     const msg = await waitFor(page, 'c', 'message', (m) => !!m.media);
     assert.equal(msg.id, id);
+    assert.equal(msg.type, 'image');
     assert.deepEqual({ type: msg.media.type, mimetype: msg.media.mimetype, size: msg.media.size, caption: msg.media.caption, width: msg.media.width, height: msg.media.height },
       { type: 'image', mimetype: 'image/jpeg', size: img.length, caption: 'look', width: 320, height: 200 });
     const got = await page.evaluate(async (m) => {
@@ -83,10 +84,12 @@ async function syncAndMedia(loadOptions, me, peer) {
 
     // The page sends an image (as a Blob): the phone decrypts the same bytes.
     const mine = randomBytes(50000);
-    const sentID = await page.evaluate(([to, b64]) => {
+    const sent = await page.evaluate(([to, b64]) => {
       const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
       return window.clients.c.sendMessage(to, { image: new Blob([bytes]), mimetype: 'image/png', caption: 'from the page' });
     }, [peer, mine.toString('base64')]);
+    assert.equal(sent.fromMe, true);
+    const sentID = sent.id;
     const received = await fakewa.waitInbox(peer, (m) => m.id === sentID && m.media);
     assert.equal(received.media.error ?? '', '', received.media.error);
     assert.equal(sha256(Buffer.from(received.media.data, 'base64')), sha256(mine));
