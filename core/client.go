@@ -51,6 +51,11 @@ type Client struct {
 	log    waLog.Logger
 
 	op sync.Mutex // serialises connect, pairing, logout, wipe, destroy
+	// display serialises message events from their redelivery mark to their
+	// emit: after a cut two handlers (whatsmeow's old one running on) may
+	// give the page the same message, and the copy marked redelivered must
+	// reach the page second (emitMessage).
+	display sync.Mutex
 
 	mu             sync.Mutex
 	sess           *session

@@ -183,6 +183,8 @@ func (c *Client) loggedOut(v *events.LoggedOut) {
 }
 
 func (c *Client) emitMessage(v *events.Message) bool {
+	c.display.Lock()
+	defer c.display.Unlock()
 	m := v.Message
 	redelivered := c.isRedelivery(v) // before any filter, so no stale mark stays behind
 	// Protocol messages (app-state key shares, history-sync notices, ...) are
