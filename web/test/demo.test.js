@@ -121,6 +121,28 @@ test('make demo: pair through the simulated phone, chat both ways, back up and r
     await page.waitForSelector('#msgs .bubble:not(.out) >> text=Hi from Alice, through fakewa', { timeout: 30_000 });
     await timelineHas(page, 'message');
 
+    // Other types from the phone (send-message, protobuf JSON): a reaction to
+    // the page's message and an edit of the phone's own show on those
+    // bubbles; a poll shows with its options.
+    const mineID = await page.getAttribute('#msgs .bubble.out:has-text("Hello from the browser")', 'data-id');
+    const theirsID = await phone.getAttribute('#msgs .bubble.out:has-text("Hi from Alice, through fakewa")', 'data-id');
+    await phone.evaluate(async ([mine, theirs]) => {
+      const { phone: me, peer } = await (await fetch('/config.json')).json();
+      for (const message of [
+        { reactionMessage: { key: { remoteJID: me.jid, fromMe: false, ID: mine }, text: '👍', senderTimestampMS: String(Date.now()) } },
+        { protocolMessage: { type: 'MESSAGE_EDIT', key: { remoteJID: me.jid, fromMe: true, ID: theirs }, editedMessage: { conversation: 'Hi from Alice, edited' } } },
+        { pollCreationMessage: { name: 'Lunch?', options: [{ optionName: 'pizza' }, { optionName: 'salad' }], selectableOptionsCount: 1 } },
+      ]) {
+        const res = await fetch(`/api/accounts/${peer.phone}/send-message`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ to: me.jid, message }) });
+        if (!res.ok) throw new Error(`send-message: ${await res.text()}`);
+      }
+    }, [mineID, theirsID]);
+    await page.waitForSelector(`#msgs .bubble[data-id="${mineID}"] .reactions:has-text("👍")`, { timeout: 30_000 });
+    await page.waitForSelector(`#msgs .bubble[data-id="${theirsID}"]:has-text("Hi from Alice, edited"):has-text("edited ·")`, { timeout: 30_000 });
+    const poll = await page.waitForSelector('#msgs .bubble[data-type="poll"]', { timeout: 30_000 });
+    assert.deepEqual(await poll.$$eval('ul.poll li', (lis) => lis.map((li) => li.textContent)), ['pizza', 'salad']);
+    assert.match(await poll.textContent(), /Poll: Lunch\?/);
+
     // An image from the phone (a 48×32 PNG drawn on its canvas) shows as a
     // picture the client downloaded and decrypted, or, on a wasmeow with no
     // downloadMedia, as a placeholder with the caption saying why.
@@ -130,6 +152,7 @@ test('make demo: pair through the simulated phone, chat both ways, back up and r
       const img = await page.waitForSelector('#msgs .bubble[data-type="image"] img.media', { timeout: 30_000 });
       await page.waitForFunction((n) => n.complete && n.naturalWidth > 0, img);
       assert.deepEqual(await img.evaluate((n) => [n.naturalWidth, n.naturalHeight]), [48, 32]);
+      await page.screenshot({ path: join(resultsDir, 'demo-image.png') });
     } else {
       assert.match(await imgBubble.textContent(), /no (downloadMedia|media descriptor).*A 48×32 picture from Alice/s);
     }
