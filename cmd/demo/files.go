@@ -109,6 +109,7 @@ func newFileSet(root string) (*fileSet, error) {
 		{"/{$}", []source{src("demo", "index.html")}},
 		{"/phone", []source{src("demo", "phone.html")}},
 		{"/demo/app.js", []source{src("demo", "app.js")}},
+		{"/demo/messages.js", []source{src("demo", "messages.js")}},
 		{"/demo/phone.js", []source{src("demo", "phone.js")}},
 		{"/demo/style.css", []source{src("demo", "style.css")}},
 		{"/vendor/qrcode.mjs", []source{src("qr", "qrcode.mjs")}},

@@ -20,8 +20,8 @@ func fakeRepo(t *testing.T, skip ...string) string {
 	t.Helper()
 	root := t.TempDir()
 	files := []string{
-		"web/demo/index.html", "web/demo/phone.html", "web/demo/app.js", "web/demo/phone.js", "web/demo/style.css",
-		"web/demo/notes.txt", "web/wasmeow.js", "web/wasmeow.d.ts", "web/test/demo.test.js", "web/package.json",
+		"web/demo/index.html", "web/demo/phone.html", "web/demo/app.js", "web/demo/messages.js", "web/demo/phone.js",
+		"web/demo/style.css", "web/demo/notes.txt", "web/wasmeow.js", "web/wasmeow.d.ts", "web/test/demo.test.js", "web/package.json",
 		"web/node_modules/qrcode-generator/dist/qrcode.mjs", "web/node_modules/qrcode-generator/dist/qrcode.js",
 		"web/node_modules/other/secret.js", "dist/wasmeow.wasm", "dist/wasm_exec.js", "dist/wasmeow.js", "go.mod",
 	}
@@ -69,6 +69,7 @@ func TestServesPagesModuleAndWasm(t *testing.T) {
 		{"GET", "/", 200, "web/demo/index.html", "text/html"},
 		{"GET", "/phone", 200, "web/demo/phone.html", "text/html"},
 		{"GET", "/demo/app.js", 200, "web/demo/app.js", "text/javascript"},
+		{"GET", "/demo/messages.js", 200, "web/demo/messages.js", "text/javascript"},
 		{"GET", "/demo/phone.js", 200, "web/demo/phone.js", "text/javascript"},
 		{"GET", "/demo/style.css", 200, "web/demo/style.css", "text/css"},
 		{"GET", "/wasmeow.js", 200, "web/wasmeow.js", "text/javascript"},
@@ -202,7 +203,7 @@ func TestServesEverythingTheRealPagesLoad(t *testing.T) {
 	for _, m := range regexp.MustCompile(`new URL\('\./([^'/]+\.[a-z]+)', import\.meta\.url\)`).FindAllStringSubmatch(string(module), -1) {
 		paths = append(paths, "/"+m[1])
 	}
-	for _, want := range []string{"/demo/app.js", "/demo/phone.js", "/demo/style.css", "/wasmeow.js", "/wasmeow.wasm", "/wasm_exec.js", "/vendor/qrcode.mjs", "/config.json", "/phone"} {
+	for _, want := range []string{"/demo/app.js", "/demo/messages.js", "/demo/phone.js", "/demo/style.css", "/wasmeow.js", "/wasmeow.wasm", "/wasm_exec.js", "/vendor/qrcode.mjs", "/config.json", "/phone"} {
 		if !contains(paths, want) {
 			t.Errorf("found no reference to %s in web/demo or the module; the scan misses something (found %q)", want, paths)
 		}

@@ -8,7 +8,7 @@ import (
 )
 
 // ownPagesOnly lets only the demo's own pages use the embedded fakewa's
-// control API, which drives the simulated phone: cross-origin POSTs are
+// control API, which drives the simulated phone, and its media paths: cross-origin POSTs are
 // refused with 403 (Sec-Fetch-Site, else Origin against Host: Go's
 // CrossOriginProtection), and fakewa's "Access-Control-Allow-Origin: *",
 // meant for tests on other origins, is removed so no other page can read an
@@ -16,7 +16,7 @@ import (
 func ownPagesOnly(api http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "demo: the control API answers the demo's own pages only", http.StatusForbidden)
+		http.Error(w, "demo: the control API and media paths answer the demo's own pages only", http.StatusForbidden)
 	}))
 	return cop.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		api.ServeHTTP(&noCORS{ResponseWriter: w}, r)

@@ -117,6 +117,23 @@ func TestFakewaAPIOnlyForTheDemosOwnPages(t *testing.T) {
 	}
 }
 
+// The page's media (its mediaProxyURL defaults to this origin's /media/)
+// reaches fakewa from the demo's own pages; another site cannot upload.
+func TestMediaPathOnlyForTheDemosOwnPages(t *testing.T) {
+	srv := offlineDemo(t, options{})
+	const guard = "demo's own pages only"
+	path := "/media/mmg.whatsapp.net/mms/image/token?auth=x&token=token"
+	resp, body := request(t, srv, "POST", path, "blob", "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site")
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, guard) {
+		t.Errorf("cross-site POST %s: %d %s; want the demo's 403", path, resp.StatusCode, body)
+	}
+	resp, body = request(t, srv, "GET", "/media/mmg.whatsapp.net/v/t62.7118-24/none", "", "Origin", srv.URL, "Sec-Fetch-Site", "same-origin")
+	// fakewa's media host answers: no such blob (not the demo's mux: "404 page not found").
+	if resp.StatusCode != http.StatusNotFound || strings.Contains(body, guard) || strings.Contains(body, "page not found") {
+		t.Errorf("same-origin GET of a media path: %d %s; want fakewa's 404 for a blob it lacks", resp.StatusCode, body)
+	}
+}
+
 // A page whose name was rebound to the demo's address gets nothing: not the
 // pages, the config or the API, even with its own Origin matching its Host.
 func TestDemoRefusesRebindingHosts(t *testing.T) {

@@ -140,6 +140,10 @@ func newDemo(files *fileSet, o options, log waLog.Logger) (*demo, error) {
 		d.closers = append(d.closers, fw.Close)
 		mux.Handle("/ws/chat", ownOrigins(o.relay.AllowedOrigins, fw))
 		mux.Handle("/api/", ownPagesOnly(fw))
+		// Media uploads and downloads: the page's mediaProxyURL defaults to
+		// this origin's /media/ (as a relay's), which fakewa answers for its
+		// media hosts. Same origin only, as the control API.
+		mux.Handle("/media/", ownPagesOnly(fw))
 		// As a relay would: the module asks the socket's host for the version
 		// to announce, and the double's is the one it accepts.
 		mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {

@@ -1,8 +1,10 @@
 // The wasmeow demo page: sessions, linking (QR image or phone-number code),
-// a timeline of events, a small chat and a backup download. No framework:
+// a timeline of events, a small chat (message types, images, receipt ticks,
+// groups) and a backup download. No framework:
 // one client at a time, the DOM updated by hand.
 import { loadWasmeow } from '/wasmeow.js';
 import qrcode from '/vendor/qrcode.mjs';
+import { fromEvent, applyUpdate, raise, ticks, label } from '/demo/messages.js';
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...children) => {
@@ -22,7 +24,10 @@ const state = {
   qr: null,         // the QR code on screen, if any
   pairingCode: null,
   status: 'idle',
-  chats: new Map(), // chat JID -> [{id, text, out, time, sender}]
+  chats: new Map(), // chat JID -> messages (messages.js fromEvent)
+  receipts: new Map(), // message id -> best receipt seen before the message was listed
+  images: new Map(), // message id -> {url} | {error} | {loading: true}
+  groups: [],       // getJoinedGroups()
 };
 
 function setStatus(status, text) {
@@ -127,34 +132,144 @@ function chatJID() { return $('chat-to').value.trim(); }
 function addMessage(chat, msg) {
   const list = state.chats.get(chat) ?? [];
   if (msg.id && list.some((m) => m.id === msg.id)) return;
+  if (msg.out && state.receipts.has(msg.id)) msg.status = raise(msg.status, state.receipts.get(msg.id));
   list.push(msg);
   state.chats.set(chat, list);
   if (chat === chatJID() || (!chatJID() && !msg.out)) {
     if (!chatJID()) $('chat-to').value = chat;
     renderChat();
   }
+  renderGroups();
+}
+
+function fmtTime(t) {
+  return new Date(toMillis(t)).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false });
 }
 
 function renderChat() {
-  const msgs = state.chats.get(chatJID()) ?? [];
+  const chat = chatJID();
+  const msgs = state.chats.get(chat) ?? [];
   const box = $('msgs');
+  for (const li of $('groups').querySelectorAll('li[data-jid]')) li.classList.toggle('active', li.dataset.jid === chat);
   if (!msgs.length) {
     box.replaceChildren(el('div', { className: 'empty' }, 'No messages yet.'));
     return;
   }
-  box.replaceChildren(...msgs.map((m) => {
-    const b = el('div', { className: 'bubble' + (m.out ? ' out' : '') }, el('div', { className: 'text' }, m.text),
-      el('div', { className: 'meta' }, new Date(m.time).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false })));
-    b.dataset.id = m.id ?? '';
-    return b;
-  }));
+  const isGroup = chat.endsWith('@g.us');
+  box.replaceChildren(...msgs.map((m) => renderBubble(m, isGroup)));
   box.scrollTop = box.scrollHeight;
+}
+
+function renderBubble(m, isGroup) {
+  const parts = [];
+  if (isGroup && !m.out) parts.push(el('div', { className: 'from' }, m.pushName || userOf(m.sender)));
+  const kind = label(m);
+  if (kind) parts.push(el('div', { className: 'kind' }, kind + (m.detail ? `: ${m.detail}` : '')));
+  const image = m.kind === 'image' && !m.deleted;
+  if (image) parts.push(renderImage(m));
+  if (m.options?.length) parts.push(el('ul', { className: 'poll' }, ...m.options.map((o) => el('li', {}, o))));
+  const text = m.caption || m.text;
+  if (text && !image) parts.push(el('div', { className: 'text' }, text));
+  if (m.reactions.size) parts.push(el('div', { className: 'reactions' }, [...m.reactions.values()].join(' ')));
+  const meta = el('div', { className: 'meta' }, (m.edited ? 'edited · ' : '') + fmtTime(m.time));
+  if (m.out && m.status) {
+    meta.append(el('span', { className: 'ticks ' + m.status, title: m.status }, ' ' + ticks(m.status)));
+  }
+  parts.push(meta);
+  const b = el('div', { className: 'bubble' + (m.out ? ' out' : '') }, ...parts);
+  b.dataset.id = m.id ?? '';
+  b.dataset.type = m.kind;
+  if (m.status) b.dataset.status = m.status;
+  return b;
+}
+
+// An image: downloaded and decrypted by the client (downloadMedia), shown
+// from an object URL; a placeholder with the caption until then, or with the
+// error if it failed.
+function renderImage(m) {
+  const img = state.images.get(m.id) ?? startDownload(m);
+  const caption = m.caption ? el('div', { className: 'text' }, m.caption) : '';
+  if (img.url) {
+    const pic = el('img', { className: 'media', src: img.url, alt: m.caption || 'image' });
+    return el('figure', { className: 'image' }, pic, caption);
+  }
+  const why = img.loading ? 'downloading…' : `not shown: ${img.error}`;
+  const ph = el('div', { className: 'media-placeholder' + (img.error ? ' failed' : '') },
+    el('span', {}, `🖼 ${m.media?.width ?? '?'}×${m.media?.height ?? '?'} · ${why}`), caption);
+  return ph;
+}
+
+function startDownload(m) {
+  const c = state.client;
+  const missing = typeof c?.downloadMedia !== 'function' ? 'downloadMedia' : !m.media ? 'media descriptor on message events' : '';
+  if (missing) {
+    const img = { error: `this wasmeow build has no ${missing}` };
+    state.images.set(m.id, img);
+    return img;
+  }
+  const img = { loading: true };
+  state.images.set(m.id, img);
+  c.downloadMedia(m.event).then((bytes) => {
+    img.url = URL.createObjectURL(new Blob([bytes], { type: m.media.mimetype || 'application/octet-stream' }));
+    timeline('downloadMedia', `${m.id}: ${bytes.length} bytes`);
+  }, (err) => {
+    img.error = `${err.code ?? 'error'}: ${err.message ?? String(err)}`;
+    timeline('downloadMedia failed', `${m.id}: ${img.error}`, true);
+  }).finally(() => {
+    img.loading = false;
+    if (c === state.client) renderChat();
+  });
+  return img;
+}
+
+// ---- groups ----------------------------------------------------------------
+
+let groupsTimer = null;
+function refreshGroupsSoon() {
+  clearTimeout(groupsTimer);
+  groupsTimer = setTimeout(refreshGroups, 200);
+}
+
+async function refreshGroups() {
+  const c = state.client;
+  if (!c || state.status !== 'ready') return;
+  try {
+    const groups = await c.getJoinedGroups();
+    if (c !== state.client) return;
+    state.groups = groups.sort((a, b) => a.name.localeCompare(b.name));
+  } catch (err) {
+    timeline('getJoinedGroups failed', err.message ?? String(err), true);
+  }
+  renderGroups();
+}
+
+function renderGroups() {
+  const ul = $('groups');
+  const dl = $('chat-choices');
+  const peer = state.cfg?.peer;
+  dl.replaceChildren(...(peer ? [el('option', { value: peer.jid }, peer.pushName)] : []),
+    ...state.groups.map((g) => el('option', { value: g.jid }, g.name)));
+  if (!state.groups.length) {
+    ul.replaceChildren(el('li', { className: 'empty' }, state.status === 'ready' ? 'No groups yet.' : 'Groups show once ready.'));
+    return;
+  }
+  ul.replaceChildren(...state.groups.map((g) => {
+    const n = state.chats.get(g.jid)?.length ?? 0;
+    const li = el('li', { className: g.jid === chatJID() ? 'active' : '' },
+      el('span', { className: 'name' }, g.name),
+      el('span', { className: 'muted' }, `${g.participants.length} members${n ? ` · ${n} messages` : ''}`));
+    li.dataset.jid = g.jid;
+    li.title = g.jid + (g.topic ? ` · ${g.topic}` : '');
+    li.onclick = () => { $('chat-to').value = g.jid; renderChat(); };
+    return li;
+  }));
 }
 
 // The chat with a user lives under their phone JID; a message may name the
 // chat by the user's device JID or LID, so compare users.
 function userOf(jid) { return String(jid ?? '').replace(/[:@].*$/, ''); }
 function normalizeChat(jid) {
+  if (String(jid).endsWith('@g.us')) return jid;
   const cur = chatJID();
   if (cur && (userOf(cur) === userOf(jid) || state.peerLID === userOf(jid))) return cur;
   return String(jid ?? '');
@@ -206,7 +321,12 @@ async function pickSession(clientId) {
   await dropClient();
   state.clientId = clientId;
   state.chats.clear();
+  state.receipts.clear();
+  for (const img of state.images.values()) if (img.url) URL.revokeObjectURL(img.url);
+  state.images.clear();
+  state.groups = [];
   renderChat();
+  renderGroups();
   showQR(null);
   $('pair-code-box').replaceChildren('Enter the code on the phone under Linked devices.');
   $('me').replaceChildren();
@@ -228,6 +348,7 @@ async function pickSession(clientId) {
     return;
   }
   state.client = client;
+  document.body.dataset.downloadMedia = String(typeof client.downloadMedia === 'function');
   wire(client);
   setStatus('idle', 'not connected');
   timeline('session', `picked ${clientId}`);
@@ -307,6 +428,7 @@ function wire(c) {
     await showCreds();
     showLinked();
     await refreshSessions();
+    await refreshGroups();
   });
   on('creds.update', (p) => timeline('creds.update', p?.changed ? `changed: ${p.changed.join(', ')}` : describe(p)));
   on('disconnected', (p) => {
@@ -322,10 +444,34 @@ function wire(c) {
     refreshSessions();
   });
   on('message', (m) => {
-    timeline('message', `${m.sender ?? m.chat}: ${m.text ?? '(no text)'}`);
-    if (m.text == null) return;
     const chat = normalizeChat(m.chat);
-    addMessage(chat, { id: m.id, text: m.text, out: !!m.fromMe, time: toMillis(m.time), sender: m.sender });
+    const msg = fromEvent(m);
+    if (!msg) {
+      const { what, changed } = applyUpdate(state.chats.get(chat) ?? [], m);
+      timeline('message', `${m.sender ?? m.chat} ${what}`);
+      if (changed && chat === chatJID()) renderChat();
+      return;
+    }
+    timeline('message', `${m.sender ?? m.chat}: ${m.type && m.type !== 'text' ? `[${m.type}] ` : ''}${m.text || msg.caption || msg.detail || ''}`);
+    msg.event = m; // downloadMedia takes the event back
+    addMessage(chat, msg);
+  });
+  on('receipt', (r) => {
+    timeline('receipt', `${r.type} by ${r.reader}: ${r.ids.join(', ')}`);
+    if (r.fromMe) return; // our own device read someone's message: no ticks to change
+    let changed = false;
+    for (const id of r.ids) {
+      state.receipts.set(id, raise(state.receipts.get(id), r.type));
+      for (const list of state.chats.values()) {
+        const m = list.find((x) => x.id === id && x.out);
+        if (m && raise(m.status, r.type) !== m.status) { m.status = raise(m.status, r.type); changed = true; }
+      }
+    }
+    if (changed) renderChat();
+  });
+  on('group.update', (g) => {
+    timeline('group.update', `${g.jid}${g.joined ? ' joined' : ''}${g.name ? ` name "${g.name}"` : ''}${g.info ? ` "${g.info.name}"` : ''}`);
+    refreshGroupsSoon();
   });
   on('remote_session_saved', (p) => timeline('remote_session_saved',
     p?.bytes != null ? `snapshot of ${p.records} records, ${p.bytes} bytes (${p.format} v${p.version})` : describe(p)));
@@ -440,7 +586,7 @@ function bindControls() {
     $('send-text').value = '';
     try {
       const id = await state.client.sendText(to, text);
-      addMessage(to, { id: typeof id === 'string' ? id : id?.id, text, out: true, time: Date.now() });
+      addMessage(to, fromEvent({ id: typeof id === 'string' ? id : id?.id, type: 'text', text, fromMe: true, time: Date.now() }));
       timeline('sendText', `${to}: ${text}`);
     } catch (err) {
       $('send-text').value = text;

@@ -10,7 +10,7 @@ const el = (tag, props = {}, ...children) => {
   return n;
 };
 
-const state = { cfg: null, seenQR: null, messages: new Map(), pending: [] };
+const state = { cfg: null, seenQR: null, messages: new Map(), pending: [], groups: [] };
 
 async function api(method, path, body) {
   const res = await fetch(path, {
@@ -123,12 +123,90 @@ function renderMessages() {
   }
   box.replaceChildren(...all.map((m) => {
     const out = peerUsers.includes(userOf(m.from));
-    const b = el('div', { className: 'bubble' + (out ? ' out' : '') }, el('div', { className: 'text' }, m.text ?? ''),
+    const group = String(m.chat ?? '').endsWith('@g.us') ? state.groups.find((g) => g.jid === m.chat)?.subject ?? m.chat : '';
+    const b = el('div', { className: 'bubble' + (out ? ' out' : '') },
+      group ? el('div', { className: 'kind' }, `in ${group}`) : '',
+      m.media ? el('div', { className: 'kind' }, `📎 ${m.media.type}${m.media.error ? ` (not downloaded: ${m.media.error})` : `, ${m.media.size} bytes`}`) : '',
+      el('div', { className: 'text' }, m.text || m.media?.caption || (m.text == null || m.media ? '' : describeRaw(m.raw))),
       el('div', { className: 'meta' }, new Date(toMillis(m.time)).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false })));
     b.dataset.id = m.id;
+    if (group) b.dataset.chat = m.chat;
     return b;
   }));
   box.scrollTop = box.scrollHeight;
+}
+
+// A message with no text: the name of its kind (e.g. reactionMessage).
+function describeRaw(raw) {
+  const kinds = Object.keys(raw ?? {}).filter((k) => k !== 'messageContextInfo');
+  return kinds.length ? `[${kinds.join(', ')}]` : '';
+}
+
+// ---- groups and images --------------------------------------------------
+
+async function refreshGroups() {
+  let groups;
+  try {
+    groups = await api('GET', `/api/accounts/${enc(state.cfg.peer.phone)}/groups`);
+  } catch {
+    return;
+  }
+  state.groups = groups ?? [];
+  const sel = $('phone-to');
+  const keep = sel.value;
+  const { phone } = state.cfg;
+  sel.replaceChildren(el('option', { value: phone.jid }, `${phone.pushName} (+${phone.phone})`),
+    ...state.groups.map((g) => el('option', { value: g.jid }, `group: ${g.subject}`)));
+  if ([...sel.options].some((o) => o.value === keep)) sel.value = keep;
+}
+
+// The image the phone sends: a small PNG drawn on a canvas (IMAGE_W ×
+// IMAGE_H, so a test can check the picture the demo page shows).
+const IMAGE_W = 48;
+const IMAGE_H = 32;
+async function drawPNG() {
+  const canvas = el('canvas', { width: IMAGE_W, height: IMAGE_H });
+  const g = canvas.getContext('2d');
+  g.fillStyle = '#1f8f6a';
+  g.fillRect(0, 0, IMAGE_W, IMAGE_H);
+  g.fillStyle = '#fff';
+  g.beginPath();
+  g.arc(IMAGE_W / 2, IMAGE_H / 2, IMAGE_H / 3, 0, 2 * Math.PI);
+  g.fill();
+  const blob = await new Promise((r) => canvas.toBlob(r, 'image/png'));
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin);
+}
+
+async function sendImage() {
+  const { peer } = state.cfg;
+  $('send-error').textContent = '';
+  const caption = `A ${IMAGE_W}×${IMAGE_H} picture from ${peer.pushName}`;
+  try {
+    const to = $('phone-to').value;
+    const { id } = await api('POST', `/api/accounts/${enc(peer.phone)}/send-media`, {
+      to, type: 'image', data: await drawPNG(), mimetype: 'image/png', caption, width: IMAGE_W, height: IMAGE_H,
+    });
+    state.messages.set(id, { id, from: peer.jid, chat: to, text: caption, time: Date.now() });
+    renderMessages();
+  } catch (err) {
+    $('send-error').textContent = `image: ${err.message}`;
+  }
+}
+
+async function createGroup() {
+  const { peer, phone } = state.cfg;
+  $('send-error').textContent = '';
+  try {
+    const n = state.groups.filter((g) => g.creator === peer.jid).length + 1;
+    const g = await api('POST', `/api/accounts/${enc(peer.phone)}/groups`, { subject: `Demo group ${n}`, participants: [phone.phone] });
+    await refreshGroups();
+    $('phone-to').value = g.jid;
+  } catch (err) {
+    $('send-error').textContent = `group: ${err.message}`;
+  }
 }
 
 function toMillis(t) {
@@ -171,10 +249,14 @@ async function main() {
     $('send-text').value = '';
     $('send-error').textContent = '';
     try {
-      const { id } = await api('POST', `/api/accounts/${enc(peer.phone)}/send`, { to: phone.jid, text });
+      const to = $('phone-to').value || phone.jid;
+      // A group takes any message (send-message); a user the plain text API.
+      const { id } = to.endsWith('@g.us')
+        ? await api('POST', `/api/accounts/${enc(peer.phone)}/send-message`, { to, message: { conversation: text } })
+        : await api('POST', `/api/accounts/${enc(peer.phone)}/send`, { to, text });
       // The peer's own message shows at once; the list from the server
       // (received messages) fills in the rest.
-      state.messages.set(id, { id, from: peer.jid, chat: phone.jid, text, time: Date.now() });
+      state.messages.set(id, { id, from: peer.jid, chat: to, text, time: Date.now() });
       renderMessages();
     } catch (err) {
       $('send-text').value = text;
@@ -182,8 +264,12 @@ async function main() {
     }
   };
 
+  $('send-image').onclick = sendImage;
+  $('create-group').onclick = createGroup;
+
   channel.postMessage({ type: 'hello' });
-  await Promise.all([refreshDevices(), refreshMessages()]);
+  await Promise.all([refreshDevices(), refreshMessages(), refreshGroups()]);
+  setInterval(refreshGroups, 3000);
   setInterval(refreshMessages, 1000);
   setInterval(refreshDevices, 3000);
   document.body.dataset.loaded = 'true';

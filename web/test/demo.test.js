@@ -1,6 +1,8 @@
 // End-to-end test of `make demo`: the demo process (cmd/demo, fakewa inside),
 // the demo page and the simulated phone page in one browser. The phone page
-// scans the QR the demo page shows; the two exchange a message both ways;
+// scans the QR the demo page shows; the two exchange a message both ways
+// (the page's shows a delivered tick); the phone's image shows as a picture
+// and its group in the groups panel, where the page writes to it;
 // a second session links with a pairing code typed into the phone; the
 // downloaded backup restores the first session in a fresh browser profile;
 // the phone logs a device out and the page shows a fresh QR again.
@@ -109,12 +111,64 @@ test('make demo: pair through the simulated phone, chat both ways, back up and r
     await page.click('#send');
     await page.waitForSelector('#msgs .bubble.out >> text=Hello from the browser');
     await phone.waitForSelector('#msgs .bubble:not(.out) >> text=Hello from the browser', { timeout: 30_000 });
+    // The phone's delivery receipt turns the page's tick into two.
+    const ticked = await page.waitForSelector('#msgs .bubble.out[data-status="delivered"]:has-text("Hello from the browser")', { timeout: 30_000 });
+    assert.equal((await ticked.$eval('.ticks', (n) => n.textContent)).trim(), '✓✓');
 
     // Peer -> browser.
     await phone.fill('#send-text', 'Hi from Alice, through fakewa');
     await phone.click('#send');
     await page.waitForSelector('#msgs .bubble:not(.out) >> text=Hi from Alice, through fakewa', { timeout: 30_000 });
     await timelineHas(page, 'message');
+
+    // Other types from the phone (send-message, protobuf JSON): a reaction to
+    // the page's message and an edit of the phone's own show on those
+    // bubbles; a poll shows with its options.
+    const mineID = await page.getAttribute('#msgs .bubble.out:has-text("Hello from the browser")', 'data-id');
+    const theirsID = await phone.getAttribute('#msgs .bubble.out:has-text("Hi from Alice, through fakewa")', 'data-id');
+    await phone.evaluate(async ([mine, theirs]) => {
+      const { phone: me, peer } = await (await fetch('/config.json')).json();
+      for (const message of [
+        { reactionMessage: { key: { remoteJID: me.jid, fromMe: false, ID: mine }, text: '👍', senderTimestampMS: String(Date.now()) } },
+        { protocolMessage: { type: 'MESSAGE_EDIT', key: { remoteJID: me.jid, fromMe: true, ID: theirs }, editedMessage: { conversation: 'Hi from Alice, edited' } } },
+        { pollCreationMessage: { name: 'Lunch?', options: [{ optionName: 'pizza' }, { optionName: 'salad' }], selectableOptionsCount: 1 } },
+      ]) {
+        const res = await fetch(`/api/accounts/${peer.phone}/send-message`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ to: me.jid, message }) });
+        if (!res.ok) throw new Error(`send-message: ${await res.text()}`);
+      }
+    }, [mineID, theirsID]);
+    await page.waitForSelector(`#msgs .bubble[data-id="${mineID}"] .reactions:has-text("👍")`, { timeout: 30_000 });
+    await page.waitForSelector(`#msgs .bubble[data-id="${theirsID}"]:has-text("Hi from Alice, edited"):has-text("edited ·")`, { timeout: 30_000 });
+    const poll = await page.waitForSelector('#msgs .bubble[data-type="poll"]', { timeout: 30_000 });
+    assert.deepEqual(await poll.$$eval('ul.poll li', (lis) => lis.map((li) => li.textContent)), ['pizza', 'salad']);
+    assert.match(await poll.textContent(), /Poll: Lunch\?/);
+
+    // An image from the phone (a 48×32 PNG drawn on its canvas) shows as a
+    // picture the client downloaded and decrypted, or, on a wasmeow with no
+    // downloadMedia, as a placeholder with the caption saying why.
+    await phone.click('#send-image');
+    const imgBubble = await page.waitForSelector('#msgs .bubble[data-type="image"]:not(.out)', { timeout: 30_000 });
+    if (await page.evaluate(() => document.body.dataset.downloadMedia === 'true')) {
+      const img = await page.waitForSelector('#msgs .bubble[data-type="image"] img.media', { timeout: 30_000 });
+      await page.waitForFunction((n) => n.complete && n.naturalWidth > 0, img);
+      assert.deepEqual(await img.evaluate((n) => [n.naturalWidth, n.naturalHeight]), [48, 32]);
+      await page.screenshot({ path: join(resultsDir, 'demo-image.png') });
+    } else {
+      assert.match(await imgBubble.textContent(), /no (downloadMedia|media descriptor).*A 48×32 picture from Alice/s);
+    }
+
+    // The peer creates a group with the demo account: it shows in the page's
+    // groups panel; the page writes to it and the phone gets the message.
+    await phone.click('#create-group');
+    const groupItem = await page.waitForSelector('#groups li[data-jid]:has-text("Demo group 1")', { timeout: 30_000 });
+    await groupItem.click();
+    const groupJID = await page.inputValue('#chat-to');
+    assert.match(groupJID, /@g\.us$/);
+    assert.match(await page.textContent('#groups li.active'), /2 members/);
+    await page.fill('#send-text', 'Hello, group');
+    await page.click('#send');
+    await page.waitForSelector('#msgs .bubble.out >> text=Hello, group');
+    await phone.waitForSelector(`#msgs .bubble[data-chat="${groupJID}"] >> text=Hello, group`, { timeout: 30_000 });
 
     // Backup: the remote strategy's snapshot becomes downloadable.
     await page.waitForSelector('#backup:not([disabled])', { timeout: 30_000 });
