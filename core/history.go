@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/proto/waE2E"
@@ -22,39 +21,13 @@ import (
 // sync_failed. (whatsmeow acknowledges the notification with its hist_sync
 // receipt either way, so a blob that never downloads is lost for good.)
 
-// historyQueue runs the downloads of one client in order.
-type historyQueue struct {
-	mu      sync.Mutex
-	pending []*waE2E.HistorySyncNotification
-	running bool
-}
-
-// queueHistorySync takes a history-sync notification of our own phone.
+// queueHistorySync takes a history-sync notification of our own phone;
+// c.history downloads them one at a time, in arrival order.
 func (c *Client) queueHistorySync(cli *whatsmeow.Client, notif *waE2E.HistorySyncNotification) {
-	q := &c.history
-	q.mu.Lock()
-	q.pending = append(q.pending, notif)
-	start := !q.running
-	q.running = true
-	q.mu.Unlock()
-	if !start {
-		return
-	}
-	go func() {
+	c.history.Push(notif, func(n *waE2E.HistorySyncNotification) {
 		defer c.recoverInto("history sync")
-		for {
-			q.mu.Lock()
-			if len(q.pending) == 0 {
-				q.running = false
-				q.mu.Unlock()
-				return
-			}
-			next := q.pending[0]
-			q.pending = q.pending[1:]
-			q.mu.Unlock()
-			c.downloadHistory(cli, next)
-		}
-	}()
+		c.downloadHistory(cli, n)
+	})
 }
 
 func (c *Client) downloadHistory(cli *whatsmeow.Client, notif *waE2E.HistorySyncNotification) {

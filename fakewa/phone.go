@@ -26,6 +26,8 @@ import (
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/util/keys"
 	waLog "go.mau.fi/whatsmeow/util/log"
+
+	"github.com/wasmeow/wasmeow/serial"
 )
 
 // phoneUploadedPreKeys is how many one-time prekeys a simulated phone keeps
@@ -57,8 +59,7 @@ type phone struct {
 	received  []ReceivedMessage
 	sent      map[string]sentMessage // recent sent messages, for retry receipts
 	sentOrder []string
-	inbox     []waBinary.Node // stanzas waiting for the worker, in arrival order
-	working   bool
+	inbox     serial.Queue[waBinary.Node] // stanzas, handled one at a time in arrival order
 
 	// App state: one key, shared with companions; the collections as the
 	// service holds them; appMu serialises the phone's writes.
@@ -171,28 +172,7 @@ func (p *phone) topUpPreKeys(s *Server) {
 // enqueue hands the phone a stanza. One worker at a time handles the inbox,
 // so the phone sees stanzas in the order the server routed them.
 func (p *phone) enqueue(s *Server, node waBinary.Node) {
-	p.mu.Lock()
-	p.inbox = append(p.inbox, node)
-	start := !p.working
-	p.working = true
-	p.mu.Unlock()
-	if !start {
-		return
-	}
-	go func() {
-		for {
-			p.mu.Lock()
-			if len(p.inbox) == 0 {
-				p.working = false
-				p.mu.Unlock()
-				return
-			}
-			next := p.inbox[0]
-			p.inbox = p.inbox[1:]
-			p.mu.Unlock()
-			p.handle(s, next)
-		}
-	}()
+	p.inbox.Push(node, func(n waBinary.Node) { p.handle(s, n) })
 }
 
 // handle is the phone receiving a stanza: it decrypts messages, keeps the
