@@ -5,6 +5,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +50,11 @@ func exchange(t *testing.T, c *testClient, me, peer, round string) {
 	if got := sentTo(t, peer, reply); got != sent {
 		t.Fatalf("the peer got id %s, sendText said %s", got, sent)
 	}
+	// The exchange ends with the peer's delivery receipt, so no event of it
+	// is still on its way when the caller goes on.
+	waitFor(t, c.rec, from, 20*time.Second, func(r Receipt) bool {
+		return r.Type == ReceiptDelivered && slices.Contains(r.IDs, sent)
+	})
 }
 
 func TestPairByQRTextBothWaysAndReload(t *testing.T) {
