@@ -1,14 +1,15 @@
 // The test kit (`wasmeow-testing` and the @wasmeow/fakewa-<platform>
 // packages, `make package`) used as a user's project would: a fresh app
 // outside the repo installs the packed tarballs offline and runs its own
-// Playwright-style test (node --test with playwright-core), which loads
-// wasmeow in a page, pairs it through the kit's fixture, exchanges a text
-// with a simulated phone both ways, cuts the socket, sees the client
-// reconnect, and has the phone log the device out.
+// test under Playwright Test (@playwright/test's runner and config, the kit's
+// fixture), which loads wasmeow in a page, pairs it, exchanges texts, an
+// image and a reaction with a simulated phone, cuts the socket, sees the
+// client reconnect, and has the phone log the device out.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { packedTarball, freshApp, npmDir, webDir } from '../test-support/package.js';
 
@@ -25,6 +26,11 @@ before(() => {
 });
 
 after(() => app?.close());
+
+const freePort = () => new Promise((resolve, reject) => {
+  const srv = createServer().listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+  srv.on('error', reject);
+});
 
 test('the kit and one package per platform: os/cpu fields, an executable binary, versions in step', () => {
   const version = manifest(tarball).version;
@@ -62,69 +68,88 @@ function binaryTarget(b) {
   return 'unknown';
 }
 
-// The user's test, as it would sit in their repository.
-const APP_TEST = `import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
+// The user's test, as it would sit in their repository: a Playwright Test
+// spec (@playwright/test's runner, not a hand-driven fixture) using the kit's
+// fixture, with its config and the static server Playwright starts for it.
+const APP_CONFIG = `import { defineConfig } from '@playwright/test';
+
+const port = Number(process.env.APP_PORT);
+export default defineConfig({
+  testDir: 'tests',
+  workers: 1,
+  timeout: 90000,
+  reporter: 'list',
+  use: {
+    baseURL: \`http://127.0.0.1:\${port}\`,
+    browserName: 'chromium',
+    launchOptions: { executablePath: process.env.CHROMIUM, args: ['--no-sandbox'] },
+  },
+  webServer: { command: 'node serve.js', url: \`http://127.0.0.1:\${port}/\`, reuseExistingServer: false },
+});
+`;
+
+const APP_SERVE = `import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { chromium } from 'playwright-core';
+
+const types = { js: 'text/javascript', html: 'text/html', wasm: 'application/wasm' };
+createServer(async (req, res) => {
+  const path = new URL(req.url, 'http://x').pathname;
+  try {
+    const body = await readFile('.' + (path === '/' ? '/index.html' : path));
+    res.writeHead(200, { 'content-type': types[path.split('.').pop()] || 'text/html' }).end(body);
+  } catch { res.writeHead(404).end(); }
+}).listen(Number(process.env.APP_PORT), '127.0.0.1');
+`;
+
+const APP_SPEC = `import { test as base, expect } from '@playwright/test';
 import { fixtures } from 'wasmeow-testing';
 
-// The kit's Playwright fixture, driven by hand as Playwright would (worker scope).
-const withFakewa = (body) => fixtures.fakewa[0]({ fakewaOptions: fixtures.fakewaOptions[0] }, body);
+const test = base.extend(fixtures);
+test.use({ fakewaOptions: { args: ['-media-cors'] } }); // the page fetches media from fakewa directly
 
-test('pairs, texts both ways, survives a cut socket, gets logged out', { timeout: 80000 }, () => withFakewa(async (fakewa) => {
-  const types = { js: 'text/javascript', html: 'text/html', wasm: 'application/wasm' };
-  const server = createServer(async (req, res) => {
-    const path = new URL(req.url, 'http://x').pathname;
-    try {
-      const body = await readFile('.' + (path === '/' ? '/index.html' : path));
-      res.writeHead(200, { 'content-type': types[path.split('.').pop()] || 'text/html' }).end(body);
-    } catch { res.writeHead(404).end(); }
-  }).listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM, args: ['--no-sandbox'] });
-  try {
-    const page = await browser.newPage();
-    page.on('pageerror', (e) => console.error('[page]', e.message));
-    await page.goto(\`http://127.0.0.1:\${server.address().port}/?ws=\${encodeURIComponent(fakewa.socketURL)}&root=\${encodeURIComponent(fakewa.trustRootKey)}\`);
+test('pairs, messages both ways, survives a cut socket, gets logged out', async ({ page, fakewa }) => {
+  page.on('pageerror', (e) => console.error('[page]', e.message));
+  await page.goto(\`/?ws=\${encodeURIComponent(fakewa.socketURL)}&root=\${encodeURIComponent(fakewa.trustRootKey)}\`);
+  const me = await fakewa.pair(page);
+  await page.waitForFunction(() => window.events.includes('ready'));
+  const friend = await fakewa.createPhone();
 
-    const me = await fakewa.pair(page);
-    await page.waitForFunction(() => window.events.includes('ready'));
-    const friend = await fakewa.createPhone();
+  await friend.send(me.phone, 'hello from the phone');
+  await expect(page.locator('#log')).toContainText('text: hello from the phone');
+  const png = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
+  await friend.sendMedia(me.phone, { type: 'image', data: png, mimetype: 'image/png', caption: 'a picture' });
+  await expect(page.locator('#log')).toContainText('image: a picture (11 bytes)');
+  const id = await page.evaluate((to) => window.client.sendText(to, 'hello from the page'), friend.jid);
+  const got = await friend.waitForMessage('hello from the page');
+  expect([me.phone.jid, me.phone.lid]).toContain(got.chat);
+  await friend.sendMessage(me.phone, { reactionMessage: { key: { remoteJID: friend.jid, fromMe: false, ID: id }, text: '👍' } });
+  await expect(page.locator('#log')).toContainText('reaction: 👍');
 
-    await friend.send(me.phone, 'hello from the phone');
-    await page.waitForFunction(() => window.texts.includes('hello from the phone'));
-    await page.evaluate((to) => window.client.sendText(to, 'hello from the page'), friend.jid);
-    const got = await friend.waitForMessage('hello from the page');
-    assert.ok([me.phone.jid, me.phone.lid].includes(got.chat), JSON.stringify(got));
+  await me.cut();
+  await page.waitForFunction(() => window.events.filter((e) => e === 'ready').length >= 2, null, { timeout: 30000 });
+  expect(await page.evaluate(() => window.events)).toEqual(expect.arrayContaining(['disconnected', 'reconnecting']));
+  await me.waitOnline();
+  await friend.send(me.phone.jid, 'after the cut');
+  await expect(page.locator('#log')).toContainText('text: after the cut');
 
-    await me.cut();
-    await page.waitForFunction(() => window.events.filter((e) => e === 'ready').length >= 2, null, { timeout: 30000 });
-    const evs = await page.evaluate(() => window.events);
-    assert.ok(evs.includes('disconnected') && evs.includes('reconnecting'), evs.join());
-    await me.waitOnline();
-    await friend.send(me.phone.jid, 'after the cut');
-    await page.waitForFunction(() => window.texts.includes('after the cut'));
-
-    await me.logout();
-    await page.waitForFunction(() => window.events.includes('logged_out'));
-  } finally {
-    await browser.close();
-    server.close();
-  }
-}));
+  await me.logout();
+  await page.waitForFunction(() => window.events.includes('logged_out'));
+});
 `;
 
 const APP_MAIN = `import { loadWasmeow } from 'wasmeow';
 
 const q = new URLSearchParams(location.search);
 window.events = [];
-window.texts = [];
+const log = (line) => document.querySelector('#log').append(line + '\\n');
 const wm = await loadWasmeow({ socketURL: q.get('ws'), trustRootKey: q.get('root') });
 const client = await wm.createClient({ auth: { strategy: 'none' }, logLevel: 'error' });
 for (const name of ['ready', 'disconnected', 'reconnecting', 'logged_out']) client.on(name, () => window.events.push(name));
-client.on('message', (m) => window.texts.push(m.text));
+client.on('message', async (m) => {
+  if (m.type === 'image') log(\`image: \${m.media.caption} (\${(await client.downloadMedia(m)).length} bytes)\`);
+  else if (m.type === 'reaction') log(\`reaction: \${m.reaction.text}\`);
+  else log(\`\${m.type}: \${m.text}\`);
+});
 client.on('qr', ({ code }) => { window.__wasmeowQR = code; }); // the test kit's contract
 window.client = client;
 await client.connect();
@@ -132,6 +157,7 @@ await client.connect();
 
 const APP_HTML = `<!doctype html><meta charset="utf-8"><title>an app on wasmeow</title>
 <script type="importmap">{"imports": {"wasmeow": "./node_modules/wasmeow/wasmeow.js"}}</script>
+<pre id="log"></pre>
 <script type="module" src="./main.js"></script>
 `;
 
@@ -160,15 +186,20 @@ test('a fresh app installs the tarballs offline and its own test pairs, texts, r
   const explicit = await run(spawn('node', ['-e', "import('wasmeow-testing').then((k) => console.log(k.fakewaBinary()))"], { cwd: app.dir, env: { ...process.env, WASMEOW_FAKEWA: process.execPath } }));
   assert.equal(explicit.out.trim(), process.execPath);
 
-  // The user's test runs playwright-core (web/'s copy stands in for their devDependency).
-  symlinkSync(join(webDir, 'node_modules/playwright-core'), join(app.dir, 'node_modules/playwright-core'));
+  // The user's test runs under Playwright Test (web/'s copies of @playwright/test
+  // and its playwright packages stand in for their devDependencies).
+  mkdirSync(join(app.dir, 'node_modules/@playwright'), { recursive: true });
+  for (const dep of ['@playwright/test', 'playwright', 'playwright-core']) symlinkSync(join(webDir, 'node_modules', dep), join(app.dir, 'node_modules', dep));
+  mkdirSync(join(app.dir, 'tests'));
   writeFileSync(join(app.dir, 'index.html'), APP_HTML);
   writeFileSync(join(app.dir, 'main.js'), APP_MAIN);
-  writeFileSync(join(app.dir, 'app.test.js'), APP_TEST);
-  const env = { ...process.env, CHROMIUM: process.env.CHROMIUM || '/usr/bin/chromium' };
+  writeFileSync(join(app.dir, 'serve.js'), APP_SERVE);
+  writeFileSync(join(app.dir, 'playwright.config.js'), APP_CONFIG);
+  writeFileSync(join(app.dir, 'tests/app.spec.js'), APP_SPEC);
+  const env = { ...process.env, CHROMIUM: process.env.CHROMIUM || '/usr/bin/chromium', APP_PORT: String(await freePort()), CI: '1' };
   delete env.NODE_TEST_CONTEXT; // a test run of its own, not a child of this one
-  const res = await run(spawn('node', ['--test', 'app.test.js'], { cwd: app.dir, env }));
+  const res = await run(spawn('node', [join(app.dir, 'node_modules/@playwright/test/cli.js'), 'test'], { cwd: app.dir, env }));
   assert.equal(res.code, 0, res.out);
-  assert.match(res.out, /# pass 1\n# fail 0/);
-  console.log(`the app's own test: ${res.out.split('\n').filter((l) => /^(ok|# pass|# duration)/.test(l)).join('; ')}`);
+  assert.match(res.out, /1 passed/);
+  console.log(`the app's own test: ${res.out.split('\n').filter((l) => /passed|failed/.test(l)).join('; ').trim()}`);
 });

@@ -31,6 +31,40 @@ export interface ReceivedMessage {
   text: string;
   /** RFC 3339. */
   time: string;
+  /** An image, video, audio, document or sticker, downloaded and decrypted by the phone. */
+  media?: ReceivedMedia;
+  /** The whole message in protobuf JSON (waE2E.Message). */
+  raw?: Record<string, any>;
+}
+
+export interface ReceivedMedia {
+  type: 'image' | 'video' | 'audio' | 'document' | 'sticker';
+  mimetype?: string;
+  caption?: string;
+  fileName?: string;
+  size: number;
+  width?: number;
+  height?: number;
+  seconds?: number;
+  ptt?: boolean;
+  directPath: string;
+  /** The decrypted bytes, base64. */
+  data?: string;
+  /** Why the download failed. */
+  error?: string;
+}
+
+export interface MediaSpec {
+  type: 'image' | 'video' | 'audio' | 'document' | 'sticker';
+  data: Uint8Array;
+  mimetype: string;
+  caption?: string;
+  fileName?: string;
+  width?: number;
+  height?: number;
+  seconds?: number;
+  /** audio: a voice note. */
+  ptt?: boolean;
 }
 
 export interface DeviceInfo {
@@ -90,8 +124,14 @@ export class Phone {
   readonly jid: string;
   readonly lid: string;
   readonly pushName: string;
-  /** Sends a text (fakewa sends texts only) to a number, JID or Phone; resolves with the message id. */
+  /** Sends a text to a number, a user or group JID, or a Phone; resolves with the message id. */
   send(to: Phone | string, text: string): Promise<string>;
+  /** Sends any message, given as a waE2E.Message in protobuf JSON; resolves with the message id. */
+  sendMessage(to: Phone | string, message: Record<string, any>): Promise<string>;
+  /** Uploads and sends a media message. */
+  sendMedia(to: Phone | string, media: MediaSpec): Promise<{ id: string; directPath: string }>;
+  /** Creates a group with this phone as admin. */
+  createGroup(subject: string, participants?: Array<Phone | string>): Promise<{ jid: string; [key: string]: any }>;
   messages(): Promise<ReceivedMessage[]>;
   waitForMessage(match: string | ((m: ReceivedMessage) => boolean), options?: { timeout?: number }): Promise<ReceivedMessage>;
   devices(): Promise<DeviceInfo[]>;

@@ -197,7 +197,10 @@ export class Fakewa {
   }
 }
 
-/** A simulated primary phone: its account's number and JID; sends texts, reads what it received. */
+// A recipient as the control API takes it: a Phone's number, else the string.
+const recipient = (to) => (to instanceof Phone ? to.number : String(to));
+
+/** A simulated primary phone: its account's number and JID; sends any message, reads what it received. */
 export class Phone {
   constructor(fakewa, { phone, jid, lid, pushName }) {
     this.fakewa = fakewa;
@@ -207,13 +210,37 @@ export class Phone {
     this.pushName = pushName;
   }
 
-  /** Sends a text (fakewa sends texts only) to a number, JID or Phone; resolves with the message id. */
+  /** Sends a text to a number, a user or group JID, or a Phone; resolves with the message id. */
   async send(to, text) {
-    if (to instanceof Phone) to = to.number;
-    return (await this.fakewa.api('POST', `/api/accounts/${this.number}/send`, { to: String(to), text })).id;
+    return (await this.fakewa.api('POST', `/api/accounts/${this.number}/send`, { to: recipient(to), text })).id;
   }
 
-  /** What the phone received: [{id, from, chat, text, time}]. */
+  /**
+   * Sends any message: a waE2E.Message in protobuf JSON, e.g.
+   * {reactionMessage: {key: {remoteJID, fromMe, ID}, text: '👍'}} or
+   * {locationMessage: {degreesLatitude, degreesLongitude}}; resolves with the id.
+   */
+  async sendMessage(to, message) {
+    if (!message || typeof message !== 'object') throw new TypeError('sendMessage: message must be a waE2E.Message object in protobuf JSON');
+    return (await this.fakewa.api('POST', `/api/accounts/${this.number}/send-message`, { to: recipient(to), message })).id;
+  }
+
+  /**
+   * Uploads and sends a media message: {type: 'image'|'video'|'audio'|'document'|'sticker',
+   * data: Uint8Array|Buffer, mimetype, caption?, fileName?, width?, height?, seconds?, ptt?};
+   * resolves with {id, directPath}.
+   */
+  async sendMedia(to, { data, ...spec }) {
+    if (!(data instanceof Uint8Array)) throw new TypeError('sendMedia: data must be a Uint8Array or Buffer');
+    return this.fakewa.api('POST', `/api/accounts/${this.number}/send-media`, { to: recipient(to), ...spec, data: Buffer.from(data).toString('base64') });
+  }
+
+  /** Creates a group with this phone as its admin; participants: numbers, JIDs or Phones. Resolves with the group ({jid, ...}). */
+  createGroup(subject, participants = []) {
+    return this.fakewa.api('POST', `/api/accounts/${this.number}/groups`, { subject, participants: participants.map(recipient) });
+  }
+
+  /** What the phone received: [{id, from, chat, text, time, media?, raw?}]. */
   async messages() { return (await this.fakewa.api('GET', `/api/accounts/${this.number}/messages`)) || []; }
 
   /** Waits for a received message whose text equals match (a string) or that match(m) accepts. */
