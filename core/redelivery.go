@@ -122,10 +122,8 @@ func decodeBufferedMessage(plaintext []byte) *waE2E.Message {
 	return &msg
 }
 
-// wrapEventBuffer is the event-buffer wrapper of a session's container
-// (idbstore.Container.SetEventBufferWrapper): every device it hands out gets
-// the client's two wrappers from the start, the Signal lock inside
-// (signalguard.go), the redelivery watch outside.
+// wrapEventBuffer gives a device's event buffer the client's two wrappers,
+// the Signal lock inside (signalguard.go), the redelivery watch outside.
 func wrapEventBuffer(b store.EventBuffer) store.EventBuffer {
 	if w, ok := b.(*redeliveryWatch); ok {
 		return w // wrapped already

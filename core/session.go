@@ -76,7 +76,7 @@ func openSession(ctx context.Context, clientID string, st Storage, remote *remot
 	if s.container, err = idbstore.New(ctx, s.backend, log); err != nil {
 		return s, fmt.Errorf("opening the store of %q: %w", clientID, err)
 	}
-	s.container.SetEventBufferWrapper(wrapEventBuffer)
+	s.container.SetDeviceHook(wrapDeviceStores)
 	if onCorrupt != nil {
 		s.container.SetCorruptionHandler(func(ce *idbstore.CorruptError) {
 			// Met inside whatsmeow's store calls (a decryption, a send):

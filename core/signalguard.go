@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.mau.fi/whatsmeow/store"
+
+	"github.com/wasmeow/wasmeow/sessionrepair"
 )
 
 // A device's Signal sessions must change one operation at a time. whatsmeow
@@ -109,7 +111,9 @@ func (g *signalGuard) DoDecryptionTxn(ctx context.Context, fn func(context.Conte
 		g.mu.Lock()
 	}
 	defer g.mu.Unlock()
-	return g.EventBuffer.DoDecryptionTxn(context.WithValue(ctx, guardKey{g}, true), fn)
+	// Marked as a decryption's, so that the session it stores is repaired
+	// (sessionrepair: libsignal's failed attempts change other states).
+	return g.EventBuffer.DoDecryptionTxn(sessionrepair.Decrypting(context.WithValue(ctx, guardKey{g}, true)), fn)
 }
 
 // hold takes the lock for a send: encrypting and building sessions from
@@ -150,4 +154,13 @@ func signalGuardOf(d *store.Device) *signalGuard {
 	}
 	g, _ := eb.(*signalGuard)
 	return g
+}
+
+// wrapDeviceStores is the device hook of a session's container
+// (idbstore.Container.SetDeviceHook): every device it hands out gets the
+// client's wrappers from the start: its event buffer's (wrapEventBuffer) and
+// the session repair around its session store.
+func wrapDeviceStores(d *store.Device) {
+	d.EventBuffer = wrapEventBuffer(d.EventBuffer)
+	d.Sessions = sessionrepair.Wrap(d.Sessions, d.Log)
 }

@@ -28,6 +28,7 @@ import (
 	waLog "go.mau.fi/whatsmeow/util/log"
 
 	"github.com/wasmeow/wasmeow/serial"
+	"github.com/wasmeow/wasmeow/sessionrepair"
 )
 
 // phoneUploadedPreKeys is how many one-time prekeys a simulated phone keeps
@@ -92,7 +93,7 @@ func newPhone() (*phone, error) {
 		SignedPreKey:   identity.CreateSignedPreKey(1),
 		RegistrationID: randomUint32(),
 		Identities:     ms,
-		Sessions:       ms,
+		Sessions:       sessionrepair.Wrap(ms, waLog.Noop), // as a real phone's libsignal: a failed attempt changes no state
 		PreKeys:        ms,
 		SenderKeys:     newMemSenderKeyStore(),
 		AppStateKeys:   as,
@@ -252,7 +253,7 @@ func (p *phone) handle(s *Server, node waBinary.Node) {
 func (p *phone) decrypt(from *device, enc waBinary.Node) (*waE2E.Message, error) {
 	content, _ := enc.Content.([]byte)
 	typ, _ := enc.Attrs["type"].(string)
-	ctx := context.Background()
+	ctx := sessionrepair.Decrypting(context.Background())
 	addr := from.LID.SignalAddress()
 	p.cryptoMu.Lock()
 	defer p.cryptoMu.Unlock()

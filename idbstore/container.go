@@ -30,16 +30,17 @@ type Container struct {
 	onCorrupt   func(*CorruptError)
 	corruptSeen map[string]struct{} // table NUL key of records reported
 
-	wrapEventBuffer func(store.EventBuffer) store.EventBuffer
+	deviceHook func(*store.Device)
 }
 
-// SetEventBufferWrapper makes every device the container loads or stores
-// from now on use wrap(its event buffer). Set it before the first device is
-// loaded: whatsmeow reads Device.EventBuffer without a lock while it
-// decrypts, so a wrapper put in place later (after pairing) races those
-// reads; here it is in place when PutDevice gives the device its stores.
-func (c *Container) SetEventBufferWrapper(wrap func(store.EventBuffer) store.EventBuffer) {
-	c.wrapEventBuffer = wrap
+// SetDeviceHook makes hook run on every device the container loads or
+// stores from now on, once its stores are in place, so that it can put
+// wrappers around them (Device.EventBuffer, Device.Sessions). Set it before
+// the first device is loaded: whatsmeow reads those fields without a lock
+// while it decrypts, so a wrapper put in place later (after pairing) races
+// those reads; here it is in place when PutDevice gives the device its stores.
+func (c *Container) SetDeviceHook(hook func(*store.Device)) {
+	c.deviceHook = hook
 }
 
 var _ store.DeviceContainer = (*Container)(nil)
@@ -434,12 +435,12 @@ func (c *Container) initializeDevice(device *store.Device) {
 	device.MsgSecrets = s
 	device.PrivacyTokens = s
 	device.EventBuffer = s
-	if c.wrapEventBuffer != nil {
-		device.EventBuffer = c.wrapEventBuffer(s)
-	}
 	device.LIDs = c.lids
 	device.Container = c
 	device.Initialized = true
+	if c.deviceHook != nil {
+		c.deviceHook(device)
+	}
 }
 
 // DeleteDevice deletes the device record and every record of its tables

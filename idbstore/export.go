@@ -106,7 +106,7 @@ func (c *Container) ExportRows(ctx context.Context, jid types.JID) (_ *DeviceRow
 	if err != nil || dev == nil {
 		return nil, err
 	}
-	s := dev.Sessions.(*Store)
+	s := newStore(c, *dev.ID) // not dev.Sessions: a device hook may have wrapped it
 	rows := &DeviceRows{Device: dev}
 	steps := []struct {
 		table string
