@@ -43,7 +43,8 @@ func (s *Server) routes() *http.ServeMux {
 	s.mediaRoutes(mux)
 	s.mediaAPIRoutes(mux)
 	s.appStateAPIRoutes(mux)
-	s.phoneSendRoutes(mux) // phonesend.go
+	s.phoneSendRoutes(mux)    // phonesend.go
+	s.phoneReceiptRoutes(mux) // phonereceipts.go
 	mux.HandleFunc("OPTIONS /api/", func(w http.ResponseWriter, r *http.Request) {
 		// CORS preflight: browser tests call the API from their page's origin.
 		w.Header().Set("Access-Control-Allow-Origin", "*")

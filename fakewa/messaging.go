@@ -147,9 +147,8 @@ func (s *Server) handleAck(c *conn, d *device, node *waBinary.Node) {
 	}
 }
 
-// handleReceipt acknowledges the message it answers and forwards it to the
-// message's sender: delivery and retry receipts to the sending device, read
-// receipts to every device of the sending user.
+// handleReceipt acknowledges the message it answers and forwards it
+// (routeReceipt).
 func (s *Server) handleReceipt(c *conn, d *device, node *waBinary.Node) {
 	id, _ := node.Attrs["id"].(string)
 	to, _ := node.Attrs["to"].(types.JID)
@@ -165,6 +164,17 @@ func (s *Server) handleReceipt(c *conn, d *device, node *waBinary.Node) {
 	case "sender", "peer_msg", "hist_sync", "server-error":
 		return // about the device's own messages: nobody else to tell
 	}
+	s.routeReceipt(d, node)
+}
+
+// routeReceipt forwards a receipt from device d (<receipt to=chat id type
+// [participant]>, a companion's or a simulated phone's) to the message's
+// sender and, for reads and plays, to d's own other devices (receipts.go).
+func (s *Server) routeReceipt(d *device, node *waBinary.Node) {
+	id, _ := node.Attrs["id"].(string)
+	to, _ := node.Attrs["to"].(types.JID)
+	typ, _ := node.Attrs["type"].(string)
+	s.tellOwnDevices(d, node)
 	if to.Server == types.GroupServer {
 		s.routeGroupReceipt(d, node)
 		return

@@ -136,3 +136,45 @@ test('receipts, presence and chat states arrive', async () => {
   ].map((p) => p.then(() => 'ok', (e) => e.code))));
   assert.deepEqual(bad, ['invalid_option', 'invalid_option', 'invalid_option']);
 });
+
+test("a phone's read and played receipts reach the page, 1:1 and in a group, and its own devices", async () => {
+  const receipt = (client, from, pred) => page.waitForFunction(([c, f, src]) => window.events[c].slice(f)
+    .find((e) => e.name === 'receipt' && new Function('r', `return ${src}`)(e.payload))?.payload, [client, from, pred], { timeout: 20000 }).then((h) => h.jsonValue());
+  const phoneReads = (phone, ids, type) => fakewa.api('POST', `/api/accounts/${phone}/read`, { ids, type });
+  let from = await eventCount(page, 'ana');
+  const one = await send('ana', jid(PIA), { text: 'read us' });
+  const two = await send('ana', jid(PIA), { text: 'and me' });
+  await fakewa.waitInbox(PIA, (m) => m.id === two.id);
+  await phoneReads(PIA, [one.id, two.id], 'read');
+  const read = await receipt('ana', from, `r.type === 'read' && r.ids.includes('${one.id}')`);
+  assert.ok(read.ids.includes(two.id) && read.reader.startsWith(PIA) && read.chat.startsWith(PIA) && !read.fromMe && !read.isGroup, JSON.stringify(read));
+  await phoneReads(PIA, [two.id], 'played');
+  const played = await receipt('ana', from, `r.type === 'played'`);
+  assert.ok(played.ids.join() === two.id && played.reader.startsWith(PIA), JSON.stringify(played));
+
+  // In a group the reader is the participant.
+  const group = (await page.evaluate((p) => window.clients.ana.createGroup('Reads', [p]), PIA)).jid;
+  from = await eventCount(page, 'ana');
+  const g = await send('ana', group, { text: 'group, read me' });
+  await fakewa.waitInbox(PIA, (m) => m.id === g.id && m.chat === group);
+  for (const type of ['read', 'played']) {
+    await phoneReads(PIA, [g.id], type);
+    const r = await receipt('ana', from, `r.type === '${type}' && r.ids.includes('${g.id}')`);
+    assert.ok(r.isGroup && r.chat === group && r.reader.startsWith(PIA) && !r.fromMe, JSON.stringify(r));
+  }
+
+  // Ben's phone reads what Ana sent Ben: Ben's page hears it as its own
+  // read (fromMe, the chat Ana); read-self reaches Ben's devices only.
+  from = await eventCount(page, 'ben');
+  const fromAna = await eventCount(page, 'ana');
+  const k = await send('ana', jid(BEN), { text: 'for your phone' });
+  await fakewa.waitInbox(BEN, (m) => m.id === k.id);
+  await phoneReads(BEN, [k.id], 'read-self');
+  const own = await receipt('ben', from, `r.type === 'read' && r.ids.includes('${k.id}')`);
+  assert.ok(own.fromMe && own.chat.startsWith(ANA) && own.reader.startsWith(BEN), JSON.stringify(own));
+  await phoneReads(BEN, [k.id], 'played-self');
+  await receipt('ben', from, `r.type === 'played' && r.ids.includes('${k.id}') && r.fromMe`);
+  await new Promise((res) => setTimeout(res, 300));
+  assert.ok(!(await page.evaluate(([f, id]) => window.events.ana.slice(f).some((e) => e.name === 'receipt' && e.payload.type !== 'delivered' && e.payload.ids.includes(id)), [fromAna, k.id])),
+    'a read-self or played-self receipt reached the author');
+});
