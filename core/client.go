@@ -75,6 +75,7 @@ type Client struct {
 	reconnAttempts int           // since the last successful login
 	lastCreds      Creds
 	tokens         tokenIssuer   // our privacy tokens to the contacts we write to
+	polls          pollOptions   // polls' option names, for votes (pollvotes.go)
 	neverLoggedIn  bool          // the stored device has not logged in yet: its pairing may be unconfirmed
 	pairLogin      chan struct{} // closed at the first login after a pairing
 	// wantConnected: the page asked to be connected (connect()) and has not

@@ -92,12 +92,6 @@ type Poll struct {
 	SelectableCount int      `json:"selectableCount"`
 }
 
-// PollVote names the poll voted in; the votes themselves are encrypted
-// hashes of the option names (in raw).
-type PollVote struct {
-	Key MessageKey `json:"key"`
-}
-
 // MessageContent is the typed part of a message event: Type and the field
 // of that type (the others omitted).
 type MessageContent struct {
@@ -206,13 +200,14 @@ func (c *Client) messageContent(v *events.Message, chat, sender string) MessageC
 			p = m.GetPollCreationMessageV3()
 		}
 		out.Type = MsgPoll
+		c.notePoll(v.Info.ID, p) // pollvotes.go
 		out.Poll = &Poll{Name: p.GetName(), Options: []string{}, SelectableCount: int(p.GetSelectableOptionsCount())}
 		for _, o := range p.GetOptions() {
 			out.Poll.Options = append(out.Poll.Options, o.GetOptionName())
 		}
 	case m.PollUpdateMessage != nil:
 		out.Type = MsgPollVote
-		out.PollVote = &PollVote{Key: target(m.GetPollUpdateMessage().GetPollCreationMessageKey())}
+		out.PollVote = c.readVote(v, target(m.GetPollUpdateMessage().GetPollCreationMessageKey()))
 	case m.ReactionMessage != nil:
 		r := m.GetReactionMessage()
 		out.Type = MsgReaction

@@ -26,6 +26,7 @@ import (
 //	{delete: key}                              a revoke for everyone
 //	{location: {degreesLatitude, degreesLongitude, name?, address?}}
 //	{poll: {name, options (or Baileys' values), selectableCount?}}
+//	{vote: {key, options}}                     our vote in a poll (pollvotes.go)
 //	{raw}                                      a waE2E.Message in protobuf JSON
 //	{image|video|audio|document|sticker, ...}  media: see buildMedia
 //
@@ -41,6 +42,7 @@ var contentKinds = map[string][]string{
 	"edit":     {"text"},
 	"location": nil,
 	"poll":     nil,
+	"vote":     nil,
 	"raw":      nil,
 	"text":     {"quoted", "mentions"},
 }
@@ -82,6 +84,9 @@ func (c *Client) SendMessage(ctx context.Context, to string, content []byte) (Me
 			return MessageKey{}, Errorf(CodeSend, "sendMessage to %s: %s: %w", chat, why, err)
 		}
 		return MessageKey{}, Errorf(CodeSend, "sendMessage to %s: %w", chat, err)
+	}
+	if p := msg.GetPollCreationMessage(); p != nil {
+		c.notePoll(resp.ID, p)
 	}
 	c.tokens.issueAfterSend(cli, chat, c.log.Warnf)
 	return MessageKey{RemoteJID: chat.String(), FromMe: true, ID: resp.ID}, nil
@@ -142,7 +147,7 @@ func (c *Client) buildContent(ctx context.Context, cli *whatsmeow.Client, chat t
 	case len(kinds) == 1:
 		kind = kinds[0]
 	case fields["text"] == nil:
-		return nil, contentErr("content must have one of text, react, edit, delete, location, poll, raw, %s", strings.Join(mediaContentKeys, ", "))
+		return nil, contentErr("content must have one of text, react, edit, delete, location, poll, vote, raw, %s", strings.Join(mediaContentKeys, ", "))
 	}
 	if slices.Contains(mediaContentKeys, kind) {
 		if buildMedia == nil {
@@ -210,6 +215,8 @@ func (c *Client) buildContent(ctx context.Context, cli *whatsmeow.Client, chat t
 		}}, nil
 	case "poll":
 		return buildPoll(cli, fields["poll"])
+	case "vote":
+		return c.buildVote(ctx, cli, chat, fields["vote"])
 	case "raw":
 		var m waE2E.Message
 		if err := protojson.Unmarshal(fields["raw"], &m); err != nil {

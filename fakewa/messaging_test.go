@@ -29,6 +29,18 @@ func waitText(tc *testClient, text string) *events.Message {
 
 func waitPhoneText(t *testing.T, srv *fakewa.Server, phone, text string) fakewa.ReceivedMessage {
 	t.Helper()
+	return waitPhone(t, srv, phone, "text "+text, func(m fakewa.ReceivedMessage) bool { return m.Text == text })
+}
+
+// waitPhoneMessage waits until the phone received the message id.
+func waitPhoneMessage(t *testing.T, srv *fakewa.Server, phone, id string) fakewa.ReceivedMessage {
+	t.Helper()
+	return waitPhone(t, srv, phone, "message "+id, func(m fakewa.ReceivedMessage) bool { return m.ID == id })
+}
+
+// waitPhone waits until the phone received a message that matches.
+func waitPhone(t *testing.T, srv *fakewa.Server, phone, what string, match func(fakewa.ReceivedMessage) bool) fakewa.ReceivedMessage {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		msgs, err := srv.Messages(phone)
@@ -36,13 +48,13 @@ func waitPhoneText(t *testing.T, srv *fakewa.Server, phone, text string) fakewa.
 			t.Fatal(err)
 		}
 		for _, m := range msgs {
-			if m.Text == text {
+			if match(m) {
 				return m
 			}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("phone %s never received %q", phone, text)
+	t.Fatalf("phone %s never received %s", phone, what)
 	return fakewa.ReceivedMessage{}
 }
 

@@ -47,6 +47,8 @@ type ReceivedMessage struct {
 	Media *ReceivedMedia `json:"media,omitempty"`
 	// Raw is the whole message in protobuf JSON (phonesend.go).
 	Raw json.RawMessage `json:"raw,omitempty"`
+	// PollVote is a vote in a poll, decrypted (phonepolls.go).
+	PollVote *ReceivedVote `json:"pollVote,omitempty"`
 }
 
 // phone is the simulated primary device of an account. Its Signal state is a
@@ -80,6 +82,7 @@ type phone struct {
 
 	groupKeys map[string]*phoneGroupState // own sender key per group (phonegroups.go; guarded by mu)
 	asked     map[string]bool             // 1:1 messages asked for again (askResend; guarded by mu)
+	polls     map[string]phonePoll        // polls sent and received, by id (phonepolls.go; guarded by mu)
 }
 
 func newPhone() (*phone, error) {
@@ -236,8 +239,9 @@ func (p *phone) handle(s *Server, node waBinary.Node) {
 			text = msg.GetExtendedTextMessage().GetText()
 		}
 		media := s.receiveMedia(msg)
+		vote := p.noteReceived(s, id, sender.acct, chat, msg)
 		p.mu.Lock()
-		p.received = append(p.received, ReceivedMessage{ID: id, From: from.String(), Chat: chat.String(), Text: text, Time: time.Now(), Media: media, Raw: rawJSON(msg)})
+		p.received = append(p.received, ReceivedMessage{ID: id, From: from.String(), Chat: chat.String(), Text: text, Time: time.Now(), Media: media, Raw: rawJSON(msg), PollVote: vote})
 		p.mu.Unlock()
 		p.keepHistory(chat, id, sender.acct == p.acct, msg)
 		s.log.Infof("phone %s: received %s from %s: %q", p.acct.Phone, id, from, text)
@@ -434,6 +438,7 @@ func (s *Server) sendFromPhone(phone, to string, msg *waE2E.Message) (string, er
 		return "", fmt.Errorf("phone %s sending to %s: %w", a.Phone, b.JID, err)
 	}
 	a.phone.keepHistory(b.JID, id, true, msg)
+	a.phone.keepPoll(id, a, b.JID, msg)
 	s.log.Infof("phone %s: sent %s to %s (%d devices)", a.Phone, id, b.JID, n)
 	return id, nil
 }

@@ -79,8 +79,9 @@ func (p *phone) receiveGroupMessage(s *Server, node waBinary.Node) {
 		if msg.SenderKeyDistributionMessage = nil; proto.Size(msg) == 0 {
 			continue // only the key
 		}
+		vote := p.noteReceived(s, id, sender.acct, chat, msg)
 		p.mu.Lock()
-		p.received = append(p.received, ReceivedMessage{ID: id, From: sender.JID.String(), Chat: chat.String(), Text: text, Time: time.Now(), Raw: rawJSON(msg)})
+		p.received = append(p.received, ReceivedMessage{ID: id, From: sender.JID.String(), Chat: chat.String(), Text: text, Time: time.Now(), Raw: rawJSON(msg), PollVote: vote})
 		p.mu.Unlock()
 		got = true
 		s.log.Infof("phone %s: received %s from %s in %s: %q", p.acct.Phone, id, sender.JID, chat, text)
@@ -333,6 +334,7 @@ func (s *Server) sendGroupFromPhone(phone, to string, msg *waE2E.Message) (strin
 		return "", fmt.Errorf("phone %s sending to %s: %w", a.Phone, chat, err)
 	}
 	p.markGiven(chat, lacking...)
+	p.keepPoll(id, a, chat, msg)
 	s.log.Infof("phone %s: sent %s to %s (%d devices, key given to %d)", a.Phone, id, chat, n, len(lacking))
 	return id, nil
 }

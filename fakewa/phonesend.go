@@ -24,6 +24,7 @@ func (s *Server) SendMessage(phone, to string, msg *waE2E.Message) (string, erro
 	if msg == nil {
 		return "", fmt.Errorf("no message")
 	}
+	withPollSecret(msg) // phonepolls.go
 	if strings.HasSuffix(to, "@"+types.GroupServer) {
 		return s.sendGroupFromPhone(phone, to, msg) // phonegroups.go
 	}

@@ -333,6 +333,8 @@ export type MessageContent =
   | { location: { degreesLatitude: number; degreesLongitude: number; name?: string; address?: string } }
   /** 2 to 12 distinct options (Baileys calls them values); selectableCount 0 (default): any number. */
   | { poll: { name: string; options?: string[]; values?: string[]; selectableCount?: number } }
+  /** Our vote in the poll key names: the chosen option names ([] withdraws it). */
+  | { vote: { key: MessageKey; options: string[] } }
   /** Any message, as protobuf JSON of waE2E.Message (e.g. {contactMessage: {displayName, vcard}}). */
   | { raw: object }
   /**
@@ -363,8 +365,13 @@ export type MessageTypes = {
   | { type: 'contact'; contact: { displayName: string; vcard: string } }
   | { type: 'contacts'; contacts: { displayName: string; vcard: string }[] }
   | { type: 'poll'; poll: { name: string; options: string[]; selectableCount: number } }
-  /** A vote in the poll key names; the votes themselves are encrypted (in raw). */
-  | { type: 'poll_vote'; pollVote: { key: MessageKey } }
+  /**
+   * A vote in the poll key names, decrypted: the chosen options' SHA-256
+   * (base64) and their names when this client saw the poll since it was made
+   * (else null: match the hashes against your stored poll). error: why the
+   * vote could not be read (its poll's secret is not in the store).
+   */
+  | { type: 'poll_vote'; pollVote: { key: MessageKey; selectedHashes: string[]; selectedOptions: string[] | null; error?: string } }
   /** An emoji on key's message; text '' removed it. */
   | { type: 'reaction'; reaction: { key: MessageKey; text: string } }
   /** key's message now reads text. */

@@ -30,7 +30,7 @@ export function fromEvent(m) {
     case 'poll':
       return { ...base, detail: m.poll?.name ?? '', options: m.poll?.options ?? [] };
     case 'poll_vote':
-      return { ...base, detail: `a vote in poll ${m.pollVote?.key?.id ?? ''}` };
+      return { ...base, detail: m.pollVote?.selectedOptions ? `voted: ${m.pollVote.selectedOptions.join(', ') || 'none'}` : `a vote in poll ${m.pollVote?.key?.id ?? ''}` };
     case 'text': case undefined:
       return base;
     default:

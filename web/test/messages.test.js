@@ -178,3 +178,20 @@ test("a phone's read and played receipts reach the page, 1:1 and in a group, and
   assert.ok(!(await page.evaluate(([f, id]) => window.events.ana.slice(f).some((e) => e.name === 'receipt' && e.payload.type !== 'delivered' && e.payload.ids.includes(id)), [fromAna, k.id])),
     'a read-self or played-self receipt reached the author');
 });
+
+test('poll votes both ways are decrypted: the option names in poll_vote, and the phone reads ours', async () => {
+  const poll = await send('ana', jid(PIA), { poll: { name: 'Lunch?', options: ['pizza', 'salad', 'soup'], selectableCount: 0 } });
+  await fakewa.waitInbox(PIA, (m) => m.id === poll.id);
+  await fakewa.api('POST', `/api/accounts/${PIA}/vote`, { poll: poll.id, options: ['salad', 'soup'] });
+  const vote = await waitMessage(page, 'ana', (m) => m.type === 'poll_vote' && m.pollVote.key.id === poll.id);
+  assert.deepEqual(vote.pollVote.selectedOptions, ['salad', 'soup'], JSON.stringify(vote.pollVote));
+  assert.ok(vote.pollVote.key.fromMe && vote.pollVote.selectedHashes.length === 2 && !vote.pollVote.error && vote.sender.startsWith(PIA), JSON.stringify(vote));
+
+  const theirs = await phoneSends(PIA, ANA, { pollCreationMessage: { name: 'When?', options: [{ optionName: 'Mon' }, { optionName: 'Tue' }], selectableOptionsCount: 1 } });
+  const p = await waitMessage(page, 'ana', (m) => m.id === theirs && m.type === 'poll');
+  const mine = await send('ana', jid(PIA), { vote: { key: p.key, options: ['Tue'] } });
+  const got = await fakewa.waitInbox(PIA, (m) => m.id === mine.id);
+  assert.deepEqual(got.pollVote, { poll: theirs, options: ['Tue'] });
+  const bad = await page.evaluate(([to, key]) => window.clients.ana.sendMessage(to, { vote: { key, options: ['Fri'] } }).then(() => 'sent', (e) => e.code), [jid(PIA), p.key]);
+  assert.equal(bad, 'invalid_option');
+});

@@ -84,10 +84,12 @@ async function main(): Promise<void> {
   client.on('message', async (m) => {
     if (m.type === 'reaction') console.log(m.reaction.key.id, m.reaction.text);
     if (m.type === 'poll') console.log(m.poll.options.join());
+    if (m.type === 'poll_vote') console.log(m.pollVote.selectedOptions?.join(), m.pollVote.selectedHashes.length);
     const key = await client.sendMessage(m.chat, { text: 'seen', quoted: m });
     await client.sendMessage(m.chat, { react: { key: m.key, text: '👍' } });
     await client.sendMessage(m.chat, { edit: key, text: 'seen!' });
     await client.sendMessage(m.chat, { poll: { name: 'Lunch?', options: ['yes', 'no'] } });
+    if (m.type === 'poll') await client.sendMessage(m.chat, { vote: { key: m.key, options: ['yes'] } });
     // @ts-expect-error: a text message has no reaction field
     if (m.type === 'text') console.log(m.reaction);
   });
