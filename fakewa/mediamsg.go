@@ -59,8 +59,8 @@ var mediaKinds = map[string]struct {
 	"sticker":  {whatsmeow.MediaImage, "image"},
 }
 
-// SendMedia is the account's phone sending a media message to a user (as
-// SendText): it encrypts the bytes under a new media key, stores the blob on
+// SendMedia is the account's phone sending a media message to a user or a group
+// (as SendMessage): it encrypts the bytes under a new media key, stores the blob on
 // the media host and sends the message. It returns the message id and the
 // blob's direct path.
 func (s *Server) SendMedia(phone, to string, m MediaSpec) (id, directPath string, err error) {
@@ -83,7 +83,7 @@ func (s *Server) SendMedia(phone, to string, m MediaSpec) (id, directPath string
 	}
 	directPath = s.storeBlob(kind.mmsType, enc.blob)
 	msg := mediaMessage(m, enc, "https://"+s.mediaHosts()[0]+directPath+"&mms3=true", directPath)
-	id, err = s.sendFromPhone(phone, to, msg)
+	id, err = s.SendMessage(phone, to, msg) // to a user or a group
 	return id, directPath, err
 }
 

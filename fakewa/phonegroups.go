@@ -80,8 +80,9 @@ func (p *phone) receiveGroupMessage(s *Server, node waBinary.Node) {
 			continue // only the key
 		}
 		vote := p.noteReceived(s, id, sender.acct, chat, msg)
+		media := s.receiveMedia(msg)
 		p.mu.Lock()
-		p.received = append(p.received, ReceivedMessage{ID: id, From: sender.JID.String(), Chat: chat.String(), Text: text, Time: time.Now(), Raw: rawJSON(msg), PollVote: vote})
+		p.received = append(p.received, ReceivedMessage{ID: id, From: sender.JID.String(), Chat: chat.String(), Text: text, Time: time.Now(), Media: media, Raw: rawJSON(msg), PollVote: vote})
 		p.mu.Unlock()
 		got = true
 		s.log.Infof("phone %s: received %s from %s in %s: %q", p.acct.Phone, id, sender.JID, chat, text)

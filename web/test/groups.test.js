@@ -5,6 +5,7 @@
 // retry receipt (the sender keys come back from IndexedDB).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { startStatic, startFakewa, launchPersistent, openPage, pageOptions, pairByQR, waitMessage, waitEvent, eventCount, decryptFailures } from '../test-support/e2e.js';
 
 const ANA = '15550014001'; // the page's account
@@ -102,4 +103,82 @@ test('a group of the page and phones: messages both ways, members, updates, and 
   assert.deepEqual(decryptFailures(fakewa), [], 'no message needed a retry receipt');
   await call('leaveGroup', g);
   assert.deepEqual(await call('getJoinedGroups'), []);
+});
+
+// Every message type both ways in a group of three accounts (the page, Pia,
+// Qui), one loop each way; then poll votes in the group, decrypted.
+test('every message type both ways in a group of three', async () => {
+  const group = (await call('createGroup', 'Types', [PIA, QUI])).jid;
+  const member = (p) => `${p}@s.whatsapp.net`;
+  const sha = (b64) => createHash('sha256').update(Buffer.from(b64, 'base64')).digest('hex');
+  const media = { image: 'image/jpeg', video: 'video/mp4', audio: 'audio/ogg; codecs=opus', document: 'application/pdf', sticker: 'image/webp' };
+  const bytes = Object.fromEntries(Object.keys(media).map((k) => [k, randomBytes(3000 + k.length).toString('base64')]));
+  const seed = await call('sendMessage', group, { text: 'the page writes' });
+  const pias = await groupSend(PIA, group, 'Pia writes');
+  const piaMsg = await waitMessage(page, 'ana', (e) => e.id === pias);
+
+  // From the page: each kind reaches both phones as that message.
+  const fromPage = [
+    ...Object.keys(media).map((k) => [k, { [k]: bytes[k], mimetype: media[k], ...(k === 'document' ? { fileName: 'a.pdf' } : {}) },
+      (m) => !m.media?.error && sha(m.media?.data ?? '') === sha(bytes[k]) && m.raw[`${k}Message`]]),
+    ['location', { location: { degreesLatitude: 1.5, degreesLongitude: 2.5, name: 'Here' } }, (m) => m.raw.locationMessage?.name === 'Here'],
+    ['contact', { raw: { contactMessage: { displayName: 'Jo', vcard: 'BEGIN:VCARD\nFN:Jo\nEND:VCARD' } } }, (m) => m.raw.contactMessage?.displayName === 'Jo'],
+    ['poll', { poll: { name: 'Where?', options: ['here', 'there'] } }, (m) => m.raw.pollCreationMessage?.name === 'Where?'],
+    ['reaction', { react: { key: piaMsg.key, text: '👍' } }, (m) => m.raw.reactionMessage?.key?.ID === pias],
+    ['edit', { edit: seed, text: 'the page edits' }, (m) => m.raw.editedMessage?.message?.protocolMessage?.editedMessage?.conversation === 'the page edits'],
+    ['revoke', { delete: seed }, (m) => m.raw.protocolMessage?.type === 'REVOKE' && m.raw.protocolMessage.key.ID === seed.id],
+    ['reply', { text: 'a reply', quoted: piaMsg }, (m) => m.raw.extendedTextMessage?.contextInfo?.stanzaID === pias],
+  ];
+  const sent = {};
+  for (const [kind, content, check] of fromPage) {
+    const key = await page.evaluate(([g, c, isMedia]) => {
+      if (isMedia) c[isMedia] = new Blob([Uint8Array.from(atob(c[isMedia]), (ch) => ch.charCodeAt(0))]);
+      return window.clients.ana.sendMessage(g, c);
+    }, [group, content, media[kind] ? kind : null]);
+    sent[kind] = key;
+    for (const p of [PIA, QUI]) {
+      const got = await fakewa.waitInbox(p, (m) => m.id === key.id && m.chat === group);
+      assert.ok(check(got), `${kind} as ${p} got it: ${JSON.stringify(got).slice(0, 400)}`);
+    }
+  }
+
+  // From a phone: each kind reaches the page typed, media downloadable.
+  const phoneMsg = (message) => fakewa.api('POST', `/api/accounts/${PIA}/send-message`, { to: group, message }).then((r) => r.id);
+  const own = await groupSend(PIA, group, 'Pia again');
+  const pageKey = { remoteJID: group, fromMe: false, ID: seed.id, participant: member(ANA) };
+  const fromPhone = [
+    ...Object.keys(media).map((k) => [k, () => fakewa.api('POST', `/api/accounts/${PIA}/send-media`, { to: group, type: k, data: bytes[k], mimetype: media[k], fileName: k === 'document' ? 'b.pdf' : '' }).then((r) => r.id),
+      (m) => m.type === k && m.media?.mimetype === media[k]]),
+    ['location', () => phoneMsg({ locationMessage: { degreesLatitude: 3.5, degreesLongitude: 4.5, name: 'There' } }), (m) => m.type === 'location' && m.location.name === 'There'],
+    ['contact', () => phoneMsg({ contactMessage: { displayName: 'Lu', vcard: 'BEGIN:VCARD\nFN:Lu\nEND:VCARD' } }), (m) => m.type === 'contact' && m.contact.displayName === 'Lu'],
+    ['poll', () => phoneMsg({ pollCreationMessage: { name: 'When?', options: [{ optionName: 'now' }, { optionName: 'later' }], selectableOptionsCount: 1 } }),
+      (m) => m.type === 'poll' && m.poll.options.join() === 'now,later'],
+    ['reaction', () => phoneMsg({ reactionMessage: { key: pageKey, text: '🎉', senderTimestampMS: String(Date.now()) } }), (m) => m.type === 'reaction' && m.reaction.key.id === seed.id && m.reaction.key.fromMe],
+    ['edit', () => phoneMsg({ protocolMessage: { type: 'MESSAGE_EDIT', key: { remoteJID: group, fromMe: true, ID: own }, editedMessage: { conversation: 'Pia edits' } } }),
+      (m) => m.type === 'edit' && m.edit.key.id === own && m.edit.text === 'Pia edits'],
+    ['revoke', () => phoneMsg({ protocolMessage: { type: 'REVOKE', key: { remoteJID: group, fromMe: true, ID: own } } }), (m) => m.type === 'revoke' && m.revoke.key.id === own],
+    ['reply', () => phoneMsg({ extendedTextMessage: { text: 'Pia replies', contextInfo: { stanzaID: seed.id, participant: member(ANA), quotedMessage: { conversation: 'the page writes' } } } }),
+      (m) => m.type === 'text' && m.quoted?.id === seed.id],
+  ];
+  const received = {};
+  for (const [kind, sendIt, check] of fromPhone) {
+    const id = await sendIt();
+    const m = await waitMessage(page, 'ana', (e) => e.id === id);
+    assert.ok(m.isGroup && m.chat === group && m.sender.startsWith(PIA) && check(m), `${kind}: ${JSON.stringify(m).slice(0, 400)}`);
+    received[kind] = m;
+  }
+  const digests = await page.evaluate(async (ms) => Promise.all(ms.map(async (m) => [...new Uint8Array(await crypto.subtle.digest('SHA-256', await window.clients.ana.downloadMedia(m)))]
+    .map((b) => b.toString(16).padStart(2, '0')).join(''))), Object.keys(media).map((k) => received[k]));
+  assert.deepEqual(digests, Object.keys(media).map((k) => sha(bytes[k])));
+
+  // Votes in the group: Qui votes in the page's poll, the page in Pia's.
+  await fakewa.api('POST', `/api/accounts/${QUI}/vote`, { poll: sent.poll.id, options: ['there'] });
+  const vote = await waitMessage(page, 'ana', (e) => e.type === 'poll_vote' && e.pollVote.key.id === sent.poll.id);
+  assert.ok(vote.sender.startsWith(QUI) && vote.pollVote.selectedOptions?.join() === 'there', JSON.stringify(vote.pollVote));
+  const mine = await call('sendMessage', group, { vote: { key: received.poll.key, options: ['later'] } });
+  for (const p of [PIA, QUI]) {
+    const got = await fakewa.waitInbox(p, (m) => m.id === mine.id);
+    assert.deepEqual(got.pollVote, { poll: received.poll.id, options: ['later'] });
+  }
+  assert.deepEqual(decryptFailures(fakewa), [], 'no message needed a retry receipt');
 });
