@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,8 +21,32 @@ import (
 // syncretry.go), and maps the mutations (full syncs included,
 // EmitAppStateEventsOnFullSync) to contacts.update and chats.update.
 
-// appStateSupervisor is at most one check per client at a time.
-type appStateSupervisor struct{ running atomic.Bool }
+// appStateSupervisor is at most one check per client at a time, and at
+// most one retry per collection after notifications (appstate_resync.go).
+type appStateSupervisor struct {
+	running  atomic.Bool
+	mu       sync.Mutex
+	retrying map[appstate.WAPatchName]bool
+}
+
+func (s *appStateSupervisor) startRetry(name appstate.WAPatchName) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.retrying[name] {
+		return false
+	}
+	if s.retrying == nil {
+		s.retrying = make(map[appstate.WAPatchName]bool)
+	}
+	s.retrying[name] = true
+	return true
+}
+
+func (s *appStateSupervisor) endRetry(name appstate.WAPatchName) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.retrying, name)
+}
 
 // superviseAppState waits until whatsmeow stored the shared keys, then
 // syncs every collection not synced yet (a no-op for those whatsmeow

@@ -132,7 +132,7 @@ func (c *Client) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cli := whatsmeow.NewClient(sess.device, c.log.Sub("Client"))
+	cli := whatsmeow.NewClient(sess.device, syncFailureLog{Logger: c.log.Sub("Client"), onFail: c.resyncAfterNotification})
 	cli.EnableAutoReconnect = false // reconnect.go does it, visibly
 	// The plaintext of each decryption is stored with the session update that
 	// produced it (idbstore commits both at once) and cleared once the page
