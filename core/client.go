@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"go.mau.fi/whatsmeow"
-	"go.mau.fi/whatsmeow/proto/waE2E"
 	"go.mau.fi/whatsmeow/types"
 	waLog "go.mau.fi/whatsmeow/util/log"
 
@@ -83,8 +82,9 @@ type Client struct {
 	// failure). Only then does a lost connection start a reconnect loop.
 	wantConnected bool
 
-	history  serial.Queue[*waE2E.HistorySyncNotification] // history-sync downloads (history.go)
-	appState appStateSupervisor                           // app-state sync checks (appstate_events.go)
+	history  serial.Queue[historyNotice] // history-sync downloads (history.go)
+	chunks   chunkRetries                // history chunks asked for again (historyretry.go)
+	appState appStateSupervisor          // app-state sync checks (appstate_events.go)
 	// syncWork serialises our sync goroutines (history downloads, app-state
 	// retries): whatsmeow writes the device's fields from both, unlocked.
 	syncWork    sync.Mutex

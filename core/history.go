@@ -21,20 +21,30 @@ import (
 // sync_failed. (whatsmeow acknowledges the notification with its hist_sync
 // receipt either way, so a blob that never downloads is lost for good.)
 
+// historyNotice is a history-sync notification and the id of the message
+// that carried it.
+type historyNotice struct {
+	id string
+	n  *waE2E.HistorySyncNotification
+}
+
 // queueHistorySync takes a history-sync notification of our own phone;
 // c.history downloads them one at a time, in arrival order.
-func (c *Client) queueHistorySync(cli *whatsmeow.Client, notif *waE2E.HistorySyncNotification) {
-	c.history.Push(notif, func(n *waE2E.HistorySyncNotification) {
+func (c *Client) queueHistorySync(cli *whatsmeow.Client, notice historyNotice) {
+	c.history.Push(notice, func(n historyNotice) {
 		defer c.recoverInto("history sync")
 		c.downloadHistory(cli, n)
 	})
 }
 
-func (c *Client) downloadHistory(cli *whatsmeow.Client, notif *waE2E.HistorySyncNotification) {
+func (c *Client) downloadHistory(cli *whatsmeow.Client, notice historyNotice) {
+	notif := notice.n
+	// A chunk asked for again (historyretry.go) has come: no more waiting.
+	again := c.takePending(chunkKey{notif.GetSyncType(), notif.GetChunkOrder()}) != nil || c.askedAgain(notif)
 	kind := strings.ToLower(notif.GetSyncType().String())
 	lost := fmt.Sprintf("history sync %s (chunk %d: %s)", kind, notif.GetChunkOrder(), historyContents(notif.GetSyncType()))
 	var hs *waHistorySync.HistorySync
-	err := c.retrySync(cli, lost, func(ctx context.Context) (err error) {
+	why, err := c.retryUntil(cli, lost, func(ctx context.Context) (err error) {
 		// Synchronous storage: push names, LID mappings and message secrets
 		// are stored before the page hears of them.
 		c.syncWork.Lock()
@@ -42,8 +52,18 @@ func (c *Client) downloadHistory(cli *whatsmeow.Client, notif *waE2E.HistorySync
 		hs, err = cli.DownloadHistorySync(ctx, notif, true)
 		return err
 	})
-	if err != nil {
+	switch {
+	case err == nil:
+	case why == "": // the client went away
 		return
+	case again:
+		c.emitSyncFailed(lost, err, why+"; it was lost again after the phone sent it again")
+		return
+	case !c.askChunkAgain(cli, notice, lost, err):
+		c.emitSyncFailed(lost, err, why)
+		return
+	default:
+		return // asked the phone again (historyretry.go)
 	}
 	if names := hs.GetPushnames(); len(names) > 0 {
 		var up ContactsUpdate
@@ -116,7 +136,10 @@ func (c *Client) onProtocolMessage(v *events.Message) {
 	}
 	pm := v.Message.GetProtocolMessage()
 	if n := pm.GetHistorySyncNotification(); n != nil {
-		c.queueHistorySync(cli, n)
+		c.queueHistorySync(cli, historyNotice{id: v.Info.ID, n: n})
+	}
+	if r := pm.GetPeerDataOperationRequestResponseMessage(); r.GetPeerDataOperationRequestType() == waE2E.PeerDataOperationRequestType_HISTORY_SYNC_CHUNK_RETRY {
+		c.onChunkRetryAnswer(r)
 	}
 	if share := pm.GetAppStateSyncKeyShare(); share != nil {
 		c.superviseAppState(cli, share)

@@ -26,16 +26,32 @@ func gone(err error) bool {
 }
 
 // retrySync runs do until it succeeds, while cli is still the client's
-// whatsmeow client; lost says what the page misses if it never does.
+// whatsmeow client; lost says what the page misses if it never does, in
+// the error event it then emits.
 func (c *Client) retrySync(cli *whatsmeow.Client, lost string, do func(context.Context) error) error {
+	why, err := c.retryUntil(cli, lost, do)
+	if why != "" {
+		c.emitSyncFailed(lost, err, why)
+	}
+	return err
+}
+
+func (c *Client) emitSyncFailed(lost string, err error, why string) {
+	c.emit(ErrorEvent{Errorf(CodeSyncFailed, "%s was not received: %v; %s", lost, err, why)})
+}
+
+// retryUntil is retrySync without the event: it gives why it stopped when
+// the page is to be told (empty on success, or when the client went away),
+// and the last error.
+func (c *Client) retryUntil(cli *whatsmeow.Client, lost string, do func(context.Context) error) (string, error) {
 	ctx := context.Background()
 	for i := 0; ; i++ {
 		err := do(ctx)
 		if err == nil {
-			return nil
+			return "", nil
 		}
 		if cur, alive := c.current(); alive != nil || cur != cli {
-			return err // destroyed or wiped: nobody to tell
+			return "", err // destroyed or wiped: nobody to tell
 		}
 		var final string
 		switch {
@@ -46,8 +62,7 @@ func (c *Client) retrySync(cli *whatsmeow.Client, lost string, do func(context.C
 		}
 		if final != "" {
 			c.log.Errorf("%s lost: %v (%s)", lost, err, final)
-			c.emit(ErrorEvent{Errorf(CodeSyncFailed, "%s was not received: %v; %s", lost, err, final)})
-			return err
+			return final, err
 		}
 		c.log.Warnf("%s failed: %v; retrying in %s", lost, err, c.syncBackoff[i])
 		time.Sleep(c.syncBackoff[i])

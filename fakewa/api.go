@@ -46,6 +46,7 @@ func (s *Server) routes() *http.ServeMux {
 	s.phoneSendRoutes(mux)    // phonesend.go
 	s.phoneReceiptRoutes(mux) // phonereceipts.go
 	s.phonePollRoutes(mux)    // phonepolls.go
+	s.historyFaultRoutes(mux) // historyretry.go
 	mux.HandleFunc("OPTIONS /api/", func(w http.ResponseWriter, r *http.Request) {
 		// CORS preflight: browser tests call the API from their page's origin.
 		w.Header().Set("Access-Control-Allow-Origin", "*")

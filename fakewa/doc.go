@@ -24,6 +24,7 @@
 //	GET  /api/accounts/{phone}/messages     what the phone received (media: type, fields, decrypted data or error; raw: the message as protobuf JSON)
 //	POST /api/accounts/{phone}/send-message {"to", "message": a waE2E.Message as protobuf JSON} -> {"id"}: any type (phonesend.go; to a user or a group)
 //	POST /api/accounts/{phone}/read {"ids", "type": read|played|read-self|played-self} -> {"receipts"}: the phone reads or plays messages it received (phonereceipts.go)
+//	POST /api/faults/lose-history-blob {"syncType"} -> {}: the next history blob of that type a phone uploads answers 404; a companion asking again gets a new one (historyretry.go)
 //	POST /api/accounts/{phone}/vote {"poll": id, "options": [names]} -> {"id"}: the phone votes in a poll it sent or received (phonepolls.go); votes it receives are in messages' pollVote
 //	POST /api/accounts/{phone}/send-media   {"to", "type", "data" (base64), "mimetype", "caption", "fileName", "width", "height", "seconds", "ptt"} -> {"id", "directPath"}
 //	POST /api/accounts/{phone}/contacts     {"contacts": [{"phone", "firstName", "fullName"}]} -> {}: the phone saves contacts (app state)

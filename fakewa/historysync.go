@@ -234,6 +234,11 @@ func (s *Server) historyNotification(hs *waHistorySync.HistorySync) (*waE2E.Hist
 		return nil, err
 	}
 	direct := s.storeBlob("md-msg-hist", enc.blob)
+	if s.historyBlobLost(hs.GetSyncType()) { // historyretry.go
+		if err = s.FailBlob(direct, "", "404"); err != nil {
+			return nil, err
+		}
+	}
 	return &waE2E.HistorySyncNotification{
 		FileSHA256: enc.fileSHA256, FileLength: proto.Uint64(enc.fileLength), MediaKey: enc.mediaKey,
 		FileEncSHA256: enc.fileEncSHA256, DirectPath: proto.String(direct),

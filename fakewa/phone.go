@@ -220,6 +220,9 @@ func (p *phone) handle(s *Server, node waBinary.Node) {
 		if pm := msg.GetProtocolMessage(); pm != nil && !chatProtocolMessage(pm) {
 			// Peer traffic from a companion (history sync, resend requests).
 			s.log.Debugf("phone %s: protocol message %s from %s", p.acct.Phone, msg.GetProtocolMessage().GetType(), from)
+			if req := pm.GetPeerDataOperationRequestMessage(); req != nil && sender.acct == p.acct {
+				p.answerPeerRequest(s, sender, id, req) // historyretry.go
+			}
 			continue
 		}
 		chat := from.ToNonAD()

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"go.mau.fi/whatsmeow/proto/waCert"
+	"go.mau.fi/whatsmeow/proto/waHistorySync"
 	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/util/keys"
@@ -108,12 +109,13 @@ type Server struct {
 	presence         presenceState // who is online and who watches whom (presence.go)
 	pictures         pictureState  // profile and group pictures (pictures.go)
 	tokens           map[tokenKey][]issuedToken
-	chats            map[[2]string]bool // pairs of accounts that exchanged 1:1 messages (chatKey)
-	cutNext          []int              // fault injection armed for the next connections (afterFrames each)
-	losePairConfirms int                // fault injection: pair confirmations to lose (the companion's answer to pair-success)
-	failPreKeyFetch  int                // fault injection: prekey fetches to answer with a server error
-	routed           recentStanzas      // message stanzas already routed, so a resend is acked and not routed twice
-	media            mediaHost          // blobs: uploads, downloads, history and app state
+	chats            map[[2]string]bool                          // pairs of accounts that exchanged 1:1 messages (chatKey)
+	cutNext          []int                                       // fault injection armed for the next connections (afterFrames each)
+	losePairConfirms int                                         // fault injection: pair confirmations to lose (the companion's answer to pair-success)
+	failPreKeyFetch  int                                         // fault injection: prekey fetches to answer with a server error
+	loseHistory      []waHistorySync.HistorySync_HistorySyncType // fault injection: history blobs to lose (historyretry.go)
+	routed           recentStanzas                               // message stanzas already routed, so a resend is acked and not routed twice
+	media            mediaHost                                   // blobs: uploads, downloads, history and app state
 
 	mux      *http.ServeMux
 	httpSrv  *http.Server
