@@ -134,9 +134,27 @@ test('a history blob the media host lost gives sync_failed', async () => {
     await pairByQR(fakewa, page, 'c', '15550014005');
     const err = await waitEvent(page, 'c', 'error');
     assert.equal(err.payload.code, 'sync_failed');
-    assert.match(err.payload.message, /history sync .*404.*not retried/);
+    // Asked for again from the phone, whose new copy is lost as well.
+    assert.match(err.payload.message, /history sync .*404.*not retried.*lost again after the phone sent it again/);
   } finally {
     await fakewa.api('POST', '/api/media/fail', { mmsType: 'md-msg-hist', mode: '' });
+    await ctx.close();
+  }
+});
+
+test('a lost history blob is asked for again and arrives', async () => {
+  await fakewa.api('POST', '/api/accounts', { phone: '15550014006', pushName: 'Rui' });
+  await fakewa.api('POST', '/api/faults/lose-history-blob', { syncType: 'initial_bootstrap' });
+  const ctx = await browser.newContext();
+  try {
+    const page = await openPage(ctx, server.url, pageOptions(fakewa));
+    await page.evaluate(() => window.create('c', { auth: { strategy: 'none' }, logLevel: 'error' }));
+    await pairByQR(fakewa, page, 'c', '15550014006');
+    await waitFor(page, 'c', 'history_sync', (h) => h.syncType === 'initial_bootstrap');
+    const blobs = await fakewa.api('GET', '/api/media');
+    assert.ok(blobs.some((b) => b.mmsType === 'md-msg-hist' && b.fail === '404'), 'the first bootstrap blob was not lost');
+    assert.deepEqual(await page.evaluate(() => window.events.c.filter((e) => e.name === 'error')), []);
+  } finally {
     await ctx.close();
   }
 });
