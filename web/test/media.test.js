@@ -158,3 +158,26 @@ test('a lost history blob is asked for again and arrives', async () => {
     await ctx.close();
   }
 });
+
+test('an app-state change whose blob fails is synced again once it is served', async () => {
+  await fakewa.api('POST', '/api/accounts', { phone: '15550014007', pushName: 'Sam' });
+  const ctx = await browser.newContext();
+  try {
+    const page = await openPage(ctx, server.url, pageOptions(fakewa));
+    await page.evaluate(() => window.create('c', { auth: { strategy: 'none' }, logLevel: 'error' }));
+    await pairByQR(fakewa, page, 'c', '15550014007');
+    await waitFor(page, 'c', 'contacts.update', (u) => u.contacts.some((x) => typeof x.fullName === 'string'));
+    // Another device's change (a server_sync notice) whose mutations blob
+    // is corrupt: whatsmeow only logs that; the client tries again.
+    await fakewa.api('POST', '/api/media/fail', { mmsType: 'md-app-state', mode: 'corrupt' });
+    const contacts = Array.from({ length: 30 }, (_, i) => ({ phone: `1555078${String(i).padStart(4, '0')}`, firstName: 'New', fullName: `New Contact ${i}` }));
+    await fakewa.api('POST', '/api/accounts/15550014007/contacts', { contacts });
+    await new Promise((r) => setTimeout(r, 700));
+    await fakewa.api('POST', '/api/media/fail', { mmsType: 'md-app-state', mode: '' });
+    await waitFor(page, 'c', 'contacts.update', (u) => u.contacts.some((x) => x.fullName?.startsWith('New Contact')));
+    assert.deepEqual(await page.evaluate(() => window.events.c.filter((e) => e.name === 'error')), []);
+  } finally {
+    await fakewa.api('POST', '/api/media/fail', { mmsType: 'md-app-state', mode: '' });
+    await ctx.close();
+  }
+});
