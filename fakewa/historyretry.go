@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"go.mau.fi/whatsmeow/proto/waE2E"
 	"go.mau.fi/whatsmeow/proto/waHistorySync"
@@ -25,9 +26,11 @@ import (
 // HistorySyncChunkRetry), Baileys 7 reads the answer's canRecover. The
 // simulated phone builds the chunk anew from its current history, uploads
 // it, answers canRecover (with CHUNK_EXHAUSTED when it has no such chunk)
-// and sends a new HISTORY_SYNC_NOTIFICATION. Not verified: what a real
-// phone sends on success (a response code? the notification first?), and
-// how often it accepts a request for one chunk.
+// and sends a new HISTORY_SYNC_NOTIFICATION; the same device asking for
+// the same chunk within chunkRetryInterval gets DUPLICATED_REQUEST (so a
+// hostile companion cannot fill the media host). Not verified: what a
+// real phone sends on success (a response code? the notification first?),
+// and how often it accepts a request for one chunk.
 //
 //	POST /api/faults/lose-history-blob {"syncType": "recent"} -> {}: the next
 //	history blob of that type a phone uploads is lost on the media host (404)
@@ -43,8 +46,14 @@ func (p *phone) answerPeerRequest(s *Server, from *device, id string, req *waE2E
 	res := &waE2E.PeerDataOperationRequestResponseMessage_PeerDataOperationResult_HistorySyncChunkRetryResponse{
 		SyncType: want.SyncType, ChunkOrder: want.ChunkOrder, RequestID: proto.String(id), CanRecover: proto.Bool(false),
 	}
+	if p.chunkAskedRecently(from, want) {
+		res.ResponseCode = waE2E.PeerDataOperationRequestResponseMessage_PeerDataOperationResult_DUPLICATED_REQUEST.Enum()
+	}
 	var notif *waE2E.HistorySyncNotification
 	for _, hs := range s.historyBlobs(p) {
+		if res.ResponseCode != nil {
+			break
+		}
 		if int32(hs.GetSyncType()) != int32(want.GetSyncType()) || hs.GetChunkOrder() != want.GetChunkOrder() {
 			continue
 		}
@@ -76,6 +85,31 @@ func (p *phone) answerPeerRequest(s *Server, from *device, id string, req *waE2E
 		Type: waE2E.ProtocolMessage_HISTORY_SYNC_NOTIFICATION.Enum(), HistorySyncNotification: notif,
 	}})
 	s.log.Infof("phone %s: sent history chunk %s/%d again to %s", p.acct.Phone, want.GetSyncType(), want.GetChunkOrder(), from.JID)
+}
+
+// chunkRetryInterval: a device asks for one chunk at most this often.
+const chunkRetryInterval = time.Minute
+
+// chunkAskedRecently notes a request and says whether the device asked for
+// the chunk within chunkRetryInterval.
+func (p *phone) chunkAskedRecently(from *device, want *waE2E.PeerDataOperationRequestMessage_HistorySyncChunkRetryRequest) bool {
+	k := fmt.Sprintf("%s/%d/%d", from.JID, want.GetSyncType(), want.GetChunkOrder())
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.chunkAsks == nil {
+		p.chunkAsks = make(map[string]time.Time)
+	}
+	now := time.Now()
+	for key, at := range p.chunkAsks {
+		if now.Sub(at) > chunkRetryInterval {
+			delete(p.chunkAsks, key)
+		}
+	}
+	if _, ok := p.chunkAsks[k]; ok {
+		return true
+	}
+	p.chunkAsks[k] = now
+	return false
 }
 
 // LoseNextHistoryBlob arms a fault: the next history blob of the sync type

@@ -55,4 +55,8 @@ func TestPhoneAnswersHistoryChunkRetry(t *testing.T) {
 	if a := answer(); a.GetCanRecover() || a.GetResponseCode().String() != "CHUNK_EXHAUSTED" {
 		t.Fatalf("answer for a chunk the phone never had %+v", a)
 	}
+	ask(1) // again at once
+	if a := answer(); a.GetCanRecover() || a.GetResponseCode().String() != "DUPLICATED_REQUEST" {
+		t.Fatalf("answer for a chunk asked for again at once %+v", a)
+	}
 }

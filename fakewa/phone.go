@@ -83,6 +83,7 @@ type phone struct {
 	groupKeys map[string]*phoneGroupState // own sender key per group (phonegroups.go; guarded by mu)
 	asked     map[string]bool             // 1:1 messages asked for again (askResend; guarded by mu)
 	polls     map[string]phonePoll        // polls sent and received, by id (phonepolls.go; guarded by mu)
+	chunkAsks map[string]time.Time        // history chunks asked for again (historyretry.go; guarded by mu)
 }
 
 func newPhone() (*phone, error) {
