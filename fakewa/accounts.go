@@ -92,6 +92,9 @@ type DeviceInfo struct {
 	// Queued counts the stanzas sent or waiting for this device that it has
 	// not acknowledged yet (they are delivered again on its next login).
 	Queued int `json:"queued"`
+	// QueuedMessages are the ids of the message stanzas among them: a test
+	// that kills a client learns which messages it had acknowledged before.
+	QueuedMessages []string `json:"queuedMessages,omitempty"`
 }
 
 func normalizePhone(phone string) (string, error) {
@@ -191,10 +194,22 @@ func (s *Server) accountInfoLocked(a *account) AccountInfo {
 			JID: d.JID.String(), LID: d.LID.String(), Platform: d.Platform,
 			PlatformType: d.PlatformType, ClientType: d.ClientType,
 			Online: d.simulatedPhone || d.conn != nil,
-			Queued: len(d.queue),
+			Queued: len(d.queue), QueuedMessages: queuedMessageIDs(d.queue),
 		})
 	}
 	return info
+}
+
+func queuedMessageIDs(q []*queued) []string {
+	var ids []string
+	for _, e := range q {
+		if e.node.Tag == "message" {
+			if id, ok := e.node.Attrs["id"].(string); ok {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
 }
 
 // Accounts lists every account with its devices.
