@@ -53,12 +53,15 @@ func ParseWAVersion(s string) (store.WAVersionContainer, error) {
 	return v, nil
 }
 
+// serviceHost is the service's own WebSocket host (whatsmeow's socket.URL).
+const serviceHost = "web.whatsapp.com"
+
 // relayVersionURL is where a relay serves the current version: /version on
 // the socket URL's host, over http(s) to match ws(s).
 func relayVersionURL(socketURL string) (string, bool) {
 	u, err := url.Parse(socketURL)
-	if err != nil || u.Host == "" {
-		return "", false
+	if err != nil || u.Host == "" || strings.EqualFold(u.Hostname(), serviceHost) {
+		return "", false // the service itself has no /version (and a page asking it meets CORS)
 	}
 	switch u.Scheme {
 	case "ws":

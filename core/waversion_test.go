@@ -32,11 +32,12 @@ func TestAnnounceWAVersionSetsThePayload(t *testing.T) {
 
 func TestRelayVersionURL(t *testing.T) {
 	for in, want := range map[string]string{
-		"ws://127.0.0.1:8080/ws/chat":  "http://127.0.0.1:8080/version",
-		"wss://relay.example/ws?x=1":   "https://relay.example/version",
-		"http://relay.example/ws/chat": "",
-		"ws://":                        "",
-		"":                             "", // no socketURL: the service itself, never asked
+		"ws://127.0.0.1:8080/ws/chat":    "http://127.0.0.1:8080/version",
+		"wss://relay.example/ws?x=1":     "https://relay.example/version",
+		"http://relay.example/ws/chat":   "",
+		"ws://":                          "",
+		"":                               "", // no socketURL: the service itself, never asked
+		"wss://web.whatsapp.com/ws/chat": "", // the service named explicitly: never asked either
 	} {
 		got, ok := relayVersionURL(in)
 		if got != want || ok != (want != "") {
