@@ -261,6 +261,18 @@ export async function waitQueuesEmpty(fakewa, jids, timeout = 20000) {
 }
 
 /**
+ * The ids of the messages fakewa still holds for phone's devices, not yet
+ * acknowledged. A kill of the browser can drop a page's last reports to the
+ * test (async bindings) after the page was shown, and acknowledged, the
+ * message; what the server no longer holds was acknowledged, and wasmeow
+ * acknowledges a message only once its event was emitted and its state stored.
+ */
+export async function unackedMessageIDs(fakewa, phone) {
+  const acct = (await fakewa.api('GET', '/api/accounts')).find((a) => a.phone === phone);
+  return new Set((acct?.devices || []).flatMap((d) => d.queuedMessages || []));
+}
+
+/**
  * What the pages of a fault suite were shown, kept in node as it happens so
  * that it survives a kill of the browser: per client the messages by id
  * (with how often each was shown), the texts whose sendText resolved, the

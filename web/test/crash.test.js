@@ -4,7 +4,7 @@
 // browser whose IndexedDB cannot store acknowledges nothing it did not store.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStatic, startFakewa, launchPersistent, openPage, pageOptions, waitEvent, decryptFailures } from '../test-support/e2e.js';
+import { startStatic, startFakewa, launchPersistent, openPage, pageOptions, waitEvent, decryptFailures, unackedMessageIDs } from '../test-support/e2e.js';
 
 let server, fakewa;
 const profiles = new Set(); // every browser a test started; each is closed at the end
@@ -93,7 +93,7 @@ test('a crash mid-burst loses no message and breaks no session', async () => {
   // A message the page showed just before the kill may have been acknowledged
   // while its report to the test was still on its way out of the dying
   // browser. The server knows: it keeps every message not acknowledged.
-  const unacked = new Set((await fakewa.api('GET', '/api/accounts')).find((a) => a.phone === KIM).devices.flatMap((d) => d.queuedMessages || []));
+  const unacked = await unackedMessageIDs(fakewa, KIM);
   const reportLost = burst.filter((t) => !shownBefore.has(t) && !unacked.has(ids.get(t)));
 
   profile = await launch(profile.dir);
