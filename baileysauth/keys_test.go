@@ -1,0 +1,283 @@
+package baileysauth
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mau.fi/util/random"
+	"google.golang.org/protobuf/proto"
+
+	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/store"
+	"go.mau.fi/whatsmeow/types"
+
+	"github.com/wasmeow/wasmeow/idbstore"
+	"github.com/wasmeow/wasmeow/kv"
+	"github.com/wasmeow/wasmeow/kv/memkv"
+)
+
+// filledStore is a memkv backend with a record in every idbstore table,
+// written through whatsmeow's store interfaces.
+func filledStore(t *testing.T) (*memkv.Backend, *store.Device) {
+	t.Helper()
+	ctx := context.Background()
+	b := memkv.New()
+	c, err := idbstore.New(ctx, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := testDevice(t)
+	dev := c.NewDevice()
+	dev.NoiseKey, dev.IdentityKey, dev.SignedPreKey, dev.RegistrationID, dev.AdvSecretKey = d.NoiseKey, d.IdentityKey, d.SignedPreKey, d.RegistrationID, d.AdvSecretKey
+	dev.ID, dev.LID, dev.Account, dev.Platform, dev.PushName = d.ID, d.LID, d.Account, d.Platform, d.PushName
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(c.PutDevice(ctx, dev))
+	peer := types.NewJID("15550001111", types.DefaultUserServer)
+	peerLID := types.NewJID("98765432109876", types.HiddenUserServer)
+	peerDev := types.NewADJID("98765432109876", 1, 3)
+	peerDev.Server = types.HiddenUserServer
+	must(dev.Identities.PutIdentity(ctx, peerDev.SignalAddress().String(), [32]byte(random.Bytes(32))))
+	must(dev.Sessions.PutSession(ctx, peerDev.SignalAddress().String(), random.Bytes(300)))
+	must(dev.Sessions.PutSession(ctx, types.NewADJID(peer.User, 0, 0).SignalAddress().String(), random.Bytes(200)))
+	keys, err := dev.PreKeys.GetOrGenPreKeys(ctx, 3)
+	must(err)
+	must(dev.PreKeys.MarkPreKeysAsUploaded(ctx, keys[1].KeyID))
+	_, err = dev.PreKeys.GenOnePreKey(ctx)
+	must(err)
+	must(dev.SenderKeys.PutSenderKey(ctx, "120363000000000001@g.us", peerDev.SignalAddress().String(), random.Bytes(150)))
+	fp, _ := proto.Marshal(&waE2E.AppStateSyncKeyFingerprint{RawID: proto.Uint32(7), CurrentIndex: proto.Uint32(2), DeviceIndexes: []uint32{0, 2}})
+	must(dev.AppStateKeys.PutAppStateSyncKey(ctx, []byte{0, 0, 0, 0, 1, 2}, store.AppStateSyncKey{Data: random.Bytes(32), Fingerprint: fp, Timestamp: 1764000000123}))
+	must(dev.AppStateKeys.PutAppStateSyncKey(ctx, []byte{9}, store.AppStateSyncKey{Data: random.Bytes(32), Fingerprint: []byte{0xff}, Timestamp: 5}))
+	must(dev.AppState.PutAppStateVersion(ctx, "critical_block", 42, [128]byte(random.Bytes(128))))
+	must(dev.AppState.PutAppStateMutationMACs(ctx, "critical_block", 42, []store.AppStateMutationMAC{{IndexMAC: random.Bytes(32), ValueMAC: random.Bytes(32)}}))
+	_, _, err = dev.Contacts.PutPushName(ctx, peer, "Bob")
+	must(err)
+	must(dev.ChatSettings.PutMutedUntil(ctx, peer, time.Unix(1900000000, 0)))
+	must(dev.MsgSecrets.PutMessageSecret(ctx, peer, peer, "3EB0ABCDEF", random.Bytes(32)))
+	must(dev.PrivacyTokens.PutPrivacyTokens(ctx, store.PrivacyToken{User: peer, Token: random.Bytes(20), Timestamp: time.Unix(1764000000, 0)}))
+	must(dev.EventBuffer.PutBufferedEvent(ctx, [32]byte(random.Bytes(32)), random.Bytes(50), time.Unix(1764000000, 0)))
+	must(dev.LIDs.PutLIDMapping(ctx, peerLID, peer))
+	must(c.Flush(ctx))
+	return b, dev
+}
+
+func TestEveryRecordMapsToTheKeyStoreAndBack(t *testing.T) {
+	ctx := context.Background()
+	b, dev := filledStore(t)
+	our := dev.ID.String()
+	seen := map[string]map[string]json.RawMessage{} // type -> id -> value
+	creds := map[string]bool{}
+	for _, table := range idbstore.BackendTables {
+		pairs, err := b.Scan(ctx, table, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pairs) == 0 {
+			t.Errorf("table %s is empty: the test misses it", table)
+		}
+		for _, p := range pairs {
+			if table == idbstore.TableDevice || table == idbstore.TablePreKeyMark {
+				creds[table] = true
+				continue
+			}
+			e, err := Encode(table, p.Key, p.Value, our)
+			if err != nil {
+				t.Fatalf("%s %q: %v", table, p.Key, err)
+			}
+			if strings.IndexByte(e.ID, 0) >= 0 {
+				t.Errorf("%s id %q holds a NUL byte", e.Type, e.ID)
+			}
+			if seen[e.Type] == nil {
+				seen[e.Type] = map[string]json.RawMessage{}
+			}
+			seen[e.Type][e.ID] = e.Value
+			plain, err := PlainJSON(e.Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, form := range []json.RawMessage{e.Value, plain} {
+				k, v, err := Decode(table, e.ID, form, our)
+				if err != nil || k != p.Key || !bytes.Equal(v, p.Value) {
+					t.Fatalf("%s %q: back as %q %x (%v), want %x", table, e.ID, k, v, err, p.Value)
+				}
+			}
+		}
+	}
+	for _, table := range CredsTables {
+		if !creds[table] {
+			t.Errorf("creds table %s was not written", table)
+		}
+	}
+	// Baileys' types, ids and shapes.
+	want := map[string][]string{
+		TypeIdentityKey:     {"98765432109876_1.3"},
+		TypeSession:         {"98765432109876_1.3", "15550001111.0"},
+		TypeSenderKey:       {"120363000000000001@g.us::98765432109876_1::3"},
+		TypeAppStateSyncKey: {"AAAAAAEC", "CQ=="},
+		TypeAppStateVersion: {"critical_block"},
+		TypeTCToken:         {"15550001111@s.whatsapp.net"},
+		TypeLIDMapping:      {"15550001111", "98765432109876_reverse"},
+		TypePreKey:          {"1", "2", "3", "4"},
+	}
+	for typ, ids := range want {
+		for _, id := range ids {
+			if _, ok := seen[typ][id]; !ok {
+				t.Errorf("%s: no id %q in %v", typ, id, keysOf(seen[typ]))
+			}
+		}
+	}
+	var pk map[string]any
+	_ = json.Unmarshal(seen[TypePreKey]["4"], &pk)
+	if len(pk) != 3 || pk["uploaded"] != true || pk["public"].(map[string]any)["type"] != "Buffer" {
+		t.Errorf("pre-key 4 (generated alone, flagged uploaded): %v", pk)
+	}
+	pk = nil
+	_ = json.Unmarshal(seen[TypePreKey]["1"], &pk)
+	if _, ok := pk["uploaded"]; ok || len(pk) != 2 {
+		t.Errorf("pre-key 1 (uploaded by the mark) is not a plain KeyPair: %v", pk)
+	}
+	if string(seen[TypeLIDMapping]["15550001111"]) != `"98765432109876"` || string(seen[TypeLIDMapping]["98765432109876_reverse"]) != `"15550001111"` {
+		t.Errorf("lid-mapping: %v", seen[TypeLIDMapping])
+	}
+	var sk map[string]any
+	_ = json.Unmarshal(seen[TypeAppStateSyncKey]["AAAAAAEC"], &sk)
+	if fp := sk["fingerprint"].(map[string]any); fp["rawId"] != float64(7) || fp["currentIndex"] != float64(2) || sk["timestamp"] != float64(1764000000123) || sk["wasmeowFingerprint"] != nil {
+		t.Errorf("app-state-sync-key: %v", sk)
+	}
+	sk = nil
+	_ = json.Unmarshal(seen[TypeAppStateSyncKey]["CQ=="], &sk)
+	if sk["wasmeowFingerprint"] == nil {
+		t.Errorf("a fingerprint that is not a proto kept no raw bytes: %v", sk)
+	}
+	var lt map[string]any
+	_ = json.Unmarshal(seen[TypeAppStateVersion]["critical_block"], &lt)
+	if lt["version"] != float64(42) || lt["indexValueMap"] == nil {
+		t.Errorf("app-state-sync-version: %v", lt)
+	}
+	var tc map[string]any
+	_ = json.Unmarshal(seen[TypeTCToken]["15550001111@s.whatsapp.net"], &tc)
+	if tc["timestamp"] != "1764000000" {
+		t.Errorf("tctoken: %v", tc)
+	}
+	var id Bytes
+	_ = json.Unmarshal(seen[TypeIdentityKey]["98765432109876_1.3"], &id)
+	if len(id) != 33 || id[0] != 5 {
+		t.Errorf("identity-key is not libsignal's 33-byte key: %x", id)
+	}
+	for _, typ := range []string{"wasmeow-app-state-mac-patch", "wasmeow-contact-bucket", "wasmeow-chat-settings", "wasmeow-message-secret", "wasmeow-event-buffer", "wasmeow-layout"} {
+		if len(seen[typ]) == 0 {
+			t.Errorf("no %s records: %v", typ, keysOf(seen))
+		}
+	}
+}
+
+func keysOf[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestValuesTheStoreCannotGiveBackAreRefused(t *testing.T) {
+	our := "15551234567:12@s.whatsapp.net"
+	// A LID map entry whose user is not valid UTF-8: JSON would change it.
+	k := idbstore.JoinKey("98765")
+	if _, err := Encode(idbstore.TableLIDByPN, k, idbstore.EncodeLIDUser("\xff\xfe"), our); !errors.Is(err, ErrUnreadable) {
+		t.Fatalf("invalid UTF-8 string: %v", err)
+	}
+	// A version past 2^53: a JS number would round it.
+	k = idbstore.JoinKey(our, "regular")
+	if _, err := Encode(idbstore.TableAppStateVersion, k, idbstore.EncodeAppStateVersion(1<<60, [128]byte{}), our); err == nil {
+		t.Fatal("a version past 2^53 was accepted")
+	}
+	// A NULL session has no key store form (null deletes).
+	k = idbstore.JoinKey(our, "1555:0")
+	if _, err := Encode(idbstore.TableSession, k, idbstore.EncodeBlob(nil), our); !errors.Is(err, ErrBadValue) {
+		t.Fatalf("NULL session: %v", err)
+	}
+	// Values a store gives back that are not the type's shape.
+	for table, raw := range map[string]string{
+		idbstore.TableIdentity:        `{"type":"Buffer","data":"AAE="}`,
+		idbstore.TablePreKey:          `{"public":"AAE=","private":"AAE="}`,
+		idbstore.TableAppStateVersion: `{"version":1,"hash":"AAE=","indexValueMap":{}}`,
+		idbstore.TableSession:         `"not base64!"`,
+		idbstore.TableLIDByPN:         `{"x":1}`,
+	} {
+		if _, _, err := Decode(table, map[string]string{idbstore.TableIdentity: "1.0", idbstore.TablePreKey: "1", idbstore.TableAppStateVersion: "x",
+			idbstore.TableSession: "1.0", idbstore.TableLIDByPN: "1"}[table], []byte(raw), our); !errors.Is(err, ErrBadValue) {
+			t.Errorf("%s %s: %v", table, raw, err)
+		}
+	}
+	for table, id := range map[string]string{idbstore.TablePreKey: "01", idbstore.TableSession: "1555", idbstore.TableSenderKey: "g@g.us::1", idbstore.TableLIDByLID: "1555", idbstore.TableLIDByPN: "1_reverse"} {
+		if _, err := KeyOf(table, id, our); !errors.Is(err, ErrBadID) {
+			t.Errorf("%s id %q: %v", table, id, err)
+		}
+	}
+}
+
+func TestTheDeviceAndUploadMarkLiveInTheCreds(t *testing.T) {
+	ctx := context.Background()
+	b, dev := filledStore(t)
+	var ops []kv.Op
+	want := map[string]map[string][]byte{}
+	for _, table := range idbstore.BackendTables {
+		pairs, _ := b.Scan(ctx, table, "")
+		for _, p := range pairs {
+			ops = append(ops, kv.Op{Table: table, Key: p.Key, Value: p.Value})
+			if IsCredsTable(table) {
+				if want[table] == nil {
+					want[table] = map[string][]byte{}
+				}
+				want[table][p.Key] = p.Value
+			}
+		}
+	}
+	c, changed, err := ApplyOps(nil, ops)
+	if err != nil || !changed {
+		t.Fatal(changed, err)
+	}
+	if c.Our() != dev.ID.String() || c.FirstUnuploadedPreKeyID != 3 || c.NextPreKeyID != 5 {
+		t.Fatalf("our %q, firstUnuploadedPreKeyId %d (mark 2), nextPreKeyId %d (4 keys)", c.Our(), c.FirstUnuploadedPreKeyID, c.NextPreKeyID)
+	}
+	raw, _ := json.Marshal(c)
+	var back Creds
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	got, err := back.Records()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for table, recs := range want {
+		for k, v := range recs {
+			if !bytes.Equal(got[table][k], v) {
+				t.Errorf("%s %q: %x, want %x", table, k, got[table][k], v)
+			}
+		}
+	}
+	// A second device is refused; deleting the device empties the creds.
+	other := testDevice(t)
+	other.ID = &types.JID{User: "15559999999", Device: 3, Server: types.DefaultUserServer}
+	v, _ := idbstore.EncodeDevice(other, 2)
+	if _, _, err := ApplyOps(&back, []kv.Op{{Table: idbstore.TableDevice, Key: idbstore.JoinKey(other.ID.String()), Value: v}}); !errors.Is(err, ErrUnreadable) {
+		t.Fatalf("second device: %v", err)
+	}
+	gone, _, err := ApplyOps(&back, []kv.Op{
+		{Table: idbstore.TableDevice, Key: idbstore.JoinKey(dev.ID.String()), Delete: true},
+		{Table: idbstore.TablePreKeyMark, Key: idbstore.JoinKey(dev.ID.String()), Delete: true},
+	})
+	if err != nil || gone != nil {
+		t.Fatalf("after DeleteDevice: %+v %v", gone, err)
+	}
+}
