@@ -567,7 +567,7 @@ function checkPassphrase(passphrase, where) {
 /**
  * 64 bytes of PBKDF2: the AES key, then the verifier's preimage (its
  * SHA-256 in the header tells a wrong passphrase from altered data).
- * @param {string} passphrase @param {Uint8Array} salt @param {number} iterations
+ * @param {string} passphrase @param {Uint8Array<ArrayBuffer>} salt @param {number} iterations
  * @returns {Promise<{ key: CryptoKey, verifier: Uint8Array }>}
  */
 async function sealKeys(passphrase, salt, iterations) {
@@ -593,7 +593,7 @@ async function seal(data, passphrase) {
   header.set(salt, o); o += SEAL_SALT;
   header.set(nonce, o); o += SEAL_NONCE;
   header.set(verifier, o);
-  const body = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: nonce, additionalData: header }, key, data));
+  const body = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: nonce, additionalData: header }, key, new Uint8Array(data)));
   const out = new Uint8Array(header.length + body.length);
   out.set(header);
   out.set(body, header.length);

@@ -19,11 +19,6 @@ import (
 	"github.com/wasmeow/wasmeow/kv"
 )
 
-// CodeStoreValue is the code of a commit refused because a value would
-// not read back from the user's store (baileysauth.ErrUnreadable,
-// ErrBadID): the store is not called.
-const CodeStoreValue = "store_value_refused"
-
 // IDsType is the Baileys type under which Baileys keeps, per kv table, the
 // sorted array of the ids it holds (id = the kv table's name): Baileys'
 // stores can only get ids they are given, so this is what makes a scan
@@ -395,7 +390,7 @@ func (s *Baileys) Commit(ctx context.Context, ops []kv.Op) (err error) {
 // refused gives a value error its code (the store was not called).
 func refused(err error) error {
 	if errors.Is(err, baileysauth.ErrUnreadable) || errors.Is(err, baileysauth.ErrBadID) || errors.Is(err, baileysauth.ErrBadValue) {
-		return errcode.WithCode(CodeStoreValue, err)
+		return errcode.WithCode(jsbridge.CodeStoreValueRefused, err)
 	}
 	return err
 }

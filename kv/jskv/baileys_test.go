@@ -12,6 +12,7 @@ import (
 	"github.com/wasmeow/wasmeow/baileysauth"
 	"github.com/wasmeow/wasmeow/errcode"
 	"github.com/wasmeow/wasmeow/idbstore"
+	"github.com/wasmeow/wasmeow/jsbridge"
 	"github.com/wasmeow/wasmeow/kv"
 	"github.com/wasmeow/wasmeow/kv/kvtest"
 )
@@ -56,7 +57,7 @@ func TestBaileysLayoutReadsBackThroughPlainJSON(t *testing.T) {
 	session := idbstore.EncodeBlob([]byte{0, 1, 2, 255})
 	// Without a device, device records have no home: refused, coded, the store not called.
 	err := b.Commit(ctx, []kv.Op{{Table: idbstore.TableSession, Key: idbstore.JoinKey(our, "1555:0"), Value: session}})
-	if errcode.Of(err) != CodeStoreValue {
+	if errcode.Of(err) != jsbridge.CodeStoreValueRefused {
 		t.Fatalf("a session with no device: %v (code %q)", err, errcode.Of(err))
 	}
 	if err := b.Commit(ctx, []kv.Op{{Table: idbstore.TableLIDByPN, Key: idbstore.JoinKey("1555"), Value: lid}}); err != nil {
@@ -64,7 +65,7 @@ func TestBaileysLayoutReadsBackThroughPlainJSON(t *testing.T) {
 	}
 	// A value JSON would change: refused before the store sees it.
 	err = b.Commit(ctx, []kv.Op{{Table: idbstore.TableLIDByPN, Key: idbstore.JoinKey("1556"), Value: idbstore.EncodeLIDUser("\xff")}})
-	if errcode.Of(err) != CodeStoreValue || !errors.Is(err, baileysauth.ErrUnreadable) {
+	if errcode.Of(err) != jsbridge.CodeStoreValueRefused || !errors.Is(err, baileysauth.ErrUnreadable) {
 		t.Fatalf("invalid UTF-8: %v", err)
 	}
 	b2 := reopen()

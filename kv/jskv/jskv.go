@@ -339,7 +339,7 @@ func recoverStore(err *error, what string) {
 	}
 	// Every other failure (a value of the wrong shape) gets that code too,
 	// but for a value refused before the store saw it.
-	if *err != nil && errcode.Of(*err) != jsbridge.CodeStoreFailed && errcode.Of(*err) != CodeStoreValue {
+	if *err != nil && errcode.Of(*err) != jsbridge.CodeStoreFailed && errcode.Of(*err) != jsbridge.CodeStoreValueRefused {
 		*err = &jsbridge.CodedError{Code: jsbridge.CodeStoreFailed, Err: *err}
 	}
 }

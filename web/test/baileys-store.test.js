@@ -161,3 +161,51 @@ for (const bufferJSON of [true, false]) {
     await ctx.close();
   });
 }
+
+test('a store of the first custom layout ({device} creds, wasmeow table names) keeps working in that layout', async () => {
+  const me = '15550000313';
+  await fakewa.api('POST', '/api/accounts', { phone: me, pushName: 'Legacy' });
+  await fakewa.api('POST', '/api/accounts', { phone: PEER, pushName: 'Peer' }).catch(() => {});
+  const ctx = await browser.newContext();
+  const page = await openPage(ctx, server.url, pageOptions(fakewa));
+  // A paired session, moved into a Map store in the first layout (the
+  // snapshot's tables as types, its keys as ids, its values as bytes, a
+  // wasmeow-index per table, the device record in creds), as builds before
+  // the Baileys layout wrote it.
+  await page.evaluate(() => window.create('src', { logLevel: 'error', auth: { strategy: 'local', clientId: 'legacy-src' } }));
+  await pairByQR(fakewa, page, 'src', me);
+  await page.evaluate(async () => {
+    const snap = await window.clients.src.exportSession();
+    await window.clients.src.destroy();
+    const json = await new Response(new Blob([snap]).stream().pipeThrough(new DecompressionStream('gzip'))).text();
+    const { tables } = JSON.parse(json);
+    const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const text = (b64) => new TextDecoder().decode(bytes(b64));
+    const data = new Map();
+    const creds = { device: {} };
+    for (const [table, records] of Object.entries(tables)) {
+      for (const [k, v] of records) {
+        if (table === 'device') creds.device[text(k)] = bytes(v);
+        else data.set(`${table}/${text(k)}`, bytes(v));
+      }
+      if (table !== 'device') data.set(`wasmeow-index/${table}`, new TextEncoder().encode(JSON.stringify(records.map(([k]) => text(k)))));
+    }
+    window.legacy = { data, creds };
+    window.legacy.keys = {
+      async get(type, ids) { const o = {}; for (const id of ids) { const v = data.get(`${type}/${id}`); if (v) o[id] = v; } return o; },
+      async set(d) { for (const t in d) for (const id in d[t]) { if (d[t][id] === null) data.delete(`${t}/${id}`); else data.set(`${t}/${id}`, d[t][id]); } },
+      async clear() { data.clear(); },
+    };
+    window.legacy.credsStore = { load: async () => window.legacy.creds, save: async (c) => { window.legacy.creds = c; } };
+    await window.create('old', { logLevel: 'error', auth: { strategy: 'custom', clientId: 'old', keys: window.legacy.keys, creds: window.legacy.credsStore } });
+  });
+  await page.evaluate(() => window.clients.old.connect());
+  await waitEvent(page, 'old', 'ready');
+  assert.ok(!(await events(page, 'old')).includes('qr'), 'no QR');
+  await talk(page, 'old', PEER, 'legacy');
+  const types = await page.evaluate(() => [...new Set([...window.legacy.data.keys()].map((k) => k.split('/')[0]))]);
+  assert.ok(types.includes('prekey') && types.includes('session') && types.includes('wasmeow-index'), `types: ${types}`);
+  assert.ok(!types.some((t) => ['pre-key', 'wasmeow-ids'].includes(t)), `no Baileys-layout types mixed in: ${types}`);
+  assert.deepEqual(await page.evaluate(() => Object.keys(window.legacy.creds)), ['device']);
+  await ctx.close();
+});
