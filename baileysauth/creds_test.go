@@ -7,40 +7,12 @@ import (
 	"os"
 	"testing"
 
-	"github.com/google/uuid"
-	"go.mau.fi/util/random"
-
-	"go.mau.fi/whatsmeow/proto/waAdv"
 	"go.mau.fi/whatsmeow/store"
-	"go.mau.fi/whatsmeow/types"
-	"go.mau.fi/whatsmeow/util/keys"
+
+	"github.com/wasmeow/wasmeow/baileysauth/filltest"
 )
 
-func testDevice(t *testing.T) *store.Device {
-	t.Helper()
-	id := types.NewADJID("15551234567", 0, 12)
-	lid := types.NewADJID("123456789012345", 1, 12)
-	lid.Server = types.HiddenUserServer
-	identity := keys.NewKeyPair()
-	return &store.Device{
-		NoiseKey:       keys.NewKeyPair(),
-		IdentityKey:    identity,
-		SignedPreKey:   identity.CreateSignedPreKey(7),
-		RegistrationID: 0xfedcba98,
-		AdvSecretKey:   random.Bytes(32),
-		ID:             &id,
-		LID:            lid,
-		Account: &waAdv.ADVSignedDeviceIdentity{
-			Details: random.Bytes(40), AccountSignatureKey: random.Bytes(32),
-			AccountSignature: random.Bytes(64), DeviceSignature: random.Bytes(64),
-		},
-		Platform:              "smba",
-		BusinessName:          "Alice's shop",
-		PushName:              "Alice",
-		LIDMigrationTimestamp: 1764000000,
-		FacebookUUID:          uuid.New(),
-	}
-}
+func testDevice(*testing.T) *store.Device { return filltest.Device() }
 
 func sameDevice(t *testing.T, got, want *store.Device) {
 	t.Helper()

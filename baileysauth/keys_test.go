@@ -7,15 +7,11 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
-	"go.mau.fi/util/random"
-	"google.golang.org/protobuf/proto"
-
-	"go.mau.fi/whatsmeow/proto/waE2E"
 	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/types"
 
+	"github.com/wasmeow/wasmeow/baileysauth/filltest"
 	"github.com/wasmeow/wasmeow/idbstore"
 	"github.com/wasmeow/wasmeow/kv"
 	"github.com/wasmeow/wasmeow/kv/memkv"
@@ -25,50 +21,12 @@ import (
 // written through whatsmeow's store interfaces.
 func filledStore(t *testing.T) (*memkv.Backend, *store.Device) {
 	t.Helper()
-	ctx := context.Background()
 	b := memkv.New()
-	c, err := idbstore.New(ctx, b, nil)
+	c, err := idbstore.New(context.Background(), b, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := testDevice(t)
-	dev := c.NewDevice()
-	dev.NoiseKey, dev.IdentityKey, dev.SignedPreKey, dev.RegistrationID, dev.AdvSecretKey = d.NoiseKey, d.IdentityKey, d.SignedPreKey, d.RegistrationID, d.AdvSecretKey
-	dev.ID, dev.LID, dev.Account, dev.Platform, dev.PushName = d.ID, d.LID, d.Account, d.Platform, d.PushName
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(c.PutDevice(ctx, dev))
-	peer := types.NewJID("15550001111", types.DefaultUserServer)
-	peerLID := types.NewJID("98765432109876", types.HiddenUserServer)
-	peerDev := types.NewADJID("98765432109876", 1, 3)
-	peerDev.Server = types.HiddenUserServer
-	must(dev.Identities.PutIdentity(ctx, peerDev.SignalAddress().String(), [32]byte(random.Bytes(32))))
-	must(dev.Sessions.PutSession(ctx, peerDev.SignalAddress().String(), random.Bytes(300)))
-	must(dev.Sessions.PutSession(ctx, types.NewADJID(peer.User, 0, 0).SignalAddress().String(), random.Bytes(200)))
-	keys, err := dev.PreKeys.GetOrGenPreKeys(ctx, 3)
-	must(err)
-	must(dev.PreKeys.MarkPreKeysAsUploaded(ctx, keys[1].KeyID))
-	_, err = dev.PreKeys.GenOnePreKey(ctx)
-	must(err)
-	must(dev.SenderKeys.PutSenderKey(ctx, "120363000000000001@g.us", peerDev.SignalAddress().String(), random.Bytes(150)))
-	fp, _ := proto.Marshal(&waE2E.AppStateSyncKeyFingerprint{RawID: proto.Uint32(7), CurrentIndex: proto.Uint32(2), DeviceIndexes: []uint32{0, 2}})
-	must(dev.AppStateKeys.PutAppStateSyncKey(ctx, []byte{0, 0, 0, 0, 1, 2}, store.AppStateSyncKey{Data: random.Bytes(32), Fingerprint: fp, Timestamp: 1764000000123}))
-	must(dev.AppStateKeys.PutAppStateSyncKey(ctx, []byte{9}, store.AppStateSyncKey{Data: random.Bytes(32), Fingerprint: []byte{0xff}, Timestamp: 5}))
-	must(dev.AppState.PutAppStateVersion(ctx, "critical_block", 42, [128]byte(random.Bytes(128))))
-	must(dev.AppState.PutAppStateMutationMACs(ctx, "critical_block", 42, []store.AppStateMutationMAC{{IndexMAC: random.Bytes(32), ValueMAC: random.Bytes(32)}}))
-	_, _, err = dev.Contacts.PutPushName(ctx, peer, "Bob")
-	must(err)
-	must(dev.ChatSettings.PutMutedUntil(ctx, peer, time.Unix(1900000000, 0)))
-	must(dev.MsgSecrets.PutMessageSecret(ctx, peer, peer, "3EB0ABCDEF", random.Bytes(32)))
-	must(dev.PrivacyTokens.PutPrivacyTokens(ctx, store.PrivacyToken{User: peer, Token: random.Bytes(20), Timestamp: time.Unix(1764000000, 0)}))
-	must(dev.EventBuffer.PutBufferedEvent(ctx, [32]byte(random.Bytes(32)), random.Bytes(50), time.Unix(1764000000, 0)))
-	must(dev.LIDs.PutLIDMapping(ctx, peerLID, peer))
-	must(c.Flush(ctx))
-	return b, dev
+	return b, filltest.Fill(t, c)
 }
 
 func TestEveryRecordMapsToTheKeyStoreAndBack(t *testing.T) {

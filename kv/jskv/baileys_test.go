@@ -3,13 +3,18 @@
 package jskv
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"reflect"
+	"strings"
 	"testing"
 
 	"syscall/js"
 
 	"github.com/wasmeow/wasmeow/baileysauth"
+	"github.com/wasmeow/wasmeow/baileysauth/filltest"
 	"github.com/wasmeow/wasmeow/errcode"
 	"github.com/wasmeow/wasmeow/idbstore"
 	"github.com/wasmeow/wasmeow/jsbridge"
@@ -78,5 +83,81 @@ func TestBaileysLayoutReadsBackThroughPlainJSON(t *testing.T) {
 	}
 	if pairs, err := reopen().Scan(ctx, idbstore.TableLIDByPN, ""); err != nil || len(pairs) != 0 {
 		t.Fatalf("after Clear with no keys.clear: %v %v", pairs, err)
+	}
+}
+
+// TestIdbstoreOnTheBaileysLayout runs whatsmeow's stores (idbstore) on the
+// Baileys backend over plain JSON: every table written through the store
+// interfaces comes back the same in a new backend and container (a
+// reload), and deleting the device empties the user's store.
+func TestIdbstoreOnTheBaileysLayout(t *testing.T) {
+	ctx := context.Background()
+	s := evalJS(t, jsonStore)
+	open := func() *idbstore.Container {
+		b, err := OpenBaileys(s.Get("keys"), s.Get("creds"), js.Undefined(), js.Undefined(), js.Undefined())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := idbstore.New(ctx, b, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c1 := open()
+	dev := filltest.Fill(t, c1)
+	rows1, err := c1.ExportRows(ctx, *dev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c2 := open()
+	rows2, err := c2.ExportRows(ctx, *dev.ID)
+	if err != nil || rows2 == nil {
+		t.Fatalf("after reopening: %v %v", rows2, err)
+	}
+	same := func(a, b *idbstore.DeviceRows) bool {
+		ca, _ := baileysauth.FromDevice(a.Device, nil)
+		cb, _ := baileysauth.FromDevice(b.Device, nil)
+		ja, _ := json.Marshal(ca)
+		jb, _ := json.Marshal(cb)
+		da, db := *a, *b
+		da.Device, db.Device = nil, nil
+		return bytes.Equal(ja, jb) && reflect.DeepEqual(da, db)
+	}
+	if !same(rows1, rows2) {
+		t.Fatalf("rows differ after a reload:\n%+v\n%+v", rows1, rows2)
+	}
+	if len(rows2.Sessions) != 2 || len(rows2.PreKeys) != 4 || len(rows2.AppStateMACs) != 1 || len(rows2.LIDMappings) != 1 || len(rows2.Contacts) != 1 {
+		t.Fatalf("rows: %+v", rows2)
+	}
+	types := evalJS(t, `return (d) => [...new Set([...d.keys()].map((k) => k.split('/')[0]))].sort().join(',')`).Invoke(s.Get("data")).String()
+	for _, want := range []string{"pre-key", "session", "sender-key", "identity-key", "app-state-sync-key", "app-state-sync-version", "lid-mapping", "tctoken", IDsType} {
+		if !strings.Contains(","+types+",", ","+want+",") {
+			t.Errorf("no %s records in %s", want, types)
+		}
+	}
+	d, err := c2.GetDevice(ctx, *dev.ID)
+	if err != nil || d == nil {
+		t.Fatal(d, err)
+	}
+	if err := c2.DeleteDevice(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := c2.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// What sqlstore keeps past DeleteDevice stays: the LID map (container-
+	// wide) and privacy tokens (no foreign key to the device there).
+	if left := evalJS(t, `return (d) => [...d.keys()].filter((k) => !/^(wasmeow-|lid-mapping\/|tctoken\/)/.test(k)).join(',')`).Invoke(s.Get("data")).String(); left != "" {
+		t.Errorf("device records left after DeleteDevice: %s", left)
+	}
+	if c := s.Get("creds").Call("load"); !c.IsNull() {
+		// load is async: a Promise of null.
+		if got, _ := jsbridge.Await(ctx, c); !got.IsNull() {
+			t.Errorf("creds after DeleteDevice: %v", got)
+		}
 	}
 }
