@@ -41,7 +41,9 @@ type Baileys struct {
 	creds  credsIO
 	cur    *baileysauth.Creds // as loaded or last saved; nil for none
 	loaded bool
-	index  map[string][]string // kv table -> sorted ids, as loaded
+	// writerChecked: the paired creds loaded are wasmeow's (checkWriter).
+	writerChecked bool
+	index         map[string][]string // kv table -> sorted ids, as loaded
 }
 
 var _ Store = (*Baileys)(nil)
@@ -157,14 +159,36 @@ func (s *Baileys) takeCreds(v js.Value) error {
 }
 
 func (s *Baileys) loadCreds(ctx context.Context) error {
-	if s.loaded {
+	if !s.loaded {
+		v, err := s.creds.load(ctx, &s.caller)
+		if err != nil {
+			return fmt.Errorf("keystore: loading the creds: %w", err)
+		}
+		if err := s.takeCreds(v); err != nil {
+			return err
+		}
+	}
+	return s.checkWriter(ctx)
+}
+
+// checkWriter refuses a paired auth state wasmeow did not write: one
+// Baileys paired holds libsignal-node's sessions and sender keys, which
+// whatsmeow cannot read, and no id lists. wasmeow writes its layout record
+// (and so its id list) before anything else, pairing included.
+func (s *Baileys) checkWriter(ctx context.Context) error {
+	if s.writerChecked || s.cur.Our() == "" {
 		return nil
 	}
-	v, err := s.creds.load(ctx, &s.caller)
+	ids, err := s.loadIndex(ctx, idbstore.TableLayout)
 	if err != nil {
-		return fmt.Errorf("keystore: loading the creds: %w", err)
+		return err
 	}
-	return s.takeCreds(v)
+	if len(ids) == 0 {
+		return jsbridge.Errorf(jsbridge.CodeInvalidOption, "the custom store holds a session of %s that wasmeow did not write (no %s record): "+
+			"an auth state Baileys paired keeps libsignal-node's sessions, which wasmeow cannot use as they are; convert it first (docs/AUTHSTATE.md)", s.cur.Our(), IDsType)
+	}
+	s.writerChecked = true
+	return nil
 }
 
 func (s *Baileys) credsRecords(ctx context.Context, table string) (map[string][]byte, error) {
@@ -195,6 +219,9 @@ func (s *Baileys) Get(ctx context.Context, table string, keys []string) (_ [][]b
 			out[i] = slices.Clone(recs[k])
 		}
 		return out, nil
+	}
+	if err := s.loadCreds(ctx); err != nil {
+		return nil, err
 	}
 	ids := make([]string, len(keys))
 	for i, k := range keys {
@@ -237,11 +264,11 @@ func (s *Baileys) Scan(ctx context.Context, table, prefix string) (_ []kv.Pair, 
 		slices.SortFunc(out, func(a, b kv.Pair) int { return strings.Compare(a.Key, b.Key) })
 		return out, nil
 	}
+	if err := s.loadCreds(ctx); err != nil {
+		return nil, err
+	}
 	our := ""
 	if baileysauth.DeviceScoped(table) {
-		if err := s.loadCreds(ctx); err != nil {
-			return nil, err
-		}
 		if our = s.cur.Our(); our == "" {
 			return nil, nil // no device, no device records
 		}

@@ -161,3 +161,26 @@ func TestIdbstoreOnTheBaileysLayout(t *testing.T) {
 		}
 	}
 }
+
+// A paired auth state wasmeow did not write (Baileys paired it: its
+// sessions are libsignal-node's) is refused at open, coded, not half used.
+func TestAPairedStoreWasmeowDidNotWriteIsRefused(t *testing.T) {
+	ctx := context.Background()
+	s := evalJS(t, jsonStore)
+	c, err := baileysauth.FromDevice(filltest.Device(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(c)
+	if _, err := jsbridge.Await(ctx, s.Get("creds").Call("save", js.Global().Get("JSON").Call("parse", string(raw)))); err != nil {
+		t.Fatal(err)
+	}
+	b, err := OpenBaileys(s.Get("keys"), s.Get("creds"), js.Undefined(), js.Undefined(), js.Undefined())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = idbstore.New(ctx, b, nil)
+	if errcode.Of(err) != jsbridge.CodeInvalidOption || !strings.Contains(err.Error(), "did not write") {
+		t.Fatalf("open: %v (code %q)", err, errcode.Of(err))
+	}
+}

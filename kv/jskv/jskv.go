@@ -338,8 +338,9 @@ func recoverStore(err *error, what string) {
 		*err = &jsbridge.CodedError{Code: jsbridge.CodeStoreFailed, Err: fmt.Errorf("%s: %w", what, jsbridge.PanicError("reading the store's answer", r))}
 	}
 	// Every other failure (a value of the wrong shape) gets that code too,
-	// but for a value refused before the store saw it.
-	if *err != nil && errcode.Of(*err) != jsbridge.CodeStoreFailed && errcode.Of(*err) != jsbridge.CodeStoreValueRefused {
+	// but for a value refused before the store saw it and a store that is
+	// not one wasmeow can use (Baileys.checkWriter).
+	if code := errcode.Of(*err); *err != nil && code != jsbridge.CodeStoreFailed && code != jsbridge.CodeStoreValueRefused && code != jsbridge.CodeInvalidOption {
 		*err = &jsbridge.CodedError{Code: jsbridge.CodeStoreFailed, Err: *err}
 	}
 }
