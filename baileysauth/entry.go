@@ -2,10 +2,14 @@ package baileysauth
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+
+	"github.com/wasmeow/wasmeow/idbstore"
 )
 
 // ErrUnreadable is wrapped by Encode's refusals: a record whose key store
@@ -25,14 +29,24 @@ type Entry struct {
 // record, both from the JSON Baileys' BufferJSON.replacer writes and from
 // plain JSON.stringify of it (byte strings as {"0": b0, ...}).
 func Encode(table, k string, v []byte, our string) (Entry, error) {
+	id, val, err := idAndValue(table, k, v)
+	if err != nil {
+		return Entry{}, err
+	}
+	return encodeValue(table, k, v, our, id, val)
+}
+
+func idAndValue(table, k string, v []byte) (string, any, error) {
 	id, err := IDOf(table, k)
 	if err != nil {
-		return Entry{}, err
+		return "", nil, err
 	}
 	val, err := ValueOf(table, k, v)
-	if err != nil {
-		return Entry{}, err
-	}
+	return id, val, err
+}
+
+// encodeValue is Encode's entry for val, the value of (k, v), checked.
+func encodeValue(table, k string, v []byte, our, id string, val any) (Entry, error) {
 	raw, err := json.Marshal(val)
 	if err != nil {
 		return Entry{}, fmt.Errorf("%w: %s %q: %w", ErrUnreadable, table, k, err)
@@ -94,4 +108,36 @@ func plain(v any) any {
 		}
 	}
 	return v
+}
+
+// EncodeAppStateVersion is Encode for an app-state version record (k, v)
+// whose indexValueMap Baileys fills from the collection's MACs: patches are
+// the collection's mutation MAC patch records (kv key -> value); a newer
+// version's value MAC for an index MAC wins, as whatsmeow's
+// GetAppStateMutationMAC reads them.
+func EncodeAppStateVersion(k string, v []byte, our string, patches map[string][]byte) (Entry, error) {
+	table := idbstore.TableAppStateVersion
+	id, val, err := idAndValue(table, k, v)
+	if err != nil {
+		return Entry{}, err
+	}
+	lt := val.(ltHashValue)
+	keys := make([]string, 0, len(patches))
+	for pk := range patches {
+		keys = append(keys, pk)
+	}
+	slices.Sort(keys) // the version is 16 hex digits: key order is version order
+	for _, pk := range keys {
+		macs, err := idbstore.DecodeMACPatch(pk, patches[pk])
+		if err != nil {
+			return Entry{}, fmt.Errorf("%w: %s %q: %w", ErrBadValue, table, k, err)
+		}
+		for _, m := range macs {
+			vm, _ := json.Marshal(struct {
+				ValueMac Bytes `json:"valueMac"`
+			}{m.Value})
+			lt.IndexValueMap[base64.StdEncoding.EncodeToString(m.Index)] = vm
+		}
+	}
+	return encodeValue(table, k, v, our, id, lt)
 }

@@ -259,8 +259,9 @@ type (
 	ltHashValue struct {
 		Version Int64 `json:"version"`
 		Hash    Bytes `json:"hash"`
-		// IndexValueMap is left empty: whatsmeow keeps the MACs by patch,
-		// in the wasmeow-app-state-mac-patch type.
+		// IndexValueMap is base64(index MAC) -> {valueMac}, built from the
+		// MAC patches (EncodeAppStateVersion). Reading ignores it: whatsmeow
+		// keeps the MACs by patch, in the wasmeow-app-state-mac-patch type.
 		IndexValueMap map[string]json.RawMessage `json:"indexValueMap"`
 	}
 	tcTokenValue struct {

@@ -3,6 +3,7 @@ package baileysauth
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -237,5 +238,53 @@ func TestTheDeviceAndUploadMarkLiveInTheCreds(t *testing.T) {
 	})
 	if err != nil || gone != nil {
 		t.Fatalf("after DeleteDevice: %+v %v", gone, err)
+	}
+}
+
+func TestAppStateVersionCarriesTheNewestMACOfEveryIndex(t *testing.T) {
+	our := "15551234567:12@s.whatsapp.net"
+	patch := func(version uint64, macs ...[2]byte) (string, []byte) {
+		b := memkv.New()
+		c, err := idbstore.New(context.Background(), b, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dev := filltest.Fill(t, c)
+		var muts []store.AppStateMutationMAC
+		for _, m := range macs {
+			muts = append(muts, store.AppStateMutationMAC{IndexMAC: bytes.Repeat([]byte{m[0]}, 32), ValueMAC: bytes.Repeat([]byte{m[1]}, 32)})
+		}
+		if err := dev.AppState.PutAppStateVersion(context.Background(), "regular", version, [128]byte{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := dev.AppState.PutAppStateMutationMACs(context.Background(), "regular", version, muts); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.Flush(context.Background())
+		pairs, _ := b.Scan(context.Background(), idbstore.TableAppStateMACs, idbstore.JoinKey(dev.ID.String(), "regular", ""))
+		if len(pairs) != 1 {
+			t.Fatalf("patch records: %v", pairs)
+		}
+		// The fixture's device JID is our.
+		return pairs[0].Key, pairs[0].Value
+	}
+	k1, v1 := patch(1, [2]byte{1, 0xa1}, [2]byte{2, 0xa2})
+	k2, v2 := patch(2, [2]byte{1, 0xb1})
+	k := idbstore.JoinKey(our, "regular")
+	e, err := EncodeAppStateVersion(k, idbstore.EncodeAppStateVersion(2, [128]byte{7}), our, map[string][]byte{k2: v2, k1: v1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lt struct {
+		Version       int
+		IndexValueMap map[string]struct{ ValueMac Bytes }
+	}
+	if err := json.Unmarshal(e.Value, &lt); err != nil {
+		t.Fatal(err)
+	}
+	i1, i2 := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32)), base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{2}, 32))
+	if e.Type != TypeAppStateVersion || e.ID != "regular" || lt.Version != 2 || len(lt.IndexValueMap) != 2 ||
+		lt.IndexValueMap[i1].ValueMac[0] != 0xb1 || lt.IndexValueMap[i2].ValueMac[0] != 0xa2 {
+		t.Fatalf("entry %s: %+v", e.Value, lt)
 	}
 }

@@ -18,6 +18,7 @@ const (
 	TableSenderKey       = tSenderKey
 	TableAppStateSyncKey = tAppStateSyncKey
 	TableAppStateVersion = tAppStateVersion
+	TableAppStateMACs    = tAppStateMACPatch
 	TablePrivacyToken    = tPrivacyToken
 	TableLIDByLID        = tLIDByLID
 	TableLIDByPN         = tLIDByPN
@@ -96,3 +97,20 @@ func EncodePrivacyToken(ts int64, token []byte) []byte {
 // DecodeLIDUser reads a record of either LID map table: the other user.
 func DecodeLIDUser(table, k string, v []byte) (string, error) { return decodeLIDUser(table, k, v) }
 func EncodeLIDUser(user string) []byte                        { return encodeLIDUser(user) }
+
+// MAC is one (index MAC, value MAC) pair of a mutation MAC patch record.
+type MAC struct{ Index, Value []byte }
+
+// DecodeMACPatch reads a mutation MAC patch record (its key is our, the
+// collection name and the version in 16 hex digits).
+func DecodeMACPatch(k string, v []byte) ([]MAC, error) {
+	entries, err := decodeMACPatch(k, v)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]MAC, len(entries))
+	for i, e := range entries {
+		out[i] = MAC{Index: e.index, Value: e.value}
+	}
+	return out, nil
+}

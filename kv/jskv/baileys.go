@@ -387,6 +387,9 @@ func (s *Baileys) Commit(ctx context.Context, ops []kv.Op) (err error) {
 			obj.Get(IDsType).Set(table, jsbridge.ValueOf(sorted))
 		}
 	}
+	if err := s.fillIndexValueMaps(ctx, ops, our, obj); err != nil {
+		return err
+	}
 	if len(byTable) > 0 {
 		if _, err := s.call(ctx, s.keys, "auth.keys.set()", "set", obj); err != nil {
 			return fmt.Errorf("keystore commit: keys.set: %w", err)
@@ -412,6 +415,108 @@ func (s *Baileys) Commit(ctx context.Context, ops []kv.Op) (err error) {
 		s.cur = next
 	}
 	return nil
+}
+
+// fillIndexValueMaps writes into obj, for every app-state collection whose
+// version or MACs ops change, its app-state-sync-version entry with the
+// indexValueMap Baileys keeps: the collection's MACs as they are after ops
+// (those ops do not change are read from the store).
+func (s *Baileys) fillIndexValueMaps(ctx context.Context, ops []kv.Op, our string, obj js.Value) error {
+	versions := map[string]bool{} // kv keys of the version records touched
+	batch := map[string]*kv.Op{}  // MAC patch records written by ops
+	for i, op := range ops {
+		if op.Table != idbstore.TableAppStateVersion && op.Table != idbstore.TableAppStateMACs {
+			continue
+		}
+		if op.Table == idbstore.TableAppStateMACs {
+			batch[op.Key] = &ops[i]
+		}
+		if parts, err := idbstore.SplitKey(op.Key); err == nil && len(parts) >= 2 {
+			versions[idbstore.JoinKey(parts[0], parts[1])] = true
+		}
+	}
+	for vk := range versions {
+		v, ok, err := s.currentRecord(ctx, ops, idbstore.TableAppStateVersion, vk)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue // no version (deleted, or not yet written): no entry to fill
+		}
+		prefix := vk + "\x00"
+		patches := map[string][]byte{}
+		ids, err := s.loadIndex(ctx, idbstore.TableAppStateMACs)
+		if err != nil {
+			return err
+		}
+		var fetch []string
+		keyOf := map[string]string{}
+		for _, id := range ids {
+			k, err := baileysauth.KeyOf(idbstore.TableAppStateMACs, id, our)
+			if err != nil {
+				return refused(err)
+			}
+			if strings.HasPrefix(k, prefix) && batch[k] == nil {
+				fetch = append(fetch, id)
+				keyOf[id] = k
+			}
+		}
+		if len(fetch) > 0 {
+			found, err := s.get(ctx, baileysauth.TypeOf(idbstore.TableAppStateMACs), fetch)
+			if err != nil {
+				return err
+			}
+			for id, raw := range found {
+				if patches[keyOf[id]], err = baileysauth.RecordOf(idbstore.TableAppStateMACs, keyOf[id], raw); err != nil {
+					return err
+				}
+			}
+		}
+		for k, op := range batch {
+			if strings.HasPrefix(k, prefix) && !op.Delete {
+				patches[k] = op.Value
+			}
+		}
+		e, err := baileysauth.EncodeAppStateVersion(vk, v, our, patches)
+		if err != nil {
+			return refused(err)
+		}
+		jv, err := jsbridge.JSONToJS(e.Value)
+		if err != nil {
+			return refused(err)
+		}
+		t := jsbridge.Get(obj, e.Type)
+		if t.IsUndefined() {
+			t = js.Global().Get("Object").New()
+			obj.Set(e.Type, t)
+		}
+		t.Set(e.ID, jv)
+	}
+	return nil
+}
+
+// currentRecord is the record of table at k as ops leave it: theirs, or
+// the store's; ok is false when there is none.
+func (s *Baileys) currentRecord(ctx context.Context, ops []kv.Op, table, k string) ([]byte, bool, error) {
+	for i := len(ops) - 1; i >= 0; i-- {
+		if ops[i].Table == table && ops[i].Key == k {
+			return ops[i].Value, !ops[i].Delete, nil
+		}
+	}
+	id, err := baileysauth.IDOf(table, k)
+	if err != nil {
+		return nil, false, refused(err)
+	}
+	found, err := s.get(ctx, baileysauth.TypeOf(table), []string{id})
+	if err != nil {
+		return nil, false, err
+	}
+	raw, ok := found[id]
+	if !ok {
+		return nil, false, nil
+	}
+	v, err := baileysauth.RecordOf(table, k, raw)
+	return v, err == nil, err
 }
 
 // refused gives a value error its code (the store was not called).

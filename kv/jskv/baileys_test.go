@@ -139,6 +139,11 @@ func TestIdbstoreOnTheBaileysLayout(t *testing.T) {
 			t.Errorf("no %s records in %s", want, types)
 		}
 	}
+	// Baileys' LTHash state carries the collection's MACs.
+	macs := evalJS(t, `return (d) => Object.keys(JSON.parse(d.get('app-state-sync-version/critical_block')).indexValueMap).length`).Invoke(s.Get("data")).Int()
+	if macs != 1 {
+		t.Errorf("indexValueMap of critical_block: %d entries, want 1", macs)
+	}
 	d, err := c2.GetDevice(ctx, *dev.ID)
 	if err != nil || d == nil {
 		t.Fatal(d, err)
