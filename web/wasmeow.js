@@ -510,8 +510,16 @@ export class WasmeowModule {
    */
   async importSession(clientId, data, options) {
     this.#check();
+    /** @type {unknown} */
+    let passphrase;
+    /** @type {unknown} */
+    let rest = options;
     try {
-      const { passphrase, ...rest } = options && typeof options === 'object' ? options : { passphrase: undefined };
+      if (options && typeof options === 'object') ({ passphrase, ...rest } = options);
+    } catch (e) {
+      throw optionsError(e, 'importSession');
+    }
+    try {
       const sealed = data instanceof Uint8Array && isSealed(data);
       if (sealed && passphrase === undefined) {
         throw new WasmeowError('importSession: this snapshot is sealed: pass options.passphrase', 'wrong_passphrase');
@@ -521,7 +529,7 @@ export class WasmeowModule {
         if (!sealed) throw new WasmeowError('importSession: a passphrase was given but the data is not a sealed snapshot', 'restore_failed');
         data = await unseal(data, /** @type {string} */ (passphrase));
       }
-      return await this.#api.importSession(clientId, data, options && typeof options === 'object' ? rest : options);
+      return await this.#api.importSession(clientId, data, rest);
     } catch (e) { throw toWasmeowError(e); }
   }
 }
@@ -555,6 +563,15 @@ function subtle() {
   const s = globalThis.crypto?.subtle;
   if (!s) throw new WasmeowError('a passphrase needs WebCrypto (crypto.subtle), which this context lacks (not a secure context?)', 'invalid_option');
   return s;
+}
+
+/**
+ * An options object that could not be read (a throwing getter or Proxy) is the caller's error.
+ * @param {unknown} e @param {string} where
+ */
+function optionsError(e, where) {
+  if (e instanceof WasmeowError) return e;
+  return new WasmeowError(`${where}(options): the options could not be read: ${e instanceof Error ? e.message : String(e)}`, 'invalid_option');
 }
 
 /** @param {unknown} passphrase @param {string} where */
@@ -739,16 +756,23 @@ export class Client {
    * @returns {Promise<Uint8Array>}
    */
   async exportSession(options) {
-    if (options !== undefined && (options === null || typeof options !== 'object')) {
-      throw new WasmeowError(`exportSession(options): options must be an object, got ${describe(options)}`, 'invalid_option');
+    /** @type {unknown} */
+    let passphrase;
+    try {
+      if (options !== undefined && (options === null || typeof options !== 'object')) {
+        throw new WasmeowError(`exportSession(options): options must be an object, got ${describe(options)}`, 'invalid_option');
+      }
+      for (const k of Object.keys(options || {})) {
+        if (k !== 'passphrase') throw new WasmeowError(`exportSession: unknown option ${k} (known: passphrase)`, 'invalid_option');
+      }
+      passphrase = options?.passphrase;
+      if (passphrase !== undefined) checkPassphrase(passphrase, 'exportSession');
+    } catch (e) {
+      throw optionsError(e, 'exportSession');
     }
-    for (const k of Object.keys(options || {})) {
-      if (k !== 'passphrase') throw new WasmeowError(`exportSession: unknown option ${k} (known: passphrase)`, 'invalid_option');
-    }
-    if (options?.passphrase !== undefined) checkPassphrase(options.passphrase, 'exportSession');
     const data = await this.#call('exportSession');
-    if (options?.passphrase === undefined) return data;
-    try { return await seal(data, options.passphrase); } catch (e) { throw toWasmeowError(e); }
+    if (passphrase === undefined) return data;
+    try { return await seal(data, /** @type {string} */ (passphrase)); } catch (e) { throw toWasmeowError(e); }
   }
   /** @returns {Promise<void>} */
   logout() { return this.#call('logout'); }
