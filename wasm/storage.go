@@ -99,7 +99,11 @@ func (s *customStorage) Open(ctx context.Context) (kv.Backend, error) {
 		if err != nil {
 			return nil, err
 		}
-		if jskv.IsLegacyCreds(v) {
+		legacy, err := jskv.IsLegacyCreds(v)
+		if err != nil {
+			return nil, err
+		}
+		if legacy {
 			ks, err := jskv.New(s.o.keys, s.o.creds, []string{idbstore.DeviceTable})
 			if err != nil {
 				return nil, err

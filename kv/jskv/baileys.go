@@ -130,8 +130,10 @@ func OpenBaileys(keys, creds, state, saveCreds, loaded js.Value) (*Baileys, erro
 
 // IsLegacyCreds reports whether v (what creds.load() returned) is the
 // creds of wasmeow's first custom layout: {device: {...}}, no noiseKey.
-func IsLegacyCreds(v js.Value) bool {
-	return v.Type() == js.TypeObject && !jsbridge.IsNullish(jsbridge.Get(v, "device")) && jsbridge.IsNullish(jsbridge.Get(v, "noiseKey"))
+// A value that throws when read is a store_failed error.
+func IsLegacyCreds(v js.Value) (legacy bool, err error) {
+	defer recoverStore(&err, "auth.creds.load()")
+	return v.Type() == js.TypeObject && !jsbridge.IsNullish(jsbridge.Get(v, "device")) && jsbridge.IsNullish(jsbridge.Get(v, "noiseKey")), nil
 }
 
 func (s *Baileys) takeCreds(v js.Value) error {
