@@ -141,6 +141,16 @@ for (const bufferJSON of [true, false]) {
     assert.ok(preKey.public && preKey.private, 'pre-key is {public, private}');
     const known = /^(creds|pre-key|session|sender-key|app-state-sync-key|app-state-sync-version|lid-mapping|tctoken|identity-key|wasmeow-[a-z-]+)-/;
     assert.deepEqual(ids.filter((id) => id !== 'creds' && !known.test(id)), [], 'every document is of a Baileys type or a wasmeow-… one');
+    // App state: Baileys' LTHash state carries the MACs of its collection.
+    const versions = ids.filter((id) => id.startsWith('app-state-sync-version-'));
+    for (const id of versions) {
+      const lt = JSON.parse(docs.get(id));
+      assert.ok(Number.isInteger(lt.version) && lt.hash && typeof lt.indexValueMap === 'object', docs.get(id).slice(0, 200));
+    }
+    if (ids.some((id) => id.startsWith('wasmeow-app-state-mac-patch-'))) {
+      assert.ok(versions.some((id) => Object.keys(JSON.parse(docs.get(id)).indexValueMap).length > 0), 'some indexValueMap holds MACs');
+    }
+    console.log(`${label}: ${ids.length} documents; app-state versions ${versions.map((id) => `${id.slice(23)}:${Object.keys(JSON.parse(docs.get(id)).indexValueMap).length}`).join(' ') || 'none'}`);
     assert.equal(await page.evaluate(async () => (await indexedDB.databases()).length), 0, 'nothing in IndexedDB');
 
     // A reload: the page starts again from the collection alone.
