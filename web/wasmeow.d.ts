@@ -114,11 +114,14 @@ export interface BaileysCreds {
  */
 export type LegacyCreds = Record<string, Record<string, Uint8Array>>;
 
+/** What a CredsStore holds (the name earlier versions gave the device record). */
+export type Creds = BaileysCreds | LegacyCreds;
+
 export interface CredsStore {
   /** The last saved creds, or null/undefined for a new session. */
-  load(): Promise<BaileysCreds | LegacyCreds | null | undefined> | BaileysCreds | LegacyCreds | null | undefined;
+  load(): Promise<Creds | null | undefined> | Creds | null | undefined;
   /** Saves creds whole; null means the session was logged out: delete it. */
-  save(creds: BaileysCreds | LegacyCreds | null): Promise<void> | void;
+  save(creds: Creds | null): Promise<void> | void;
 }
 
 /** Baileys' AuthenticationState: wasmeow writes state.creds in place, then calls saveCreds(). */
