@@ -215,6 +215,17 @@ func jidText(j types.JID) string {
 }
 
 func (c *Container) deviceFromRecord(r *deviceRecord) (*store.Device, error) {
+	device, err := r.device()
+	if err != nil {
+		return nil, err
+	}
+	device.Log = c.log
+	c.initializeDevice(device)
+	return device, nil
+}
+
+// device is the record's store.Device, its stores not set.
+func (r *deviceRecord) device() (*store.Device, error) {
 	id, err := types.ParseJID(r.jid)
 	if err != nil {
 		return nil, fmt.Errorf("idbstore: device %q: parse JID: %w", r.jid, err)
@@ -238,7 +249,6 @@ func (c *Container) deviceFromRecord(r *deviceRecord) (*store.Device, error) {
 		return nil, err
 	}
 	device := &store.Device{
-		Log:            c.log,
 		NoiseKey:       noise,
 		IdentityKey:    identity,
 		RegistrationID: r.registrationID,
@@ -263,7 +273,6 @@ func (c *Container) deviceFromRecord(r *deviceRecord) (*store.Device, error) {
 		KeyID:     r.signedPreKeyID,
 		Signature: &sig,
 	}
-	c.initializeDevice(device)
 	return device, nil
 }
 

@@ -160,7 +160,7 @@ func (s *Store) PutPrivacyTokens(ctx context.Context, tokens ...store.PrivacyTok
 		ops[i] = kv.Op{
 			Table: tPrivacyToken,
 			Key:   s.k(t.User.ToNonAD().String()),
-			Value: newEncoder(len(t.Token) + 10).varint(t.Timestamp.Unix()).bytes(t.Token).done(),
+			Value: EncodePrivacyToken(t.Timestamp.Unix(), t.Token),
 		}
 	}
 	return s.e.write(ctx, ops...)

@@ -77,7 +77,7 @@ func decodeUploadMark(k string, v []byte) (uint64, error) {
 }
 
 func (s *Store) markOp(mark uint64) kv.Op {
-	return kv.Op{Table: tPreKeyMark, Key: s.all(), Value: newEncoder(8).uvarint(mark).done()}
+	return kv.Op{Table: tPreKeyMark, Key: s.all(), Value: EncodeUploadMark(mark)}
 }
 
 // allPreKeys returns the device's prekeys in ID order, uploaded set from

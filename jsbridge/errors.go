@@ -21,6 +21,10 @@ const (
 	// CodeStoreFailed: a user's store (custom keys/creds, a remote store)
 	// threw, rejected, returned a value of the wrong shape or timed out.
 	CodeStoreFailed = "store_failed"
+	// CodeStoreValueRefused: a record the custom store would not give back
+	// as it is (its Baileys form does not survive JSON), refused before the
+	// store was called.
+	CodeStoreValueRefused = "store_value_refused"
 )
 
 // CodedError is a Go error that reaches JS as an Error with a `code`.

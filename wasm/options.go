@@ -20,6 +20,9 @@ type clientOptions struct {
 	core.Options
 	remoteStore js.Value // remote: {sessionExists, save, extract, delete}
 	keys, creds js.Value // custom
+	// custom in Baileys' own flow: its AuthenticationState {creds, keys}
+	// and the saveCreds that writes state.creds.
+	state, saveCreds js.Value
 }
 
 func optErr(format string, args ...any) error {
@@ -137,7 +140,7 @@ func parseOptions(v js.Value) (*clientOptions, error) {
 
 // parseAuth decodes the auth option into o.
 func parseAuth(o *clientOptions, auth js.Value) error {
-	if err := checkKeys(auth, "auth.", "strategy", "clientId", "dbName", "store", "backupSyncIntervalMs", "storeTimeoutMs", "keys", "creds"); err != nil {
+	if err := checkKeys(auth, "auth.", "strategy", "clientId", "dbName", "store", "backupSyncIntervalMs", "storeTimeoutMs", "keys", "creds", "state", "saveCreds"); err != nil {
 		return err
 	}
 	var err error
@@ -153,6 +156,7 @@ func parseAuth(o *clientOptions, auth js.Value) error {
 	if o.DBName, err = optString(auth, "dbName", "auth.dbName", core.DefaultDBName); err != nil {
 		return err
 	}
+	stateFlow := o.Strategy == core.StrategyCustom && !jsbridge.IsNullish(jsbridge.Get(auth, "state"))
 	need := func(name string, want bool) error {
 		present := !jsbridge.IsNullish(jsbridge.Get(auth, name))
 		if present && !want {
@@ -168,8 +172,11 @@ func parseAuth(o *clientOptions, auth js.Value) error {
 		want bool
 	}{
 		{"store", o.Strategy == core.StrategyRemote},
-		{"keys", o.Strategy == core.StrategyCustom},
-		{"creds", o.Strategy == core.StrategyCustom},
+		// custom: keys and creds, or Baileys' state and saveCreds.
+		{"keys", o.Strategy == core.StrategyCustom && !stateFlow},
+		{"creds", o.Strategy == core.StrategyCustom && !stateFlow},
+		{"state", stateFlow},
+		{"saveCreds", stateFlow},
 	} {
 		if err := need(c.name, c.want); err != nil {
 			return err
@@ -201,6 +208,21 @@ func parseAuth(o *clientOptions, auth js.Value) error {
 	}
 	if o.Strategy == core.StrategyCustom {
 		o.keys, o.creds = jsbridge.Get(auth, "keys"), jsbridge.Get(auth, "creds")
+		if stateFlow {
+			o.state, o.saveCreds = jsbridge.Get(auth, "state"), jsbridge.Get(auth, "saveCreds")
+			if !isPlainObject(o.state) {
+				return optErr("option auth.state must be Baileys' AuthenticationState {creds, keys}")
+			}
+			if !jsbridge.IsFunction(o.saveCreds) {
+				return optErr("option auth.saveCreds must be a function")
+			}
+			if !jsbridge.IsNullish(o.creds) {
+				return optErr("option auth.creds does not apply with auth.state (its creds are state.creds)")
+			}
+			if jsbridge.IsNullish(o.keys) {
+				o.keys = jsbridge.Get(o.state, "keys")
+			}
+		}
 	}
 	return nil
 }

@@ -80,14 +80,41 @@ func (s *idbStorage) Remove(ctx context.Context) error {
 
 func (s *idbStorage) Release() { s.release() }
 
-// customStorage is the page's own keys and creds stores (kv/jskv).
+// customStorage is the page's own keys and creds stores (kv/jskv): in
+// Baileys' shapes (jskv.Baileys), or, for a store wasmeow's first custom
+// layout wrote (its creds are {device: ...}), in that layout (jskv.Backend),
+// which such stores keep.
 type customStorage struct {
 	o  *clientOptions
-	ks *jskv.Backend
+	ks jskv.Store
 }
 
-func (s *customStorage) Open(context.Context) (kv.Backend, error) {
-	ks, err := jskv.New(s.o.keys, s.o.creds, []string{idbstore.DeviceTable})
+func (s *customStorage) Open(ctx context.Context) (kv.Backend, error) {
+	loaded := js.Undefined()
+	if jsbridge.IsNullish(s.o.state) {
+		if err := jskv.CheckCredsStore(s.o.creds); err != nil {
+			return nil, err
+		}
+		v, err := jsbridge.CallStore(ctx, s.o.StoreTimeout, s.o.creds, "auth.creds.load()", "load")
+		if err != nil {
+			return nil, err
+		}
+		legacy, err := jskv.IsLegacyCreds(v)
+		if err != nil {
+			return nil, err
+		}
+		if legacy {
+			ks, err := jskv.New(s.o.keys, s.o.creds, []string{idbstore.DeviceTable})
+			if err != nil {
+				return nil, err
+			}
+			ks.Timeout = s.o.StoreTimeout
+			s.ks = ks
+			return ks, nil
+		}
+		loaded = v
+	}
+	ks, err := jskv.OpenBaileys(s.o.keys, s.o.creds, s.o.state, s.o.saveCreds, loaded)
 	if err != nil {
 		return nil, err
 	}

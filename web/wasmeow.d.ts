@@ -56,30 +56,78 @@ export type ErrorCode =
   | 'timeout' | 'not_connected' | 'not_logged_in' | 'already_paired' | 'invalid_phone' | 'invalid_jid'
   | 'pairing_failed' | 'connect_failed' | 'send_failed' | 'logout_failed' | 'session_in_use' | 'session_locked'
   | 'restore_failed' | 'remote_save_failed' | 'wipe_failed' | 'store_failed' | 'session_exists'
-  | 'store_corrupt' | 'message_too_large' | 'sync_failed' | 'media_failed';
+  | 'store_corrupt' | 'message_too_large' | 'sync_failed' | 'media_failed'
+  | 'store_value_refused' | 'wrong_passphrase';
 
 export class WasmeowError extends Error {
   readonly code: ErrorCode | (string & {});
 }
 
-/** A Baileys-shaped key store: values are opaque bytes. Methods may be async. */
+/**
+ * Baileys' SignalKeyStore (docs/AUTHSTATE.md): Baileys' types ('pre-key', 'session', 'sender-key',
+ * 'app-state-sync-key', 'app-state-sync-version', 'lid-mapping', 'tctoken', 'identity-key') with
+ * Baileys' ids and values, and whatsmeow's other tables as 'wasmeow-…' types. Byte strings are
+ * Uint8Arrays; a JSON adapter may store them in BufferJSON form, base64, arrays or as
+ * JSON.stringify writes a Uint8Array: each reads back. Methods may be async.
+ */
 export interface KeyStore {
   /** Returns the stored values of ids; missing ids may be absent, null or undefined. */
-  get(type: string, ids: string[]): Promise<Record<string, Uint8Array | null | undefined>> | Record<string, Uint8Array | null | undefined>;
+  get(type: string, ids: string[]): Promise<Record<string, any>> | Record<string, any>;
   /** Stores every value; null deletes. One call per commit: make it atomic if you can. */
-  set(data: Record<string, Record<string, Uint8Array | null>>): Promise<void> | void;
-  /** Deletes everything (logout). */
-  clear(): Promise<void> | void;
+  set(data: Record<string, Record<string, any>>): Promise<void> | void;
+  /** Deletes everything (logout). Optional, as in Baileys: without it, logout deletes each id. */
+  clear?(): Promise<void> | void;
 }
 
-/** The device record of a custom-strategy session: {table: {key: bytes}}. */
-export type Creds = Record<string, Record<string, Uint8Array>>;
+/** Baileys' KeyPair: 32-byte Curve25519 keys. */
+export interface BaileysKeyPair { public: Uint8Array; private: Uint8Array }
+
+/**
+ * Baileys' AuthenticationCreds, as wasmeow saves them (docs/AUTHSTATE.md), with whatsmeow's own
+ * fields under their own names. Fields wasmeow does not use are kept as loaded.
+ */
+export interface BaileysCreds {
+  noiseKey: BaileysKeyPair;
+  signedIdentityKey: BaileysKeyPair;
+  signedPreKey: { keyPair: BaileysKeyPair; signature: Uint8Array; keyId: number; timestampS?: number };
+  registrationId: number;
+  /** base64 */
+  advSecretKey: string;
+  me?: { id: string; lid?: string; name?: string };
+  account?: { details: Uint8Array; accountSignatureKey: Uint8Array; accountSignature: Uint8Array; deviceSignature: Uint8Array };
+  signalIdentities?: { identifier: { name: string; deviceId: number }; identifierKey: Uint8Array }[];
+  firstUnuploadedPreKeyId: number;
+  nextPreKeyId: number;
+  platform?: string;
+  registered: boolean;
+  pairingCode?: string;
+  /** whatsmeow's */
+  businessName?: string;
+  facebookUUID?: string;
+  lidMigrationTimestamp?: number;
+  [field: string]: unknown;
+}
+
+/**
+ * Creds of wasmeow's first custom layout ({device: {jid: bytes}}): a store that holds these keeps
+ * that layout (and the 'wasmeow-index' type); new stores get Baileys' shapes.
+ */
+export type LegacyCreds = Record<string, Record<string, Uint8Array>>;
+
+/** What a CredsStore holds (the name earlier versions gave the device record). */
+export type Creds = BaileysCreds | LegacyCreds;
 
 export interface CredsStore {
   /** The last saved creds, or null/undefined for a new session. */
   load(): Promise<Creds | null | undefined> | Creds | null | undefined;
   /** Saves creds whole; null means the session was logged out: delete it. */
   save(creds: Creds | null): Promise<void> | void;
+}
+
+/** Baileys' AuthenticationState: wasmeow writes state.creds in place, then calls saveCreds(). */
+export interface BaileysAuthState {
+  creds: Partial<BaileysCreds>;
+  keys: KeyStore;
 }
 
 /** Where the remote strategy keeps snapshots (see docs/SNAPSHOT.md). `session` is the clientId. */
@@ -95,7 +143,9 @@ export type AuthOptions =
   | { strategy: 'none'; clientId?: string }
   | { strategy?: 'local'; clientId?: string; dbName?: string }
   | { strategy: 'remote'; clientId?: string; dbName?: string; store: RemoteStore; backupSyncIntervalMs?: number; storeTimeoutMs?: number }
-  | { strategy: 'custom'; clientId?: string; keys: KeyStore; creds: CredsStore; storeTimeoutMs?: number };
+  | { strategy: 'custom'; clientId?: string; keys: KeyStore; creds: CredsStore; storeTimeoutMs?: number }
+  /** Baileys' flow: `const { state, saveCreds } = await useYourAuthState()`; keys default to state.keys. */
+  | { strategy: 'custom'; clientId?: string; state: BaileysAuthState; saveCreds: () => Promise<void> | void; keys?: KeyStore; storeTimeoutMs?: number };
 
 /** A client's options. socketURL and trustRootKey are page-wide: they are loadWasmeow's options, and given here they are refused with 'invalid_option'. */
 export interface ClientOptions {
@@ -115,6 +165,19 @@ export interface ListOptions {
   dbName?: string;
 }
 
+export interface ImportOptions extends ListOptions {
+  /** The passphrase of a sealed snapshot (exportSession({passphrase})). */
+  passphrase?: string;
+}
+
+export interface ExportOptions {
+  /**
+   * Seals the snapshot: AES-256-GCM under a key PBKDF2-HMAC-SHA256 (600,000 iterations, random salt)
+   * derives from the passphrase (docs/SNAPSHOT.md). importSession then needs the same passphrase.
+   */
+  passphrase?: string;
+}
+
 export class WasmeowModule {
   readonly version: string;
   /** Milliseconds from fetching the wasm to the Go program being ready. */
@@ -129,9 +192,10 @@ export class WasmeowModule {
   /**
    * Makes a snapshot (client.exportSession(), or what a remote store saved) the local session
    * clientId, in one commit. Rejects with 'session_exists' when that session already holds a device,
-   * 'restore_failed' when the bytes are not a paired session's snapshot.
+   * 'restore_failed' when the bytes are not a paired session's snapshot (or a sealed one was
+   * altered), 'wrong_passphrase' when a sealed snapshot's passphrase is wrong or missing.
    */
-  importSession(clientId: string, data: Uint8Array, options?: ListOptions): Promise<void>;
+  importSession(clientId: string, data: Uint8Array, options?: ImportOptions): Promise<void>;
 }
 
 export interface CredsView {
@@ -258,9 +322,10 @@ export class Client {
   sendText(jid: string, text: string): Promise<string>;
   /**
    * A snapshot of the paired session (docs/SNAPSHOT.md), for backups and moving it elsewhere. It holds
-   * the private keys: keep it as secret as the browser profile. Rejects with 'not_logged_in' before pairing.
+   * the private keys: keep it as secret as the browser profile, or seal it with a passphrase
+   * (options.passphrase; importSession then needs it). Rejects with 'not_logged_in' before pairing.
    */
-  exportSession(): Promise<Uint8Array>;
+  exportSession(options?: ExportOptions): Promise<Uint8Array>;
   /** Logs the device out on the server, then deletes the session (and its remote copy). */
   logout(): Promise<void>;
   disconnect(): Promise<void>;

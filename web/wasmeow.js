@@ -12,6 +12,8 @@
 /** @typedef {import('./wasmeow.js').LoadProgress} LoadProgress */
 /** @typedef {import('./wasmeow.js').ClientOptions} ClientOptions */
 /** @typedef {import('./wasmeow.js').ListOptions} ListOptions */
+/** @typedef {import('./wasmeow.js').ImportOptions} ImportOptions */
+/** @typedef {import('./wasmeow.js').ExportOptions} ExportOptions */
 /** @typedef {import('./wasmeow.js').CredsView} CredsView */
 /** @typedef {import('./wasmeow.js').Events} Events */
 /** @typedef {import('./wasmeow.js').WasmeowError} WasmeowErrorDecl */
@@ -500,14 +502,145 @@ export class WasmeowModule {
 
   /**
    * Makes a snapshot from client.exportSession() the local session clientId (which must not exist).
+   * A sealed snapshot (exportSession({passphrase})) needs the same passphrase.
    * @param {string} clientId
    * @param {Uint8Array} data
-   * @param {ListOptions} [options]
+   * @param {ImportOptions} [options]
    * @returns {Promise<void>}
    */
   async importSession(clientId, data, options) {
     this.#check();
-    try { return await this.#api.importSession(clientId, data, options); } catch (e) { throw toWasmeowError(e); }
+    /** @type {unknown} */
+    let passphrase;
+    /** @type {unknown} */
+    let rest = options;
+    try {
+      if (options && typeof options === 'object') ({ passphrase, ...rest } = options);
+    } catch (e) {
+      throw optionsError(e, 'importSession');
+    }
+    try {
+      const sealed = data instanceof Uint8Array && isSealed(data);
+      if (sealed && passphrase === undefined) {
+        throw new WasmeowError('importSession: this snapshot is sealed: pass options.passphrase', 'wrong_passphrase');
+      }
+      if (passphrase !== undefined) {
+        checkPassphrase(passphrase, 'importSession');
+        if (!sealed) throw new WasmeowError('importSession: a passphrase was given but the data is not a sealed snapshot', 'restore_failed');
+        data = await unseal(data, /** @type {string} */ (passphrase));
+      }
+      return await this.#api.importSession(clientId, data, rest);
+    } catch (e) { throw toWasmeowError(e); }
+  }
+}
+
+
+// ---- Sealed snapshots: exportSession({passphrase}) / importSession(..., {passphrase}) ----
+// docs/SNAPSHOT.md, "Sealed snapshots". The snapshot is encrypted with
+// AES-256-GCM under a key PBKDF2-HMAC-SHA256 derives from the passphrase
+// (WebCrypto), behind a header that names the format version, the KDF, its
+// iteration count and the salt, all authenticated as the cipher's AAD.
+const SEAL_MAGIC = [0x57, 0x4d, 0x53, 0x45, 0x41, 0x4c]; // "WMSEAL"
+const SEAL_VERSION = 1;
+const SEAL_KDF_PBKDF2_SHA256 = 1;
+/** OWASP's 2023 figure for PBKDF2-HMAC-SHA256. */
+export const SEAL_ITERATIONS = 600000;
+/** Bounds of a header's iteration count: a hostile file cannot make import spin for ever. */
+const SEAL_MIN_ITERATIONS = 100000;
+const SEAL_MAX_ITERATIONS = 10000000;
+const SEAL_SALT = 16;
+const SEAL_NONCE = 12;
+const SEAL_VERIFIER = 32;
+const SEAL_HEADER = SEAL_MAGIC.length + 1 + 1 + 4 + SEAL_SALT + SEAL_NONCE + SEAL_VERIFIER;
+
+/** @param {Uint8Array} data */
+function isSealed(data) {
+  return data.length >= SEAL_MAGIC.length && SEAL_MAGIC.every((b, i) => data[i] === b);
+}
+
+/** @returns {SubtleCrypto} */
+function subtle() {
+  const s = globalThis.crypto?.subtle;
+  if (!s) throw new WasmeowError('a passphrase needs WebCrypto (crypto.subtle), which this context lacks (not a secure context?)', 'invalid_option');
+  return s;
+}
+
+/**
+ * An options object that could not be read (a throwing getter or Proxy) is the caller's error.
+ * @param {unknown} e @param {string} where
+ */
+function optionsError(e, where) {
+  if (e instanceof WasmeowError) return e;
+  return new WasmeowError(`${where}(options): the options could not be read: ${e instanceof Error ? e.message : String(e)}`, 'invalid_option');
+}
+
+/** @param {unknown} passphrase @param {string} where */
+function checkPassphrase(passphrase, where) {
+  if (typeof passphrase !== 'string' || passphrase.length === 0) {
+    throw new WasmeowError(`${where}: passphrase must be a non-empty string, got ${describe(passphrase)}`, 'invalid_option');
+  }
+}
+
+/**
+ * 64 bytes of PBKDF2: the AES key, then the verifier's preimage (its
+ * SHA-256 in the header tells a wrong passphrase from altered data).
+ * @param {string} passphrase @param {Uint8Array<ArrayBuffer>} salt @param {number} iterations
+ * @returns {Promise<{ key: CryptoKey, verifier: Uint8Array }>}
+ */
+async function sealKeys(passphrase, salt, iterations) {
+  const s = subtle();
+  const base = await s.importKey('raw', new TextEncoder().encode(passphrase), 'PBKDF2', false, ['deriveBits']);
+  const bits = new Uint8Array(await s.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations }, base, 512));
+  const key = await s.importKey('raw', bits.slice(0, 32), 'AES-GCM', false, ['encrypt', 'decrypt']);
+  const verifier = new Uint8Array(await s.digest('SHA-256', bits.slice(32)));
+  return { key, verifier };
+}
+
+/** @param {Uint8Array} data @param {string} passphrase @returns {Promise<Uint8Array>} */
+async function seal(data, passphrase) {
+  const salt = crypto.getRandomValues(new Uint8Array(SEAL_SALT));
+  const nonce = crypto.getRandomValues(new Uint8Array(SEAL_NONCE));
+  const { key, verifier } = await sealKeys(passphrase, salt, SEAL_ITERATIONS);
+  const header = new Uint8Array(SEAL_HEADER);
+  let o = 0;
+  header.set(SEAL_MAGIC, o); o += SEAL_MAGIC.length;
+  header[o++] = SEAL_VERSION;
+  header[o++] = SEAL_KDF_PBKDF2_SHA256;
+  new DataView(header.buffer).setUint32(o, SEAL_ITERATIONS); o += 4;
+  header.set(salt, o); o += SEAL_SALT;
+  header.set(nonce, o); o += SEAL_NONCE;
+  header.set(verifier, o);
+  const body = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: nonce, additionalData: header }, key, new Uint8Array(data)));
+  const out = new Uint8Array(header.length + body.length);
+  out.set(header);
+  out.set(body, header.length);
+  return out;
+}
+
+/** @param {Uint8Array} data @param {string} passphrase @returns {Promise<Uint8Array>} */
+async function unseal(data, passphrase) {
+  const bad = (/** @type {string} */ why) => new WasmeowError(`importSession: ${why}`, 'restore_failed');
+  if (data.length < SEAL_HEADER + 16) throw bad('the sealed snapshot is truncated');
+  let o = SEAL_MAGIC.length;
+  const version = data[o++];
+  if (version !== SEAL_VERSION) throw bad(`sealed snapshot version ${version}: this build reads version ${SEAL_VERSION}`);
+  const kdf = data[o++];
+  if (kdf !== SEAL_KDF_PBKDF2_SHA256) throw bad(`unknown key derivation ${kdf} in the sealed snapshot`);
+  const iterations = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(o); o += 4;
+  if (iterations < SEAL_MIN_ITERATIONS || iterations > SEAL_MAX_ITERATIONS) {
+    throw bad(`the sealed snapshot asks for ${iterations} PBKDF2 iterations (accepted: ${SEAL_MIN_ITERATIONS} to ${SEAL_MAX_ITERATIONS})`);
+  }
+  const salt = data.slice(o, o += SEAL_SALT);
+  const nonce = data.slice(o, o += SEAL_NONCE);
+  const stored = data.slice(o, o += SEAL_VERIFIER);
+  const { key, verifier } = await sealKeys(passphrase, salt, iterations);
+  if (!verifier.every((b, i) => b === stored[i])) {
+    throw new WasmeowError('importSession: wrong passphrase for this sealed snapshot', 'wrong_passphrase');
+  }
+  try {
+    return new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: nonce, additionalData: data.slice(0, SEAL_HEADER) }, key, data.slice(SEAL_HEADER)));
+  } catch {
+    throw bad('the sealed snapshot was altered (its authentication tag does not match)');
   }
 }
 
@@ -617,8 +750,30 @@ export class Client {
   sendText(jid, text) { return this.#call('sendText', jid, text); }
   /** @param {{ media?: import('./wasmeow.d.ts').MediaInfo }} message @returns {Promise<Uint8Array>} */
   downloadMedia(message) { return this.#call('downloadMedia', message); }
-  /** @returns {Promise<Uint8Array>} */
-  exportSession() { return this.#call('exportSession'); }
+  /**
+   * The session's snapshot; with a passphrase, sealed (encrypted) with it.
+   * @param {ExportOptions} [options]
+   * @returns {Promise<Uint8Array>}
+   */
+  async exportSession(options) {
+    /** @type {unknown} */
+    let passphrase;
+    try {
+      if (options !== undefined && (options === null || typeof options !== 'object')) {
+        throw new WasmeowError(`exportSession(options): options must be an object, got ${describe(options)}`, 'invalid_option');
+      }
+      for (const k of Object.keys(options || {})) {
+        if (k !== 'passphrase') throw new WasmeowError(`exportSession: unknown option ${k} (known: passphrase)`, 'invalid_option');
+      }
+      passphrase = options?.passphrase;
+      if (passphrase !== undefined) checkPassphrase(passphrase, 'exportSession');
+    } catch (e) {
+      throw optionsError(e, 'exportSession');
+    }
+    const data = await this.#call('exportSession');
+    if (passphrase === undefined) return data;
+    try { return await seal(data, /** @type {string} */ (passphrase)); } catch (e) { throw toWasmeowError(e); }
+  }
   /** @returns {Promise<void>} */
   logout() { return this.#call('logout'); }
   /** @returns {Promise<void>} */

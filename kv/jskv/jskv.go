@@ -17,6 +17,7 @@ import (
 	"syscall/js"
 	"time"
 
+	"github.com/wasmeow/wasmeow/errcode"
 	"github.com/wasmeow/wasmeow/jsbridge"
 	"github.com/wasmeow/wasmeow/kv"
 )
@@ -50,16 +51,22 @@ const IndexType = "wasmeow-index"
 // a call timed out the store is considered hung: every later call fails at
 // once with that error, so a client on it can always be destroyed quickly.
 type Backend struct {
-	// Timeout bounds each call into the user's store (DefaultTimeout).
-	Timeout time.Duration
+	caller
 
 	mu          sync.Mutex
 	keys, creds js.Value
 	credsTables map[string]bool
 	credsCache  map[string]map[string][]byte // nil until loaded
 	index       map[string][]string          // table -> sorted ids, as loaded
-	closed      atomic.Bool
-	hung        error // the first timeout, sticky
+}
+
+// caller is what both layouts' backends share: bounded calls into the
+// user's objects, and the closed and hung states.
+type caller struct {
+	// Timeout bounds each call into the user's store (DefaultTimeout).
+	Timeout time.Duration
+	closed  atomic.Bool
+	hung    error // the first timeout, sticky; guarded by the backend's mu
 }
 
 // DefaultTimeout bounds a call into a user's store unless told otherwise.
@@ -76,18 +83,26 @@ func New(keys, creds js.Value, credsTables []string) (*Backend, error) {
 			return nil, jsbridge.Errorf(jsbridge.CodeInvalidOption, "auth.keys must be an object with get, set and clear methods (missing %s)", m)
 		}
 	}
-	ks := &Backend{Timeout: DefaultTimeout, keys: keys, creds: creds, credsTables: make(map[string]bool), index: make(map[string][]string)}
+	ks := &Backend{caller: caller{Timeout: DefaultTimeout}, keys: keys, creds: creds, credsTables: make(map[string]bool), index: make(map[string][]string)}
 	if len(credsTables) > 0 {
-		for _, m := range []string{"load", "save"} {
-			if creds.Type() != js.TypeObject || !jsbridge.IsFunction(jsbridge.Get(creds, m)) {
-				return nil, jsbridge.Errorf(jsbridge.CodeInvalidOption, "auth.creds must be an object with load and save methods (missing %s)", m)
-			}
+		if err := CheckCredsStore(creds); err != nil {
+			return nil, err
 		}
 		for _, t := range credsTables {
 			ks.credsTables[t] = true
 		}
 	}
 	return ks, nil
+}
+
+// CheckCredsStore checks that creds has load and save methods.
+func CheckCredsStore(creds js.Value) error {
+	for _, m := range []string{"load", "save"} {
+		if creds.Type() != js.TypeObject || !jsbridge.IsFunction(jsbridge.Get(creds, m)) {
+			return jsbridge.Errorf(jsbridge.CodeInvalidOption, "auth.creds must be an object with load and save methods (missing %s)", m)
+		}
+	}
+	return nil
 }
 
 func (s *Backend) Get(ctx context.Context, table string, keys []string) (_ [][]byte, err error) {
@@ -293,13 +308,13 @@ func (s *Backend) Clear(ctx context.Context) (err error) {
 
 // Close does not wait for a call in flight (it holds no lock): closing a
 // client whose store hangs must not hang too.
-func (s *Backend) Close() error {
+func (s *caller) Close() error {
 	s.closed.Store(true)
 	return nil
 }
 
-// usable is the check at the start of every call, under s.mu.
-func (s *Backend) usable(what string) error {
+// usable is the check at the start of every call, under the backend's mu.
+func (s *caller) usable(what string) error {
 	if s.closed.Load() {
 		return fmt.Errorf("keystore %s: %w", what, kv.ErrClosed)
 	}
@@ -307,7 +322,7 @@ func (s *Backend) usable(what string) error {
 }
 
 // call is jsbridge.CallStore bounded by s.Timeout; a timeout makes the store hung.
-func (s *Backend) call(ctx context.Context, obj js.Value, what, method string, args ...any) (js.Value, error) {
+func (s *caller) call(ctx context.Context, obj js.Value, what, method string, args ...any) (js.Value, error) {
 	v, err := jsbridge.CallStore(ctx, s.Timeout, obj, what, method, args...)
 	if err != nil && ctx.Err() == nil && errors.Is(err, jsbridge.ErrStoreTimeout) {
 		s.hung = err
@@ -318,42 +333,48 @@ func (s *Backend) call(ctx context.Context, obj js.Value, what, method string, a
 // recoverStore turns a panic while reading what the user's store returned
 // (a js.Error from a throwing getter or Proxy trap) into a store_failed
 // error: in wasm a panic would end the whole program.
-// Every other failure (a value of the wrong shape) gets that code too.
 func recoverStore(err *error, what string) {
 	if r := recover(); r != nil {
 		*err = &jsbridge.CodedError{Code: jsbridge.CodeStoreFailed, Err: fmt.Errorf("%s: %w", what, jsbridge.PanicError("reading the store's answer", r))}
 	}
-	var ce *jsbridge.CodedError
-	if *err != nil && (!errors.As(*err, &ce) || ce.Code != jsbridge.CodeStoreFailed) {
+	// Every other failure (a value of the wrong shape) gets that code too,
+	// but for a value refused before the store saw it and a store that is
+	// not one wasmeow can use (Baileys.checkWriter).
+	if code := errcode.Of(*err); *err != nil && code != jsbridge.CodeStoreFailed && code != jsbridge.CodeStoreValueRefused && code != jsbridge.CodeInvalidOption {
 		*err = &jsbridge.CodedError{Code: jsbridge.CodeStoreFailed, Err: *err}
 	}
 }
 
 // get calls keys.get(table, ids) and decodes the values it returns.
 func (s *Backend) get(ctx context.Context, table string, ids []string) (map[string][]byte, error) {
+	return s.getAs(ctx, s.keys, table, ids, jsbridge.BytesFromJS)
+}
+
+// getAs calls keys.get(typ, ids); decode reads each value found.
+func (s *caller) getAs(ctx context.Context, keys js.Value, typ string, ids []string, decode func(js.Value) ([]byte, error)) (map[string][]byte, error) {
 	jsIDs := js.Global().Get("Array").New(len(ids))
 	for i, id := range ids {
 		jsIDs.SetIndex(i, id)
 	}
-	res, err := s.call(ctx, s.keys, "auth.keys.get()", "get", table, jsIDs)
+	res, err := s.call(ctx, keys, "auth.keys.get()", "get", typ, jsIDs)
 	if err != nil {
-		return nil, fmt.Errorf("keystore get %s [%s]: keys.get: %w", table, firstKeys(ids), err)
+		return nil, fmt.Errorf("keystore get %s [%s]: keys.get: %w", typ, firstKeys(ids), err)
 	}
 	out := make(map[string][]byte, len(ids))
 	if jsbridge.IsNullish(res) {
 		return out, nil
 	}
 	if res.Type() != js.TypeObject {
-		return nil, fmt.Errorf("keystore get %s: keys.get returned %s, want an object of id -> Uint8Array", table, res.Type())
+		return nil, fmt.Errorf("keystore get %s: keys.get returned %s, want an object of id -> value", typ, res.Type())
 	}
 	for _, id := range ids {
 		v := jsbridge.Get(res, id)
 		if jsbridge.IsNullish(v) {
 			continue
 		}
-		b, err := jsbridge.BytesFromJS(v)
+		b, err := decode(v)
 		if err != nil {
-			return nil, fmt.Errorf("keystore get %s key %q: %w", table, id, err)
+			return nil, fmt.Errorf("keystore get %s key %q: %w", typ, id, err)
 		}
 		out[id] = b
 	}
@@ -361,21 +382,27 @@ func (s *Backend) get(ctx context.Context, table string, ids []string) (map[stri
 }
 
 func (s *Backend) loadIndex(ctx context.Context, table string) ([]string, error) {
-	if ids, ok := s.index[table]; ok {
+	return loadIDs(s.index, table, IndexType, func(ids []string) (map[string][]byte, error) { return s.get(ctx, IndexType, ids) })
+}
+
+// loadIDs is the sorted ids of table, cached in index, else read (as a
+// JSON array) from the store's record table of type indexType.
+func loadIDs(index map[string][]string, table, indexType string, get func([]string) (map[string][]byte, error)) ([]string, error) {
+	if ids, ok := index[table]; ok {
 		return ids, nil
 	}
-	found, err := s.get(ctx, IndexType, []string{table})
+	found, err := get([]string{table})
 	if err != nil {
 		return nil, err
 	}
 	var ids []string
 	if raw, ok := found[table]; ok {
 		if err := json.Unmarshal(raw, &ids); err != nil {
-			return nil, fmt.Errorf("keystore: index of table %s (%s/%s) is not a JSON array of ids: %w", table, IndexType, table, err)
+			return nil, fmt.Errorf("keystore: the ids of table %s (%s/%s) are not a JSON array of strings: %w", table, indexType, table, err)
 		}
 		slices.Sort(ids)
 	}
-	s.index[table] = ids
+	index[table] = ids
 	return ids, nil
 }
 

@@ -36,7 +36,7 @@ test('custom strategy keeps keys and creds in a Map-backed store and logs in aga
   const ctx = await browser.newContext();
   const page = await openPage(ctx, server.url, pageOptions(fakewa));
   await page.evaluate(() => {
-    // A user's store: Maps, async, values kept as the Uint8Arrays given.
+    // A user's store: Maps, async, values kept as the objects given.
     const data = new Map();
     window.store = {
       data,
@@ -58,8 +58,9 @@ test('custom strategy keeps keys and creds in a Map-backed store and logs in aga
     credsTables: Object.keys(window.store.creds || {}),
     dbs: null,
   }));
-  assert.ok(stored.types.includes('prekey') && stored.types.includes('wasmeow-index'), `types: ${stored.types}`);
-  assert.deepEqual(stored.credsTables, ['device']);
+  // Baileys' types and creds (docs/AUTHSTATE.md; baileys-store.test.js for more).
+  assert.ok(stored.types.includes('pre-key') && stored.types.includes('session') && stored.types.includes('wasmeow-ids'), `types: ${stored.types}`);
+  assert.ok(['noiseKey', 'signedIdentityKey', 'signedPreKey', 'registrationId', 'advSecretKey', 'me', 'account', 'registered'].every((k) => stored.credsTables.includes(k)), `creds: ${stored.credsTables}`);
   assert.deepEqual(await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name)), [], 'nothing in IndexedDB');
   // A new client over the same objects (what a reload with a persistent store does).
   await page.evaluate(() => window.clients.dave.destroy());

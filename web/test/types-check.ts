@@ -21,6 +21,8 @@ async function main(): Promise<void> {
   console.log(id, code, await wm.listSessions({ dbName: 'wasmeow' }));
   const backup: Uint8Array = await client.exportSession();
   await wm.importSession('copy', backup, { dbName: 'wasmeow' });
+  const sealed = await client.exportSession({ passphrase: 'correct horse battery staple' });
+  await wm.importSession('copy2', sealed, { passphrase: 'correct horse battery staple' });
   const remote = await wm.createClient({
     auth: {
       strategy: 'remote', clientId: 'r', backupSyncIntervalMs: 300_000,
@@ -45,6 +47,16 @@ async function main(): Promise<void> {
       creds: { load: () => null, save: () => {} },
     },
   });
+  // Baileys' own flow: an AuthenticationState and its saveCreds.
+  const docs = new Map<string, string>();
+  const state = {
+    creds: {},
+    keys: {
+      get: async (type: string, ids: string[]) => Object.fromEntries(ids.map((id) => [id, JSON.parse(docs.get(`${type}-${id}`) ?? 'null')])),
+      set: async (data: Record<string, Record<string, unknown>>) => { for (const t in data) for (const id in data[t]) docs.set(`${t}-${id}`, JSON.stringify(data[t][id])); },
+    },
+  };
+  await wm.createClient({ auth: { strategy: 'custom', state, saveCreds: async () => { docs.set('creds', JSON.stringify(state.creds)); } } });
   try { await client.logout(); } catch (e) { if (e instanceof WasmeowError) console.log(e.code); }
   // A code keeps its literal members (what editors complete), and any other string is allowed.
   const known: Extract<WasmeowError['code'], 'timeout'> = 'timeout';
@@ -77,6 +89,10 @@ async function main(): Promise<void> {
   client.on('qr_code', () => {});
   // @ts-expect-error: importSession takes the snapshot's bytes, not a string
   await wm.importSession('copy', 'c25hcHNob3Q=');
+  // @ts-expect-error: the passphrase is a string
+  await client.exportSession({ passphrase: 42 });
+  // @ts-expect-error: Baileys' flow needs saveCreds
+  await wm.createClient({ auth: { strategy: 'custom', state } });
   // @ts-expect-error: creds carry no key material
   console.log(client.getCreds().noiseKey);
   console.log(notWhy);

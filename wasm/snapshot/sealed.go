@@ -1,0 +1,134 @@
+package snapshot
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/pbkdf2"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// Sealed snapshots: a snapshot encrypted with a passphrase, what
+// client.exportSession({passphrase}) returns (web/wasmeow.js seals with
+// WebCrypto; this is the same format for native tools). Layout and reasons:
+// docs/SNAPSHOT.md, "Sealed snapshots".
+const (
+	sealVersion       = 1
+	sealKDFPBKDF2     = 1
+	SealIterations    = 600000 // OWASP's 2023 figure for PBKDF2-HMAC-SHA256
+	sealMinIterations = 100000
+	sealMaxIterations = 10000000
+	sealSalt          = 16
+	sealNonce         = 12
+	sealVerifier      = 32
+	sealMagic         = "WMSEAL"
+	sealHeader        = len(sealMagic) + 1 + 1 + 4 + sealSalt + sealNonce + sealVerifier
+)
+
+var (
+	// ErrWrongPassphrase: the passphrase is not the one the snapshot was
+	// sealed with (or the header was changed).
+	ErrWrongPassphrase = errors.New("wrong passphrase for this sealed snapshot")
+	// ErrSealedAltered: the passphrase is right but the sealed bytes were
+	// changed, or the file is not a sealed snapshot this build reads.
+	ErrSealedAltered = errors.New("the sealed snapshot is damaged or altered")
+)
+
+// IsSealed reports whether data is a sealed snapshot.
+func IsSealed(data []byte) bool { return bytes.HasPrefix(data, []byte(sealMagic)) }
+
+// sealKeys derives the AES-256 key and the verifier.
+func sealKeys(passphrase string, salt []byte, iterations int) (key, verifier []byte, err error) {
+	bits, err := pbkdf2.Key(sha256.New, passphrase, salt, iterations, 64)
+	if err != nil {
+		return nil, nil, err
+	}
+	v := sha256.Sum256(bits[32:])
+	return bits[:32], v[:], nil
+}
+
+// Seal encrypts a snapshot with passphrase.
+func Seal(data []byte, passphrase string) ([]byte, error) {
+	return sealWith(data, passphrase, SealIterations)
+}
+
+func sealWith(data []byte, passphrase string, iterations uint32) ([]byte, error) {
+	if passphrase == "" {
+		return nil, errors.New("seal: empty passphrase")
+	}
+	header := make([]byte, 0, sealHeader)
+	header = append(header, sealMagic...)
+	header = append(header, sealVersion, sealKDFPBKDF2)
+	header = binary.BigEndian.AppendUint32(header, iterations)
+	salt, nonce := make([]byte, sealSalt), make([]byte, sealNonce)
+	if _, err := rand.Read(salt); err != nil {
+		return nil, err
+	}
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	header = append(append(header, salt...), nonce...)
+	key, verifier, err := sealKeys(passphrase, salt, int(iterations))
+	if err != nil {
+		return nil, err
+	}
+	header = append(header, verifier...)
+	gcm, err := newGCM(key)
+	if err != nil {
+		return nil, err
+	}
+	return gcm.Seal(header, nonce, data, header), nil
+}
+
+// Open decrypts a sealed snapshot: ErrWrongPassphrase or ErrSealedAltered
+// (wrapped) when it cannot.
+func Open(data []byte, passphrase string) ([]byte, error) {
+	if !IsSealed(data) {
+		return nil, fmt.Errorf("%w: not a sealed snapshot", ErrSealedAltered)
+	}
+	if len(data) < sealHeader+16 {
+		return nil, fmt.Errorf("%w: truncated", ErrSealedAltered)
+	}
+	o := len(sealMagic)
+	if v := data[o]; v != sealVersion {
+		return nil, fmt.Errorf("%w: sealed snapshot version %d, this build reads %d", ErrSealedAltered, v, sealVersion)
+	}
+	if k := data[o+1]; k != sealKDFPBKDF2 {
+		return nil, fmt.Errorf("%w: unknown key derivation %d", ErrSealedAltered, k)
+	}
+	iterations := binary.BigEndian.Uint32(data[o+2:])
+	if iterations < sealMinIterations || iterations > sealMaxIterations {
+		return nil, fmt.Errorf("%w: %d PBKDF2 iterations (accepted: %d to %d)", ErrSealedAltered, iterations, sealMinIterations, sealMaxIterations)
+	}
+	o += 6
+	salt, nonce, stored := data[o:o+sealSalt], data[o+sealSalt:o+sealSalt+sealNonce], data[o+sealSalt+sealNonce:sealHeader]
+	key, verifier, err := sealKeys(passphrase, salt, int(iterations))
+	if err != nil {
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare(verifier, stored) != 1 {
+		return nil, ErrWrongPassphrase
+	}
+	gcm, err := newGCM(key)
+	if err != nil {
+		return nil, err
+	}
+	out, err := gcm.Open(nil, nonce, data[sealHeader:], data[:sealHeader])
+	if err != nil {
+		return nil, fmt.Errorf("%w: its authentication tag does not match", ErrSealedAltered)
+	}
+	return out, nil
+}
+
+func newGCM(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
