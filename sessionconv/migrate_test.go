@@ -8,6 +8,9 @@ import (
 	"slices"
 	"testing"
 
+	"go.mau.fi/whatsmeow/store"
+	"go.mau.fi/whatsmeow/types"
+
 	"github.com/wasmeow/wasmeow/idbstore"
 	"github.com/wasmeow/wasmeow/kv"
 	"github.com/wasmeow/wasmeow/kv/memkv"
@@ -84,22 +87,7 @@ func TestSQLiteToPageAndBack(t *testing.T) {
 
 	// 3. The page's importSession: decode and validate, restore into a
 	// fresh backend, open idbstore on it, take the first device.
-	snap, err := snapshot.DecodeSession(blob)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mem := memkv.New()
-	if err := snap.Restore(ctx, mem); err != nil {
-		t.Fatal(err)
-	}
-	idbC, err := idbstore.New(ctx, keepOpen{mem}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idbDev, err := idbC.GetFirstDevice(ctx)
-	if err != nil || idbDev.ID == nil || *idbDev.ID != jid {
-		t.Fatalf("imported device %v, %v; want %s", idbDev.ID, err, jid)
-	}
+	mem, idbC, idbDev := importAsPage(t, blob, jid)
 	if n, err := idbDev.PreKeys.UploadedPreKeyCount(ctx); err != nil || n != uploaded {
 		t.Fatalf("imported uploaded prekeys: %d, %v; want %d", n, err, uploaded)
 	}
@@ -147,4 +135,29 @@ func TestSQLiteToPageAndBack(t *testing.T) {
 			t.Errorf("retry receipts or decryption failures:\n%v", tr)
 		}
 	}
+}
+
+// importAsPage restores a snapshot as the page's importSession does
+// (decode and validate, restore into a fresh backend, open idbstore on it)
+// and returns the backend, the container and its device, which must be jid.
+func importAsPage(t *testing.T, blob []byte, jid types.JID) (*memkv.Backend, *idbstore.Container, *store.Device) {
+	t.Helper()
+	ctx := context.Background()
+	snap, err := snapshot.DecodeSession(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := memkv.New()
+	if err := snap.Restore(ctx, mem); err != nil {
+		t.Fatal(err)
+	}
+	idbC, err := idbstore.New(ctx, keepOpen{mem}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idbDev, err := idbC.GetFirstDevice(ctx)
+	if err != nil || idbDev.ID == nil || *idbDev.ID != jid {
+		t.Fatalf("imported device %v, %v; want %s", idbDev.ID, err, jid)
+	}
+	return mem, idbC, idbDev
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -33,7 +35,8 @@ type Local struct {
 // Dropped names what a conversion left out, one line each.
 type Dropped []string
 
-func (d *Dropped) add(format string, args ...any) { *d = append(*d, fmt.Sprintf(format, args...)) }
+// Add appends one line.
+func (d *Dropped) Add(format string, args ...any) { *d = append(*d, fmt.Sprintf(format, args...)) }
 
 // ErrNoOpenSession is returned for a libsignal-node record with no open
 // session: whatsmeow always encrypts with a record's current state, which
@@ -56,7 +59,7 @@ func SessionToWhatsmeow(nodeJSON []byte, local Local) ([]byte, Dropped, error) {
 	}
 	var open *nodeEntry
 	var closed []*nodeEntry
-	for _, id := range sortedKeys(rec.Sessions) {
+	for _, id := range slices.Sorted(maps.Keys(rec.Sessions)) {
 		e := rec.Sessions[id]
 		if e == nil {
 			return nil, nil, fmt.Errorf("session %s is null", id)
@@ -86,7 +89,7 @@ func SessionToWhatsmeow(nodeJSON []byte, local Local) ([]byte, Dropped, error) {
 	for _, e := range closed {
 		st, err := stateFromNode(e, local, &dropped)
 		if err != nil {
-			dropped.add("closed session %s: %v", b64(e.IndexInfo.BaseKey), err)
+			dropped.Add("closed session %s: %v", b64(e.IndexInfo.BaseKey), err)
 			continue
 		}
 		out.PreviousStates = append(out.PreviousStates, st)
@@ -126,7 +129,7 @@ func stateFromNode(e *nodeEntry, local Local, dropped *Dropped) (*record.StateSt
 	}
 	sender.SenderRatchetKeyPrivate = r.EphemeralKeyPair.PrivKey
 	if n := len(send.MessageKeys); n > 0 {
-		dropped.add("session %s: %d unused message keys of its sending chain (whatsmeow keeps none there)", b64(e.IndexInfo.BaseKey), n)
+		dropped.Add("session %s: %d unused message keys of its sending chain (whatsmeow keeps none there)", b64(e.IndexInfo.BaseKey), n)
 		sender.MessageKeys = []*message.KeysStructure{}
 	}
 	st := &record.StateStructure{
@@ -160,7 +163,7 @@ func stateFromNode(e *nodeEntry, local Local, dropped *Dropped) (*record.StateSt
 			continue
 		}
 		if nc.Chain.ChainType != chainReceiving {
-			dropped.add("session %s: an old sending chain %s", b64(e.IndexInfo.BaseKey), nc.ID)
+			dropped.Add("session %s: an old sending chain %s", b64(e.IndexInfo.BaseKey), nc.ID)
 			continue
 		}
 		pub, err := base64.StdEncoding.DecodeString(nc.ID)
@@ -258,12 +261,12 @@ func SessionFromWhatsmeow(goRecord []byte, now time.Time) ([]byte, Dropped, erro
 	for i, st := range rec.PreviousStates {
 		e, err := stateToNode(st, &dropped)
 		if err != nil {
-			dropped.add("previous state %d: %v", i, err)
+			dropped.Add("previous state %d: %v", i, err)
 			continue
 		}
 		id := b64(e.IndexInfo.BaseKey)
 		if _, dup := out.Sessions[id]; dup {
-			dropped.add("previous state %d: a second state with base key %s", i, id)
+			dropped.Add("previous state %d: a second state with base key %s", i, id)
 			continue
 		}
 		// Newest first in whatsmeow: an older state closed and used earlier.
@@ -320,7 +323,7 @@ func stateToNode(st *record.StateStructure, dropped *Dropped) (*nodeEntry, error
 			return nil, fmt.Errorf("receiving chain: %w", err)
 		}
 		if n := len(rc.MessageKeys); n > 0 {
-			dropped.add("session %s: %d skipped message keys of a receiving chain (whatsmeow keeps them expanded, libsignal-node needs the seeds): those late messages will need a retry", b64(st.SenderBaseKey), n)
+			dropped.Add("session %s: %d skipped message keys of a receiving chain (whatsmeow keeps them expanded, libsignal-node needs the seeds): those late messages will need a retry", b64(st.SenderBaseKey), n)
 		}
 		e.Chains = append(e.Chains, namedChain{b64(rc.SenderRatchetKeyPublic), nc})
 	}
@@ -380,12 +383,3 @@ func checkKeys(checks ...keyCheck) error {
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}

@@ -1,16 +1,21 @@
 //go:build !js
 
 // Command wasmeow-session moves a whatsmeow device between a whatsmeow
-// sqlstore database (sqlite) and a wasmeow session snapshot, keeping the
-// link: no QR, and the Signal sessions continue (docs/AUTHSTATE.md).
+// sqlstore database (sqlite), a Baileys auth folder (useMultiFileAuthState)
+// and a wasmeow session snapshot, keeping the link: no QR, and the Signal
+// sessions continue (docs/AUTHSTATE.md).
 //
 //	wasmeow-session import-sqlite whatsmeow.db [-jid J] [-client-id ID] -o session.snapshot
 //	wasmeow-session export-sqlite session.snapshot [-jid J] -o whatsmeow.db
+//	wasmeow-session import-baileys baileys_auth_info [-client-id ID] -o session.snapshot
+//	wasmeow-session export-baileys session.snapshot [-jid J] -o baileys_auth_info
 //
-// import-sqlite writes a snapshot for the page's wm.importSession(clientId,
-// bytes); export-sqlite writes a new sqlstore database from a snapshot (the
-// bytes of client.exportSession()). Stop the client that uses the source
-// first, and never run both copies: they share the device's keys.
+// The import commands write a snapshot for the page's
+// wm.importSession(clientId, bytes); the export commands write a new
+// sqlstore database or Baileys folder from a snapshot (the bytes of
+// client.exportSession()). What a Baileys conversion cannot carry is listed
+// on stderr ("left out: ..."). Stop the client that uses the source first,
+// and never run both copies: they share the device's keys.
 //
 // Exit codes: 0 done, 2 usage, 3 the input is not a usable database or
 // snapshot, 4 no such device (or several and no -jid), 5 the output file
@@ -45,11 +50,13 @@ const (
 const usage = `usage:
   wasmeow-session import-sqlite whatsmeow.db [-jid J] [-client-id ID] -o session.snapshot
   wasmeow-session export-sqlite session.snapshot [-jid J] -o whatsmeow.db
+  wasmeow-session import-baileys baileys_auth_info [-client-id ID] -o session.snapshot
+  wasmeow-session export-baileys session.snapshot [-jid J] -o baileys_auth_info
 
-  -o          the output file; it must not exist (written with mode 0600)
+  -o          the output file or folder; it must not exist (files written with mode 0600)
   -jid        the device to convert, e.g. 15550100001:12@s.whatsapp.net; needed
               when the input holds several
-  -client-id  import-sqlite: the clientId recorded in the snapshot (default
+  -client-id  import-*: the clientId recorded in the snapshot (default
               "default"); wm.importSession's own clientId is what names the session
 Exit codes: 0 done, 2 usage, 3 unreadable input, 4 no such device, 5 output exists, 1 other.
 `
@@ -78,7 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "wasmeow-session:", err)
 	switch {
-	case errors.Is(err, sessionconv.ErrSQLite), errors.Is(err, sessionconv.ErrSnapshot):
+	case errors.Is(err, sessionconv.ErrSQLite), errors.Is(err, sessionconv.ErrSnapshot), errors.Is(err, sessionconv.ErrBaileys):
 		return exitBadInput
 	case errors.Is(err, sessionconv.ErrNoDevice):
 		return exitNoDevice
@@ -96,14 +103,14 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return flag.ErrHelp
 	}
 	cmd := args[0]
-	if cmd != "import-sqlite" && cmd != "export-sqlite" {
+	if !slices.Contains([]string{"import-sqlite", "export-sqlite", "import-baileys", "export-baileys"}, cmd) {
 		return usageError{fmt.Sprintf("unknown command %q", cmd)}
 	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	out := fs.String("o", "", "output file (must not exist)")
 	jidText := fs.String("jid", "", "the device to convert (needed when the store holds several)")
-	clientID := fs.String("client-id", "default", "import-sqlite: the clientId recorded in the snapshot")
+	clientID := fs.String("client-id", "default", "import-*: the clientId recorded in the snapshot")
 	input, err := parseInterleaved(fs, args[1:])
 	if err != nil {
 		return err
@@ -118,7 +125,9 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	var counts sessionconv.Counts
-	if cmd == "import-sqlite" {
+	var dropped []string
+	switch cmd {
+	case "import-sqlite":
 		var blob []byte
 		if blob, jid, counts, err = sessionconv.SQLiteToSnapshot(ctx, input, jid, *clientID); err != nil {
 			return err
@@ -126,18 +135,56 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err = writeNew(*out, blob); err != nil {
 			return err
 		}
-	} else {
-		blob, err := os.ReadFile(input)
+	case "export-sqlite":
+		blob, err := readSnapshot(input)
 		if err != nil {
-			return fmt.Errorf("%w: %v", sessionconv.ErrSnapshot, err)
+			return err
 		}
 		if jid, counts, err = sessionconv.SnapshotToSQLite(ctx, blob, *out, jid); err != nil {
 			return err
 		}
+	case "import-baileys":
+		if *jidText != "" {
+			return usageError{"-jid: a Baileys folder holds one device"}
+		}
+		st, err := sessionconv.ReadBaileysDir(input)
+		if err != nil {
+			return err
+		}
+		var blob []byte
+		if blob, jid, counts, dropped, err = sessionconv.BaileysToSnapshot(ctx, st, *clientID); err != nil {
+			return err
+		}
+		if err = writeNew(*out, blob); err != nil {
+			return err
+		}
+	case "export-baileys":
+		blob, err := readSnapshot(input)
+		if err != nil {
+			return err
+		}
+		var st *sessionconv.BaileysState
+		if st, jid, counts, dropped, err = sessionconv.SnapshotToBaileys(ctx, blob, jid); err != nil {
+			return err
+		}
+		if err = sessionconv.WriteBaileysDir(st, *out); err != nil {
+			return err
+		}
+	}
+	for _, d := range dropped {
+		fmt.Fprintln(stderr, "left out:", d)
 	}
 	fmt.Fprintf(stdout, "wrote %s: device %s, %s\n", *out, jid, summary(counts))
 	fmt.Fprintln(stderr, "The output holds every key of this linked device: keep it as secret as a password, and do not run the source and the copy at once.")
 	return nil
+}
+
+func readSnapshot(path string) ([]byte, error) {
+	blob, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", sessionconv.ErrSnapshot, err)
+	}
+	return blob, nil
 }
 
 // parseInterleaved parses flags before and after the one input path.

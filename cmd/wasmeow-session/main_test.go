@@ -61,6 +61,8 @@ func TestCommandExitCodes(t *testing.T) {
 	}
 	snap := filepath.Join(dir, "one.snapshot")
 	back := filepath.Join(dir, "back.db")
+	folder := filepath.Join(dir, "baileys_auth_info")
+	fromFolder := filepath.Join(dir, "from-baileys.snapshot")
 	for _, c := range []struct {
 		name string
 		args []string
@@ -86,6 +88,12 @@ func TestCommandExitCodes(t *testing.T) {
 		{"export over a file", []string{"export-sqlite", snap, "-o", exists}, exitExists, "the output file exists"},
 		{"export of garbage", []string{"export-sqlite", garbage, "-o", filepath.Join(dir, "g.db")}, exitBadInput, "cannot read the snapshot: not a valid wasmeow session snapshot"},
 		{"export of a database", []string{"export-sqlite", one, "-o", filepath.Join(dir, "h.db")}, exitBadInput, "not gzip data"},
+		{"export-baileys", []string{"export-baileys", snap, "-o", folder}, exitOK, "wrote " + folder},
+		{"export-baileys over a file", []string{"export-baileys", snap, "-o", exists}, exitExists, "the output file exists"},
+		{"import-baileys", []string{"import-baileys", folder, "-o", fromFolder}, exitOK, "device 15550100002:4@s.whatsapp.net"},
+		{"import-baileys with -jid", []string{"import-baileys", folder, "-jid", "15550100002:4@s.whatsapp.net", "-o", filepath.Join(dir, "k")}, exitUsage, "a Baileys folder holds one device"},
+		{"import-baileys of a file", []string{"import-baileys", garbage, "-o", filepath.Join(dir, "k")}, exitBadInput, "not a usable Baileys auth state"},
+		{"import-baileys of a sqlite folder", []string{"import-baileys", filepath.Dir(one), "-o", filepath.Join(dir, "k")}, exitBadInput, "not a file of useMultiFileAuthState"},
 		{"export, wrong jid", []string{"export-sqlite", snap, "-jid", "15550100001:4@s.whatsapp.net", "-o", filepath.Join(dir, "i.db")}, exitNoDevice, "no such device"},
 	} {
 		var stdout, stderr bytes.Buffer
@@ -95,7 +103,7 @@ func TestCommandExitCodes(t *testing.T) {
 			t.Errorf("%s: exit %d, want %d with %q; said:\n%s", c.name, code, c.code, c.says, all)
 		}
 	}
-	for _, f := range []string{snap, back} {
+	for _, f := range []string{snap, back, fromFolder, filepath.Join(folder, "creds.json")} {
 		if st, err := os.Stat(f); err != nil || st.Mode().Perm() != 0o600 {
 			t.Errorf("%s: %v, %v; want a file of mode 0600", f, st, err)
 		}
@@ -103,7 +111,7 @@ func TestCommandExitCodes(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) > 0 {
 		t.Errorf("temporary files left behind: %v", left)
 	}
-	for _, f := range []string{"g.db", "h.db", "i.db", "j.db"} {
+	for _, f := range []string{"g.db", "h.db", "i.db", "j.db", "k"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
 			t.Errorf("a failed export left %s", f)
 		}

@@ -1,0 +1,152 @@
+//go:build !js
+
+package sessionconv_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.mau.fi/whatsmeow/types"
+
+	"github.com/wasmeow/wasmeow/sessionconv"
+)
+
+// TestThroughABaileysFolder moves a linked whatsmeow device (sqlite, real
+// sessions with a peer) into a Baileys auth folder and from that folder
+// into the page's store: the device logs in with no QR and talks both ways
+// with no retry receipt, so its sessions, prekeys and keys crossed
+// libsignal-node's record formats intact.
+func TestThroughABaileysFolder(t *testing.T) {
+	ctx := context.Background()
+	srvLog := newTroubleLog(t, "fakewa")
+	srv := startServer(t, srvLog)
+	for _, p := range []string{alice, bob} {
+		if _, err := srv.CreateAccount(p, "user "+p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	sqlC := openSQLStore(t, filepath.Join(dir, "whatsmeow.db"))
+	dev, err := sqlC.GetFirstDevice(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientLog := newTroubleLog(t, "sqlite")
+	first := newClient(t, srv, "sqlite", dev, clientLog)
+	jid := pair(t, srv, first, alice)
+	talk(t, srv, first, bob, "before")
+	first.cli.Disconnect()
+	if err := sqlC.Close(); err != nil {
+		t.Fatal(err)
+	}
+	blob, _, _, err := sessionconv.SQLiteToSnapshot(ctx, filepath.Join(dir, "whatsmeow.db"), jid, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Out to a Baileys folder (export-baileys)...
+	st, got, counts, dropped, err := sessionconv.SnapshotToBaileys(ctx, blob, types.EmptyJID)
+	if err != nil || got != jid {
+		t.Fatalf("to Baileys: %s, %v", got, err)
+	}
+	for _, d := range dropped {
+		// Only what a Baileys auth state has no place for.
+		if !strings.Contains(d, "Baileys' auth state has no place") {
+			t.Errorf("dropped %q", d)
+		}
+	}
+	folder := filepath.Join(dir, "baileys_auth_info")
+	if err := sessionconv.WriteBaileysDir(st, folder); err != nil {
+		t.Fatal(err)
+	}
+	if err := sessionconv.WriteBaileysDir(st, folder); !errors.Is(err, sessionconv.ErrExists) {
+		t.Fatalf("an existing folder: %v", err)
+	}
+	files, _ := os.ReadDir(folder)
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = f.Name()
+		if info, _ := f.Info(); info.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", f.Name(), info.Mode().Perm())
+		}
+	}
+	for _, prefix := range []string{"creds.json", "session-", "pre-key-", "app-state-sync-key-", "app-state-sync-version-", "identity-key-", "lid-mapping-" + bob + ".json", "tctoken-"} {
+		if !slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, prefix) }) {
+			t.Errorf("no %s* among the %d files", prefix, len(names))
+		}
+	}
+	var creds struct {
+		Me                      struct{ ID string } `json:"me"`
+		NextPreKeyID            uint32              `json:"nextPreKeyId"`
+		FirstUnuploadedPreKeyID uint32              `json:"firstUnuploadedPreKeyId"`
+	}
+	raw, _ := os.ReadFile(filepath.Join(folder, "creds.json"))
+	if err := json.Unmarshal(raw, &creds); err != nil || creds.Me.ID != jid.String() || creds.FirstUnuploadedPreKeyID <= 1 || creds.NextPreKeyID < creds.FirstUnuploadedPreKeyID {
+		t.Fatalf("creds %s: %+v, %v", raw, creds, err)
+	}
+
+	// ... and from the folder into the page (import-baileys, importSession).
+	again, err := sessionconv.ReadBaileysDir(folder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob2, got, counts2, dropped, err := sessionconv.BaileysToSnapshot(ctx, again, "moved")
+	if err != nil || got != jid || len(dropped) != 0 {
+		t.Fatalf("from Baileys: %s, %v, dropped %q", got, err, dropped)
+	}
+	for _, what := range []string{"sessions", "identities", "prekeys", "sender_keys", "app_state_sync_keys", "app_state_versions", "lid_mappings"} {
+		if counts2[what] != counts[what] {
+			t.Errorf("%s: %d in, %d back", what, counts[what], counts2[what])
+		}
+	}
+	_, idbC, idbDev := importAsPage(t, blob2, jid)
+	defer idbC.Close()
+	pageLog := newTroubleLog(t, "page")
+	page := newClient(t, srv, "page", idbDev, pageLog)
+	reconnect(t, srv, page)
+	talk(t, srv, page, bob, "after a Baileys folder")
+	page.cli.Disconnect()
+	if c := companions(srv, alice); !slices.Equal(c, []string{jid.String()}) {
+		t.Fatalf("alice's linked devices: %v", c)
+	}
+	for _, l := range []*troubleLog{srvLog, clientLog, pageLog} {
+		if tr := l.Trouble(); len(tr) > 0 {
+			t.Errorf("retry receipts or decryption failures:\n%v", tr)
+		}
+	}
+}
+
+// Bad input is refused with ErrBaileys, and nothing half-converted.
+func TestBadBaileysFolders(t *testing.T) {
+	dir := t.TempDir()
+	for name, files := range map[string]map[string]string{
+		"no creds":       {"session-1.0.json": `{}`},
+		"not json":       {"creds.json": `{`},
+		"a stray file":   {"creds.json": `{}`, "notes.txt": `x`},
+		"unknown type":   {"creds.json": `{}`, "whatever-1.json": `{}`},
+		"unpaired creds": {"creds.json": `{"noiseKey":{"public":"","private":""}}`},
+	} {
+		d := filepath.Join(dir, strings.ReplaceAll(name, " ", "_"))
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		for f, body := range files {
+			if err := os.WriteFile(filepath.Join(d, f), []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st, err := sessionconv.ReadBaileysDir(d)
+		if err == nil {
+			_, _, _, _, err = sessionconv.BaileysToSnapshot(context.Background(), st, "x")
+		}
+		if !errors.Is(err, sessionconv.ErrBaileys) {
+			t.Errorf("%s: %v, want ErrBaileys", name, err)
+		}
+	}
+}
