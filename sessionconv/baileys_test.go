@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -147,6 +148,52 @@ func TestBadBaileysFolders(t *testing.T) {
 		}
 		if !errors.Is(err, sessionconv.ErrBaileys) {
 			t.Errorf("%s: %v, want ErrBaileys", name, err)
+		}
+	}
+}
+
+// File names hold ids as Baileys' fixFileName writes them ('/' as "__",
+// ':' as '-'); reading them back gives the ids again, even a sender key of
+// an old group whose JID holds a '-'.
+func TestBaileysFileNames(t *testing.T) {
+	ids := map[string][]string{
+		"sender-key":             {"120363000000000001@g.us::15550100002::0", "15550100001-1600000000@g.us::123456789012345_1::7"},
+		"sender-key-memory":      {"120363000000000001@g.us"},
+		"app-state-sync-key":     {"AAAAAGVj/+==", "ab/cd/ef"},
+		"app-state-sync-version": {"critical_unblock_low"},
+		"session":                {"123456789012345_1.7", "15550100002.0"},
+		"lid-mapping":            {"15550100002", "123456789012345_reverse"},
+		"tctoken":                {"15550100002@s.whatsapp.net", "__index"},
+		"pre-key":                {"12"},
+	}
+	st := &sessionconv.BaileysState{Keys: map[string]map[string]json.RawMessage{}}
+	if err := json.Unmarshal([]byte(`{"registrationId":1}`), &st.Creds); err != nil {
+		t.Fatal(err)
+	}
+	for typ, list := range ids {
+		st.Keys[typ] = map[string]json.RawMessage{}
+		for _, id := range list {
+			st.Keys[typ][id] = json.RawMessage(`{}`)
+		}
+	}
+	files, err := st.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range files {
+		if strings.ContainsAny(name, "/:") {
+			t.Errorf("file name %q", name)
+		}
+	}
+	back, err := sessionconv.BaileysFiles(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for typ, list := range ids {
+		for _, id := range list {
+			if _, ok := back.Keys[typ][id]; !ok {
+				t.Errorf("%s %q did not come back; got %v", typ, id, slices.Collect(maps.Keys(back.Keys[typ])))
+			}
 		}
 	}
 }

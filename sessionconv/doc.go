@@ -1,10 +1,12 @@
 //go:build !js
 
 // Package sessionconv moves one whatsmeow device between whatsmeow's sqlstore
-// (a sqlite database) and a wasmeow session snapshot (docs/SNAPSHOT.md), so
-// a linked device changes homes without a new QR and its Signal sessions go
-// on where they were (docs/AUTHSTATE.md). cmd/wasmeow-session is its
-// command line.
+// (a sqlite database), a Baileys auth state (baileys.go: its creds and key
+// store, a useMultiFileAuthState folder) and a wasmeow session snapshot
+// (docs/SNAPSHOT.md), so a linked device changes homes without a new QR and
+// its Signal sessions go on where they were (docs/AUTHSTATE.md).
+// cmd/wasmeow-session is its command line; the snapshot and Baileys halves
+// also build for js/wasm (the page's importBaileysSession).
 //
 // Every record is written through whatsmeow's store interfaces of the
 // target (sqlstore's SQLStore, idbstore's Store), the reference semantics of

@@ -94,6 +94,13 @@ func (c *client) handle() js.Value {
 		}
 		return jsbridge.BytesToJS(blob), nil
 	})
+	async("exportBaileysSession", func([]js.Value) (any, error) {
+		blob, err := c.core.ExportSession(bg)
+		if err != nil {
+			return nil, err
+		}
+		return exportBaileys(bg, blob)
+	})
 	async("logout", func([]js.Value) (any, error) { return nil, c.core.Logout(bg) })
 	async("disconnect", func([]js.Value) (any, error) { return nil, c.core.Disconnect(bg) })
 	async("destroy", func([]js.Value) (any, error) {

@@ -73,6 +73,17 @@ func main() {
 		}
 		return nil, importSession(bg, db, args[0].String(), data)
 	}))
+	mod.Set("importBaileysSession", jsbridge.Func("importBaileysSession", func(args []js.Value) (any, error) {
+		const sig = "importBaileysSession(clientId, state, options?)"
+		if len(args) < 2 || args[0].Type() != js.TypeString || args[1].Type() != js.TypeString {
+			return nil, jsbridge.Errorf(jsbridge.CodeInvalidOption, "%s: clientId must be a string (and state reach Go as JSON)", sig)
+		}
+		db, err := dbNameArg(args, 2, sig)
+		if err != nil {
+			return nil, err
+		}
+		return importBaileysSession(bg, db, args[0].String(), args[1].String())
+	}))
 	if len(os.Args) < 2 || js.Global().Get(os.Args[1]).Type() != js.TypeFunction {
 		fmt.Println("wasmeow: start me through wasmeow.js (argv[1] must name the global ready callback)")
 		return

@@ -196,6 +196,49 @@ export class WasmeowModule {
    * altered), 'wrong_passphrase' when a sealed snapshot's passphrase is wrong or missing.
    */
   importSession(clientId: string, data: Uint8Array, options?: ImportOptions): Promise<void>;
+  /**
+   * Makes a Baileys auth state the local session clientId, keeping the link (no QR): the creds, and the
+   * Signal sessions and sender keys converted from libsignal-node's records, so conversations go on
+   * without a retry receipt (docs/AUTHSTATE.md). Give {creds, keys} with keys as the records by type and
+   * id (what keys.set receives; a SignalKeyStore cannot list its records and is refused), or {files}
+   * (the files of useMultiFileAuthState by name). Resolves with what was converted and the list of what
+   * was left out (it falls back to the retry receipt path). Rejects with 'session_exists' when that
+   * session already holds a device, 'restore_failed' when the creds are not a paired device's.
+   * Stop the Baileys socket first and never run both: they share the device's keys.
+   */
+  importBaileysSession(clientId: string, state: BaileysAuthData | BaileysFiles, options?: ListOptions): Promise<BaileysImportReport>;
+}
+
+/** A Baileys auth state with its key store's records listed: byte strings as Uint8Array (or Node Buffers). */
+export interface BaileysAuthData {
+  /** Baileys' AuthenticationCreds. */
+  creds: Partial<BaileysCreds> | Record<string, unknown>;
+  /** Records by type ('session', 'pre-key', 'sender-key', 'identity-key', ...) and id. */
+  keys: Record<string, Record<string, unknown>>;
+}
+
+/** The files of Baileys' useMultiFileAuthState folder, by name (creds.json, session-123.0.json, ...). */
+export interface BaileysFiles {
+  files: Record<string, string | Uint8Array>;
+}
+
+export interface BaileysImportReport {
+  /** The device's JID. */
+  device: string;
+  /** How many records of each kind were converted. */
+  counts: Record<string, number>;
+  /** What could not be converted, one line each (empty when everything was). */
+  dropped: string[];
+}
+
+export interface BaileysExport extends BaileysAuthData {
+  creds: BaileysCreds;
+  device: string;
+  counts: Record<string, number>;
+  /** The same state as useMultiFileAuthState's files: write each into the folder Baileys opens. */
+  files: Record<string, string>;
+  /** What Baileys' auth state has no place for or libsignal-node's records cannot hold. */
+  dropped: string[];
 }
 
 export interface CredsView {
@@ -326,6 +369,12 @@ export class Client {
    * (options.passphrase; importSession then needs it). Rejects with 'not_logged_in' before pairing.
    */
   exportSession(options?: ExportOptions): Promise<Uint8Array>;
+  /**
+   * The session as a Baileys auth state ({creds, keys}, and the same as useMultiFileAuthState's files),
+   * keeping the link and the Signal sessions (docs/AUTHSTATE.md); what Baileys cannot hold is listed in
+   * dropped. Disconnect first, and never run both copies.
+   */
+  exportBaileysSession(): Promise<BaileysExport>;
   /** Logs the device out on the server, then deletes the session (and its remote copy). */
   logout(): Promise<void>;
   disconnect(): Promise<void>;

@@ -26,6 +26,10 @@
 /** @typedef {import('./wasmeow.js').Contact} Contact */
 /** @typedef {import('./wasmeow.js').GroupInfo} GroupInfo */
 /** @typedef {import('./wasmeow.js').GroupParticipant} GroupParticipant */
+/** @typedef {import('./wasmeow.js').BaileysAuthData} BaileysAuthData */
+/** @typedef {import('./wasmeow.js').BaileysFiles} BaileysFiles */
+/** @typedef {import('./wasmeow.js').BaileysImportReport} BaileysImportReport */
+/** @typedef {import('./wasmeow.js').BaileysExport} BaileysExport */
 /**
  * What the Go program hands over (jsbridge values: its functions return a
  * value or an Error, or a promise): untyped.
@@ -532,6 +536,70 @@ export class WasmeowModule {
       return await this.#api.importSession(clientId, data, rest);
     } catch (e) { throw toWasmeowError(e); }
   }
+
+  /**
+   * Makes a Baileys auth state the local session clientId (which must not exist), keeping the link.
+   * @param {string} clientId
+   * @param {BaileysAuthData | BaileysFiles} state
+   * @param {ListOptions} [options]
+   * @returns {Promise<BaileysImportReport>}
+   */
+  async importBaileysSession(clientId, state, options) {
+    this.#check();
+    try { return JSON.parse(await this.#api.importBaileysSession(clientId, baileysStateJSON(state), options)); } catch (e) { throw toWasmeowError(e); }
+  }
+}
+
+// ---- Moving a Baileys device: importBaileysSession / exportBaileysSession ----
+// The Baileys auth state <-> the JSON the Go side reads and writes (byte
+// strings in Baileys' BufferJSON form {type: 'Buffer', data: base64}).
+/** @param {string} msg */
+const badBaileysState = (msg) => new WasmeowError(`importBaileysSession(clientId, state, options?): ${msg}`, 'invalid_option');
+
+/**
+ * @param {unknown} state
+ * @returns {string}
+ */
+function baileysStateJSON(state) {
+  if (state === null || typeof state !== 'object') throw badBaileysState('state must be {creds, keys} or {files}');
+  const { files, creds, keys } = /** @type {{files?: unknown, creds?: unknown, keys?: unknown}} */ (state);
+  if (files !== undefined) {
+    if (files === null || typeof files !== 'object') throw badBaileysState('state.files must map file names to their text');
+    /** @type {Record<string, string>} */
+    const text = {};
+    for (const [name, v] of Object.entries(files)) {
+      if (typeof v === 'string') text[name] = v;
+      else if (v instanceof Uint8Array) text[name] = new TextDecoder().decode(v);
+      else throw badBaileysState(`state.files[${JSON.stringify(name)}] must be a string or a Uint8Array`);
+    }
+    return JSON.stringify({ files: text });
+  }
+  // A SignalKeyStore ({get, set}) cannot list what it holds: JSON would drop it without a word.
+  if (keys === null || typeof keys !== 'object' || typeof (/** @type {any} */ (keys).get) === 'function') {
+    throw badBaileysState('state.keys must hold the records by type and id ({session: {"15551234567.0": ...}, ...}), not a SignalKeyStore');
+  }
+  // (A Node Buffer reaches the replacer already as its toJSON {type, data: [...]}, which Go reads too.)
+  return JSON.stringify({ creds, keys }, (_, v) => (v instanceof Uint8Array ? { type: 'Buffer', data: bytesToBase64(v) } : v));
+}
+
+/**
+ * @param {string} text
+ * @returns {BaileysExport}
+ */
+function parseBaileysJSON(text) {
+  return JSON.parse(text, (_, v) => (v !== null && typeof v === 'object' && v.type === 'Buffer' && typeof v.data === 'string'
+    ? Uint8Array.from(atob(v.data), (c) => c.charCodeAt(0)) : v));
+}
+
+/**
+ * Standard base64, in chunks (String.fromCharCode takes a bounded argument list).
+ * @param {Uint8Array} v
+ * @returns {string}
+ */
+function bytesToBase64(v) {
+  let bin = '';
+  for (let i = 0; i < v.length; i += 0x8000) bin += String.fromCharCode.apply(null, Array.from(v.subarray(i, i + 0x8000)));
+  return btoa(bin);
 }
 
 
@@ -774,6 +842,8 @@ export class Client {
     if (passphrase === undefined) return data;
     try { return await seal(data, /** @type {string} */ (passphrase)); } catch (e) { throw toWasmeowError(e); }
   }
+  /** @returns {Promise<BaileysExport>} */
+  async exportBaileysSession() { return parseBaileysJSON(await this.#call('exportBaileysSession')); }
   /** @returns {Promise<void>} */
   logout() { return this.#call('logout'); }
   /** @returns {Promise<void>} */
@@ -869,9 +939,7 @@ async function mediaAsBase64(content) {
     else if (v instanceof ArrayBuffer) v = new Uint8Array(v);
     else if (ArrayBuffer.isView(v)) v = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
     else return content; // Go says what is wrong with it
-    let bin = '';
-    for (let i = 0; i < v.length; i += 0x8000) bin += String.fromCharCode.apply(null, Array.from(v.subarray(i, i + 0x8000)));
-    return { ...content, [kind]: btoa(bin) };
+    return { ...content, [kind]: bytesToBase64(v) };
   } catch (e) {
     throw new WasmeowError(`sendMessage(jid, content): reading content failed: ${describe(e)}`, 'invalid_option');
   }

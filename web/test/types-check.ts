@@ -21,6 +21,10 @@ async function main(): Promise<void> {
   console.log(id, code, await wm.listSessions({ dbName: 'wasmeow' }));
   const backup: Uint8Array = await client.exportSession();
   await wm.importSession('copy', backup, { dbName: 'wasmeow' });
+  const baileys = await client.exportBaileysSession();
+  const moved = await wm.importBaileysSession('moved', { files: baileys.files });
+  console.log(moved.device, moved.dropped.length, baileys.keys['session'], baileys.creds.noiseKey.private,
+    (await wm.importBaileysSession('m2', { creds: baileys.creds, keys: baileys.keys })).counts);
   const sealed = await client.exportSession({ passphrase: 'correct horse battery staple' });
   await wm.importSession('copy2', sealed, { passphrase: 'correct horse battery staple' });
   const remote = await wm.createClient({
@@ -89,6 +93,8 @@ async function main(): Promise<void> {
   client.on('qr_code', () => {});
   // @ts-expect-error: importSession takes the snapshot's bytes, not a string
   await wm.importSession('copy', 'c25hcHNob3Q=');
+  // @ts-expect-error: a Baileys state is {creds, keys} or {files}
+  await wm.importBaileysSession('copy', { creds: {} });
   // @ts-expect-error: the passphrase is a string
   await client.exportSession({ passphrase: 42 });
   // @ts-expect-error: Baileys' flow needs saveCreds
