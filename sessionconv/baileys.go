@@ -151,8 +151,15 @@ func BaileysToRows(st *BaileysState) (*idbstore.DeviceRows, libsignalnode.Droppe
 	var dropped libsignalnode.Dropped
 	identities := map[string]bool{}
 	lids := map[string]string{} // LID user -> PN user
+	if len(st.Creds.Rest) > 0 {
+		dropped.Add("creds fields whatsmeow has no place for: %s", strings.Join(slices.Sorted(maps.Keys(st.Creds.Rest)), ", "))
+	}
 	for _, typ := range slices.Sorted(maps.Keys(st.Keys)) {
 		records := st.Keys[typ]
+		if why, whole := wholeTypeLeftOut(typ); whole {
+			dropped.Add("%s: %d records, %s", typ, len(records), why)
+			continue
+		}
 		for _, id := range slices.Sorted(maps.Keys(records)) {
 			raw := records[id]
 			if len(raw) == 0 || string(raw) == "null" {
@@ -313,12 +320,23 @@ func importRecord(rows *idbstore.DeviceRows, typ, id string, raw json.RawMessage
 			return err
 		}
 		rows.PrivacyTokens = append(rows.PrivacyTokens, idbstore.PrivacyTokenRow{User: id, Token: v.Token, Timestamp: int64(v.Timestamp)})
-	case bSenderKeyMemory, bDeviceList:
-		return errors.New("a cache whatsmeow does not keep (it refetches device lists and sends its sender key again)")
 	default:
-		return errors.New("a type Baileys does not have")
+		return fmt.Errorf("no conversion for type %s", typ)
 	}
 	return nil
+}
+
+// wholeTypeLeftOut says why a whole type is not converted, if it is not.
+func wholeTypeLeftOut(typ string) (string, bool) {
+	switch {
+	case typ == bDeviceList:
+		return "a cache whatsmeow does not keep (it fetches device lists again)", true
+	case typ == bSenderKeyMemory:
+		return "a cache whatsmeow does not keep (it sends its sender key to every participant with each group message)", true
+	case !slices.Contains(BaileysTypes, typ):
+		return "a type Baileys does not have", true
+	}
+	return "", false
 }
 
 // checkedPair is a Baileys key pair whose public key matches its private one.

@@ -98,7 +98,8 @@ func TestThroughABaileysFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	blob2, got, counts2, dropped, err := sessionconv.BaileysToSnapshot(ctx, again, "moved")
-	if err != nil || got != jid || len(dropped) != 0 {
+	// Only the creds fields of Baileys' own that the export wrote (its initAuthCreds defaults).
+	if err != nil || got != jid || len(dropped) != 1 || dropped[0] != "creds fields whatsmeow has no place for: accountSettings, accountSyncCounter, processedHistoryMessages" {
 		t.Fatalf("from Baileys: %s, %v, dropped %q", got, err, dropped)
 	}
 	for _, what := range []string{"sessions", "identities", "prekeys", "sender_keys", "app_state_sync_keys", "app_state_versions", "lid_mappings"} {
@@ -195,5 +196,48 @@ func TestBaileysFileNames(t *testing.T) {
 				t.Errorf("%s %q did not come back; got %v", typ, id, slices.Collect(maps.Keys(back.Keys[typ])))
 			}
 		}
+	}
+}
+
+// What cannot be converted is listed, one line per record (a whole type of
+// caches in one line), and the rest converts.
+func TestBaileysLeftOutIsListed(t *testing.T) {
+	raw, err := os.ReadFile("../baileysauth/testdata/creds-paired.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &sessionconv.BaileysState{Keys: map[string]map[string]json.RawMessage{
+		"session":     {"15550100002.0": json.RawMessage(`{"_sessions":{},"version":"v1"}`), "not-an-address": json.RawMessage(`{}`)},
+		"pre-key":     {"5": json.RawMessage(`{"public":{"type":"Buffer","data":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="},"private":{"type":"Buffer","data":"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}}`)},
+		"sender-key":  {"120363000000000001@g.us::15550100002::0": json.RawMessage(`{"type":"Buffer","data":"W10="}`)}, // [], no state: converts
+		"device-list": {"15550100002": json.RawMessage(`["0","1"]`), "15550100003": json.RawMessage(`["0"]`)},
+		"made-up":     {"x": json.RawMessage(`1`)},
+		"tctoken":     {"__index": json.RawMessage(`{"token":{"type":"Buffer","data":"W10="}}`)},
+	}}
+	if err := json.Unmarshal(raw, &st.Creds); err != nil {
+		t.Fatal(err)
+	}
+	rows, dropped, err := sessionconv.BaileysToRows(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"creds fields whatsmeow has no place for: ",
+		"device-list: 2 records, a cache whatsmeow does not keep",
+		"made-up: 1 records, a type Baileys does not have",
+		"pre-key 5: the public key is not the private key's",
+		"session 15550100002.0: the record has no open session; the peer's next message will ask for a retry",
+		"session not-an-address: not a signal address",
+	}
+	if len(dropped) != len(want) {
+		t.Fatalf("dropped %q", dropped)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(dropped[i], w) {
+			t.Errorf("dropped[%d] = %q, want %q...", i, dropped[i], w)
+		}
+	}
+	if len(rows.SenderKeys) != 1 || len(rows.Sessions) != 0 || len(rows.PreKeys) != 0 || len(rows.PrivacyTokens) != 0 {
+		t.Errorf("converted %d sender keys, %d sessions, %d prekeys, %d tokens", len(rows.SenderKeys), len(rows.Sessions), len(rows.PreKeys), len(rows.PrivacyTokens))
 	}
 }
