@@ -3,7 +3,8 @@
 // useMultiFileAuthState folder is imported into a page
 // (wm.importBaileysSession), which goes on talking with no QR; the page's
 // session is exported as a Baileys folder (client.exportBaileysSession),
-// which Baileys opens and goes on with, no QR. The sessions crossed
+// which Baileys opens and goes on with, no QR; 1:1 and in a group at each
+// stop. The sessions and sender keys crossed
 // libsignal-node's and whatsmeow's record formats: the phone never needed
 // to ask again (fakewa logs every retry receipt a phone sends or answers).
 import { test, before, after } from 'node:test';
@@ -17,6 +18,7 @@ import { proto } from 'baileys';
 
 const ANN = '15550050001'; // the linked device that moves: Baileys, then the page, then Baileys
 const BOB = '15550050002'; // a phone
+const CY = '15550050003'; // a phone, in a group with Ann and Bob
 
 let server, fakewa, browser;
 const clients = [];
@@ -25,7 +27,7 @@ const dirs = [];
 before(async () => {
   [server, fakewa] = await Promise.all([startStatic(), startFakewa()]);
   browser = await launchBrowser();
-  for (const [phone, pushName] of [[ANN, 'Ann'], [BOB, 'Bob']]) await fakewa.api('POST', '/api/accounts', { phone, pushName });
+  for (const [phone, pushName] of [[ANN, 'Ann'], [BOB, 'Bob'], [CY, 'Cy']]) await fakewa.api('POST', '/api/accounts', { phone, pushName });
 });
 
 after(async () => {
@@ -44,8 +46,9 @@ const ciphertextStubs = (c) => c.events.filter((e) => e.name === 'messages.upser
   .filter((m) => m.messageStubType === proto.WebMessageInfo.StubType.CIPHERTEXT);
 
 // Bob's phone writes first (it goes on with the session it has: the new
-// home's copy must decrypt), then the device answers.
-async function talkWithBaileys(c, round) {
+// home's copy must decrypt), then the device answers; then the same in the
+// group, where Cy's phone gave its sender key once, before the move.
+async function talkWithBaileys(c, round, group) {
   for (const i of [0, 1]) {
     const from = c.events.length;
     const { id } = await fakewa.api('POST', `/api/accounts/${BOB}/send`, { to: ANN, text: `${round} to Ann ${i}` });
@@ -53,6 +56,11 @@ async function talkWithBaileys(c, round) {
     const sent = await c.send(jid(BOB), { text: `${round} from Ann ${i}` });
     assert.equal((await fakewa.waitInbox(BOB, (m) => m.id === sent.key.id)).text, `${round} from Ann ${i}`);
   }
+  const from = c.events.length;
+  const { id } = await fakewa.api('POST', `/api/accounts/${CY}/send`, { to: group, text: `${round} in the group` });
+  assert.equal(textOf(await c.waitMessage((m) => m.key.id === id, { from })), `${round} in the group`);
+  const sent = await c.send(group, { text: `${round}: Ann in the group` });
+  for (const phone of [BOB, CY]) assert.equal((await fakewa.waitInbox(phone, (m) => m.id === sent.key.id)).chat, group);
 }
 
 test('a Baileys folder moves into the page and back, keeping its link and its Signal sessions', async () => {
@@ -62,7 +70,8 @@ test('a Baileys folder moves into the page and back, keeping its link and its Si
   dirs.push(ann.dir);
   await ann.waitFor('connection.update', (d) => d.connection === 'open');
   const device = ann.state.creds.me.id;
-  await talkWithBaileys(ann, 'on Baileys');
+  const group = (await fakewa.api('POST', `/api/accounts/${BOB}/groups`, { subject: 'Moving', participants: [ANN, CY] })).jid;
+  await talkWithBaileys(ann, 'on Baileys', group);
   assert.deepEqual(await waitQueuesEmpty(fakewa, [device]), {});
   await ann.stop({ keepDir: true });
 
@@ -73,7 +82,7 @@ test('a Baileys folder moves into the page and back, keeping its link and its Si
   assert.ok(Object.keys(files).some((f) => f.startsWith('session-')), 'Baileys saved sessions');
   const report = await page.evaluate((f) => window.wm.importBaileysSession('moved', { files: f }), files);
   assert.equal(report.device, device);
-  assert.ok(report.counts.sessions > 0 && report.counts.prekeys > 0 && report.counts.identities > 0, JSON.stringify(report.counts));
+  assert.ok(report.counts.sessions > 0 && report.counts.prekeys > 0 && report.counts.identities > 0 && report.counts.sender_keys >= 2, JSON.stringify(report.counts));
   // Only Baileys' caches (device lists, whom its sender key reached) and creds fields of its own
   // are left out: no session, no key.
   assert.deepEqual(report.dropped.filter((d) => !/^(device-list|sender-key-memory): \d+ records, a cache whatsmeow does not keep|^creds fields whatsmeow has no place for: /.test(d)), []);
@@ -107,6 +116,11 @@ test('a Baileys folder moves into the page and back, keeping its link and its Si
     await page.evaluate(([to, t]) => window.clients.moved.sendText(to, t), [BOB, `from the page ${i}`]);
     await fakewa.waitInbox(BOB, (m) => m.text === `from the page ${i}`);
   }
+  // Cy's phone sends no new sender key: the page reads with Baileys' converted one.
+  await fakewa.api('POST', `/api/accounts/${CY}/send`, { to: group, text: 'the page in the group' });
+  assert.equal((await waitMessage(page, 'moved', (m) => m.text === 'the page in the group')).chat, group);
+  const groupId = await page.evaluate(([to, t]) => window.clients.moved.sendText(to, t), [group, 'from the page to the group']);
+  for (const phone of [BOB, CY]) assert.equal((await fakewa.waitInbox(phone, (m) => m.id === groupId)).text, 'from the page to the group');
   assert.deepEqual(await waitQueuesEmpty(fakewa, [device]), {});
   assert.ok(!(await events(page, 'moved')).includes('undecryptable'), 'the page decrypted everything');
 
@@ -115,13 +129,13 @@ test('a Baileys folder moves into the page and back, keeping its link and its Si
     const c = window.clients.moved;
     await c.disconnect();
     const b = await c.exportBaileysSession();
-    return { files: b.files, dropped: b.dropped, device: b.device, sessions: Object.keys(b.keys.session || {}).length, privLen: b.creds.noiseKey.private.length };
+    return { files: b.files, dropped: b.dropped, device: b.device, sessions: Object.keys(b.keys.session || {}).length, senderKeys: Object.keys(b.keys['sender-key'] || {}).length, privLen: b.creds.noiseKey.private.length };
   });
   await page.evaluate(() => window.clients.moved.destroy());
   await ctx.close();
   assert.equal(out.device, device);
   assert.equal(out.privLen, 32, 'byte strings come back as Uint8Arrays');
-  assert.ok(out.sessions > 0);
+  assert.ok(out.sessions > 0 && out.senderKeys > 0, JSON.stringify(out));
   assert.deepEqual(out.dropped.filter((d) => !/Baileys' auth state has no place/.test(d)), []);
   const back = mkdtempSync(join(tmpdir(), 'wasmeow-baileys-back-'));
   dirs.push(back);
@@ -131,7 +145,7 @@ test('a Baileys folder moves into the page and back, keeping its link and its Si
   await again.waitFor('connection.update', (d) => d.connection === 'open');
   assert.equal(again.sockets, 1);
   assert.equal(again.state.creds.me.id, device);
-  await talkWithBaileys(again, 'back on Baileys');
+  await talkWithBaileys(again, 'back on Baileys', group);
 
   // One linked device all along, and nobody asked for a message again.
   const accounts = await fakewa.api('GET', '/api/accounts');
