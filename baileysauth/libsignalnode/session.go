@@ -279,7 +279,7 @@ func SessionFromWhatsmeow(goRecord []byte, now time.Time) ([]byte, Dropped, erro
 }
 
 func stateToNode(st *record.StateStructure, dropped *Dropped) (*nodeEntry, error) {
-	if st.SenderChain == nil {
+	if st == nil || st.SenderChain == nil {
 		return nil, errors.New("no sender chain")
 	}
 	if len(st.ReceiverChains) == 0 {
@@ -287,6 +287,9 @@ func stateToNode(st *record.StateStructure, dropped *Dropped) (*nodeEntry, error
 		// first message, which adds a receiving chain; libsignal-node's
 		// state needs the remote ratchet key it comes from.
 		return nil, errors.New("no receiving chain (the session never decrypted a message)")
+	}
+	if slices.Contains(st.ReceiverChains, nil) {
+		return nil, errors.New("an empty receiving chain")
 	}
 	sc := st.SenderChain
 	if err := checkKeys(
@@ -348,6 +351,9 @@ func stateToNode(st *record.StateStructure, dropped *Dropped) (*nodeEntry, error
 }
 
 func chainToNode(c *record.ChainStructure, typ int) (*nodeChain, error) {
+	if c == nil {
+		return nil, errors.New("an empty chain")
+	}
 	if err := checkKeys(keyCheck{"ratchet key", c.SenderRatchetKeyPublic, publicKeyLength}); err != nil {
 		return nil, err
 	}

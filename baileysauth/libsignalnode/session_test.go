@@ -336,6 +336,22 @@ func TestBadSessionRecords(t *testing.T) {
 	if _, _, err := libsignalnode.SessionFromWhatsmeow([]byte(`{"SessionState":{}}`), time.Now()); !errors.Is(err, libsignalnode.ErrNoOpenSession) {
 		t.Errorf("empty whatsmeow state: %v", err)
 	}
+	// Hostile whatsmeow records: an error, never a panic.
+	for _, rec := range []string{
+		`[]`, `{"SessionState":null}`,
+		`{"SessionState":{"SenderChain":{},"ReceiverChains":[null]}}`,
+		`{"SessionState":{"SenderChain":{"ChainKey":null},"ReceiverChains":[{}]}}`,
+		`{"SessionState":{"SenderChain":{"SenderRatchetKeyPublic":"BQ=="},"ReceiverChains":[{"SenderRatchetKeyPublic":""}]},"PreviousStates":[null]}`,
+	} {
+		if _, _, err := libsignalnode.SessionFromWhatsmeow([]byte(rec), time.Now()); err == nil {
+			t.Errorf("%s: converted", rec)
+		}
+	}
+	for _, rec := range []string{`[]`, `[null]`, `[{"SenderChainKey":null}]`, `[{"SenderChainKey":{},"SigningKeyPublic":"BQ=="}]`} {
+		if _, err := libsignalnode.SenderKeyFromWhatsmeow([]byte(`{"SenderKeyStates":` + rec + `}`)); err == nil && rec != `[]` {
+			t.Errorf("sender key %s: converted", rec)
+		}
+	}
 }
 
 func lastRemote(t *testing.T, ratchet json.RawMessage) string {
