@@ -4,7 +4,8 @@
 // (wm.importBaileysSession), which goes on talking with no QR; the page's
 // session is exported as a Baileys folder (client.exportBaileysSession),
 // which Baileys opens and goes on with, no QR; 1:1 and in a group at each
-// stop. The sessions and sender keys crossed
+// stop, with an app-state patch applied at each. The sessions, sender keys
+// and app-state hashes and MACs crossed
 // libsignal-node's and whatsmeow's record formats: the phone never needed
 // to ask again (fakewa logs every retry receipt a phone sends or answers).
 import { test, before, after } from 'node:test';
@@ -63,6 +64,13 @@ async function talkWithBaileys(c, round, group) {
   for (const phone of [BOB, CY]) assert.equal((await fakewa.waitInbox(phone, (m) => m.id === sent.key.id)).chat, group);
 }
 
+// The phone (un)pins Bob's chat; Baileys (MACs checked: appStateMacVerification) reports it.
+async function pin(c, pinned) {
+  const from = c.events.length;
+  await fakewa.api('POST', `/api/accounts/${ANN}/chat-state`, { chat: BOB, pinned });
+  await c.waitFor('chats.update', (us) => us.some((u) => u.id === jid(BOB) && !!u.pinned === pinned), { from });
+}
+
 test('a Baileys folder moves into the page and back, keeping its link and its Signal sessions', async () => {
   // 1. Baileys pairs and talks.
   const ann = await startBaileys(fakewa, { onQR: (qr) => fakewa.api('POST', `/api/accounts/${ANN}/scan`, { qr }) });
@@ -72,6 +80,8 @@ test('a Baileys folder moves into the page and back, keeping its link and its Si
   const device = ann.state.creds.me.id;
   const group = (await fakewa.api('POST', `/api/accounts/${BOB}/groups`, { subject: 'Moving', participants: [ANN, CY] })).jid;
   await talkWithBaileys(ann, 'on Baileys', group);
+  // App state: the phone pins Bob's chat; Baileys checks the patch's MACs and keeps the pin's value MAC.
+  await pin(ann, true);
   assert.deepEqual(await waitQueuesEmpty(fakewa, [device]), {});
   await ann.stop({ keepDir: true });
 
@@ -121,6 +131,11 @@ test('a Baileys folder moves into the page and back, keeping its link and its Si
   assert.equal((await waitMessage(page, 'moved', (m) => m.text === 'the page in the group')).chat, group);
   const groupId = await page.evaluate(([to, t]) => window.clients.moved.sendText(to, t), [group, 'from the page to the group']);
   for (const phone of [BOB, CY]) assert.equal((await fakewa.waitInbox(phone, (m) => m.id === groupId)).text, 'from the page to the group');
+  // The phone unpins: whatsmeow takes out the value MAC Baileys kept (converted) and checks the new
+  // LT hash against the patch's snapshot MAC, so a hash or MAC lost on the way would fail here.
+  await fakewa.api('POST', `/api/accounts/${ANN}/chat-state`, { chat: BOB, pinned: false });
+  await page.waitForFunction(() => window.events.moved.some((e) => e.name === 'chats.update' && e.payload.chats.some((c) => c.pinned === false)));
+  assert.deepEqual(await page.evaluate(() => window.events.moved.filter((e) => e.name === 'error').map((e) => e.payload)), []);
   assert.deepEqual(await waitQueuesEmpty(fakewa, [device]), {});
   assert.ok(!(await events(page, 'moved')).includes('undecryptable'), 'the page decrypted everything');
 
@@ -146,6 +161,7 @@ test('a Baileys folder moves into the page and back, keeping its link and its Si
   assert.equal(again.sockets, 1);
   assert.equal(again.state.creds.me.id, device);
   await talkWithBaileys(again, 'back on Baileys', group);
+  await pin(again, true); // Baileys takes out the page's value MAC of the unpin (exported)
 
   // One linked device all along, and nobody asked for a message again.
   const accounts = await fakewa.api('GET', '/api/accounts');
