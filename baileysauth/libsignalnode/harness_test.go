@@ -56,7 +56,9 @@ type wireMsg struct {
 
 const groupID = "120363000000000001@g.us"
 
-func loadFixture(t *testing.T) *fixture {
+func loadFixture(t *testing.T) *fixture { return loadFixtureF(t) }
+
+func loadFixtureF(t testing.TB) *fixture {
 	t.Helper()
 	raw, err := os.ReadFile("testdata/node-records.json")
 	if err != nil {
