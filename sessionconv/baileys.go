@@ -44,18 +44,19 @@ type BaileysState struct {
 	Keys  map[string]map[string]json.RawMessage `json:"keys"`
 }
 
-// Baileys' key store types (SignalDataTypeMap).
+// Baileys' key store types (SignalDataTypeMap): baileysauth's, and the two
+// caches the custom strategy has no use for.
 const (
-	bPreKey          = "pre-key"
-	bSession         = "session"
-	bSenderKey       = "sender-key"
+	bPreKey          = baileysauth.TypePreKey
+	bSession         = baileysauth.TypeSession
+	bSenderKey       = baileysauth.TypeSenderKey
 	bSenderKeyMemory = "sender-key-memory"
-	bSyncKey         = "app-state-sync-key"
-	bSyncVersion     = "app-state-sync-version"
-	bLIDMapping      = "lid-mapping"
+	bSyncKey         = baileysauth.TypeAppStateSyncKey
+	bSyncVersion     = baileysauth.TypeAppStateVersion
+	bLIDMapping      = baileysauth.TypeLIDMapping
 	bDeviceList      = "device-list"
-	bTCToken         = "tctoken"
-	bIdentityKey     = "identity-key"
+	bTCToken         = baileysauth.TypeTCToken
+	bIdentityKey     = baileysauth.TypeIdentityKey
 )
 
 // BaileysTypes is every type Baileys' key store has, in the order files
@@ -77,7 +78,7 @@ type (
 	bSyncKeyData struct {
 		KeyData     baileysauth.Bytes `json:"keyData"`
 		Fingerprint *bFingerprint     `json:"fingerprint,omitempty"`
-		Timestamp   jsInt             `json:"timestamp"`
+		Timestamp   baileysauth.Int64 `json:"timestamp"`
 	}
 	bFingerprint struct {
 		RawID         *uint32  `json:"rawId,omitempty"`
@@ -85,7 +86,7 @@ type (
 		DeviceIndexes []uint32 `json:"deviceIndexes,omitempty"`
 	}
 	bLTHash struct {
-		Version       jsInt                  `json:"version"`
+		Version       baileysauth.Int64      `json:"version"`
 		Hash          baileysauth.Bytes      `json:"hash"`
 		IndexValueMap map[string]bIndexValue `json:"indexValueMap"`
 	}
@@ -93,46 +94,10 @@ type (
 		ValueMac baileysauth.Bytes `json:"valueMac"`
 	}
 	bTCTokenValue struct {
-		Token     baileysauth.Bytes `json:"token"`
-		Timestamp jsInt             `json:"timestamp,omitempty"`
+		Token     baileysauth.Bytes       `json:"token"`
+		Timestamp baileysauth.Int64String `json:"timestamp,omitempty"`
 	}
 )
-
-// jsInt reads an integer as JS code leaves it in JSON: a number, a decimal
-// string (tctoken timestamps) or a protobuf.js Long {low, high}.
-type jsInt int64
-
-func (n *jsInt) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	if string(data) == "null" {
-		*n = 0
-		return nil
-	}
-	var s string
-	if json.Unmarshal(data, &s) == nil {
-		v, err := strconv.ParseInt(s, 10, 64)
-		*n = jsInt(v)
-		return err
-	}
-	var long struct {
-		Low  *int32 `json:"low"`
-		High int32  `json:"high"`
-	}
-	if data[0] == '{' {
-		if err := json.Unmarshal(data, &long); err != nil || long.Low == nil {
-			return fmt.Errorf("%s is not an integer", data)
-		}
-		*n = jsInt(int64(long.High)<<32 | int64(uint32(*long.Low)))
-		return nil
-	}
-	var f json.Number
-	if err := json.Unmarshal(data, &f); err != nil {
-		return err
-	}
-	v, err := f.Int64()
-	*n = jsInt(v)
-	return err
-}
 
 // BaileysToRows converts a Baileys auth state into the rows of a whatsmeow
 // device. Every record whatsmeow has a place for is converted; what cannot
@@ -486,7 +451,7 @@ func RowsToBaileys(rows *idbstore.DeviceRows, now time.Time) (*BaileysState, lib
 		put(bSenderKey, r.Chat+"::"+strings.Replace(sender, ".", "::", 1), baileysauth.Bytes(rec))
 	}
 	for _, r := range rows.AppStateSyncKeys {
-		v := bSyncKeyData{KeyData: r.Key.Data, Timestamp: jsInt(r.Key.Timestamp)}
+		v := bSyncKeyData{KeyData: r.Key.Data, Timestamp: baileysauth.Int64(r.Key.Timestamp)}
 		var fp waE2E.AppStateSyncKeyFingerprint
 		if len(r.Key.Fingerprint) > 0 && proto.Unmarshal(r.Key.Fingerprint, &fp) == nil {
 			v.Fingerprint = &bFingerprint{RawID: fp.RawID, CurrentIndex: fp.CurrentIndex, DeviceIndexes: fp.DeviceIndexes}
@@ -508,7 +473,7 @@ func RowsToBaileys(rows *idbstore.DeviceRows, now time.Time) (*BaileysState, lib
 		macs[r.Name][base64.StdEncoding.EncodeToString(r.IndexMAC)] = r.ValueMAC
 	}
 	for _, r := range rows.AppStateVersions {
-		v := bLTHash{Version: jsInt(r.Version), Hash: r.Hash[:], IndexValueMap: map[string]bIndexValue{}}
+		v := bLTHash{Version: baileysauth.Int64(r.Version), Hash: r.Hash[:], IndexValueMap: map[string]bIndexValue{}}
 		for idx, mac := range macs[r.Name] {
 			v.IndexValueMap[idx] = bIndexValue{ValueMac: mac}
 		}
@@ -521,10 +486,7 @@ func RowsToBaileys(rows *idbstore.DeviceRows, now time.Time) (*BaileysState, lib
 	var tokenJIDs []string
 	for _, r := range rows.PrivacyTokens {
 		// Baileys writes the timestamp as a decimal string (process-message.js).
-		put(bTCToken, r.User, struct {
-			Token     baileysauth.Bytes `json:"token"`
-			Timestamp string            `json:"timestamp"`
-		}{r.Token, strconv.FormatInt(r.Timestamp, 10)})
+		put(bTCToken, r.User, bTCTokenValue{Token: r.Token, Timestamp: baileysauth.Int64String(r.Timestamp)})
 		tokenJIDs = append(tokenJIDs, r.User)
 	}
 	if len(tokenJIDs) > 0 {
@@ -540,5 +502,3 @@ func RowsToBaileys(rows *idbstore.DeviceRows, now time.Time) (*BaileysState, lib
 	sort.Strings(dropped)
 	return out, dropped, nil
 }
-
-func (n jsInt) MarshalJSON() ([]byte, error) { return json.Marshal(int64(n)) }
