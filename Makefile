@@ -18,7 +18,7 @@ WASM_LINT_PKGS := ./wasm ./core ./jsbridge/... ./idbstore/... ./kv/...
 
 export CHROMIUM
 
-.PHONY: all deps wasm package test test-native test-wasm test-e2e demo bench traces clean hidden-tab
+.PHONY: all deps wasm package test test-native test-wasm test-e2e demo bench bench-e2e traces clean hidden-tab
 
 all: wasm
 
@@ -128,6 +128,11 @@ test-e2e: wasm package web/node_modules/.installed
 
 bench: deps
 	$(GO) run ./cmd/bench
+
+# End to end against native whatsmeow and Baileys on one fakewa
+# (web/scripts/bench-e2e.mjs; BENCH_E2E_ARGS='--runs 5', '--only wasmeow,native-full', …).
+bench-e2e: deps wasm
+	cd web && node scripts/bench-e2e.mjs $(BENCH_E2E_ARGS)
 
 traces:
 	$(GO) run ./cmd/tracegen -out idbstore/testdata/traces

@@ -164,7 +164,21 @@ func TestControlAPIMessagingAndLinkCode(t *testing.T) {
 		msgs[0].From != "15556660001@s.whatsapp.net" || msgs[0].Chat != "15556660001@s.whatsapp.net" {
 		t.Fatalf("Ben's phone got %+v", msgs)
 	}
+	// count: several texts in one call, numbered, in order.
+	var many struct{ IDs []string }
+	if code := apiCall(t, "POST", base+"/api/accounts/15556660001/send", `{"to":"15556660002","text":"many","count":3}`, &many); code != 200 || len(many.IDs) != 3 {
+		t.Fatalf("send count 3: %d %+v", code, many)
+	}
+	for deadline := time.Now().Add(5 * time.Second); len(msgs) < 5 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		apiCall(t, "GET", base+"/api/accounts/15556660002/messages", "", &msgs)
+	}
+	if len(msgs) != 5 || msgs[2].Text != "many #1" || msgs[4].Text != "many #3" || msgs[4].ID != many.IDs[2] {
+		t.Fatalf("after count 3 Ben's phone has %+v", msgs)
+	}
 	var apiErr struct{ Error string }
+	if code := apiCall(t, "POST", base+"/api/accounts/15556660001/send", `{"to":"15556660002","text":"x","count":-1}`, &apiErr); code != 400 || !strings.Contains(apiErr.Error, "count") {
+		t.Fatalf("send count -1: %d %q", code, apiErr.Error)
+	}
 	if code := apiCall(t, "POST", base+"/api/accounts/15556660001/send", `{"to":"19990000000","text":"x"}`, &apiErr); code != 409 || !strings.Contains(apiErr.Error, "no account") {
 		t.Fatalf("send to nobody: %d %q", code, apiErr.Error)
 	}

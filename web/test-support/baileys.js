@@ -1,7 +1,7 @@
 // Baileys (npm `baileys`, pinned in package.json) as an independent client of
 // fakewa: a client that shares no code with whatsmeow, so it catches what
 // fakewa and whatsmeow might get wrong together. Node only.
-import makeWASocket, { useMultiFileAuthState, WA_CERT_DETAILS, DisconnectReason, downloadMediaMessage } from 'baileys';
+import makeWASocket, { useMultiFileAuthState, makeCacheableSignalKeyStore, WA_CERT_DETAILS, DisconnectReason, downloadMediaMessage } from 'baileys';
 import pino from 'pino';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -78,12 +78,15 @@ export function fakewaUploadAgent(baseURL) {
  * client.events ([{name, data}]); a 515 "restart required" (sent after
  * pairing) or a lost socket starts a new socket on the same state, as
  * Baileys' README tells users to. client.stop() ends it for good.
+ * cacheKeys: the key store behind Baileys' own memory cache
+ * (makeCacheableSignalKeyStore), as its README suggests for speed.
  */
-export async function startBaileys(fakewa, { dir, onQR, logLevel = process.env.BAILEYS_LOG || 'silent' } = {}) {
+export async function startBaileys(fakewa, { dir, onQR, cacheKeys = false, logLevel = process.env.BAILEYS_LOG || 'silent' } = {}) {
   trustRootKey(fakewa.rootKey);
   dir ??= mkdtempSync(join(tmpdir(), 'wasmeow-baileys-'));
   const { state, saveCreds } = await useMultiFileAuthState(dir);
   const logger = pino({ level: logLevel });
+  const auth = cacheKeys ? { creds: state.creds, keys: makeCacheableSignalKeyStore(state.keys, logger) } : state;
   const dispatcher = fakewaDispatcher(fakewa.baseURL);
   const uploadAgent = fakewaUploadAgent(fakewa.baseURL);
   const client = { dir, state, events: [], receipts: [], sent: new Map(), sock: null, sockets: 0, stopped: false, dispatcher, logger };
@@ -91,7 +94,7 @@ export async function startBaileys(fakewa, { dir, onQR, logLevel = process.env.B
     client.sockets++;
     const sock = makeWASocket({
       waWebSocketUrl: fakewa.wsURL,
-      auth: state,
+      auth,
       logger,
       options: { dispatcher },
       fetchAgent: uploadAgent,

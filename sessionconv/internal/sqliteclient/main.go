@@ -15,18 +15,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"regexp"
-	"strings"
 	"sync"
 	"time"
 
@@ -78,37 +75,6 @@ func (l troubleLog) Warnf(m string, a ...any)    { l.log("WARN", m, a...) }
 func (l troubleLog) Errorf(m string, a ...any)   { l.log("ERROR", m, a...) }
 func (l troubleLog) Sub(mod string) waLog.Logger { l.mod += "/" + mod; return l }
 
-// api calls fakewa's control API.
-type api struct{ base string }
-
-func (a api) call(method, path string, body, out any) error {
-	var r *bytes.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		r = bytes.NewReader(b)
-	} else {
-		r = bytes.NewReader(nil)
-	}
-	req, err := http.NewRequest(method, a.base+path, r)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		var e struct{ Error string }
-		_ = json.NewDecoder(resp.Body).Decode(&e)
-		return fmt.Errorf("%s %s: %s %s", method, path, resp.Status, e.Error)
-	}
-	if out == nil {
-		return nil
-	}
-	return json.NewDecoder(resp.Body).Decode(out)
-}
-
 func run() error {
 	dbPath := flag.String("db", "", "sqlstore sqlite database (created when pairing)")
 	apiURL := flag.String("api", "", "fakewa's base URL")
@@ -127,7 +93,7 @@ func run() error {
 	}
 	whatsmeow.WACertPubKey = [32]byte(key)
 	fakewa.UseVersion(fakewa.CurrentVersion)
-	ctl := api{strings.TrimSuffix(*apiURL, "/")}
+	ctl := fakewa.Control{Base: *apiURL}
 	ctx := context.Background()
 
 	container, err := sqlstore.New(ctx, "sqlite3", "file:"+*dbPath+"?_foreign_keys=on&_busy_timeout=5000&_journal_mode=WAL", waLog.Noop)
@@ -189,7 +155,7 @@ func run() error {
 		if err := wait("QR", func(e any) bool { qr, _ = e.(*events.QR); return qr != nil }); err != nil {
 			return err
 		}
-		if err := ctl.call("POST", "/api/accounts/"+*pairPhone+"/scan", map[string]string{"qr": qr.Codes[0]}, nil); err != nil {
+		if err := ctl.Call("POST", "/api/accounts/"+*pairPhone+"/scan", map[string]string{"qr": qr.Codes[0]}, nil); err != nil {
 			return err
 		}
 	}
@@ -201,7 +167,7 @@ func run() error {
 	for i := range 2 {
 		text := fmt.Sprintf("%s: to %s, %d", *round, jid.User, i)
 		var sent struct{ ID string }
-		if err := ctl.call("POST", "/api/accounts/"+*peer+"/send", map[string]string{"to": jid.User, "text": text}, &sent); err != nil {
+		if err := ctl.Call("POST", "/api/accounts/"+*peer+"/send", map[string]string{"to": jid.User, "text": text}, &sent); err != nil {
 			return err
 		}
 		if err := wait("text "+sent.ID, func(e any) bool {
@@ -217,7 +183,7 @@ func run() error {
 		}
 		if err := poll("the peer's copy of "+resp.ID, func() (bool, error) {
 			var msgs []fakewa.ReceivedMessage
-			err := ctl.call("GET", "/api/accounts/"+*peer+"/messages", nil, &msgs)
+			err := ctl.Call("GET", "/api/accounts/"+*peer+"/messages", nil, &msgs)
 			for _, m := range msgs {
 				if m.ID == resp.ID && m.Text == reply {
 					return true, nil
@@ -230,7 +196,7 @@ func run() error {
 	}
 	if err := poll("nothing left queued", func() (bool, error) {
 		var accounts []fakewa.AccountInfo
-		err := ctl.call("GET", "/api/accounts", nil, &accounts)
+		err := ctl.Call("GET", "/api/accounts", nil, &accounts)
 		for _, a := range accounts {
 			for _, d := range a.Devices {
 				if d.JID == jid.String() {

@@ -1,0 +1,429 @@
+// End-to-end benchmark (`make bench-e2e`): wasmeow in headless chromium
+// (IndexedDB on an on-disk profile, strict commits), unmodified whatsmeow
+// natively (cmd/benchnative: sqlstore on sqlite in WAL mode, synchronous=FULL
+// and synchronous=OFF) and Baileys 7 in this Node process (its multi-file auth
+// state, with and without its key cache), all on one fakewa, the workloads
+// interleaved run by run. Prints a markdown table: min / median / max of each
+// figure per client and the ratios of the medians.
+//
+//   node scripts/bench-e2e.mjs [--runs 3] [--backlog 300] [--live 300] [--sends 100]
+//        [--clients 10] [--per-client 100] [--loads 3] [--only wasmeow,native-full,...]
+import { createServer } from 'node:http';
+import { createHash } from 'node:crypto';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, existsSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, extname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startFakewa, launchPersistent, repoDir, webDir, distDir } from '../test-support/e2e.js';
+import { startBaileys } from '../test-support/baileys.js';
+
+const { values: opt } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    backlog: { type: 'string', default: '300' },
+    live: { type: 'string', default: '300' },
+    sends: { type: 'string', default: '100' },
+    clients: { type: 'string', default: '10' },
+    'per-client': { type: 'string', default: '100' },
+    loads: { type: 'string', default: '3' },
+    only: { type: 'string', default: 'wasmeow,native-full,native-off,baileys,baileys-cache' },
+    json: { type: 'string', default: '' },
+  },
+});
+const N = Object.fromEntries(['runs', 'backlog', 'live', 'sends', 'clients', 'per-client', 'loads'].map((k) => [k, Number(opt[k])]));
+const KINDS = opt.only.split(',');
+const log = (...a) => console.error('bench-e2e:', ...a);
+
+// ---- the static server: wasmeow as a user should serve it ----------------
+
+// The wasm revalidates (no-cache with an ETag, so a reload gets a 304 from
+// the browser's HTTP cache): chromium keeps the compiled code of a module it
+// compiled with instantiateStreaming beside that cache entry, so a repeat
+// load does not compile again.
+function startStatic() {
+  const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    for (const root of [webDir, distDir]) {
+      const file = resolve(root, '.' + path);
+      if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) continue;
+      const body = readFileSync(file);
+      const etag = '"' + createHash('sha1').update(body).digest('hex') + '"';
+      if (req.headers['if-none-match'] === etag) return res.writeHead(304, { etag }).end();
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': 'no-cache', etag });
+      return res.end(body);
+    }
+    res.writeHead(404).end('not found');
+  });
+  return new Promise((r) => server.listen(0, '127.0.0.1', () => r({
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: () => new Promise((c) => { server.closeAllConnections(); server.close(c); }),
+  })));
+}
+
+// ---- the clients under test, one adapter each ----------------------------
+// Every adapter: setup(pairs) links one client per [name, phone]; connect(name)
+// and disconnect(name); mark(name) then waitRecv(name, n) -> {first, last}
+// (unix ms of the first and n-th text received since mark); send(name, to, n,
+// inflight) -> ms until every send resolved; mem() -> {...bytes}.
+
+let accountSeq = 0;
+const newPhone = () => `1555${String(2000000 + accountSeq++).padStart(7, '0')}`;
+
+async function wasmeowAdapter(fakewa, web) {
+  const profile = await launchPersistent();
+  const q = new URLSearchParams({ socketURL: fakewa.wsURL, trustRootKey: fakewa.rootKey });
+  let page;
+  const open = async (extra = '') => {
+    page?.close().catch(() => {});
+    page = await profile.ctx.newPage();
+    page.on('pageerror', (e) => log('[page error]', e.message));
+    page.on('console', (m) => { if (m.type() === 'error') log('[page]', m.text()); });
+    await page.goto(`${web.url}/scripts/bench-e2e.html?${q}${extra}`);
+    await page.waitForFunction(() => window.harnessReady || window.harnessError, null, { timeout: 60000 });
+    const err = await page.evaluate(() => window.harnessError);
+    if (err) throw new Error(err);
+  };
+  await open();
+  const cdp = () => profile.ctx.newCDPSession(page);
+  const a = {
+    kind: 'wasmeow',
+    async setup(pairs) {
+      for (const [name, phone] of pairs) {
+        await page.evaluate((n) => window.benchCreate(n), name);
+        await page.evaluate((n) => { window.clients[n].connect(); }, name);
+        const code = await (await page.waitForFunction((n) => window.qr[n], name, { timeout: 30000 })).jsonValue();
+        const ready = page.evaluate((n) => new Promise((r) => window.clients[n].on('ready', r)), name);
+        await fakewa.api('POST', `/api/accounts/${phone}/scan`, { qr: code });
+        await ready;
+      }
+    },
+    connect: (name) => page.evaluate((n) => window.benchConnect(n), name),
+    disconnect: (name) => page.evaluate((n) => window.clients[n].disconnect(), name),
+    mark: (name) => page.evaluate((n) => window.benchMark(n), name),
+    async waitRecv(name, n, timeout = 120000) {
+      const h = await page.waitForFunction(([c, k]) => (window.recv[c].n >= k ? window.recv[c] : null), [name, n], { timeout, polling: 20 });
+      return h.jsonValue();
+    },
+    send: (name, to, n, inflight) => page.evaluate(([c, t, k, f]) => window.benchSend(c, t, k, f), [name, to, n, inflight]),
+    async mem() {
+      const s = await cdp();
+      await s.send('HeapProfiler.collectGarbage');
+      const heap = await s.send('Runtime.getHeapUsage');
+      await s.detach();
+      return { rss: rendererRSS(profile.dir), linear: await page.evaluate(() => window.linearMemory()), jsHeap: heap.usedSize };
+    },
+    // A reload of the page with one paired client: ms from navigation to ready.
+    async reloadToReady(name) {
+      await open(`&autoconnect=${encodeURIComponent(name)}`);
+      const h = await page.waitForFunction(() => window.readyAt, null, { timeout: 60000 });
+      return h.jsonValue();
+    },
+    close: () => profile.close(),
+  };
+  return a;
+}
+
+// The renderer of the profile's page: the largest --type=renderer process
+// below the browser started with this user-data-dir.
+function rendererRSS(dir) {
+  const ps = execFileSync('ps', ['-eo', 'pid=,ppid=,rss=,args='], { encoding: 'utf8', maxBuffer: 1 << 24 }).trim().split('\n')
+    .map((l) => { const m = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(.*)$/.exec(l); return m && { pid: +m[1], ppid: +m[2], rss: +m[3] * 1024, args: m[4] }; }).filter(Boolean);
+  const root = ps.find((p) => p.args.includes(`--user-data-dir=${dir}`) && !p.args.includes('--type='));
+  if (!root) return 0;
+  const below = new Set([root.pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of ps) if (!below.has(p.pid) && below.has(p.ppid)) { below.add(p.pid); grew = true; }
+  }
+  return Math.max(0, ...ps.filter((p) => below.has(p.pid) && p.args.includes('--type=renderer')).map((p) => p.rss));
+}
+
+let nativeBin = null;
+function buildNative() {
+  if (nativeBin) return nativeBin;
+  const dir = mkdtempSync(join(tmpdir(), 'wasmeow-benchnative-'));
+  nativeBin = join(dir, 'benchnative');
+  execFileSync('go', ['build', '-o', nativeBin, './cmd/benchnative'], { cwd: repoDir, stdio: 'inherit' });
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return nativeBin;
+}
+
+// One cmd/benchnative process: call(op, args) -> its reply.
+function startNative() {
+  const proc = spawn(buildNative(), [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const waiting = new Map();
+  let seq = 0;
+  let buf = '';
+  proc.stdout.on('data', (d) => {
+    buf += d;
+    for (let i; (i = buf.indexOf('\n')) >= 0;) {
+      const reply = JSON.parse(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+      const w = waiting.get(reply.id);
+      waiting.delete(reply.id);
+      if (reply.error) w.reject(new Error(`benchnative: ${reply.error}`)); else w.resolve(reply);
+    }
+  });
+  const call = (op, args = {}) => new Promise((res, rej) => {
+    const id = ++seq;
+    waiting.set(id, { resolve: res, reject: rej });
+    proc.stdin.write(JSON.stringify({ id, op, ...args }) + '\n');
+  });
+  const close = () => new Promise((r) => { proc.on('exit', r); proc.stdin.end(); });
+  return { call, close };
+}
+
+async function nativeAdapter(fakewa, sync) {
+  const dir = mkdtempSync(join(tmpdir(), `wasmeow-native-${sync}-`));
+  let p = startNative();
+  const init = (q) => q.call('init', { api: fakewa.baseURL, root: fakewa.rootKey });
+  await init(p);
+  const names = [];
+  return {
+    kind: sync === 'FULL' ? 'native-full' : 'native-off',
+    async setup(pairs) {
+      for (const [name, phone] of pairs) {
+        await p.call('new', { name, db: join(dir, `${name}.db`), sync });
+        await p.call('pair', { name, phone });
+        names.push(name);
+      }
+    },
+    connect: async (name) => (await p.call('connect', { name })).ms,
+    disconnect: (name) => p.call('disconnect', { name }),
+    mark: (name) => p.call('mark', { name }),
+    waitRecv: (name, n) => p.call('waitRecv', { name, n }),
+    send: async (name, to, n, inflight) => (await p.call('send', { name, to, n, inflight })).ms,
+    mem: async () => { const m = await p.call('mem'); return { rss: m.rss, goHeap: m.heap }; },
+    // A new process on the first client's database: ms from spawn to Connected.
+    async reloadToReady(name) {
+      await p.close();
+      const t0 = performance.now();
+      p = startNative();
+      await init(p);
+      await p.call('new', { name, db: join(dir, `${name}.db`), sync });
+      await p.call('connect', { name });
+      const ms = performance.now() - t0;
+      for (const other of names) if (other !== name) await p.call('new', { name: other, db: join(dir, `${other}.db`), sync });
+      return ms;
+    },
+    close: async () => { await p.close(); rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+async function baileysAdapter(fakewa, cacheKeys) {
+  const socks = new Map(); // name -> {client, recv}
+  const start = async (name, dir, onQR) => {
+    const recv = socks.get(name)?.recv ?? { n: 0, first: 0, last: 0 };
+    const client = await startBaileys(fakewa, { dir, onQR, cacheKeys });
+    const count = (sock) => sock.ev.on('messages.upsert', ({ messages }) => {
+      for (const m of messages) {
+        if (m.key.fromMe || !m.message) continue;
+        const now = Date.now();
+        if (recv.n === 0) recv.first = now;
+        recv.n++;
+        recv.last = now;
+      }
+    });
+    // The socket re-opens itself after pairing: count on every socket.
+    let seen = null;
+    const watch = setInterval(() => { if (client.sock !== seen) { seen = client.sock; count(seen); } }, 5);
+    socks.set(name, { client, recv, watch, dir: client.dir });
+    return client;
+  };
+  return {
+    kind: cacheKeys ? 'baileys-cache' : 'baileys',
+    async setup(pairs) {
+      for (const [name, phone] of pairs) {
+        const c = await start(name, undefined, (qr) => fakewa.api('POST', `/api/accounts/${phone}/scan`, { qr }));
+        // Paired: a socket opened after the 515 restart.
+        await c.waitFor('connection.update', (d) => d.connection === 'open', { timeout: 60000 });
+        for (let i = 0; i < 400 && !c.events.some((e) => e.name === 'connection.update' && e.data.connection === 'open' && e.socket > 1); i++) await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async connect(name) {
+      const s = socks.get(name);
+      const t0 = performance.now();
+      const c = await start(name, s.dir);
+      await c.waitFor('connection.update', (d) => d.connection === 'open', { timeout: 60000 });
+      return performance.now() - t0;
+    },
+    async disconnect(name) {
+      const s = socks.get(name);
+      clearInterval(s.watch);
+      await s.client.stop({ keepDir: true });
+    },
+    mark: (name) => { Object.assign(socks.get(name).recv, { n: 0, first: 0, last: 0 }); },
+    async waitRecv(name, n, timeout = 120000) {
+      const r = socks.get(name).recv;
+      for (const end = Date.now() + timeout; r.n < n; await new Promise((x) => setTimeout(x, 10))) {
+        if (Date.now() > end) throw new Error(`baileys ${name}: received ${r.n} of ${n}`);
+      }
+      return { ...r };
+    },
+    async send(name, to, n, inflight) {
+      const c = socks.get(name).client;
+      const t0 = performance.now();
+      let next = 0;
+      const worker = async () => { while (next < n) { const i = next++; await c.send(`${to}@s.whatsapp.net`, { text: `baileys ${i}` }); } };
+      await Promise.all(Array.from({ length: Math.max(1, inflight) }, worker));
+      return performance.now() - t0;
+    },
+    close: async () => { for (const s of socks.values()) { clearInterval(s.watch); await s.client.stop(); } },
+  };
+}
+
+// ---- the workloads ---------------------------------------------------------
+
+const results = new Map(); // figure -> kind -> [values]
+const record = (figure, kind, v) => {
+  if (!results.has(figure)) results.set(figure, new Map());
+  const m = results.get(figure);
+  if (!m.has(kind)) m.set(kind, []);
+  m.get(kind).push(v);
+  log(`${figure} · ${kind}: ${typeof v === 'number' ? v.toFixed(1) : v}`);
+};
+
+const F = {
+  backlog: `receive a backlog of ${N.backlog} texts on connect (msg/s)`,
+  live: `receive ${N.live} live texts (msg/s)`,
+  sendSeq: `send ${N.sends}, one after another (msg/s)`,
+  sendPar: `send ${N.sends}, 10 in flight (msg/s)`,
+  multi: `${N.clients} clients in one ${'page/process'} receiving ${N['per-client']} each at once, total (msg/s)`,
+  reload: 'reload to ready, restored session (ms)',
+  memReady: 'memory after ready, one client (MB)',
+  memPerClient: `memory per extra client, ${N.clients} clients (MB)`,
+};
+
+async function main() {
+  const fakewa = await startFakewa();
+  const web = await startStatic();
+  const peer = newPhone(); // the phone every client talks with
+  await fakewa.api('POST', '/api/accounts', { phone: peer, pushName: 'Peer' });
+  const targets = [];
+  const makers = {
+    wasmeow: () => wasmeowAdapter(fakewa, web),
+    'native-full': () => nativeAdapter(fakewa, 'FULL'),
+    'native-off': () => nativeAdapter(fakewa, 'OFF'),
+    baileys: () => baileysAdapter(fakewa, false),
+    'baileys-cache': () => baileysAdapter(fakewa, true),
+  };
+  try {
+    for (const kind of KINDS) {
+      log(`setting up ${kind}`);
+      const t = await makers[kind]();
+      t.main = { name: 'main', phone: newPhone() };
+      t.many = Array.from({ length: N.clients }, (_, i) => ({ name: `c${i}`, phone: newPhone() }));
+      const withMany = kind.startsWith('baileys') ? [] : t.many; // Baileys: one socket per process is what users run
+      for (const a of [t.main, ...withMany]) {
+        await fakewa.api('POST', '/api/accounts', { phone: a.phone, pushName: a.name });
+        // The peer lets the client write first (its privacy token, as after a first contact).
+        await fakewa.api('POST', `/api/accounts/${peer}/tokens`, { to: a.phone, notify: true });
+      }
+      await t.setup([[t.main.name, t.main.phone]]);
+      if (t.mem) record(F.memReady, kind, await t.mem());
+      if (withMany.length) {
+        const before = await t.mem();
+        await t.setup(withMany.map((a) => [a.name, a.phone]));
+        const after = await t.mem();
+        record(F.memPerClient, kind, Object.fromEntries(Object.keys(after).map((k) => [k, (after[k] - before[k]) / withMany.length])));
+      }
+      t.hasMany = withMany.length > 0;
+      targets.push(t);
+    }
+    for (let run = 0; run < N.runs; run++) {
+      // Rotate the order so no client always runs first (or last) in a round.
+      const order = targets.map((_, i) => targets[(i + run) % targets.length]);
+      log(`run ${run + 1} of ${N.runs}: ${order.map((t) => t.kind).join(', ')}`);
+      for (const t of order) await backlog(fakewa, peer, t);
+      for (const t of order) await live(fakewa, peer, t);
+      for (const t of order) record(F.sendSeq, t.kind, N.sends / (await t.send(t.main.name, peer, N.sends, 1)) * 1000);
+      for (const t of order) record(F.sendPar, t.kind, N.sends / (await t.send(t.main.name, peer, N.sends, 10)) * 1000);
+      for (const t of order) if (t.hasMany) await multi(fakewa, peer, t);
+    }
+    for (let i = 0; i < N.loads; i++) {
+      for (const t of targets) if (t.reloadToReady) record(F.reload, t.kind, await t.reloadToReady(t.main.name));
+    }
+    const memAfter = targets.find((t) => t.kind === 'wasmeow');
+    if (memAfter) log('wasmeow memory at the end', JSON.stringify(await memAfter.mem()));
+  } finally {
+    for (const t of targets) await t.close().catch((e) => log('close', e.message));
+    await web.close();
+    await fakewa.close();
+  }
+  print();
+}
+
+async function backlog(fakewa, peer, t) {
+  await t.disconnect(t.main.name);
+  await fakewa.api('POST', `/api/accounts/${peer}/send`, { to: t.main.phone, text: 'backlog', count: N.backlog });
+  await t.mark(t.main.name);
+  const t0 = Date.now();
+  await t.connect(t.main.name);
+  const r = await t.waitRecv(t.main.name, N.backlog);
+  record(F.backlog, t.kind, N.backlog / (r.last - t0) * 1000);
+}
+
+async function live(fakewa, peer, t) {
+  await t.mark(t.main.name);
+  const t0 = Date.now();
+  await fakewa.api('POST', `/api/accounts/${peer}/send`, { to: t.main.phone, text: 'live', count: N.live });
+  const r = await t.waitRecv(t.main.name, N.live);
+  record(F.live, t.kind, N.live / (r.last - t0) * 1000);
+}
+
+async function multi(fakewa, peer, t) {
+  for (const a of t.many) await t.mark(a.name);
+  const t0 = Date.now();
+  await Promise.all(t.many.map((a) => fakewa.api('POST', `/api/accounts/${peer}/send`, { to: a.phone, text: 'multi', count: N['per-client'] })));
+  const rs = await Promise.all(t.many.map((a) => t.waitRecv(a.name, N['per-client'])));
+  record(F.multi, t.kind, (N.clients * N['per-client']) / (Math.max(...rs.map((r) => r.last)) - t0) * 1000);
+}
+
+// ---- the table -------------------------------------------------------------
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const fmt = (v) => (v >= 100 ? v.toFixed(0) : v.toFixed(1)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+const mb = (b) => (b / 1048576).toFixed(1);
+
+function print() {
+  const kinds = KINDS;
+  const lines = [];
+  lines.push(`| figure | ${kinds.join(' | ')} | ${kinds.filter((k) => k !== 'wasmeow').map((k) => `${k} / wasmeow`).join(' | ')} |`);
+  lines.push(`|---|${kinds.map(() => '---:').join('|')}|${kinds.filter((k) => k !== 'wasmeow').map(() => '---:').join('|')}|`);
+  for (const [figure, byKind] of results) {
+    if (figure === F.memReady || figure === F.memPerClient) continue;
+    const cells = kinds.map((k) => {
+      const xs = byKind.get(k);
+      if (!xs?.length) return '–';
+      return `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`;
+    });
+    const w = byKind.get('wasmeow');
+    const ratios = kinds.filter((k) => k !== 'wasmeow').map((k) => {
+      const xs = byKind.get(k);
+      return xs?.length && w?.length ? `${(median(xs) / median(w)).toFixed(2)}` : '–';
+    });
+    lines.push(`| ${figure} | ${cells.join(' | ')} | ${ratios.join(' | ')} |`);
+  }
+  for (const figure of [F.memReady, F.memPerClient]) {
+    const byKind = results.get(figure);
+    if (!byKind) continue;
+    const cells = kinds.map((k) => {
+      const m = byKind.get(k)?.[0];
+      if (!m) return '–';
+      return Object.entries(m).map(([name, v]) => `${name} ${mb(v)}`).join(', ');
+    });
+    lines.push(`| ${figure} | ${cells.join(' | ')} | ${kinds.filter((k) => k !== 'wasmeow').map(() => '').join(' | ')} |`);
+  }
+  console.log(`${N.runs} interleaved runs; median (min–max). Ratios: median of the other / median of wasmeow (for msg/s above 1 means faster than wasmeow, for ms and MB above 1 means slower).`);
+  console.log(`chromium: ${chromiumVersion()}; ${process.env.BENCH_NOTE || 'a machine shared with other work: figures are noisy'}`);
+  console.log(lines.join('\n'));
+  if (opt.json) writeFileSync(opt.json, JSON.stringify(Object.fromEntries([...results].map(([f, m]) => [f, Object.fromEntries(m)])), null, 1));
+}
+
+function chromiumVersion() {
+  try { return execFileSync(process.env.CHROMIUM || '/usr/bin/chromium', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return 'unknown'; }
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
