@@ -27,7 +27,12 @@ func WriteBarrier(ctx context.Context) error {
 }
 
 func (s *session) flushForWrite(ctx context.Context) error {
-	err := s.container.Flush(ctx)
+	// The page first gets what was decrypted before this frame, and
+	// whatsmeow's plaintext clears behind it are queued (pagequeue.go).
+	err := s.pages.drain(ctx)
+	if err == nil {
+		err = s.container.Flush(ctx)
+	}
 	if err == nil || errors.Is(err, idbstore.ErrClosed) {
 		return nil
 	}

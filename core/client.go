@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mau.fi/whatsmeow"
@@ -58,6 +59,8 @@ type Client struct {
 	// give the page the same message, and the copy marked redelivered must
 	// reach the page second (emitMessage).
 	display sync.Mutex
+	// pages is the open session's page queue (nil before the first open).
+	pages atomic.Pointer[pageQueue]
 
 	mu             sync.Mutex
 	sess           *session
@@ -141,6 +144,8 @@ func (c *Client) open(ctx context.Context) error {
 	// left) or recognised as done, never a decrypt failure of an old counter.
 	cli.EnableDecryptedEventBuffer = true
 	configureHTTPAndSync(cli)
+	sess.pages.setEmit(c.cfg.Emit)
+	c.pages.Store(sess.pages)
 	c.mu.Lock()
 	c.sess, c.cli = sess, cli
 	c.handlerID = cli.AddEventHandlerWithSuccessStatus(c.handleEvent)
@@ -154,7 +159,15 @@ func (c *Client) open(ctx context.Context) error {
 	return nil
 }
 
-func (c *Client) emit(e Event) { c.cfg.Emit(e) }
+// emit gives e to the page, in turn behind the messages still waiting for
+// their commit (pagequeue.go).
+func (c *Client) emit(e Event) {
+	if q := c.pages.Load(); q != nil {
+		q.event(e)
+		return
+	}
+	c.cfg.Emit(e)
+}
 
 func (c *Client) setState(s string) {
 	c.mu.Lock()

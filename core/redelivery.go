@@ -34,6 +34,7 @@ import (
 // returned for a second delivery.
 type redeliveryWatch struct {
 	store.EventBuffer
+	pages   *pageQueue // nil: clears run at once
 	mu      sync.Mutex
 	pending []*waE2E.Message // handed back by the buffer, decoded, oldest first
 	fresh   []*waE2E.Message // decrypted in this page, not yet an event
@@ -64,6 +65,16 @@ func (w *redeliveryWatch) PutBufferedEvent(ctx context.Context, hash [32]byte, p
 		}
 	}
 	return err
+}
+
+// ClearBufferedEventPlaintext waits behind the page events queued before it
+// (pagequeue.go): whatsmeow clears as soon as the event handler returns.
+func (w *redeliveryWatch) ClearBufferedEventPlaintext(ctx context.Context, hash [32]byte) error {
+	if w.pages == nil {
+		return w.EventBuffer.ClearBufferedEventPlaintext(ctx, hash)
+	}
+	ctx = context.WithoutCancel(ctx)
+	return w.pages.clearAfter(func() error { return w.EventBuffer.ClearBufferedEventPlaintext(ctx, hash) })
 }
 
 func (w *redeliveryWatch) GetBufferedEvent(ctx context.Context, hash [32]byte) (*store.BufferedEvent, error) {
@@ -125,10 +136,17 @@ func decodeBufferedMessage(plaintext []byte) *waE2E.Message {
 // wrapEventBuffer gives a device's event buffer the client's two wrappers,
 // the Signal lock inside (signalguard.go), the redelivery watch outside.
 func wrapEventBuffer(b store.EventBuffer) store.EventBuffer {
-	if w, ok := b.(*redeliveryWatch); ok {
-		return w // wrapped already
+	return wrapEventBufferFor(nil)(b)
+}
+
+// wrapEventBufferFor is wrapEventBuffer whose plaintext clears wait in pages.
+func wrapEventBufferFor(pages *pageQueue) func(store.EventBuffer) store.EventBuffer {
+	return func(b store.EventBuffer) store.EventBuffer {
+		if w, ok := b.(*redeliveryWatch); ok {
+			return w // wrapped already
+		}
+		return &redeliveryWatch{EventBuffer: guardSignal(b), pages: pages}
 	}
-	return watchRedeliveries(guardSignal(b))
 }
 
 // watchRedeliveries wraps b in a redelivery watch (once).

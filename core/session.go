@@ -39,6 +39,7 @@ type session struct {
 	restored  bool                   // remote: the state came from the user's store just now
 	onCommit  atomic.Pointer[func()] // remote: set by the sync loop, called on the committer's goroutine
 	onFailure func(error)
+	pages     *pageQueue // the page's events, in order behind their commits
 	closeOnce sync.Once
 }
 
@@ -76,7 +77,8 @@ func openSession(ctx context.Context, clientID string, st Storage, remote *remot
 	if s.container, err = idbstore.New(ctx, s.backend, log); err != nil {
 		return s, fmt.Errorf("opening the store of %q: %w", clientID, err)
 	}
-	s.container.SetDeviceHook(wrapDeviceStores)
+	s.pages = newPageQueue(s.container, s.onFailure)
+	s.container.SetDeviceHook(wrapDeviceStores(s.pages))
 	if onCorrupt != nil {
 		s.container.SetCorruptionHandler(func(ce *idbstore.CorruptError) {
 			// Met inside whatsmeow's store calls (a decryption, a send):

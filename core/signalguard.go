@@ -158,9 +158,13 @@ func signalGuardOf(d *store.Device) *signalGuard {
 
 // wrapDeviceStores is the device hook of a session's container
 // (idbstore.Container.SetDeviceHook): every device it hands out gets the
-// client's wrappers from the start: its event buffer's (wrapEventBuffer) and
-// the session repair around its session store.
-func wrapDeviceStores(d *store.Device) {
-	d.EventBuffer = wrapEventBuffer(d.EventBuffer)
-	d.Sessions = sessionrepair.Wrap(d.Sessions, d.Log)
+// client's wrappers from the start: its event buffer's (wrapEventBufferFor,
+// whose plaintext clears wait in the session's page queue) and the session
+// repair around its session store.
+func wrapDeviceStores(pages *pageQueue) func(*store.Device) {
+	wrap := wrapEventBufferFor(pages)
+	return func(d *store.Device) {
+		d.EventBuffer = wrap(d.EventBuffer)
+		d.Sessions = sessionrepair.Wrap(d.Sessions, d.Log)
+	}
 }

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -12,14 +11,13 @@ import (
 	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
-
-	"github.com/wasmeow/wasmeow/idbstore"
 )
 
 // handleEvent maps whatsmeow's events to the page's. whatsmeow calls it
-// synchronously, so slow work (wiping) goes to its own goroutine. It returns
-// false only for a message the page could not be given (whatsmeow then
-// neither clears its buffer nor acknowledges it, so it comes again).
+// synchronously, so slow work (wiping) goes to its own goroutine, and a
+// message waits for its commit in the page queue, not here (pagequeue.go:
+// a message the page could not be given is neither cleared from whatsmeow's
+// buffer nor acknowledged, so it comes again).
 func (c *Client) handleEvent(evt any) (handled bool) {
 	handled = true
 	defer c.recoverInto("event")
@@ -203,19 +201,15 @@ func (c *Client) emitMessage(v *events.Message) bool {
 	// after the event then finds the plaintext in the buffer and the repeat
 	// says redelivered. Before, a crash ahead of the group commit decrypted
 	// it again from the old session state, and the repeat was unmarked.
-	// If that fails (storage failure), the page is not given the message and
-	// whatsmeow neither clears its buffer nor acknowledges it: the server
-	// keeps it and delivers it again once the session can store. The
-	// failure is the session's, as at the write barrier: the connection is
-	// closed (no later write might come to notice it).
+	// The wait happens in the session's page queue (pagequeue.go), not here
+	// on whatsmeow's node-handling goroutine. If the commit fails (storage
+	// failure), the page is not given the message, the queue reports the
+	// failure (the connection is closed) and whatsmeow's ack fails at the
+	// write barrier on the same error: the server keeps the message and
+	// delivers it again once the session can store.
 	if sess := c.currentSession(); sess != nil {
-		if err := sess.container.Flush(context.Background()); err != nil {
-			c.log.Warnf("message %s not given to the page: storing its decryption failed: %v", v.Info.ID, err)
-			if !errors.Is(err, idbstore.ErrClosed) {
-				sess.onFailure(err)
-			}
-			return false
-		}
+		sess.pages.durableEvent(c.pageMessage(v, redelivered))
+		return true
 	}
 	c.emit(c.pageMessage(v, redelivered))
 	return true

@@ -70,13 +70,23 @@ func New(ctx context.Context, b kv.Backend, log waLog.Logger) (*Container, error
 // or the sticky error of a failed commit. The JS layer makes it the websocket
 // write barrier, so no frame leaves before the state it depends on is stored.
 func (c *Container) Flush(ctx context.Context) error {
+	return c.FlushTo(ctx, c.FlushMark())
+}
+
+// FlushMark names the writes accepted so far, for FlushTo.
+func (c *Container) FlushMark() uint64 { return c.e.mark() }
+
+// FlushTo returns once the writes accepted before FlushMark returned mark
+// are durable, without waiting for writes accepted since (which a later
+// group commit may still hold), or the sticky error of a failed commit.
+func (c *Container) FlushTo(ctx context.Context, mark uint64) error {
 	c.e.mu.Lock()
 	closed := c.e.closed
 	c.e.mu.Unlock()
 	if closed {
 		return fmt.Errorf("idbstore: flush: %w", ErrClosed)
 	}
-	return c.e.flush(ctx)
+	return c.e.flushTo(ctx, mark)
 }
 
 // Close flushes pending writes, then closes the backend. Later calls fail

@@ -387,6 +387,21 @@ func (e *engine) commitLoop() {
 func (e *engine) flush(ctx context.Context) error {
 	e.mu.Lock()
 	target := e.queued
+	e.mu.Unlock()
+	return e.flushTo(ctx, target)
+}
+
+// mark is the number of units enqueued so far: flushTo(mark) waits for them.
+func (e *engine) mark() uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.queued
+}
+
+// flushTo waits until the first target units enqueued are durable (or the
+// sticky error), not for what was enqueued after them.
+func (e *engine) flushTo(ctx context.Context, target uint64) error {
+	e.mu.Lock()
 	for {
 		if e.err != nil {
 			err := e.err

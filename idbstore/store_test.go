@@ -28,6 +28,7 @@ type probe struct {
 	commits   [][]kv.Op
 	failWith  error
 	gate      chan struct{}
+	entered   chan struct{} // told (if set) when a commit starts, before the gate
 	noClosing bool
 }
 
@@ -47,8 +48,11 @@ func (p *probe) Scan(ctx context.Context, table, prefix string) ([]kv.Pair, erro
 
 func (p *probe) Commit(ctx context.Context, ops []kv.Op) error {
 	p.mu.Lock()
-	gate, fail := p.gate, p.failWith
+	gate, fail, entered := p.gate, p.failWith, p.entered
 	p.mu.Unlock()
+	if entered != nil {
+		entered <- struct{}{}
+	}
 	if gate != nil {
 		<-gate
 	}
@@ -397,6 +401,38 @@ func TestGroupCommitSharesCommits(t *testing.T) {
 		t.Fatalf("100 writes behind a held commit took %d commits, want 1 or 2", commits)
 	}
 	t.Logf("100 writes, %d commits", commits)
+}
+
+func TestFlushToWaitsOnlyForWritesBeforeItsMark(t *testing.T) {
+	c, p, d := open(t)
+	_, err := d.Sessions.HasSession(ctx, "x:0")
+	must(t, err)
+	gate, entered := make(chan struct{}), make(chan struct{}, 4)
+	p.mu.Lock()
+	p.gate, p.entered = gate, entered
+	p.mu.Unlock()
+	must(t, d.Sessions.PutSession(ctx, "a:0", []byte{1}))
+	mark := c.FlushMark()
+	<-entered // a's commit has started (and is held)
+	must(t, d.Sessions.PutSession(ctx, "b:0", []byte{2}))
+	toMark, all := make(chan error, 1), make(chan error, 1)
+	go func() { toMark <- c.FlushTo(ctx, mark) }()
+	go func() { all <- c.Flush(ctx) }()
+	select {
+	case err := <-toMark:
+		t.Fatalf("FlushTo returned %v before a's commit was released", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	gate <- struct{}{} // a's commit completes; b's is next, and held
+	must(t, <-toMark)
+	<-entered
+	select {
+	case err := <-all:
+		t.Fatalf("Flush returned %v while b's commit is held", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	gate <- struct{}{}
+	must(t, <-all)
 }
 
 func TestCommitFailureIsSticky(t *testing.T) {

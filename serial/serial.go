@@ -43,3 +43,11 @@ func (q *Queue[T]) drain(run func(T)) {
 		run(next)
 	}
 }
+
+// Busy reports whether items are pending or one is being run: from a Push
+// until the worker finished the last item.
+func (q *Queue[T]) Busy() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.running
+}

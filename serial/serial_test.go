@@ -47,3 +47,31 @@ func TestQueueOneAtATimeInOrder(t *testing.T) {
 		}
 	}
 }
+
+// Busy is true from a Push until the last item was run.
+func TestQueueBusyUntilTheLastItemRan(t *testing.T) {
+	var q Queue[int]
+	if q.Busy() {
+		t.Fatal("a new queue is busy")
+	}
+	release := make(chan struct{})
+	ran := make(chan int, 2)
+	run := func(v int) { <-release; ran <- v }
+	q.Push(1, run)
+	q.Push(2, run)
+	if !q.Busy() {
+		t.Fatal("not busy with two items pending")
+	}
+	release <- struct{}{}
+	<-ran
+	if !q.Busy() {
+		t.Fatal("not busy with one item left")
+	}
+	release <- struct{}{}
+	<-ran
+	for end := time.Now().Add(time.Second); q.Busy(); time.Sleep(time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("still busy after the last item ran")
+		}
+	}
+}
