@@ -117,8 +117,11 @@ async function wasmeowAdapter(fakewa, web) {
     // A reload of the page with one paired client: ms from navigation to ready.
     async reloadToReady(name) {
       await open(`&autoconnect=${encodeURIComponent(name)}`);
-      const h = await page.waitForFunction(() => window.readyAt, null, { timeout: 60000 });
-      return h.jsonValue();
+      await page.waitForFunction(() => window.readyAt, null, { timeout: 60000 });
+      const t = await page.evaluate(() => ({ ready: window.readyAt, loaded: window.loadedAt, start: window.wm.startMs }));
+      record(F.reloadLoaded, 'wasmeow', t.loaded);
+      record(F.reloadStart, 'wasmeow', t.start);
+      return t.ready;
     },
     close: () => profile.close(),
   };
@@ -292,6 +295,8 @@ const F = {
   sendPar: `send ${N.sends}, 10 in flight (msg/s)`,
   multi: `${N.clients} clients in one ${'page/process'} receiving ${N['per-client']} each at once, total (msg/s)`,
   reload: 'reload to ready, restored session (ms)',
+  reloadLoaded: '… of which: navigation to module loaded (ms)',
+  reloadStart: '… of which: wasm fetch, compile and Go start (startMs, ms)',
   memReady: 'memory after ready, one client (MB)',
   memPerClient: `memory per extra client, ${N.clients} clients (MB)`,
 };
@@ -392,8 +397,9 @@ function print() {
   const lines = [];
   lines.push(`| figure | ${kinds.join(' | ')} | ${kinds.filter((k) => k !== 'wasmeow').map((k) => `${k} / wasmeow`).join(' | ')} |`);
   lines.push(`|---|${kinds.map(() => '---:').join('|')}|${kinds.filter((k) => k !== 'wasmeow').map(() => '---:').join('|')}|`);
-  for (const [figure, byKind] of results) {
-    if (figure === F.memReady || figure === F.memPerClient) continue;
+  for (const figure of Object.values(F)) {
+    const byKind = results.get(figure);
+    if (!byKind || figure === F.memReady || figure === F.memPerClient) continue;
     const cells = kinds.map((k) => {
       const xs = byKind.get(k);
       if (!xs?.length) return '–';
