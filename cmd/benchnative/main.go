@@ -15,6 +15,12 @@
 //	{"id":7,"op":"waitRecv","name":"a","n":300}                        {"first","last"}: unix ms
 //	{"id":8,"op":"send","name":"a","to":"15550002","n":100,"inflight":10}  {"ms"}
 //	{"id":9,"op":"mem"}                                                {"rss","heap"}: bytes
+//	{"id":10,"op":"bloat","name":"a","n":1000}   a big account: n×5 contacts, n×2 sessions,
+//	                                              n×0.3 sender keys, n×20 message secrets and MACs
+//	{"id":11,"op":"snapshot","name":"a","clientId":"big","out":"/tmp/big.snapshot"}
+//	                                              the client's device as a wasmeow snapshot (disconnects it)
+//
+// "new" answers {"openMs"}: opening the database and loading the device.
 //
 // Every reply is {"id", ...} or {"id", "error"}.
 package main
@@ -45,6 +51,7 @@ import (
 	waLog "go.mau.fi/whatsmeow/util/log"
 
 	"github.com/wasmeow/wasmeow/fakewa"
+	"github.com/wasmeow/wasmeow/sessionconv"
 )
 
 type request struct {
@@ -59,12 +66,15 @@ type request struct {
 	To       string `json:"to"`
 	N        int    `json:"n"`
 	Inflight int    `json:"inflight"`
+	ClientID string `json:"clientId"`
+	Out      string `json:"out"`
 }
 
 // client is one whatsmeow client and the texts it received since mark.
 type client struct {
 	cli       *whatsmeow.Client
 	container *sqlstore.Container
+	db        string
 	events    chan any
 
 	mu       sync.Mutex
@@ -148,7 +158,11 @@ func (d *driver) handle(req request) (map[string]any, error) {
 		d.mu.Unlock()
 		return nil, nil
 	case "new":
-		return nil, d.newClient(ctx, req)
+		start := time.Now()
+		if err := d.newClient(ctx, req); err != nil {
+			return nil, err
+		}
+		return map[string]any{"openMs": ms(time.Since(start))}, nil
 	case "mem":
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
@@ -180,6 +194,15 @@ func (d *driver) handle(req request) (map[string]any, error) {
 		return nil, nil
 	case "waitRecv":
 		return c.waitReceived(req.N, 120*time.Second)
+	case "bloat":
+		return nil, bloat(ctx, c.cli.Store, req.N)
+	case "snapshot":
+		c.cli.Disconnect()
+		blob, _, _, err := sessionconv.SQLiteToSnapshot(ctx, c.db, c.cli.Store.GetJID(), req.ClientID)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"bytes": len(blob)}, os.WriteFile(req.Out, blob, 0o600)
 	case "send":
 		start := time.Now()
 		if err := c.send(ctx, req.To, req.N, max(1, req.Inflight)); err != nil {
@@ -219,7 +242,7 @@ func (d *driver) newClient(ctx context.Context, req request) error {
 	cli.SetPreLoginHTTPClient(httpc)
 	cli.SetWebsocketHTTPClient(httpc)
 	cli.SetMediaHTTPClient(httpc)
-	c := &client{cli: cli, container: container, events: make(chan any, 100), grew: make(chan struct{}, 1)}
+	c := &client{cli: cli, container: container, db: req.DB, events: make(chan any, 100), grew: make(chan struct{}, 1)}
 	cli.AddEventHandler(func(evt any) {
 		if m, ok := evt.(*events.Message); ok && !m.Info.IsFromMe {
 			now := time.Now()

@@ -27,11 +27,17 @@ const { values: opt } = parseArgs({
     clients: { type: 'string', default: '10' },
     'per-client': { type: 'string', default: '100' },
     loads: { type: 'string', default: '3' },
+    // n of the big account: n×5 contacts, n×2 sessions, n×0.3 sender keys,
+    // n×20 message secrets and MACs (cmd/benchnative bloat); 0: skip it.
+    big: { type: 'string', default: '1000' },
     only: { type: 'string', default: 'wasmeow,native-full,native-off,baileys,baileys-cache' },
     json: { type: 'string', default: '' },
+    // revalidate: no-cache with an ETag (a reload revalidates, 304, and
+    // chromium reuses the compiled code); no-store: compiled on every load.
+    'wasm-cache': { type: 'string', default: 'revalidate' },
   },
 });
-const N = Object.fromEntries(['runs', 'backlog', 'live', 'sends', 'clients', 'per-client', 'loads'].map((k) => [k, Number(opt[k])]));
+const N = Object.fromEntries(['runs', 'backlog', 'live', 'sends', 'clients', 'per-client', 'loads', 'big'].map((k) => [k, Number(opt[k])]));
 const KINDS = opt.only.split(',');
 const log = (...a) => console.error('bench-e2e:', ...a);
 
@@ -50,8 +56,9 @@ function startStatic() {
       if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) continue;
       const body = readFileSync(file);
       const etag = '"' + createHash('sha1').update(body).digest('hex') + '"';
-      if (req.headers['if-none-match'] === etag) return res.writeHead(304, { etag }).end();
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': 'no-cache', etag });
+      if (req.headers['if-none-match'] === etag && opt['wasm-cache'] !== 'no-store') return res.writeHead(304, { etag }).end();
+      const cache = opt['wasm-cache'] === 'no-store' ? 'no-store' : 'no-cache';
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': cache, etag });
       return res.end(body);
     }
     res.writeHead(404).end('not found');
@@ -122,6 +129,22 @@ async function wasmeowAdapter(fakewa, web) {
       record(F.reloadLoaded, 'wasmeow', t.loaded);
       record(F.reloadStart, 'wasmeow', t.start);
       return t.ready;
+    },
+    // Imports the snapshot as client `name` and opens it in a new page:
+    // {deviceMs: createClient (IndexedDB open, device load), readyMs: from
+    // createClient to ready}.
+    async openBig(name, snapshot) {
+      await page.evaluate(async ([n, b64]) => {
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        await window.wm.importSession(n, bytes);
+      }, [name, snapshot.toString('base64')]);
+      return a.reloadBig(name);
+    },
+    async reloadBig(name) {
+      await open(`&autoconnect=${encodeURIComponent(name)}`);
+      await page.waitForFunction(() => window.readyAt, null, { timeout: 120000 });
+      const t = await page.evaluate(() => ({ ready: window.readyAt, loaded: window.loadedAt, create: window.createMs }));
+      return { deviceMs: t.create, readyMs: t.ready - t.loaded };
     },
     close: () => profile.close(),
   };
@@ -211,6 +234,30 @@ async function nativeAdapter(fakewa, sync) {
       for (const other of names) if (other !== name) await p.call('new', { name: other, db: join(dir, `${other}.db`), sync });
       return ms;
     },
+    // Pairs client `name`, makes it a big account and stops it; resolves
+    // with its snapshot (for wasmeow) and its database path.
+    async makeBig(name, phone, n) {
+      await this.setup([[name, phone]]);
+      await p.call('bloat', { name, n });
+      const out = join(dir, `${name}.snapshot`);
+      await p.call('snapshot', { name, clientId: name, out });
+      return { snapshot: readFileSync(out), db: join(dir, `${name}.db`) };
+    },
+    // A new process opens the database: {deviceMs, readyMs (open to
+    // Connected), mem}.
+    async openBig(name, db) {
+      const q = startNative();
+      try {
+        await init(q);
+        const { openMs } = await q.call('new', { name, db, sync });
+        const connected = await q.call('connect', { name });
+        const m = await q.call('mem');
+        await q.call('disconnect', { name });
+        return { deviceMs: openMs, readyMs: openMs + connected.ms, mem: { rss: m.rss, goHeap: m.heap } };
+      } finally {
+        await q.close();
+      }
+    },
     close: async () => { await p.close(); rmSync(dir, { recursive: true, force: true }); },
   };
 }
@@ -297,7 +344,10 @@ const F = {
   reload: 'reload to ready, restored session (ms)',
   reloadLoaded: '… of which: navigation to module loaded (ms)',
   reloadStart: '… of which: wasm fetch, compile and Go start (startMs, ms)',
+  bigDevice: `open a big account (${N.big * 5} contacts, ${N.big * 2} sessions, ${Math.max(1, Math.floor(N.big * 3 / 10))} sender keys, ${N.big * 20} message secrets and MACs): storage opened, device loaded (ms)`,
+  bigReady: '… and to ready (natively: to Connected) (ms)',
   memReady: 'memory after ready, one client (MB)',
+  memBig: 'memory after ready, the big account (MB)',
   memPerClient: `memory per extra client, ${N.clients} clients (MB)`,
 };
 
@@ -350,8 +400,32 @@ async function main() {
     for (let i = 0; i < N.loads; i++) {
       for (const t of targets) if (t.reloadToReady) record(F.reload, t.kind, await t.reloadToReady(t.main.name));
     }
-    const memAfter = targets.find((t) => t.kind === 'wasmeow');
-    if (memAfter) log('wasmeow memory at the end', JSON.stringify(await memAfter.mem()));
+    const builder = targets.find((t) => t.kind === 'native-full');
+    if (N.big > 0 && builder) {
+      const phone = newPhone();
+      await fakewa.api('POST', '/api/accounts', { phone, pushName: 'big' });
+      log(`making a big account (n = ${N.big})`);
+      const big = await builder.makeBig('big', phone, N.big);
+      for (let i = 0; i < N.loads; i++) {
+        for (const t of targets) {
+          if (!t.openBig || t.kind === 'wasmeow') continue;
+          const r = await t.openBig('big', big.db);
+          record(F.bigDevice, t.kind, r.deviceMs);
+          record(F.bigReady, t.kind, r.readyMs);
+          if (i === 0) record(F.memBig, t.kind, r.mem);
+        }
+      }
+      const w = targets.find((t) => t.kind === 'wasmeow');
+      if (w) {
+        // One import, then loads of it (the first load is the import's page).
+        for (let i = 0; i < N.loads; i++) {
+          const r = i === 0 ? await w.openBig('big', big.snapshot) : await w.reloadBig('big');
+          record(F.bigDevice, 'wasmeow', r.deviceMs);
+          record(F.bigReady, 'wasmeow', r.readyMs);
+        }
+        record(F.memBig, 'wasmeow', await w.mem());
+      }
+    }
   } finally {
     for (const t of targets) await t.close().catch((e) => log('close', e.message));
     await web.close();
@@ -399,7 +473,7 @@ function print() {
   lines.push(`|---|${kinds.map(() => '---:').join('|')}|${kinds.filter((k) => k !== 'wasmeow').map(() => '---:').join('|')}|`);
   for (const figure of Object.values(F)) {
     const byKind = results.get(figure);
-    if (!byKind || figure === F.memReady || figure === F.memPerClient) continue;
+    if (!byKind || figure === F.memReady || figure === F.memPerClient || figure === F.memBig) continue;
     const cells = kinds.map((k) => {
       const xs = byKind.get(k);
       if (!xs?.length) return '–';
@@ -412,7 +486,7 @@ function print() {
     });
     lines.push(`| ${figure} | ${cells.join(' | ')} | ${ratios.join(' | ')} |`);
   }
-  for (const figure of [F.memReady, F.memPerClient]) {
+  for (const figure of [F.memReady, F.memPerClient, F.memBig]) {
     const byKind = results.get(figure);
     if (!byKind) continue;
     const cells = kinds.map((k) => {
