@@ -2,6 +2,7 @@ package idbstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	mathRand "math/rand/v2"
 	"sort"
@@ -30,7 +31,8 @@ type Container struct {
 	onCorrupt   func(*CorruptError)
 	corruptSeen map[string]struct{} // table NUL key of records reported
 
-	deviceHook func(*store.Device)
+	deviceHook  func(*store.Device)
+	prefetching sync.WaitGroup
 }
 
 // SetDeviceHook makes hook run on every device the container loads or
@@ -92,6 +94,7 @@ func (c *Container) FlushTo(ctx context.Context, mark uint64) error {
 // Close flushes pending writes, then closes the backend. Later calls fail
 // with ErrClosed.
 func (c *Container) Close() error {
+	c.prefetching.Wait()
 	return c.e.close()
 }
 
@@ -319,9 +322,7 @@ func (c *Container) GetAllDevices(ctx context.Context) (_ []*store.Device, err e
 		if err != nil {
 			return devices, err
 		}
-		if err := c.prefetch(ctx, r.jid); err != nil {
-			return devices, err
-		}
+		c.prefetchLater(r.jid)
 		devices = append(devices, d)
 	}
 	return devices, nil
@@ -332,6 +333,25 @@ func (c *Container) GetAllDevices(ctx context.Context) (_ []*store.Device, err e
 // device is opened turns the first read of each contact after a page load
 // from an IndexedDB round trip (about a millisecond) into a memory read.
 var prefetchTables = []string{tSession, tIdentity, tSenderKey}
+
+// prefetchLater runs prefetch in the background: loading a device does
+// not wait for all its Signal records (2,000 sessions are about 2.4 MB, a
+// few hundred milliseconds in a page); a read before they are in reads its
+// keys from the backend, as any miss does. A failure is logged: the reads
+// then go to the backend key by key, and report what they meet.
+func (c *Container) prefetchLater(our string) {
+	c.prefetching.Add(1)
+	go func() {
+		defer c.prefetching.Done()
+		if err := c.prefetch(context.Background(), our); err != nil && !errors.Is(err, ErrClosed) {
+			c.log.Warnf("%v", err)
+		}
+	}()
+}
+
+// Prefetched waits until the background loads of the devices loaded so far
+// are done (benchmarks and tests; reads never need to).
+func (c *Container) Prefetched() { c.prefetching.Wait() }
 
 // prefetch loads the Signal records of device our into the cache; later
 // misses under it need no backend read.
@@ -378,9 +398,7 @@ func (c *Container) GetDevice(ctx context.Context, jid types.JID) (_ *store.Devi
 	if err != nil {
 		return nil, err
 	}
-	if err := c.prefetch(ctx, r.jid); err != nil {
-		return nil, err
-	}
+	c.prefetchLater(r.jid)
 	return d, nil
 }
 

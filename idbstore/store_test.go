@@ -29,6 +29,7 @@ type probe struct {
 	failWith  error
 	gate      chan struct{}
 	entered   chan struct{} // told (if set) when a commit starts, before the gate
+	scanGate  chan struct{} // holds every Scan (if set) until closed
 	noClosing bool
 }
 
@@ -42,7 +43,11 @@ func (p *probe) Get(ctx context.Context, table string, keys []string) ([][]byte,
 func (p *probe) Scan(ctx context.Context, table, prefix string) ([]kv.Pair, error) {
 	p.mu.Lock()
 	p.scans++
+	gate := p.scanGate
 	p.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	return p.Backend.Scan(ctx, table, prefix)
 }
 
@@ -527,8 +532,8 @@ func TestCallsAfterCloseFail(t *testing.T) {
 	}
 }
 
-// After a reopen, opening the device loads its Signal records with one scan
-// per table; GetManySessions then reads memory only.
+// After a reopen, opening the device loads its Signal records in the
+// background with one scan per table; GetManySessions then reads memory only.
 func TestGetManySessionsAfterReopenIsMemoryOnly(t *testing.T) {
 	c, p, d := open(t)
 	sessions := map[string][]byte{}
@@ -549,6 +554,7 @@ func TestGetManySessionsAfterReopenIsMemoryOnly(t *testing.T) {
 	p.reset()
 	d, err := c.GetDevice(ctx, *d.ID)
 	must(t, err)
+	c.Prefetched()
 	if gets, scans, _ := p.counts(); gets != 1 || scans != 3 { // sessions, identities, sender keys
 		t.Fatalf("GetDevice: %d gets, %d scans, want 1 and 3", gets, scans)
 	}
@@ -561,6 +567,41 @@ func TestGetManySessionsAfterReopenIsMemoryOnly(t *testing.T) {
 	if len(got) != 256 || got["1000:0"][0] != 0 || got["1001:0"] != nil {
 		t.Fatalf("GetManySessions result: %d entries", len(got))
 	}
+}
+
+// Loading a device does not wait for its Signal records: a read meanwhile
+// goes to the backend and sees the stored value.
+func TestDeviceLoadDoesNotWaitForPrefetch(t *testing.T) {
+	c, p, d := open(t)
+	must(t, d.Sessions.PutSession(ctx, "7:0", []byte{7}))
+	c = reopen(t, c, p)
+	gate := make(chan struct{})
+	p.mu.Lock()
+	p.scanGate = gate
+	p.mu.Unlock()
+	loaded := make(chan error, 1)
+	go func() {
+		got, err := c.GetDevice(ctx, *d.ID)
+		if err == nil {
+			var sess []byte
+			if sess, err = got.Sessions.GetSession(ctx, "7:0"); err == nil && (len(sess) != 1 || sess[0] != 7) {
+				err = fmt.Errorf("session 7:0 read as %v", sess)
+			}
+		}
+		loaded <- err
+	}()
+	select {
+	case err := <-loaded:
+		must(t, err)
+	case <-time.After(5 * time.Second):
+		close(gate) // so that the clean-up's Close can end
+		t.Fatal("GetDevice (or a read after it) waited for the held prefetch scans")
+	}
+	p.mu.Lock()
+	p.scanGate = nil
+	p.mu.Unlock()
+	close(gate)
+	c.Prefetched()
 }
 
 func TestMassInsertsAreOneCommit(t *testing.T) {

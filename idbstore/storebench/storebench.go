@@ -146,8 +146,9 @@ var Workloads = []Workload{
 		return getMany(ctx, t, st)
 	}},
 	// A page reload, then the same read: closing and opening the store,
-	// loading the device (idbstore prefetches its sessions there) and the
-	// read are all timed, so a cache filled at open is paid for here.
+	// loading the device (idbstore then prefetches its sessions in the
+	// background; Close waits for that) and the read are all timed, so a
+	// cache filled at open is paid for here.
 	{Name: "reopen-getmanysessions-256", Setup: setupSessions(numManySess), Run: func(ctx context.Context, t *Target, st *State) error {
 		if err := t.Reopen(ctx); err != nil {
 			return err
