@@ -30,6 +30,8 @@ type pageQueue struct {
 	container *idbstore.Container
 	onFailure func(error)
 	items     serial.Queue[pageItem]
+	ctx       context.Context // ended by stop: waits for commits end with it
+	stop      context.CancelFunc
 
 	mu     sync.Mutex
 	emit   func(Event)
@@ -51,7 +53,9 @@ type pageItem struct {
 }
 
 func newPageQueue(c *idbstore.Container, onFailure func(error)) *pageQueue {
-	return &pageQueue{container: c, onFailure: onFailure, emit: func(Event) {}, moved: make(chan struct{})}
+	q := &pageQueue{container: c, onFailure: onFailure, emit: func(Event) {}, moved: make(chan struct{})}
+	q.ctx, q.stop = context.WithCancel(context.Background())
+	return q
 }
 
 // setEmit names where events go (the client's listener).
@@ -121,14 +125,16 @@ func (q *pageQueue) handle(it pageItem, emit func(Event), failed bool) {
 		if failed {
 			return
 		}
-		if err := q.container.FlushTo(context.Background(), it.mark); err != nil {
+		if err := q.container.FlushTo(q.ctx, it.mark); err != nil {
 			q.mu.Lock()
 			q.failed = true
 			q.mu.Unlock()
 			// Not given to the page; whatsmeow's ack waits at the barrier,
 			// which fails on the same sticky error, so the server keeps the
-			// message and delivers it again once the session can store.
-			if !errors.Is(err, idbstore.ErrClosed) {
+			// message and delivers it again once the session can store. A
+			// session closing (stop) drops what still waits, as a closed
+			// store does: its events after that still leave.
+			if !errors.Is(err, idbstore.ErrClosed) && q.ctx.Err() == nil {
 				q.onFailure(err)
 			}
 			return

@@ -141,3 +141,23 @@ func TestPageQueueHoldsBackWhatCouldNotBeStored(t *testing.T) {
 		t.Fatalf("shown %q, cleared %v, failures %v", r.got, cleared, r.failures)
 	}
 }
+
+// A session that closes while a message waits for a commit that never ends
+// (a store that does not answer) drops the message and still gives the page
+// the events after it.
+func TestPageQueueStopDropsWhatWaitsForAStuckCommit(t *testing.T) {
+	r := newPageQueueRig(t)
+	r.write(t)
+	<-r.b.entered // held, and never released before stop
+	r.q.durableEvent(ev("m1"))
+	r.q.event(ev("disconnected"))
+	r.q.stop()
+	if err := r.q.drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !slices.Equal(r.got, []string{"disconnected"}) || len(r.failures) != 0 {
+		t.Fatalf("shown %q, failures %v", r.got, r.failures)
+	}
+}

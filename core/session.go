@@ -123,6 +123,9 @@ func (s *session) capture(ctx context.Context) (*snapshot.Snapshot, []byte, erro
 func (s *session) close(ctx context.Context) error {
 	var errs []error
 	s.closeOnce.Do(func() {
+		if s.pages != nil {
+			s.pages.stop() // a message still waiting for its commit is not given now
+		}
 		if s.container != nil {
 			unregisterSession(s)
 			if err := s.container.Flush(ctx); err != nil {
