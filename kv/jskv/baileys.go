@@ -19,8 +19,8 @@ import (
 	"github.com/wasmeow/wasmeow/kv"
 )
 
-// IDsType is the Baileys type under which Baileys keeps, per kv table, the
-// sorted array of the ids it holds (id = the kv table's name): Baileys'
+// IDsType is the Baileys type under which wasmeow keeps, per kv table, the
+// ids it holds, as sorted arrays split in buckets (baileysids.go): Baileys'
 // stores can only get ids they are given, so this is what makes a scan
 // possible. It is written in the same keys.set as the records it lists.
 const IDsType = "wasmeow-ids"
@@ -43,7 +43,7 @@ type Baileys struct {
 	loaded bool
 	// writerChecked: the paired creds loaded are wasmeow's (checkWriter).
 	writerChecked bool
-	index         map[string][]string // kv table -> sorted ids, as loaded
+	index         map[string]*tableIDs // kv table -> its ids, as loaded
 }
 
 var _ Store = (*Baileys)(nil)
@@ -108,7 +108,7 @@ func OpenBaileys(keys, creds, state, saveCreds, loaded js.Value) (*Baileys, erro
 			return nil, jsbridge.Errorf(jsbridge.CodeInvalidOption, "auth.keys must be an object with get and set methods (missing %s)", m)
 		}
 	}
-	b := &Baileys{caller: caller{Timeout: DefaultTimeout}, keys: keys, index: map[string][]string{}}
+	b := &Baileys{caller: caller{Timeout: DefaultTimeout}, keys: keys, index: map[string]*tableIDs{}}
 	if !jsbridge.IsNullish(state) {
 		if state.Type() != js.TypeObject || !jsbridge.IsFunction(saveCreds) {
 			return nil, jsbridge.Errorf(jsbridge.CodeInvalidOption, "auth.state needs auth.saveCreds, a function")
@@ -339,15 +339,11 @@ func (s *Baileys) Commit(ctx context.Context, ops []kv.Op) (err error) {
 			byTable[op.Table] = append(byTable[op.Table], op)
 		}
 	}
-	newIndex := map[string][]string{}
+	var applyIDs []func()
 	for table, tops := range byTable {
-		ids, err := s.loadIndex(ctx, table)
+		ch, err := s.editIDs(ctx, table)
 		if err != nil {
 			return err
-		}
-		set := make(map[string]bool, len(ids))
-		for _, id := range ids {
-			set[id] = true
 		}
 		typ := baileysauth.TypeOf(table)
 		t := jsbridge.Get(obj, typ)
@@ -362,7 +358,7 @@ func (s *Baileys) Commit(ctx context.Context, ops []kv.Op) (err error) {
 					return refused(err)
 				}
 				t.Set(id, js.Null())
-				delete(set, id)
+				ch.remove(id)
 				continue
 			}
 			e, err := baileysauth.Encode(table, op.Key, op.Value, our)
@@ -374,20 +370,14 @@ func (s *Baileys) Commit(ctx context.Context, ops []kv.Op) (err error) {
 				return refused(err)
 			}
 			t.Set(e.ID, v)
-			set[e.ID] = true
+			ch.add(e.ID)
 		}
-		sorted := make([]string, 0, len(set))
-		for id := range set {
-			sorted = append(sorted, id)
-		}
-		slices.Sort(sorted)
-		if !slices.Equal(sorted, ids) {
-			newIndex[table] = sorted
+		applyIDs = append(applyIDs, ch.write(func() js.Value {
 			if jsbridge.Get(obj, IDsType).IsUndefined() {
 				obj.Set(IDsType, js.Global().Get("Object").New())
 			}
-			obj.Get(IDsType).Set(table, jsbridge.ValueOf(sorted))
-		}
+			return obj.Get(IDsType)
+		}))
 	}
 	if err := s.fillIndexValueMaps(ctx, ops, our, obj); err != nil {
 		return err
@@ -397,8 +387,8 @@ func (s *Baileys) Commit(ctx context.Context, ops []kv.Op) (err error) {
 			return fmt.Errorf("keystore commit: keys.set: %w", err)
 		}
 	}
-	for table, ids := range newIndex {
-		s.index[table] = ids
+	for _, apply := range applyIDs {
+		apply()
 	}
 	if credsChanged {
 		v := js.Null()
@@ -550,10 +540,11 @@ func (s *Baileys) Clear(ctx context.Context) (err error) {
 			if baileysauth.IsCredsTable(table) {
 				continue
 			}
-			ids, err := s.loadIndex(ctx, table)
+			t, err := s.loadTable(ctx, table)
 			if err != nil {
 				return err
 			}
+			ids := t.all()
 			typ := baileysauth.TypeOf(table)
 			if len(ids) > 0 && jsbridge.Get(obj, typ).IsUndefined() {
 				obj.Set(typ, js.Global().Get("Object").New())
@@ -561,7 +552,7 @@ func (s *Baileys) Clear(ctx context.Context) (err error) {
 			for _, id := range ids {
 				obj.Get(typ).Set(id, js.Null())
 			}
-			idx.Set(table, js.Null())
+			clearIDs(idx, table, t)
 		}
 		obj.Set(IDsType, idx)
 		if _, err := s.call(ctx, s.keys, "auth.keys.set()", "set", obj); err != nil {
@@ -579,10 +570,6 @@ func (s *Baileys) Clear(ctx context.Context) (err error) {
 // get calls keys.get(typ, ids); each value found comes back as its JSON.
 func (s *Baileys) get(ctx context.Context, typ string, ids []string) (map[string][]byte, error) {
 	return s.getAs(ctx, s.keys, typ, ids, jsbridge.JSONFromJS)
-}
-
-func (s *Baileys) loadIndex(ctx context.Context, table string) ([]string, error) {
-	return loadIDs(s.index, table, IDsType, func(ids []string) (map[string][]byte, error) { return s.get(ctx, IDsType, ids) })
 }
 
 // foldOps keeps the last op of each table and key, in first-seen order:
