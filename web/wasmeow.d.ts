@@ -75,7 +75,7 @@ export interface KeyStore {
   get(type: string, ids: string[]): Promise<Record<string, any>> | Record<string, any>;
   /** Stores every value; null deletes. One call per commit: make it atomic if you can. */
   set(data: Record<string, Record<string, any>>): Promise<void> | void;
-  /** Deletes everything (logout). Optional, as in Baileys: without it, logout deletes each id. */
+  /** Deletes everything (logout). Optional, as in Baileys: logout calls it, then deletes each id wasmeow wrote anyway (a cache's clear may not reach the store). */
   clear?(): Promise<void> | void;
 }
 

@@ -520,8 +520,12 @@ func refused(err error) error {
 }
 
 // Clear empties the user's store: keys.clear() when it has one (Baileys'
-// clear is optional), else a keys.set deleting every id the index lists;
-// then the creds are saved as none.
+// clear is optional), then always a keys.set deleting every id the index
+// lists and the lists themselves. keys.clear() alone is not enough:
+// Baileys' makeCacheableSignalKeyStore's clear empties its cache and calls
+// the store's clear only if there is one, so privacy tokens, LID mappings
+// and the id lists would stay for the next account paired in that store.
+// The index is read before keys.clear() empties it.
 func (s *Baileys) Clear(ctx context.Context) (err error) {
 	defer recoverStore(&err, "keystore clear")
 	s.mu.Lock()
@@ -529,35 +533,34 @@ func (s *Baileys) Clear(ctx context.Context) (err error) {
 	if s.hung != nil {
 		return s.hung
 	}
+	obj := js.Global().Get("Object").New()
+	idx := js.Global().Get("Object").New()
+	for _, table := range idbstore.DumpTables {
+		if baileysauth.IsCredsTable(table) {
+			continue
+		}
+		t, err := s.loadTable(ctx, table)
+		if err != nil {
+			return err
+		}
+		ids := t.all()
+		typ := baileysauth.TypeOf(table)
+		if len(ids) > 0 && jsbridge.Get(obj, typ).IsUndefined() {
+			obj.Set(typ, js.Global().Get("Object").New())
+		}
+		for _, id := range ids {
+			obj.Get(typ).Set(id, js.Null())
+		}
+		clearIDs(idx, table, t)
+	}
+	obj.Set(IDsType, idx)
 	if jsbridge.IsFunction(jsbridge.Get(s.keys, "clear")) {
 		if _, err := s.call(ctx, s.keys, "auth.keys.clear()", "clear"); err != nil {
 			return fmt.Errorf("keystore clear: keys.clear: %w", err)
 		}
-	} else {
-		obj := js.Global().Get("Object").New()
-		idx := js.Global().Get("Object").New()
-		for _, table := range idbstore.DumpTables {
-			if baileysauth.IsCredsTable(table) {
-				continue
-			}
-			t, err := s.loadTable(ctx, table)
-			if err != nil {
-				return err
-			}
-			ids := t.all()
-			typ := baileysauth.TypeOf(table)
-			if len(ids) > 0 && jsbridge.Get(obj, typ).IsUndefined() {
-				obj.Set(typ, js.Global().Get("Object").New())
-			}
-			for _, id := range ids {
-				obj.Get(typ).Set(id, js.Null())
-			}
-			clearIDs(idx, table, t)
-		}
-		obj.Set(IDsType, idx)
-		if _, err := s.call(ctx, s.keys, "auth.keys.set()", "set", obj); err != nil {
-			return fmt.Errorf("keystore clear: keys.set: %w", err)
-		}
+	}
+	if _, err := s.call(ctx, s.keys, "auth.keys.set()", "set", obj); err != nil {
+		return fmt.Errorf("keystore clear: keys.set: %w", err)
 	}
 	clear(s.index)
 	if err := s.creds.save(ctx, &s.caller, js.Null()); err != nil {

@@ -94,14 +94,7 @@ func TestIdbstoreOnTheBaileysLayout(t *testing.T) {
 	ctx := context.Background()
 	s := evalJS(t, jsonStore)
 	open := func() *idbstore.Container {
-		b, err := OpenBaileys(s.Get("keys"), s.Get("creds"), js.Undefined(), js.Undefined(), js.Undefined())
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := idbstore.New(ctx, b, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, c := openContainer(t, s)
 		return c
 	}
 	c1 := open()
@@ -188,4 +181,40 @@ func TestAPairedStoreWasmeowDidNotWriteIsRefused(t *testing.T) {
 	if errcode.Of(err) != jsbridge.CodeInvalidOption || !strings.Contains(err.Error(), "did not write") {
 		t.Fatalf("open: %v (code %q)", err, errcode.Of(err))
 	}
+}
+
+// Clear empties the store even when keys.clear() does not (Baileys'
+// makeCacheableSignalKeyStore's clear only flushes its cache when the
+// store under it has none): no privacy token, LID mapping or id list of
+// the old account is left for the next one paired in that store.
+func TestClearDoesNotTrustKeysClear(t *testing.T) {
+	ctx := context.Background()
+	s := evalJS(t, strings.Replace(jsonStore, "return { keys,", "let cleared = 0; keys.clear = async () => { cleared++; };\nreturn { cleared: () => cleared, keys,", 1))
+	b, c := openContainer(t, s)
+	filltest.Fill(t, c)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Clear(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.Call("cleared").Int(); n != 1 {
+		t.Errorf("keys.clear() called %d times, want 1", n)
+	}
+	if left := evalJS(t, `return (d) => [...d.keys()].join(',')`).Invoke(s.Get("data")).String(); left != "" {
+		t.Errorf("left after Clear: %s", left)
+	}
+}
+
+// openContainer is idbstore over the Baileys backend of the store s.
+func openContainer(t *testing.T, s js.Value) (*Baileys, *idbstore.Container) {
+	b, err := OpenBaileys(s.Get("keys"), s.Get("creds"), js.Undefined(), js.Undefined(), js.Undefined())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := idbstore.New(context.Background(), b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, c
 }
