@@ -195,7 +195,7 @@ export class WasmeowModule {
    * 'restore_failed' when the bytes are not a paired session's snapshot (or a sealed one was
    * altered), 'wrong_passphrase' when a sealed snapshot's passphrase is wrong or missing.
    */
-  importSession(clientId: string, data: Uint8Array, options?: ImportOptions): Promise<void>;
+  importSession(clientId: string, data: Uint8Array | ArrayBuffer | ArrayBufferView, options?: ImportOptions): Promise<void>;
   /**
    * Makes a Baileys auth state the local session clientId, keeping the link (no QR): the creds, and the
    * Signal sessions and sender keys converted from libsignal-node's records, so conversations go on

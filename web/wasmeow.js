@@ -50,6 +50,13 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 /** @param {unknown} v */
 function describe(v) {
   if (typeof v === 'number') return String(v);
+  return typeName(v);
+}
+
+// typeName is describe without the value, for arguments that may be secret
+// (a passphrase given as a number).
+/** @param {unknown} v */
+function typeName(v) {
   if (v === null) return 'null';
   try { if (Array.isArray(v)) return 'an array'; } catch { /* a revoked Proxy */ }
   return `a ${typeof v}`;
@@ -508,7 +515,7 @@ export class WasmeowModule {
    * Makes a snapshot from client.exportSession() the local session clientId (which must not exist).
    * A sealed snapshot (exportSession({passphrase})) needs the same passphrase.
    * @param {string} clientId
-   * @param {Uint8Array} data
+   * @param {Uint8Array | ArrayBuffer | ArrayBufferView} data
    * @param {ImportOptions} [options]
    * @returns {Promise<void>}
    */
@@ -524,14 +531,15 @@ export class WasmeowModule {
       throw optionsError(e, 'importSession');
     }
     try {
-      const sealed = data instanceof Uint8Array && isSealed(data);
+      const bytes = asBytes(data);
+      const sealed = bytes instanceof Uint8Array && isSealed(bytes);
       if (sealed && passphrase === undefined) {
         throw new WasmeowError('importSession: this snapshot is sealed: pass options.passphrase', 'wrong_passphrase');
       }
       if (passphrase !== undefined) {
         checkPassphrase(passphrase, 'importSession');
         if (!sealed) throw new WasmeowError('importSession: a passphrase was given but the data is not a sealed snapshot', 'restore_failed');
-        data = await unseal(data, /** @type {string} */ (passphrase));
+        return await this.#api.importSession(clientId, await unseal(/** @type {Uint8Array} */ (bytes), /** @type {string} */ (passphrase)), rest);
       }
       return await this.#api.importSession(clientId, data, rest);
     } catch (e) { throw toWasmeowError(e); }
@@ -621,6 +629,21 @@ const SEAL_NONCE = 12;
 const SEAL_VERIFIER = 32;
 const SEAL_HEADER = SEAL_MAGIC.length + 1 + 1 + 4 + SEAL_SALT + SEAL_NONCE + SEAL_VERIFIER;
 
+/**
+ * asBytes views an ArrayBuffer or any ArrayBuffer view (DataView, Buffer,
+ * another typed array) as a Uint8Array, as the Go side reads them, so that
+ * a sealed snapshot is recognised in every form importSession takes.
+ * @param {unknown} data @returns {unknown}
+ */
+function asBytes(data) {
+  try {
+    if (data instanceof Uint8Array) return data;
+    if (data instanceof ArrayBuffer) return new Uint8Array(data);
+    if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  } catch { /* a hostile object: the Go side refuses it, coded */ }
+  return data;
+}
+
 /** @param {Uint8Array} data */
 function isSealed(data) {
   return data.length >= SEAL_MAGIC.length && SEAL_MAGIC.every((b, i) => data[i] === b);
@@ -645,7 +668,7 @@ function optionsError(e, where) {
 /** @param {unknown} passphrase @param {string} where */
 function checkPassphrase(passphrase, where) {
   if (typeof passphrase !== 'string' || passphrase.length === 0) {
-    throw new WasmeowError(`${where}: passphrase must be a non-empty string, got ${describe(passphrase)}`, 'invalid_option');
+    throw new WasmeowError(`${where}: passphrase must be a non-empty string, got ${typeName(passphrase)}`, 'invalid_option');
   }
 }
 

@@ -31,6 +31,11 @@ test('a sealed snapshot round-trips with its passphrase and is refused, coded, w
   const sealed = await page.evaluate(async () => Array.from(await window.clients.src.exportSession({ passphrase: 'correct horse battery staple' })));
   const sealMs = Date.now() - t0;
   const plain = await page.evaluate(async () => Array.from(await window.clients.src.exportSession()));
+  // A passphrase of the wrong type is named by its type, never echoed.
+  const numericExport = await page.evaluate(async () => {
+    try { await window.clients.src.exportSession({ passphrase: 918273645 }); return 'exported'; } catch (e) { return e.message; }
+  });
+  assert.ok(!numericExport.includes('918273645') && /a number/.test(numericExport), numericExport);
   await page.evaluate(() => window.clients.src.destroy());
 
   // Header: "WMSEAL", version 1, KDF 1 (PBKDF2-SHA256), 600000 iterations (big-endian).
@@ -41,12 +46,26 @@ test('a sealed snapshot round-trips with its passphrase and is refused, coded, w
   const body = Buffer.from(sealed.slice(72));
   assert.ok(!body.includes(Buffer.from(plain.slice(10, 40))), 'the sealed bytes do not carry the snapshot in the clear');
 
-  const tryImport = (id, bytes, options) => page.evaluate(async ([i, b, o]) => {
-    try { await window.wm.importSession(i, new Uint8Array(b), o); return { ok: true }; } catch (e) { return { code: e.code, message: e.message }; }
-  }, [id, bytes, options]);
+  // form: how the bytes are given ('Uint8Array', 'ArrayBuffer' or 'DataView').
+  const tryImport = (id, bytes, options, form = 'Uint8Array') => page.evaluate(async ([i, b, o, f]) => {
+    const u8 = new Uint8Array(b);
+    const data = f === 'ArrayBuffer' ? u8.buffer : f === 'DataView' ? new DataView(u8.buffer) : u8;
+    try { await window.wm.importSession(i, data, o); return { ok: true }; } catch (e) { return { code: e.code, message: e.message }; }
+  }, [id, bytes, options, form]);
 
   const wrong = await tryImport('dst', sealed, { passphrase: 'wrong horse' });
   assert.equal(wrong.code, 'wrong_passphrase', JSON.stringify(wrong));
+  // A sealed snapshot is one in every form importSession takes.
+  for (const form of ['ArrayBuffer', 'DataView']) {
+    const r = await tryImport('dst', sealed, { passphrase: 'wrong horse' }, form);
+    assert.equal(r.code, 'wrong_passphrase', `${form}: ${JSON.stringify(r)}`);
+    const none = await tryImport('dst', sealed, undefined, form);
+    assert.equal(none.code, 'wrong_passphrase', `${form} with no passphrase: ${JSON.stringify(none)}`);
+  }
+  // A passphrase of the wrong type is named by its type, never echoed.
+  const numeric = await tryImport('dst', sealed, { passphrase: 918273645 });
+  assert.equal(numeric.code, 'invalid_option', JSON.stringify(numeric));
+  assert.ok(!numeric.message.includes('918273645') && /a number/.test(numeric.message), numeric.message);
   const missing = await tryImport('dst', sealed, undefined);
   assert.equal(missing.code, 'wrong_passphrase', JSON.stringify(missing));
   assert.match(missing.message, /sealed/);
@@ -64,7 +83,7 @@ test('a sealed snapshot round-trips with its passphrase and is refused, coded, w
   assert.equal((await tryImport('dst', plain, { passphrase: 'x' })).code, 'restore_failed', 'a passphrase for an unsealed snapshot');
   assert.deepEqual(await page.evaluate(() => window.wm.listSessions()), ['src'], 'no refused import left a session');
 
-  assert.deepEqual(await tryImport('dst', sealed, { passphrase: 'correct horse battery staple' }), { ok: true });
+  assert.deepEqual(await tryImport('dst', sealed, { passphrase: 'correct horse battery staple' }, 'DataView'), { ok: true });
   await page.evaluate(() => window.create('dst', { logLevel: 'error', auth: { strategy: 'local', clientId: 'dst' } }));
   await page.evaluate(() => window.clients.dst.connect());
   await waitEvent(page, 'dst', 'ready');
