@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
 
@@ -101,8 +102,14 @@ func IDOf(table, k string) (string, error) {
 		parts = parts[1:]
 	}
 	id, err := baileysID(table, parts)
-	if err == nil && strings.IndexByte(id, 0) >= 0 {
+	switch {
+	case err != nil:
+	case strings.IndexByte(id, 0) >= 0:
 		err = errors.New("NUL byte")
+	case !utf8.ValidString(id):
+		// A JS string would hold U+FFFD instead: the record would be
+		// stored under another id.
+		err = errors.New("not valid UTF-8")
 	}
 	if err != nil {
 		return "", fmt.Errorf("%w: %s key %q: %w", ErrBadID, table, k, err)

@@ -155,6 +155,17 @@ func TestValuesTheStoreCannotGiveBackAreRefused(t *testing.T) {
 	if _, err := Encode(idbstore.TableLIDByPN, k, idbstore.EncodeLIDUser("\xff\xfe"), our); !errors.Is(err, ErrUnreadable) {
 		t.Fatalf("invalid UTF-8 string: %v", err)
 	}
+	// A key whose id is not valid UTF-8: crossing into JS it would become
+	// U+FFFD, another id. Refused when written and when deleted.
+	for table, k := range map[string]string{
+		idbstore.TablePrivacyToken: idbstore.JoinKey(our, "1555\xff@s.whatsapp.net"),
+		idbstore.TableLIDByPN:      idbstore.JoinKey("1555\xfe"),
+		idbstore.TableSession:      idbstore.JoinKey(our, "1555\xff:0"),
+	} {
+		if id, err := IDOf(table, k); !errors.Is(err, ErrBadID) {
+			t.Errorf("%s key %q: id %q, %v", table, k, id, err)
+		}
+	}
 	// A version past 2^53: a JS number would round it.
 	k = idbstore.JoinKey(our, "regular")
 	if _, err := Encode(idbstore.TableAppStateVersion, k, idbstore.EncodeAppStateVersion(1<<60, [128]byte{}), our); err == nil {
