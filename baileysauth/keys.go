@@ -367,7 +367,11 @@ func nonNil(b []byte) Bytes {
 func RecordOf(table, k string, raw []byte) ([]byte, error) {
 	out, err := recordOf(table, k, raw)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s id of key %q: %w", ErrBadValue, TypeOf(table), k, err)
+		id, idErr := IDOf(table, k)
+		if idErr != nil {
+			id = "?"
+		}
+		return nil, fmt.Errorf("%w: %s %q (wasmeow key %q): %w", ErrBadValue, TypeOf(table), id, k, err)
 	}
 	return out, nil
 }
@@ -402,6 +406,13 @@ func recordOf(table, k string, raw []byte) ([]byte, error) {
 		var s syncKeyValue
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return nil, err
+		}
+		if len(s.KeyData) == 0 {
+			// What an adapter that passes this type through protobuf.js'
+			// AppStateSyncKeyData.fromObject (useMultiFileAuthState does)
+			// gives back when the value was stored as plain JSON: fromObject
+			// drops a keyData written {"0": b0, ...}. Keep BufferJSON.
+			return nil, errors.New("no keyData (the store's adapter lost it: protobuf.js fromObject drops bytes stored as plain JSON {\"0\": …}; store values with BufferJSON)")
 		}
 		key := store.AppStateSyncKey{Data: nonNil(s.KeyData), Timestamp: int64(s.Timestamp), Fingerprint: s.RawFingerprint}
 		if key.Fingerprint == nil {

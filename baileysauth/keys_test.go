@@ -189,6 +189,14 @@ func TestValuesTheStoreCannotGiveBackAreRefused(t *testing.T) {
 			t.Errorf("%s %s: %v", table, raw, err)
 		}
 	}
+	// An app-state sync key with no key: what protobuf.js fromObject (in
+	// useMultiFileAuthState's get) leaves of one stored as plain JSON.
+	for _, raw := range []string{`{"fingerprint":{"rawId":1},"timestamp":"5"}`, `{"keyData":"","timestamp":"5"}`} {
+		_, _, err := Decode(idbstore.TableAppStateSyncKey, "AAAAAAEC", []byte(raw), our)
+		if !errors.Is(err, ErrBadValue) || !strings.Contains(err.Error(), `app-state-sync-key "AAAAAAEC"`) || !strings.Contains(err.Error(), "keyData") {
+			t.Errorf("sync key %s: %v", raw, err)
+		}
+	}
 	for table, id := range map[string]string{idbstore.TablePreKey: "01", idbstore.TableSession: "1555", idbstore.TableSenderKey: "g@g.us::1", idbstore.TableLIDByLID: "1555", idbstore.TableLIDByPN: "1_reverse"} {
 		if _, err := KeyOf(table, id, our); !errors.Is(err, ErrBadID) {
 			t.Errorf("%s id %q: %v", table, id, err)

@@ -5,7 +5,8 @@
 // same store without BufferJSON (plain JSON.stringify / JSON.parse).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStatic, startFakewa, launchBrowser, openPage, pageOptions, waitEvent, events, pairByQR, waitMessage, decryptFailures } from '../test-support/e2e.js';
+import { proto, BufferJSON } from 'baileys';
+import { startStatic, startFakewa, launchBrowser, openPage, pageOptions, waitEvent, events, eventCount, pairByQR, waitMessage, decryptFailures } from '../test-support/e2e.js';
 
 let server, fakewa, browser;
 
@@ -35,10 +36,31 @@ function exposeCollection(page, docs) {
   });
 }
 
+// useMultiFileAuthState's get passes every app-state-sync-key value through
+// proto.Message.AppStateSyncKeyData.fromObject (Baileys'
+// lib/Utils/use-multi-file-auth-state.js), which keeps only the proto's
+// fields. The page gets the message's own fields (what wasmeow reads of an
+// object), byte strings in BufferJSON form; stats.syncKeys counts the calls.
+function exposeFromObject(page, stats) {
+  const ownFields = (v) => {
+    if (v instanceof Uint8Array) return { type: 'Buffer', data: Buffer.from(v).toString('base64') };
+    if (v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) return v.map(ownFields);
+    return Object.fromEntries(Object.keys(v).map((k) => [k, ownFields(v[k])]));
+  };
+  return page.exposeFunction('syncKeyFromObject', (json) => {
+    stats.syncKeys++;
+    return JSON.stringify(ownFields(proto.Message.AppStateSyncKeyData.fromObject(JSON.parse(json, BufferJSON.reviver))));
+  });
+}
+
 // Installs window.useStore(bufferJSON): the Mongo example's adapter, with
 // BufferJSON as Baileys defines it (src/Utils/generics.ts: Buffers and
-// Uint8Arrays become {type: 'Buffer', data: base64}, and back), or plain
-// JSON when bufferJSON is false.
+// Uint8Arrays become {type: 'Buffer', data: base64}, and back) and, as
+// useMultiFileAuthState does, app-state-sync-key values read through
+// protobuf.js fromObject (exposeFromObject); or plain JSON when bufferJSON
+// is false (fromObject would drop keyData stored as {"0": …}: wasmeow
+// refuses such a key, coded, docs/AUTHSTATE.md).
 function installAdapter(page) {
   return page.evaluate(() => {
     const b64 = (u8) => { let s = ''; for (const b of u8) s += String.fromCharCode(b); return btoa(s); };
@@ -70,7 +92,13 @@ function installAdapter(page) {
         keys: {
           get: async (type, ids) => {
             const data = {};
-            await Promise.all(ids.map(async (id) => { data[id] = await readData(`${type}-${id}`); }));
+            await Promise.all(ids.map(async (id) => {
+              let value = await readData(`${type}-${id}`);
+              if (bufferJSON && type === 'app-state-sync-key' && value) {
+                value = JSON.parse(await window.syncKeyFromObject(JSON.stringify(value, replacer)), reviver);
+              }
+              data[id] = value;
+            }));
             return data;
           },
           set: async (data) => {
@@ -115,9 +143,11 @@ for (const bufferJSON of [true, false]) {
     await fakewa.api('POST', '/api/accounts', { phone: me, pushName: 'Store' }).catch(() => {});
     await fakewa.api('POST', '/api/accounts', { phone: PEER, pushName: 'Peer' }).catch(() => {});
     const docs = new Map();
+    const stats = { syncKeys: 0 };
     const ctx = await browser.newContext();
     const page = await openPage(ctx, server.url, pageOptions(fakewa));
     await exposeCollection(page, docs);
+    await exposeFromObject(page, stats);
     const name = bufferJSON ? 'bj' : 'plain';
     await openWith(page, name, bufferJSON);
     await pairByQR(fakewa, page, name, me);
@@ -162,6 +192,13 @@ for (const bufferJSON of [true, false]) {
     assert.ok(!(await events(page, name)).includes('qr'), 'no QR after the reload');
     await talk(page, name, PEER, '2');
     assert.deepEqual(decryptFailures(fakewa), [], 'no retry receipt, no decryption failure');
+    // An app-state patch from the phone: the page decrypts it with the sync
+    // key, read back from the store (through fromObject with BufferJSON).
+    const from = await eventCount(page, name);
+    await fakewa.api('POST', `/api/accounts/${me}/chat-state`, { chat: PEER, muted: true });
+    await waitEvent(page, name, 'chats.update', { from });
+    if (bufferJSON) assert.ok(stats.syncKeys > 0, 'app-state sync keys were read back through fromObject');
+    console.log(`${label}: ${stats.syncKeys} sync keys read through fromObject`);
 
     // Logout empties the store; the creds are saved empty.
     await page.evaluate((n) => window.clients[n].logout(), name);
