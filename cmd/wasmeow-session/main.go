@@ -5,21 +5,25 @@
 // and a wasmeow session snapshot, keeping the link: no QR, and the Signal
 // sessions continue (docs/AUTHSTATE.md).
 //
-//	wasmeow-session import-sqlite whatsmeow.db [-jid J] [-client-id ID] -o session.snapshot
-//	wasmeow-session export-sqlite session.snapshot [-jid J] -o whatsmeow.db
-//	wasmeow-session import-baileys baileys_auth_info [-client-id ID] -o session.snapshot
-//	wasmeow-session export-baileys session.snapshot [-jid J] -o baileys_auth_info
+//	wasmeow-session import-sqlite whatsmeow.db [-jid J] [-client-id ID] [-passphrase-file F] -o session.snapshot
+//	wasmeow-session export-sqlite session.snapshot [-jid J] [-passphrase-file F] -o whatsmeow.db
+//	wasmeow-session import-baileys baileys_auth_info [-client-id ID] [-passphrase-file F] -o session.snapshot
+//	wasmeow-session export-baileys session.snapshot [-jid J] [-passphrase-file F] -o baileys_auth_info
 //
 // The import commands write a snapshot for the page's
 // wm.importSession(clientId, bytes); the export commands write a new
 // sqlstore database or Baileys folder from a snapshot (the bytes of
 // client.exportSession()). What a Baileys conversion cannot carry is listed
-// on stderr ("left out: ..."). Stop the client that uses the source first,
-// and never run both copies: they share the device's keys.
+// on stderr ("left out: ..."). With -passphrase-file F, the import commands
+// seal the snapshot with the passphrase in F (as exportSession({passphrase})
+// does) and the export commands open a sealed one. Stop the client that
+// uses the source first, and never run both copies: they share the
+// device's keys.
 //
 // Exit codes: 0 done, 2 usage, 3 the input is not a usable database or
-// snapshot, 4 no such device (or several and no -jid), 5 the output file
-// exists, 1 anything else (e.g. writing the output).
+// snapshot (or is sealed and no -passphrase-file was given), 4 no such
+// device (or several and no -jid), 5 the output file exists, 6 wrong
+// passphrase, 1 anything else (e.g. writing the output).
 package main
 
 import (
@@ -36,6 +40,7 @@ import (
 	"go.mau.fi/whatsmeow/types"
 
 	"github.com/wasmeow/wasmeow/sessionconv"
+	"github.com/wasmeow/wasmeow/wasm/snapshot"
 )
 
 const (
@@ -45,20 +50,25 @@ const (
 	exitBadInput
 	exitNoDevice
 	exitExists
+	exitWrongPassphrase
 )
 
 const usage = `usage:
-  wasmeow-session import-sqlite whatsmeow.db [-jid J] [-client-id ID] -o session.snapshot
-  wasmeow-session export-sqlite session.snapshot [-jid J] -o whatsmeow.db
-  wasmeow-session import-baileys baileys_auth_info [-client-id ID] -o session.snapshot
-  wasmeow-session export-baileys session.snapshot [-jid J] -o baileys_auth_info
+  wasmeow-session import-sqlite whatsmeow.db [-jid J] [-client-id ID] [-passphrase-file F] -o session.snapshot
+  wasmeow-session export-sqlite session.snapshot [-jid J] [-passphrase-file F] -o whatsmeow.db
+  wasmeow-session import-baileys baileys_auth_info [-client-id ID] [-passphrase-file F] -o session.snapshot
+  wasmeow-session export-baileys session.snapshot [-jid J] [-passphrase-file F] -o baileys_auth_info
 
   -o          the output file or folder; it must not exist (files written with mode 0600)
   -jid        the device to convert, e.g. 15550100001:12@s.whatsapp.net; needed
               when the input holds several
   -client-id  import-*: the clientId recorded in the snapshot (default
               "default"); wm.importSession's own clientId is what names the session
-Exit codes: 0 done, 2 usage, 3 unreadable input, 4 no such device, 5 output exists, 1 other.
+  -passphrase-file  a file holding a passphrase (one trailing newline is not part
+              of it): import-* seal the snapshot with it, as
+              exportSession({passphrase}) does; export-* open a sealed snapshot
+Exit codes: 0 done, 2 usage, 3 unreadable input (or sealed, no passphrase), 4 no such
+device, 5 output exists, 6 wrong passphrase, 1 other.
 `
 
 func main() {
@@ -91,6 +101,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitNoDevice
 	case errors.Is(err, sessionconv.ErrExists):
 		return exitExists
+	case errors.Is(err, snapshot.ErrWrongPassphrase):
+		return exitWrongPassphrase
+	case errors.Is(err, snapshot.ErrSealedAltered), errors.Is(err, errSealed):
+		return exitBadInput
 	}
 	return exitFailed
 }
@@ -111,7 +125,12 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	out := fs.String("o", "", "output file (must not exist)")
 	jidText := fs.String("jid", "", "the device to convert (needed when the store holds several)")
 	clientID := fs.String("client-id", "default", "import-*: the clientId recorded in the snapshot")
+	passFile := fs.String("passphrase-file", "", "a file holding the passphrase that seals (import-*) or opens (export-*) the snapshot")
 	input, err := parseInterleaved(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	passphrase, err := readPassphrase(*passFile)
 	if err != nil {
 		return err
 	}
@@ -132,11 +151,11 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if blob, jid, counts, err = sessionconv.SQLiteToSnapshot(ctx, input, jid, *clientID); err != nil {
 			return err
 		}
-		if err = writeNew(*out, blob); err != nil {
+		if err = writeSnapshot(*out, blob, passphrase); err != nil {
 			return err
 		}
 	case "export-sqlite":
-		blob, err := readSnapshot(input)
+		blob, err := readSnapshot(input, passphrase)
 		if err != nil {
 			return err
 		}
@@ -155,11 +174,11 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if blob, jid, counts, dropped, err = sessionconv.BaileysToSnapshot(ctx, st, *clientID); err != nil {
 			return err
 		}
-		if err = writeNew(*out, blob); err != nil {
+		if err = writeSnapshot(*out, blob, passphrase); err != nil {
 			return err
 		}
 	case "export-baileys":
-		blob, err := readSnapshot(input)
+		blob, err := readSnapshot(input, passphrase)
 		if err != nil {
 			return err
 		}
@@ -179,12 +198,59 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-func readSnapshot(path string) ([]byte, error) {
+// errSealed: a sealed snapshot and no passphrase to open it.
+var errSealed = errors.New("sealed snapshot")
+
+// readSnapshot reads the snapshot in path, opening it with passphrase if it
+// is sealed; a passphrase given for one that is not is a mistake worth
+// saying.
+func readSnapshot(path, passphrase string) ([]byte, error) {
 	blob, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", sessionconv.ErrSnapshot, err)
 	}
+	switch sealed := snapshot.IsSealed(blob); {
+	case sealed && passphrase == "":
+		return nil, fmt.Errorf("%w: %s is sealed with a passphrase (exportSession({passphrase})): give it with -passphrase-file F", errSealed, path)
+	case sealed:
+		out, err := snapshot.Open(blob, passphrase)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return out, nil
+	case passphrase != "":
+		return nil, usageError{fmt.Sprintf("-passphrase-file was given but %s is not a sealed snapshot", path)}
+	}
 	return blob, nil
+}
+
+// writeSnapshot writes blob to the new file path, sealed with passphrase
+// unless that is "".
+func writeSnapshot(path string, blob []byte, passphrase string) error {
+	if passphrase != "" {
+		var err error
+		if blob, err = snapshot.Seal(blob, passphrase); err != nil {
+			return err
+		}
+	}
+	return writeNew(path, blob)
+}
+
+// readPassphrase is the passphrase in path ("" for no path): the file's
+// contents without one trailing newline (echo and editors add it).
+func readPassphrase(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", usageError{fmt.Sprintf("-passphrase-file: %v", err)}
+	}
+	p := strings.TrimSuffix(strings.TrimSuffix(string(raw), "\n"), "\r")
+	if p == "" {
+		return "", usageError{fmt.Sprintf("-passphrase-file %s is empty", path)}
+	}
+	return p, nil
 }
 
 // parseInterleaved parses flags before and after the one input path.

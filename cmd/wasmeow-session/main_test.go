@@ -17,6 +17,8 @@ import (
 	"go.mau.fi/whatsmeow/store/sqlstore"
 	"go.mau.fi/whatsmeow/types"
 	waLog "go.mau.fi/whatsmeow/util/log"
+
+	"github.com/wasmeow/wasmeow/wasm/snapshot"
 )
 
 // sqliteWith makes a sqlstore database holding a paired device per user.
@@ -63,6 +65,14 @@ func TestCommandExitCodes(t *testing.T) {
 	back := filepath.Join(dir, "back.db")
 	folder := filepath.Join(dir, "baileys_auth_info")
 	fromFolder := filepath.Join(dir, "from-baileys.snapshot")
+	sealed, sealedBack := filepath.Join(dir, "sealed.snapshot"), filepath.Join(dir, "sealed-back.db")
+	sealedFolder, sealedFromFolder := filepath.Join(dir, "sealed_auth_info"), filepath.Join(dir, "sealed-from-baileys.snapshot")
+	pass, wrongPass, emptyPass := filepath.Join(dir, "pass"), filepath.Join(dir, "wrong-pass"), filepath.Join(dir, "empty-pass")
+	for f, p := range map[string]string{pass: "correct horse\n", wrongPass: "correct horse!\n", emptyPass: "\n"} {
+		if err := os.WriteFile(f, []byte(p), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, c := range []struct {
 		name string
 		args []string
@@ -95,6 +105,16 @@ func TestCommandExitCodes(t *testing.T) {
 		{"import-baileys of a file", []string{"import-baileys", garbage, "-o", filepath.Join(dir, "k")}, exitBadInput, "not a usable Baileys auth state"},
 		{"import-baileys of a sqlite folder", []string{"import-baileys", filepath.Dir(one), "-o", filepath.Join(dir, "k")}, exitBadInput, "not a file of useMultiFileAuthState"},
 		{"export, wrong jid", []string{"export-sqlite", snap, "-jid", "15550100001:4@s.whatsapp.net", "-o", filepath.Join(dir, "i.db")}, exitNoDevice, "no such device"},
+		{"import, sealed", []string{"import-sqlite", one, "-passphrase-file", pass, "-o", sealed}, exitOK, "wrote " + sealed},
+		{"export of a sealed snapshot, no passphrase", []string{"export-sqlite", sealed, "-o", filepath.Join(dir, "k.db")}, exitBadInput, "is sealed with a passphrase"},
+		{"export of a sealed snapshot, wrong passphrase", []string{"export-sqlite", sealed, "-passphrase-file", wrongPass, "-o", filepath.Join(dir, "k.db")}, exitWrongPassphrase, "wrong passphrase"},
+		{"export of a sealed snapshot", []string{"export-sqlite", sealed, "-passphrase-file", pass, "-o", sealedBack}, exitOK, "device 15550100001:4@s.whatsapp.net"},
+		{"export-baileys of a sealed snapshot", []string{"export-baileys", sealed, "-passphrase-file", pass, "-o", sealedFolder}, exitOK, "wrote " + sealedFolder},
+		{"export-baileys of a sealed snapshot, no passphrase", []string{"export-baileys", sealed, "-o", filepath.Join(dir, "k")}, exitBadInput, "is sealed with a passphrase"},
+		{"import-baileys, sealed", []string{"import-baileys", sealedFolder, "-passphrase-file", pass, "-o", sealedFromFolder}, exitOK, "device 15550100001:4@s.whatsapp.net"},
+		{"a passphrase for a plain snapshot", []string{"export-sqlite", snap, "-passphrase-file", pass, "-o", filepath.Join(dir, "l.db")}, exitUsage, "is not a sealed snapshot"},
+		{"an empty passphrase file", []string{"import-sqlite", one, "-passphrase-file", emptyPass, "-o", filepath.Join(dir, "m.snapshot")}, exitUsage, "is empty"},
+		{"no passphrase file", []string{"import-sqlite", one, "-passphrase-file", filepath.Join(dir, "nope"), "-o", filepath.Join(dir, "m.snapshot")}, exitUsage, "-passphrase-file: open"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(context.Background(), c.args, &stdout, &stderr)
@@ -103,7 +123,13 @@ func TestCommandExitCodes(t *testing.T) {
 			t.Errorf("%s: exit %d, want %d with %q; said:\n%s", c.name, code, c.code, c.says, all)
 		}
 	}
-	for _, f := range []string{snap, back, fromFolder, filepath.Join(folder, "creds.json")} {
+	if b, err := os.ReadFile(sealed); err != nil || !snapshot.IsSealed(b) {
+		t.Errorf("import-sqlite -passphrase-file wrote no sealed snapshot: %v", err)
+	}
+	if b, err := os.ReadFile(sealedFromFolder); err != nil || !snapshot.IsSealed(b) {
+		t.Errorf("import-baileys -passphrase-file wrote no sealed snapshot: %v", err)
+	}
+	for _, f := range []string{snap, back, fromFolder, filepath.Join(folder, "creds.json"), sealed, sealedBack, sealedFromFolder, filepath.Join(sealedFolder, "creds.json")} {
 		if st, err := os.Stat(f); err != nil || st.Mode().Perm() != 0o600 {
 			t.Errorf("%s: %v, %v; want a file of mode 0600", f, st, err)
 		}
@@ -111,7 +137,7 @@ func TestCommandExitCodes(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) > 0 {
 		t.Errorf("temporary files left behind: %v", left)
 	}
-	for _, f := range []string{"g.db", "h.db", "i.db", "j.db", "k"} {
+	for _, f := range []string{"g.db", "h.db", "i.db", "j.db", "k", "k.db", "l.db", "m.snapshot"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
 			t.Errorf("a failed export left %s", f)
 		}
