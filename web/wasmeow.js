@@ -613,11 +613,15 @@ function bytesToBase64(v) {
 
 // ---- Sealed snapshots: exportSession({passphrase}) / importSession(..., {passphrase}) ----
 // docs/SNAPSHOT.md, "Sealed snapshots". The snapshot is encrypted with
-// AES-256-GCM under a key PBKDF2-HMAC-SHA256 derives from the passphrase
-// (WebCrypto), behind a header that names the format version, the KDF, its
-// iteration count and the salt, all authenticated as the cipher's AAD.
+// AES-256-GCM under a key derived from the passphrase (NFC) by one
+// PBKDF2-HMAC-SHA256 run split with HKDF-SHA256 into the key and the
+// verifier (WebCrypto), behind a header that names the format version, the
+// KDF, its iteration count and the salt, all authenticated as the cipher's
+// AAD. Version 1 (never released) is refused.
 const SEAL_MAGIC = [0x57, 0x4d, 0x53, 0x45, 0x41, 0x4c]; // "WMSEAL"
-const SEAL_VERSION = 1;
+const SEAL_VERSION = 2;
+const SEAL_KEY_INFO = 'wasmeow sealed snapshot v2 key';
+const SEAL_VERIFIER_INFO = 'wasmeow sealed snapshot v2 verifier';
 const SEAL_KDF_PBKDF2_SHA256 = 1;
 /** OWASP's 2023 figure for PBKDF2-HMAC-SHA256. */
 export const SEAL_ITERATIONS = 600000;
@@ -673,18 +677,19 @@ function checkPassphrase(passphrase, where) {
 }
 
 /**
- * 64 bytes of PBKDF2: the AES key, then the verifier's preimage (its
- * SHA-256 in the header tells a wrong passphrase from altered data).
+ * One PBKDF2 run of 32 bytes over the NFC passphrase, split by HKDF into
+ * the AES key and the verifier (in the header: it tells a wrong passphrase
+ * from altered data). An attacker pays the same one run per guess.
  * @param {string} passphrase @param {Uint8Array<ArrayBuffer>} salt @param {number} iterations
  * @returns {Promise<{ key: CryptoKey, verifier: Uint8Array }>}
  */
 async function sealKeys(passphrase, salt, iterations) {
   const s = subtle();
-  const base = await s.importKey('raw', new TextEncoder().encode(passphrase), 'PBKDF2', false, ['deriveBits']);
-  const bits = new Uint8Array(await s.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations }, base, 512));
-  const key = await s.importKey('raw', bits.slice(0, 32), 'AES-GCM', false, ['encrypt', 'decrypt']);
-  const verifier = new Uint8Array(await s.digest('SHA-256', bits.slice(32)));
-  return { key, verifier };
+  const base = await s.importKey('raw', new TextEncoder().encode(passphrase.normalize('NFC')), 'PBKDF2', false, ['deriveBits']);
+  const prk = await s.importKey('raw', await s.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations }, base, 256), 'HKDF', false, ['deriveBits']);
+  const split = async (/** @type {string} */ info) => s.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: new TextEncoder().encode(info) }, prk, 256);
+  const key = await s.importKey('raw', await split(SEAL_KEY_INFO), 'AES-GCM', false, ['encrypt', 'decrypt']);
+  return { key, verifier: new Uint8Array(await split(SEAL_VERIFIER_INFO)) };
 }
 
 /** @param {Uint8Array} data @param {string} passphrase @returns {Promise<Uint8Array>} */
@@ -714,6 +719,7 @@ async function unseal(data, passphrase) {
   if (data.length < SEAL_HEADER + 16) throw bad('the sealed snapshot is truncated');
   let o = SEAL_MAGIC.length;
   const version = data[o++];
+  if (version === 1) throw bad(`sealed snapshot version 1, a development format this build no longer reads (it reads version ${SEAL_VERSION}): export the session again`);
   if (version !== SEAL_VERSION) throw bad(`sealed snapshot version ${version}: this build reads version ${SEAL_VERSION}`);
   const kdf = data[o++];
   if (kdf !== SEAL_KDF_PBKDF2_SHA256) throw bad(`unknown key derivation ${kdf} in the sealed snapshot`);

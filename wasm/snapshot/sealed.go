@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/pbkdf2"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,6 +12,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Sealed snapshots: a snapshot encrypted with a passphrase, what
@@ -18,7 +21,11 @@ import (
 // WebCrypto; this is the same format for native tools). Layout and reasons:
 // docs/SNAPSHOT.md, "Sealed snapshots".
 const (
-	sealVersion       = 1
+	// sealVersion 2: PBKDF2 derives 32 bytes once, HKDF splits them into
+	// the key and the verifier, passphrases are NFC. Version 1 (64 bytes of
+	// PBKDF2: two chains for the sealer, one for an attacker; passphrases as
+	// typed) was never released and is refused.
+	sealVersion       = 2
 	sealKDFPBKDF2     = 1
 	SealIterations    = 600000 // OWASP's 2023 figure for PBKDF2-HMAC-SHA256
 	sealMinIterations = 100000
@@ -42,14 +49,28 @@ var (
 // IsSealed reports whether data is a sealed snapshot.
 func IsSealed(data []byte) bool { return bytes.HasPrefix(data, []byte(sealMagic)) }
 
-// sealKeys derives the AES-256 key and the verifier.
+// HKDF info strings of the key and the verifier (docs/SNAPSHOT.md).
+const (
+	sealKeyInfo      = "wasmeow sealed snapshot v2 key"
+	sealVerifierInfo = "wasmeow sealed snapshot v2 verifier"
+)
+
+// sealKeys derives the AES-256 key and the verifier: one PBKDF2-HMAC-SHA256
+// run of 32 bytes over the NFC form of the passphrase (the same words typed
+// on another system match), split by HKDF-SHA256 (no salt: PBKDF2's is in
+// its input) into two independent 32-byte outputs.
 func sealKeys(passphrase string, salt []byte, iterations int) (key, verifier []byte, err error) {
-	bits, err := pbkdf2.Key(sha256.New, passphrase, salt, iterations, 64)
+	prk, err := pbkdf2.Key(sha256.New, norm.NFC.String(passphrase), salt, iterations, 32)
 	if err != nil {
 		return nil, nil, err
 	}
-	v := sha256.Sum256(bits[32:])
-	return bits[:32], v[:], nil
+	if key, err = hkdf.Key(sha256.New, prk, nil, sealKeyInfo, 32); err != nil {
+		return nil, nil, err
+	}
+	if verifier, err = hkdf.Key(sha256.New, prk, nil, sealVerifierInfo, 32); err != nil {
+		return nil, nil, err
+	}
+	return key, verifier, nil
 }
 
 // Seal encrypts a snapshot with passphrase.
@@ -95,7 +116,9 @@ func Open(data []byte, passphrase string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: truncated", ErrSealedAltered)
 	}
 	o := len(sealMagic)
-	if v := data[o]; v != sealVersion {
+	if v := data[o]; v == 1 {
+		return nil, fmt.Errorf("%w: sealed snapshot version 1, a development format this build no longer reads (it reads %d): export the session again", ErrSealedAltered, sealVersion)
+	} else if v != sealVersion {
 		return nil, fmt.Errorf("%w: sealed snapshot version %d, this build reads %d", ErrSealedAltered, v, sealVersion)
 	}
 	if k := data[o+1]; k != sealKDFPBKDF2 {

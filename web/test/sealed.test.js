@@ -28,7 +28,7 @@ test('a sealed snapshot round-trips with its passphrase and is refused, coded, w
   await page.evaluate(() => window.create('src', { logLevel: 'error', auth: { strategy: 'local', clientId: 'src' } }));
   await pairByQR(fakewa, page, 'src', SEALER);
   const t0 = Date.now();
-  const sealed = await page.evaluate(async () => Array.from(await window.clients.src.exportSession({ passphrase: 'correct horse battery staple' })));
+  const sealed = await page.evaluate(async () => Array.from(await window.clients.src.exportSession({ passphrase: 'correct horse battery staple caf\u00e9' })));
   const sealMs = Date.now() - t0;
   const plain = await page.evaluate(async () => Array.from(await window.clients.src.exportSession()));
   // A passphrase of the wrong type is named by its type, never echoed.
@@ -38,9 +38,9 @@ test('a sealed snapshot round-trips with its passphrase and is refused, coded, w
   assert.ok(!numericExport.includes('918273645') && /a number/.test(numericExport), numericExport);
   await page.evaluate(() => window.clients.src.destroy());
 
-  // Header: "WMSEAL", version 1, KDF 1 (PBKDF2-SHA256), 600000 iterations (big-endian).
+  // Header: "WMSEAL", version 2, KDF 1 (PBKDF2-SHA256 split by HKDF), 600000 iterations (big-endian).
   assert.equal(Buffer.from(sealed.slice(0, 6)).toString(), 'WMSEAL');
-  assert.deepEqual(sealed.slice(6, 8), [1, 1]);
+  assert.deepEqual(sealed.slice(6, 8), [2, 1]);
   assert.equal(Buffer.from(sealed.slice(8, 12)).readUInt32BE(0), 600000);
   assert.equal(plain[0], 0x1f, 'the plain snapshot is gzip');
   const body = Buffer.from(sealed.slice(72));
@@ -71,19 +71,22 @@ test('a sealed snapshot round-trips with its passphrase and is refused, coded, w
   assert.match(missing.message, /sealed/);
   const altered = [...sealed];
   altered[altered.length - 20] ^= 1;
-  const tampered = await tryImport('dst', altered, { passphrase: 'correct horse battery staple' });
+  const tampered = await tryImport('dst', altered, { passphrase: 'correct horse battery staple caf\u00e9' });
   assert.equal(tampered.code, 'restore_failed', JSON.stringify(tampered));
   assert.match(tampered.message, /altered/);
   const badVersion = [...sealed];
   badVersion[6] = 9;
   assert.equal((await tryImport('dst', badVersion, { passphrase: 'x' })).code, 'restore_failed');
+  badVersion[6] = 1;
+  assert.match((await tryImport('dst', badVersion, { passphrase: 'x' })).message, /version 1.*export the session again/);
   const greedy = [...sealed];
   greedy.splice(8, 4, 0xff, 0xff, 0xff, 0xff);
   assert.match((await tryImport('dst', greedy, { passphrase: 'x' })).message, /iterations/);
   assert.equal((await tryImport('dst', plain, { passphrase: 'x' })).code, 'restore_failed', 'a passphrase for an unsealed snapshot');
   assert.deepEqual(await page.evaluate(() => window.wm.listSessions()), ['src'], 'no refused import left a session');
 
-  assert.deepEqual(await tryImport('dst', sealed, { passphrase: 'correct horse battery staple' }, 'DataView'), { ok: true });
+  // The passphrase in another Unicode form (e + combining acute) is the same passphrase.
+  assert.deepEqual(await tryImport('dst', sealed, { passphrase: 'correct horse battery staple cafe\u0301' }, 'DataView'), { ok: true });
   await page.evaluate(() => window.create('dst', { logLevel: 'error', auth: { strategy: 'local', clientId: 'dst' } }));
   await page.evaluate(() => window.clients.dst.connect());
   await waitEvent(page, 'dst', 'ready');
