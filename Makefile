@@ -18,13 +18,20 @@ WASM_LINT_PKGS := ./wasm ./core ./jsbridge/... ./idbstore/... ./kv/...
 
 export CHROMIUM
 
-.PHONY: all deps wasm package test test-native test-wasm test-e2e demo bench bench-e2e traces clean hidden-tab
+.PHONY: all deps postgresql wasm package test test-native test-wasm test-e2e demo bench bench-e2e traces clean hidden-tab
 
 all: wasm
 
 ## ---- set-up ---------------------------------------------------------------
 
-deps: $(CHROMIUM) $(TOOLS)/wasmbrowsertest $(TOOLS)/staticcheck web/node_modules/.installed
+deps: $(CHROMIUM) $(TOOLS)/wasmbrowsertest $(TOOLS)/staticcheck web/node_modules/.installed postgresql
+
+# PostgreSQL server binaries for the session service's tests (sessiond/pgtest
+# runs initdb and postgres from /usr/lib/postgresql/<version>/bin in a
+# temporary folder; no system cluster is used).
+PG_INITDB := $(lastword $(sort $(wildcard /usr/lib/postgresql/*/bin/initdb)))
+postgresql:
+	@test -n "$(PG_INITDB)" || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 
 $(CHROMIUM):
 	apt-get update -qq

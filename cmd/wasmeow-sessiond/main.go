@@ -1,0 +1,140 @@
+// Command wasmeow-sessiond is wasmeow's session service for a fleet of
+// browsers, in front of PostgreSQL (docs/FLEET.md):
+//
+//	wasmeow-sessiond serve -dsn postgres://... [-listen :8480]
+//	wasmeow-sessiond tenant-add -dsn ... -name acme [-mode native|e2e]
+//	wasmeow-sessiond dev-postgres      (a throwaway PostgreSQL, for trying it and for tests)
+//
+// The database address comes from -dsn or $WASMEOW_SESSIOND_DSN.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/wasmeow/wasmeow/sessiond"
+	"github.com/wasmeow/wasmeow/sessiond/pgtest"
+)
+
+const usage = `usage:
+  wasmeow-sessiond serve -dsn DSN [-listen ADDR] [-allow-origin ORIGIN] [-max-body BYTES]
+  wasmeow-sessiond tenant-add -dsn DSN -name NAME [-mode native|e2e]
+  wasmeow-sessiond dev-postgres
+DSN defaults to $WASMEOW_SESSIOND_DSN (e.g. postgres://user:pass@host/db?pool_max_conns=20).`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(ctx, os.Args[2:])
+	case "tenant-add":
+		err = tenantAdd(ctx, os.Args[2:])
+	case "dev-postgres":
+		err = devPostgres(ctx)
+	default:
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "wasmeow-sessiond:", err)
+		os.Exit(1)
+	}
+}
+
+func dsnFlag(fs *flag.FlagSet) *string {
+	return fs.String("dsn", os.Getenv("WASMEOW_SESSIOND_DSN"), "PostgreSQL connection string")
+}
+
+func parse(fs *flag.FlagSet, args []string, dsn *string) {
+	fs.Usage = func() { fmt.Fprintln(os.Stderr, usage); fs.PrintDefaults() }
+	if err := fs.Parse(args); err != nil {
+		os.Exit(2)
+	}
+	if *dsn == "" {
+		fmt.Fprintln(os.Stderr, "wasmeow-sessiond: no database: pass -dsn or set WASMEOW_SESSIOND_DSN")
+		os.Exit(2)
+	}
+}
+
+func serve(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	dsn := dsnFlag(fs)
+	listen := fs.String("listen", "127.0.0.1:8480", "address to listen on (port 0: any free port)")
+	origin := fs.String("allow-origin", "*", "Access-Control-Allow-Origin for pages on other origins (empty: none)")
+	maxBody := fs.Int64("max-body", sessiond.DefaultLimits.MaxBody, "largest request body in bytes")
+	parse(fs, args, dsn)
+	svc, err := sessiond.Open(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	svc.AllowOrigin = *origin
+	svc.Limits.MaxBody = *maxBody
+	l, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// The first line of stdout says where it listens (tests read it).
+	fmt.Printf("wasmeow-sessiond listening on http://%s (schema version %d)\n", l.Addr(), sessiond.SchemaVersion)
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shut)
+	}()
+	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func tenantAdd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("tenant-add", flag.ContinueOnError)
+	dsn := dsnFlag(fs)
+	name := fs.String("name", "", "tenant name (letters, digits, _ and -)")
+	mode := fs.String("mode", sessiond.ModeNative, "native (values kept as written) or e2e (sealed values only)")
+	parse(fs, args, dsn)
+	svc, err := sessiond.Open(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	token, err := svc.AddTenant(ctx, *name, *mode)
+	if err != nil {
+		return err
+	}
+	// The token alone on stdout: shown once, only its hash is kept.
+	fmt.Println(token)
+	return nil
+}
+
+// devPostgres runs a throwaway PostgreSQL (initdb in a temporary folder)
+// until stdin closes or a signal comes, printing its DSN first.
+func devPostgres(ctx context.Context) error {
+	pg, err := pgtest.Start(ctx)
+	if err != nil {
+		return err
+	}
+	defer pg.Stop()
+	fmt.Println(pg.DSN())
+	ctx, cancel := context.WithCancel(ctx)
+	go func() { _, _ = io.Copy(io.Discard, os.Stdin); cancel() }()
+	<-ctx.Done()
+	return nil
+}
