@@ -16,12 +16,13 @@ func TestKeyStoreAndCreds(t *testing.T) {
 	a := serveAPI(t, s, token)
 	l := a.acquire("bob", "h", 5000)
 	a.set("bob", l.Fence, map[string]map[string][]byte{
-		"session":       {"1555:1@s.whatsapp.net": {1, 2, 3}, "empty": {}},
+		"session":       {"1555:1@s.whatsapp.net": {1, 2, 3}, "empty": {}, "our\x00their": {9}},
 		"prekey":        {"00000001": bytes.Repeat([]byte{7}, 100)},
 		"wasmeow-index": {"session": []byte(`["1555:1@s.whatsapp.net","empty"]`)},
 	}).want(t, 204, "")
-	got := a.get("bob", "session", "1555:1@s.whatsapp.net", "empty", "missing")
-	if !bytes.Equal(got["1555:1@s.whatsapp.net"], []byte{1, 2, 3}) || got["empty"] == nil || len(got["empty"]) != 0 {
+	got := a.get("bob", "session", "1555:1@s.whatsapp.net", "empty", "missing", "our\x00their")
+	// wasmeow's ids join their parts with NUL, which PostgreSQL's TEXT cannot hold.
+	if !bytes.Equal(got["1555:1@s.whatsapp.net"], []byte{1, 2, 3}) || got["empty"] == nil || len(got["empty"]) != 0 || !bytes.Equal(got["our\x00their"], []byte{9}) {
 		t.Fatalf("get: %q", got)
 	}
 	if _, ok := got["missing"]; ok {
@@ -36,13 +37,16 @@ func TestKeyStoreAndCreds(t *testing.T) {
 	}
 	// creds: opaque bytes; 404 when none.
 	a.do("GET", "/v1/sessions/bob/creds", 0, nil).want(t, 404, CodeNotFound)
+	if r := a.do("GET", "/v1/sessions/bob/creds?optional", 0, nil).want(t, 204, ""); len(r.body) != 0 {
+		t.Fatalf("optional creds: %q", r.body)
+	}
 	a.do("PUT", "/v1/sessions/bob/creds", l.Fence, []byte(`{"device":{}}`)).want(t, 204, "")
 	if r := a.do("GET", "/v1/sessions/bob/creds", 0, nil).want(t, 200, ""); string(r.body) != `{"device":{}}` {
 		t.Fatalf("creds: %q", r.body)
 	}
 	var info SessionInfo
 	_ = json.Unmarshal(a.do("GET", "/v1/sessions/bob", 0, nil).want(t, 200, "").body, &info)
-	if info.Keys != 4 || !info.Creds || info.Snapshot || info.Lease.Holder != "h" {
+	if info.Keys != 5 || !info.Creds || info.Snapshot || info.Lease.Holder != "h" {
 		t.Fatalf("info: %+v", info)
 	}
 	a.do("POST", "/v1/sessions/bob/keys/clear", l.Fence, nil).want(t, 204, "")

@@ -90,15 +90,14 @@ func (s *Service) DeleteSession(ctx context.Context, tenant, session string, fen
 // GetKeys is the key store's get: the values of ids that exist.
 func (s *Service) GetKeys(ctx context.Context, tenant, session, typ string, ids []string) (map[string][]byte, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, value FROM sessiond_keys WHERE tenant = $1 AND session = $2 AND type = $3 AND id = ANY($4)`,
-		tenant, session, typ, ids)
+		tenant, session, []byte(typ), asBytes(ids))
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[string][]byte, len(ids))
-	var id string
-	var v []byte
+	var id, v []byte
 	_, err = pgx.ForEachRow(rows, []any{&id, &v}, func() error {
-		out[id] = v
+		out[string(id)] = v
 		return nil
 	})
 	return out, err
@@ -107,27 +106,26 @@ func (s *Service) GetKeys(ctx context.Context, tenant, session, typ string, ids 
 // SetKeys is the key store's set, in one transaction: a nil value deletes.
 func (s *Service) SetKeys(ctx context.Context, tenant, session string, fence int64, data map[string]map[string][]byte) error {
 	return s.fenced(ctx, tenant, session, fence, func(tx pgx.Tx) error {
-		var types, ids, delTypes, delIDs []string
-		var values [][]byte
+		var types, ids, values, delTypes, delIDs [][]byte
 		for typ, m := range data {
 			for id, v := range m {
 				if v == nil {
-					delTypes, delIDs = append(delTypes, typ), append(delIDs, id)
+					delTypes, delIDs = append(delTypes, []byte(typ)), append(delIDs, []byte(id))
 					continue
 				}
-				types, ids, values = append(types, typ), append(ids, id), append(values, v)
+				types, ids, values = append(types, []byte(typ)), append(ids, []byte(id)), append(values, v)
 			}
 		}
 		// Two statements whatever the batch size: unnest the arrays.
 		if len(delIDs) > 0 {
-			if _, err := tx.Exec(ctx, `DELETE FROM sessiond_keys k USING unnest($3::text[], $4::text[]) AS d(type, id)
+			if _, err := tx.Exec(ctx, `DELETE FROM sessiond_keys k USING unnest($3::bytea[], $4::bytea[]) AS d(type, id)
 				WHERE k.tenant = $1 AND k.session = $2 AND k.type = d.type AND k.id = d.id`, tenant, session, delTypes, delIDs); err != nil {
 				return err
 			}
 		}
 		if len(ids) > 0 {
 			if _, err := tx.Exec(ctx, `INSERT INTO sessiond_keys (tenant, session, type, id, value)
-				SELECT $1, $2, u.type, u.id, u.value FROM unnest($3::text[], $4::text[], $5::bytea[]) AS u(type, id, value)
+				SELECT $1, $2, u.type, u.id, u.value FROM unnest($3::bytea[], $4::bytea[], $5::bytea[]) AS u(type, id, value)
 				ON CONFLICT (tenant, session, type, id) DO UPDATE SET value = EXCLUDED.value`, tenant, session, types, ids, values); err != nil {
 				return err
 			}
@@ -160,4 +158,13 @@ func (s *Service) SaveCreds(ctx context.Context, tenant, session string, fence i
 			ON CONFLICT (tenant, session) DO UPDATE SET data = EXCLUDED.data, saved_at = now()`, tenant, session, data)
 		return err
 	})
+}
+
+// asBytes is ids as the bytea the keys table keeps them in.
+func asBytes(ids []string) [][]byte {
+	out := make([][]byte, len(ids))
+	for i, id := range ids {
+		out[i] = []byte(id)
+	}
+	return out
 }

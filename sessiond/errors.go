@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Error codes of the HTTP API (the "code" of every error body).
@@ -51,7 +54,15 @@ func tooLarge(format string, args ...any) *APIError {
 // is a database or internal failure.
 func writeError(w http.ResponseWriter, err error) {
 	var e *APIError
-	if !errors.As(err, &e) {
+	var pg *pgconn.PgError
+	switch {
+	case errors.As(err, &e):
+	case errors.As(err, &pg) && !strings.HasPrefix(pg.Code, "08") && !strings.HasPrefix(pg.Code, "57") && !strings.HasPrefix(pg.Code, "53"):
+		// The database answered with an error: retrying will not help.
+		e = apiErr(http.StatusInternalServerError, CodeInternal, "the session database refused the operation: %v", err)
+	default:
+		// No answer, a connection lost, a server shutting down or out of
+		// resources: the client retries.
 		e = apiErr(http.StatusServiceUnavailable, CodeUnavailable, "the session database failed: %v", err)
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -275,9 +275,17 @@ func (s *Service) fencedOp(q *request, op func(ctx context.Context, tenant, sess
 	return noContent(q.w)
 }
 
-// writeBlob answers a stored blob (a snapshot, creds) as bytes.
+// writeBlob answers a stored blob (a snapshot, creds) as bytes; with
+// ?optional, a missing one is 204 No Content instead of 404.
 func writeBlob(q *request, load func(ctx context.Context, tenant, session string) ([]byte, error)) error {
 	b, err := load(q.r.Context(), q.tenant.Name, q.session)
+	var api *APIError
+	if errors.As(err, &api) && api.Code == CodeNotFound && q.r.URL.Query().Has("optional") {
+		// ?optional: absence is an answer, not an error (a browser logs
+		// every 404 on its console).
+		q.w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -92,8 +92,8 @@ CREATE TABLE sessiond_snapshots (
 CREATE TABLE sessiond_keys (
 	tenant  TEXT NOT NULL REFERENCES sessiond_tenants(name) ON DELETE CASCADE,
 	session TEXT NOT NULL,
-	type    TEXT NOT NULL,
-	id      TEXT NOT NULL,
+	type    BYTEA NOT NULL, -- bytes: wasmeow's ids join their parts with NUL,
+	id      BYTEA NOT NULL, -- which TEXT cannot hold
 	value   BYTEA NOT NULL,
 	PRIMARY KEY (tenant, session, type, id)
 );

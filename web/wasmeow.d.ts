@@ -57,7 +57,7 @@ export type ErrorCode =
   | 'pairing_failed' | 'connect_failed' | 'send_failed' | 'logout_failed' | 'session_in_use' | 'session_locked'
   | 'restore_failed' | 'remote_save_failed' | 'wipe_failed' | 'store_failed' | 'session_exists'
   | 'store_corrupt' | 'message_too_large' | 'sync_failed' | 'media_failed'
-  | 'store_value_refused' | 'wrong_passphrase';
+  | 'store_value_refused' | 'wrong_passphrase' | 'decrypt_failed';
 
 export class WasmeowError extends Error {
   readonly code: ErrorCode | (string & {});
@@ -138,6 +138,90 @@ export interface RemoteStore {
   extract(args: { session: string }): Promise<Uint8Array> | Uint8Array;
   delete(args: { session: string }): Promise<void> | void;
 }
+
+// ---- the session service for a fleet (cmd/wasmeow-sessiond, docs/FLEET.md) ----
+
+/** The codes the session service answers with (SessionServiceError.code). */
+export type ServiceErrorCode =
+  | 'unauthorized' | 'invalid_request' | 'too_large' | 'not_found' | 'method_not_allowed' | 'session_locked'
+  | 'lease_lost' | 'lease_required' | 'plaintext_refused' | 'unavailable' | 'internal' | 'store_failed';
+
+/** An error answered by the session service, with the lease in the way (session_locked names its holder). */
+export class SessionServiceError extends WasmeowError {
+  readonly code: ServiceErrorCode | ErrorCode | (string & {});
+  /** The HTTP status; 0 when the service could not be reached. */
+  readonly status: number;
+  /** session_locked, lease_lost: who holds the session now. */
+  readonly holder?: string;
+  readonly fence?: number;
+  /** ms since the epoch: when the holder's lease runs out unless renewed. */
+  readonly expiresAt?: number;
+}
+
+/** A lease on a session: one holder across every machine; `fence` goes with every write. */
+export interface Lease { session: string; holder: string; fence: number; expiresAt: number }
+
+/**
+ * End-to-end encryption: the page seals every value, snapshot and creds with AES-256-GCM and names
+ * keys by HMAC-SHA256; the service holds ciphertext only. A 32-byte key, or a passphrase
+ * stretched by PBKDF2-HMAC-SHA256 (PBKDF2_ITERATIONS, 600,000, unless given; salt default
+ * "wasmeow-fleet-v1:<session>").
+ */
+export type SessionEncryption =
+  | { key: Uint8Array }
+  | { passphrase: string; salt?: string | Uint8Array; iterations?: number };
+
+export interface SessionServiceOptions {
+  /** The service's address, e.g. "https://sessions.example.com". */
+  url: string | URL;
+  /** The tenant's bearer token (wasmeow-sessiond tenant-add). */
+  token: string;
+  /** The name others see in session_locked; default "wasmeow-<random uuid>" (one per store object). */
+  holder?: string;
+  /** The lease's time to live, renewed every third of it while the page runs; default 30000 (500 to 600000). */
+  leaseTtlMs?: number;
+  /** Take the session even if another holder's lease is live (it then fails with lease_lost); default false. */
+  takeover?: boolean;
+  /** Retries of a call the service did not answer (or answered 502/503/504); default 8. */
+  retries?: number;
+  /** First retry delay, doubled each time up to maxRetryDelayMs; defaults 100 and 5000. */
+  retryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  encryption?: SessionEncryption;
+  /** Called once when another holder took the session: destroy the client (its writes now fail with lease_lost). */
+  onLeaseLost?: (error: SessionServiceError) => void;
+}
+
+/** The custom strategy's stores on the session service: auth { strategy: 'custom', keys: store, creds: store.creds }. */
+export interface HttpKeyStore extends KeyStore {
+  readonly session: string;
+  readonly creds: CredsStore;
+  /** The lease held, or null (not yet taken, released or lost). */
+  readonly lease: Lease | null;
+  get(type: string, ids: string[]): Promise<Record<string, Uint8Array>>;
+  set(data: Record<string, Record<string, Uint8Array | null>>): Promise<void>;
+  clear(): Promise<void>;
+  /** Takes the lease now (else the first call does); rejects with session_locked naming the holder. */
+  acquire(options?: { takeover?: boolean }): Promise<Lease>;
+  /** Gives the lease up at once (after client.destroy()), so the next holder need not wait for it to expire. */
+  release(): Promise<void>;
+}
+
+/** The remote strategy's store on the session service: auth { strategy: 'remote', store }. One lease per session. */
+export interface HttpRemoteStore extends RemoteStore {
+  sessionExists(args: { session: string }): Promise<boolean>;
+  save(args: { session: string; data: Uint8Array }): Promise<void>;
+  extract(args: { session: string }): Promise<Uint8Array>;
+  delete(args: { session: string }): Promise<void>;
+  lease(session: string): Lease | null;
+  acquire(session: string, options?: { takeover?: boolean }): Promise<Lease>;
+  release(session: string): Promise<void>;
+}
+
+export function httpKeyStore(options: SessionServiceOptions & { session: string }): HttpKeyStore;
+export function httpRemoteStore(options: SessionServiceOptions): HttpRemoteStore;
+/** PBKDF2-HMAC-SHA256 iterations for a passphrase (OWASP's figure): 600000. */
+export const PBKDF2_ITERATIONS: number;
 
 export type AuthOptions =
   | { strategy: 'none'; clientId?: string }

@@ -973,3 +973,514 @@ async function mediaAsBase64(content) {
     throw new WasmeowError(`sendMessage(jid, content): reading content failed: ${describe(e)}`, 'invalid_option');
   }
 }
+
+// ---- the session service for a fleet (cmd/wasmeow-sessiond, docs/FLEET.md) ----
+// httpKeyStore and httpRemoteStore are the custom and remote strategies'
+// stores kept by the session service, with a lease per session (one holder
+// across every machine, a fence on every write) and, optionally, values
+// sealed in the page so the service holds ciphertext only.
+
+/** @typedef {import('./wasmeow.js').SessionServiceOptions} SessionServiceOptions */
+/** @typedef {import('./wasmeow.js').Lease} Lease */
+/** @typedef {import('./wasmeow.js').HttpKeyStore} HttpKeyStoreDecl */
+/** @typedef {import('./wasmeow.js').HttpRemoteStore} HttpRemoteStoreDecl */
+/** @typedef {import('./wasmeow.js').Creds} Creds */
+/** @typedef {import('./wasmeow.js').SessionServiceError} SessionServiceErrorDecl */
+
+/**
+ * An error answered by the session service (its `code`, e.g. session_locked
+ * or lease_lost), with the lease that was in the way.
+ * @implements {SessionServiceErrorDecl}
+ */
+export class SessionServiceError extends WasmeowError {
+  /**
+   * @param {string} message
+   * @param {string} code
+   * @param {number} status the HTTP status (0: no answer)
+   * @param {{ holder?: string, fence?: number, expiresAt?: number }} [lease]
+   */
+  constructor(message, code, status, lease = {}) {
+    super(message, code);
+    this.name = 'SessionServiceError';
+    this.status = status;
+    this.holder = lease.holder;
+    this.fence = lease.fence;
+    this.expiresAt = lease.expiresAt;
+  }
+}
+
+/** @param {string} s */
+const fromBase64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+
+const SESSION_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const SERVICE_OPTIONS = ['url', 'token', 'session', 'holder', 'leaseTtlMs', 'takeover', 'retries', 'retryDelayMs', 'maxRetryDelayMs', 'encryption', 'onLeaseLost'];
+// PBKDF2-HMAC-SHA256 iterations for a passphrase: OWASP's Password Storage
+// Cheat Sheet figure for PBKDF2-HMAC-SHA256 (600,000).
+export const PBKDF2_ITERATIONS = 600000;
+const SEALED_MAGIC = new TextEncoder().encode('wmE1'); // sessiond.SealedPrefix
+
+/**
+ * @param {string} fn
+ * @param {any} o
+ * @param {boolean} needSession
+ */
+function checkServiceOptions(fn, o, needSession) {
+  const bad = (/** @type {string} */ m) => new WasmeowError(`${fn}: ${m}`, 'invalid_option');
+  if (o === null || typeof o !== 'object') throw bad(`options must be an object, got ${describe(o)}`);
+  for (const k of Object.keys(o)) if (!SERVICE_OPTIONS.includes(k)) throw bad(`unknown option ${k} (known: ${SERVICE_OPTIONS.join(', ')})`);
+  if (needSession ? o.session === undefined : false) throw bad('session (the clientId of the session) is required');
+  let base;
+  try { base = new URL(String(o.url)); } catch { throw bad(`url must be the service's address, e.g. https://sessions.example.com, got ${describe(o.url)}`); }
+  if (typeof o.token !== 'string' || o.token === '') throw bad('token must be the tenant\'s bearer token');
+  if (o.session !== undefined && (typeof o.session !== 'string' || !SESSION_PATTERN.test(o.session))) throw bad('session must be 1 to 64 letters, digits, _ or -');
+  if (o.holder !== undefined && (typeof o.holder !== 'string' || o.holder === '' || o.holder.length > 200)) throw bad('holder must be a name of 1 to 200 characters');
+  for (const [k, lo, hi] of /** @type {const} */ ([['leaseTtlMs', 500, 600000], ['retries', 0, 100], ['retryDelayMs', 1, 60000], ['maxRetryDelayMs', 1, 600000]])) {
+    const v = o[k];
+    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi)) throw bad(`${k} must be an integer from ${lo} to ${hi}, got ${describe(v)}`);
+  }
+  if (o.onLeaseLost !== undefined && typeof o.onLeaseLost !== 'function') throw bad('onLeaseLost must be a function');
+  const e = o.encryption;
+  if (e !== undefined) {
+    const isKey = e?.key instanceof Uint8Array && e.key.length === 32;
+    const isPass = typeof e?.passphrase === 'string' && e.passphrase.length >= 8;
+    if (!isKey && !isPass) throw bad('encryption must be { key: Uint8Array(32) } or { passphrase: string (8 or more characters), salt?, iterations? }');
+    if (e.iterations !== undefined && !(Number.isInteger(e.iterations) && e.iterations >= 100000)) throw bad('encryption.iterations must be an integer of at least 100000');
+    if (e.salt !== undefined && typeof e.salt !== 'string' && !(e.salt instanceof Uint8Array)) throw bad('encryption.salt must be a string or a Uint8Array');
+  }
+  return {
+    base: base.href.replace(/\/+$/, ''),
+    token: o.token,
+    holder: o.holder ?? `wasmeow-${crypto.randomUUID()}`,
+    ttl: o.leaseTtlMs ?? 30000,
+    takeover: o.takeover === true,
+    retries: o.retries ?? 8,
+    delay: o.retryDelayMs ?? 100,
+    maxDelay: o.maxRetryDelayMs ?? 5000,
+    encryption: e,
+    onLeaseLost: o.onLeaseLost,
+  };
+}
+
+/** @typedef {ReturnType<typeof checkServiceOptions>} ServiceConfig */
+
+/** @param {number} ms */
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One HTTP call to the service, retried with exponential backoff (and
+ * jitter) while the service cannot be reached or answers 502, 503 or 504:
+ * every call is idempotent (writes carry their fence). A 404 resolves to
+ * null; other errors reject with the service's code.
+ * @param {ServiceConfig} cfg
+ * @param {string} what the store call, for messages
+ * @param {string} method
+ * @param {string} path under /v1/sessions/
+ * @param {{ json?: unknown, bytes?: Uint8Array, fence?: number }} [req]
+ * @returns {Promise<Response | null>}
+ */
+async function serviceCall(cfg, what, method, path, req = {}) {
+  /** @type {Record<string, string>} */
+  const headers = { Authorization: `Bearer ${cfg.token}` };
+  /** @type {BodyInit | undefined} */
+  let body;
+  if (req.json !== undefined) { headers['Content-Type'] = 'application/json'; body = JSON.stringify(req.json); }
+  if (req.bytes) { headers['Content-Type'] = 'application/octet-stream'; body = /** @type {Uint8Array<ArrayBuffer>} */ (req.bytes); }
+  if (req.fence !== undefined) headers['Wasmeow-Fence'] = String(req.fence);
+  const url = `${cfg.base}/v1/sessions/${path}`;
+  for (let attempt = 0; ; attempt++) {
+    let res;
+    /** @type {unknown} */
+    let failure;
+    try {
+      res = await fetch(url, { method, headers, body, cache: 'no-store' });
+    } catch (e) {
+      failure = e;
+    }
+    const transient = !res || res.status === 502 || res.status === 503 || res.status === 504;
+    if (transient && attempt < cfg.retries) {
+      await sleep(Math.min(cfg.maxDelay, cfg.delay * 2 ** attempt) * (0.5 + Math.random() / 2));
+      continue;
+    }
+    if (!res) {
+      throw new SessionServiceError(`${what}: the session service at ${cfg.base} cannot be reached after ${attempt + 1} attempts `
+        + `(${/** @type {any} */ (failure)?.message ?? failure}); is it running, and does it allow this origin (CORS)?`, 'unavailable', 0);
+    }
+    if (method === 'GET' && (res.status === 204 || res.status === 404)) return null; // none (204: ?optional)
+    if (res.ok) return res;
+    /** @type {any} */
+    let err = null;
+    try { err = await res.json(); } catch { /* not JSON: a proxy's page */ }
+    const code = typeof err?.code === 'string' ? err.code : 'store_failed';
+    throw new SessionServiceError(`${what}: ${err?.message ?? `HTTP ${res.status} from ${url}`}`, code, res.status, err ?? {});
+  }
+}
+
+/**
+ * A session's lease: acquired on the first use (or by acquire()), renewed
+ * every third of its time to live, lost when the service says another
+ * holder has it (then every write fails with lease_lost until acquire()).
+ */
+class ServiceLease {
+  /** @type {Lease | null} */
+  current = null;
+  /** @type {SessionServiceError | null} */
+  lost = null;
+  /** @type {Promise<Lease> | null} */
+  #acquiring = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #timer;
+
+  /** @param {ServiceConfig} cfg @param {string} session */
+  constructor(cfg, session) {
+    this.cfg = cfg;
+    this.session = session;
+  }
+
+  /** @param {boolean} takeover @returns {Promise<Lease>} */
+  acquire(takeover) {
+    this.lost = null;
+    this.#acquiring ??= (async () => {
+      try {
+        const res = /** @type {Response} */ (await serviceCall(this.cfg, `lease of ${this.session}`, 'POST', `${this.session}/lease`,
+          { json: { holder: this.cfg.holder, ttlMs: this.cfg.ttl, takeover } }));
+        const l = await res.json();
+        this.current = { session: this.session, holder: l.holder, fence: l.fence, expiresAt: l.expiresAt };
+        this.#schedule();
+        return this.current;
+      } finally {
+        this.#acquiring = null;
+      }
+    })();
+    return this.#acquiring;
+  }
+
+  /** The lease to write under: acquired on first use, never after a loss. */
+  async fence() {
+    if (this.lost) throw this.lost;
+    const l = this.current ?? await this.acquire(this.cfg.takeover);
+    return l.fence;
+  }
+
+  #schedule() {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => { this.#renew(); }, Math.max(100, Math.floor(this.cfg.ttl / 3)));
+  }
+
+  async #renew() {
+    const l = this.current;
+    if (!l) return;
+    try {
+      const res = /** @type {Response} */ (await serviceCall({ ...this.cfg, retries: 0 }, `lease renewal of ${this.session}`, 'POST', `${this.session}/lease/renew`,
+        { json: { holder: l.holder, fence: l.fence, ttlMs: this.cfg.ttl } }));
+      if (this.current === l) this.current = { ...l, expiresAt: (await res.json()).expiresAt };
+    } catch (e) {
+      if (e instanceof SessionServiceError && e.code === 'lease_lost') { this.markLost(e); return; }
+      // Unreachable for now: try again on the next tick; the fence keeps writes safe.
+    }
+    if (this.current === l || this.current?.fence === l.fence) this.#schedule();
+  }
+
+  /** @param {SessionServiceError} e */
+  markLost(e) {
+    if (this.lost) return;
+    clearTimeout(this.#timer);
+    this.current = null;
+    this.lost = e;
+    try { this.cfg.onLeaseLost?.(e); } catch (err) { console.error('wasmeow: onLeaseLost threw', err); }
+  }
+
+  async release() {
+    clearTimeout(this.#timer);
+    const l = this.current;
+    this.current = null;
+    if (!l) return;
+    await serviceCall(this.cfg, `lease release of ${this.session}`, 'POST', `${this.session}/lease/release`, { json: { holder: l.holder, fence: l.fence } });
+  }
+
+  /**
+   * A write under the lease; a lease_lost answer marks the lease lost.
+   * @param {string} what @param {string} method @param {string} path
+   * @param {{ json?: unknown, bytes?: Uint8Array }} [req]
+   */
+  async write(what, method, path, req = {}) {
+    const fence = await this.fence();
+    try {
+      await serviceCall(this.cfg, what, method, path, { ...req, fence });
+    } catch (e) {
+      if (e instanceof SessionServiceError && e.code === 'lease_lost') this.markLost(e);
+      throw e;
+    }
+  }
+}
+
+/**
+ * Seals values in the page (AES-256-GCM, a fresh IV each, bound to where
+ * the value lives by its additional data) and names keys by HMAC-SHA256, so
+ * the service sees neither values nor ids. Both keys come from the 32-byte
+ * key, or the passphrase through PBKDF2-HMAC-SHA256, by HKDF-SHA256.
+ */
+class Sealer {
+  /** @param {CryptoKey} aes @param {CryptoKey} mac @param {string} session */
+  constructor(aes, mac, session) {
+    this.aes = aes;
+    this.mac = mac;
+    this.session = session;
+  }
+
+  /**
+   * @param {NonNullable<ServiceConfig['encryption']>} enc
+   * @param {string} session
+   */
+  static async create(enc, session) {
+    const te = new TextEncoder();
+    let raw;
+    if (enc.key) {
+      raw = enc.key;
+    } else {
+      const salt = enc.salt === undefined ? te.encode(`wasmeow-fleet-v1:${session}`) : typeof enc.salt === 'string' ? te.encode(enc.salt) : enc.salt;
+      const pass = await crypto.subtle.importKey('raw', te.encode(enc.passphrase), 'PBKDF2', false, ['deriveBits']);
+      raw = new Uint8Array(await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt: /** @type {Uint8Array<ArrayBuffer>} */ (salt), iterations: enc.iterations ?? PBKDF2_ITERATIONS }, pass, 256));
+    }
+    const master = await crypto.subtle.importKey('raw', /** @type {Uint8Array<ArrayBuffer>} */ (raw), 'HKDF', false, ['deriveKey']);
+    /** @param {string} info @param {AesKeyGenParams | HmacImportParams} alg @param {KeyUsage[]} use */
+    const derive = (info, alg, use) => crypto.subtle.deriveKey({ name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(32), info: te.encode(info) }, master, alg, false, use);
+    return new Sealer(await derive('wasmeow-fleet-v1 aes-gcm', { name: 'AES-GCM', length: 256 }, ['encrypt', 'decrypt']),
+      await derive('wasmeow-fleet-v1 hmac-names', { name: 'HMAC', hash: 'SHA-256', length: 256 }, ['sign']), session);
+  }
+
+  /** @param {string} where */
+  #aad(where) { return new TextEncoder().encode(`wasmeow-fleet-v1\0${this.session}\0${where}`); }
+
+  /** @param {Uint8Array} plain @param {string} where */
+  async seal(plain, where) {
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const ct = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: this.#aad(where) }, this.aes, /** @type {Uint8Array<ArrayBuffer>} */ (plain)));
+    const out = new Uint8Array(SEALED_MAGIC.length + iv.length + ct.length);
+    out.set(SEALED_MAGIC);
+    out.set(iv, SEALED_MAGIC.length);
+    out.set(ct, SEALED_MAGIC.length + iv.length);
+    return out;
+  }
+
+  /** @param {Uint8Array} sealed @param {string} where */
+  async open(sealed, where) {
+    const n = SEALED_MAGIC.length;
+    if (sealed.length < n + 12 + 16 || SEALED_MAGIC.some((b, i) => sealed[i] !== b)) {
+      throw new WasmeowError(`session ${this.session}: ${where} is not sealed (was it written without the encryption option?)`, 'decrypt_failed');
+    }
+    try {
+      const body = /** @type {Uint8Array<ArrayBuffer>} */ (sealed);
+      return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: body.subarray(n, n + 12), additionalData: this.#aad(where) }, this.aes, body.subarray(n + 12)));
+    } catch {
+      throw new WasmeowError(`session ${this.session}: ${where} cannot be decrypted: a wrong key or passphrase, or the stored value was altered`, 'decrypt_failed');
+    }
+  }
+
+  /** A key's type or id as the service sees it. @param {string} kind @param {string} name */
+  async name(kind, name) {
+    const mac = new Uint8Array(await crypto.subtle.sign('HMAC', this.mac, new TextEncoder().encode(`${kind}\0${name}`)));
+    return bytesToBase64(mac).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+}
+
+/**
+ * The custom strategy's key store and creds kept by the session service.
+ * @implements {HttpKeyStoreDecl}
+ */
+class HttpKeyStore {
+  /** @type {Promise<Sealer> | null} */
+  #sealer = null;
+
+  /** @param {ServiceConfig} cfg @param {string} session */
+  constructor(cfg, session) {
+    this.session = session;
+    this.#lease = new ServiceLease(cfg, session);
+    if (cfg.encryption) this.#sealer = Sealer.create(cfg.encryption, session);
+    const self = this;
+    /** @type {import('./wasmeow.js').CredsStore} */
+    this.creds = {
+      load: () => self.#loadCreds(),
+      save: (c) => self.#saveCreds(c),
+    };
+  }
+
+  /** @type {ServiceLease} */
+  #lease;
+
+  get lease() { return this.#lease.current; }
+  /** @param {{ takeover?: boolean }} [options] */
+  acquire(options) { return this.#lease.acquire(options?.takeover ?? this.#lease.cfg.takeover); }
+  release() { return this.#lease.release(); }
+
+  /** A key's type and id as the service sees them. @param {string} type @param {string} id */
+  async #name(type, id) {
+    const s = await this.#sealer;
+    return s ? [await s.name('type', type), await s.name('id', `${type}\0${id}`)] : [type, id];
+  }
+
+  /**
+   * @param {string} type
+   * @param {string[]} ids
+   * @returns {Promise<Record<string, Uint8Array>>}
+   */
+  async get(type, ids) {
+    if (!this.#lease.current && !this.#lease.lost) await this.#lease.fence();
+    if (ids.length === 0) return {};
+    const names = await Promise.all(ids.map((id) => this.#name(type, id)));
+    const res = /** @type {Response} */ (await serviceCall(this.#lease.cfg, `keys.get(${type})`, 'POST', `${this.session}/keys/get`,
+      { json: { type: names[0][0], ids: names.map((n) => n[1]) } }));
+    const { values } = await res.json();
+    const s = await this.#sealer;
+    /** @type {Record<string, Uint8Array>} */
+    const out = {};
+    for (let i = 0; i < ids.length; i++) {
+      const v = values[names[i][1]];
+      if (typeof v !== 'string') continue;
+      const bytes = fromBase64(v);
+      out[ids[i]] = s ? await s.open(bytes, `key\0${type}\0${ids[i]}`) : bytes;
+    }
+    return out;
+  }
+
+  /** @param {Record<string, Record<string, Uint8Array | null>>} data */
+  async set(data) {
+    const s = await this.#sealer;
+    /** @type {Record<string, Record<string, string | null>>} */
+    const body = {};
+    for (const [type, m] of Object.entries(data)) {
+      for (const [id, v] of Object.entries(m)) {
+        const [t, n] = await this.#name(type, id);
+        body[t] ??= {};
+        body[t][n] = v === null ? null : bytesToBase64(s ? await s.seal(v, `key\0${type}\0${id}`) : v);
+      }
+    }
+    await this.#lease.write('keys.set', 'POST', `${this.session}/keys/set`, { json: { data: body } });
+  }
+
+  async clear() { await this.#lease.write('keys.clear', 'POST', `${this.session}/keys/clear`); }
+
+  /** @returns {Promise<Creds | null>} */
+  async #loadCreds() {
+    if (!this.#lease.current && !this.#lease.lost) await this.#lease.fence();
+    const res = await serviceCall(this.#lease.cfg, 'creds.load', 'GET', `${this.session}/creds?optional`);
+    if (!res) return null;
+    let bytes = new Uint8Array(await res.arrayBuffer());
+    const s = await this.#sealer;
+    if (s) bytes = await s.open(bytes, 'creds');
+    /** @type {Record<string, Record<string, string>>} */
+    const json = JSON.parse(new TextDecoder().decode(bytes));
+    /** @type {Creds} */
+    const out = {};
+    for (const [t, m] of Object.entries(json)) {
+      out[t] = {};
+      for (const [k, v] of Object.entries(m)) out[t][k] = fromBase64(v);
+    }
+    return out;
+  }
+
+  /** @param {Creds | null} creds */
+  async #saveCreds(creds) {
+    if (creds === null) {
+      await this.#lease.write('creds.save(null)', 'DELETE', `${this.session}/creds`);
+      return;
+    }
+    /** @type {Record<string, Record<string, string>>} */
+    const json = {};
+    for (const [t, m] of Object.entries(creds)) {
+      json[t] = {};
+      for (const [k, v] of Object.entries(m)) json[t][k] = bytesToBase64(v);
+    }
+    let bytes = new TextEncoder().encode(JSON.stringify(json));
+    const s = await this.#sealer;
+    if (s) bytes = await s.seal(bytes, 'creds');
+    await this.#lease.write('creds.save', 'PUT', `${this.session}/creds`, { bytes });
+  }
+}
+
+/**
+ * The remote strategy's snapshot store kept by the session service, with a
+ * lease per session.
+ * @implements {HttpRemoteStoreDecl}
+ */
+class HttpRemoteStore {
+  /** @type {Map<string, ServiceLease>} */
+  #leases = new Map();
+  /** @type {Map<string, Promise<Sealer>>} */
+  #sealers = new Map();
+
+  /** @param {ServiceConfig} cfg */
+  constructor(cfg) { this.cfg = cfg; }
+
+  /** @param {unknown} session */
+  #lease(session) {
+    if (typeof session !== 'string' || !SESSION_PATTERN.test(session)) {
+      throw new WasmeowError(`httpRemoteStore: session must be 1 to 64 letters, digits, _ or -, got ${describe(session)}`, 'invalid_option');
+    }
+    let l = this.#leases.get(session);
+    if (!l) this.#leases.set(session, l = new ServiceLease(this.cfg, session));
+    return l;
+  }
+
+  /** @param {string} session */
+  #sealer(session) {
+    const enc = this.cfg.encryption;
+    if (!enc) return null;
+    let s = this.#sealers.get(session);
+    if (!s) this.#sealers.set(session, s = Sealer.create(enc, session));
+    return s;
+  }
+
+  /** @param {string} session */
+  lease(session) { return this.#leases.get(session)?.current ?? null; }
+  /** @param {string} session @param {{ takeover?: boolean }} [options] */
+  acquire(session, options) { return this.#lease(session).acquire(options?.takeover ?? this.cfg.takeover); }
+  /** @param {string} session */
+  release(session) { return this.#lease(session).release(); }
+
+  /** @param {{ session: string }} args */
+  async sessionExists({ session }) {
+    const l = this.#lease(session);
+    if (!l.current && !l.lost) await l.fence();
+    const res = await serviceCall(this.cfg, 'sessionExists', 'GET', session);
+    return res ? (await res.json()).snapshot === true : false;
+  }
+
+  /** @param {{ session: string, data: Uint8Array }} args */
+  async save({ session, data }) {
+    const s = await this.#sealer(session);
+    await this.#lease(session).write('save', 'PUT', `${session}/snapshot`, { bytes: s ? await s.seal(data, 'snapshot') : data });
+  }
+
+  /** @param {{ session: string }} args */
+  async extract({ session }) {
+    this.#lease(session);
+    const res = await serviceCall(this.cfg, 'extract', 'GET', `${session}/snapshot?optional`);
+    if (!res) throw new SessionServiceError(`extract: session ${session} has no snapshot`, 'not_found', 404);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const s = await this.#sealer(session);
+    return s ? s.open(bytes, 'snapshot') : bytes;
+  }
+
+  /** @param {{ session: string }} args */
+  async delete({ session }) { await this.#lease(session).write('delete', 'DELETE', session); }
+}
+
+/**
+ * The custom strategy's stores kept by the session service: pass it as
+ * auth.keys and its .creds as auth.creds.
+ * @param {SessionServiceOptions & { session: string }} options
+ * @returns {HttpKeyStore}
+ */
+export function httpKeyStore(options) {
+  const cfg = checkServiceOptions('httpKeyStore', options, true);
+  return new HttpKeyStore(cfg, /** @type {string} */ (options.session));
+}
+
+/**
+ * The remote strategy's store kept by the session service: pass it as auth.store.
+ * @param {SessionServiceOptions} options
+ * @returns {HttpRemoteStore}
+ */
+export function httpRemoteStore(options) {
+  return new HttpRemoteStore(checkServiceOptions('httpRemoteStore', options, false));
+}

@@ -1,6 +1,6 @@
 // Compiled with tsc --noEmit by types.test.js: the README's usage must
 // type-check against wasmeow.d.ts, and misuse must not.
-import { loadWasmeow, type Client, type Events, WasmeowError } from '../wasmeow.js';
+import { loadWasmeow, type Client, type Events, WasmeowError, httpKeyStore, httpRemoteStore, SessionServiceError, PBKDF2_ITERATIONS } from '../wasmeow.js';
 
 async function main(): Promise<void> {
   const wm = await loadWasmeow({ socketURL: 'ws://127.0.0.1:8090/ws/chat', trustRootKey: new Uint8Array(32) });
@@ -125,5 +125,31 @@ async function main(): Promise<void> {
   await client.sendChatPresence(g.jid, 'typing');
   // @ts-expect-error: one kind of content at a time has its own keys
   await client.sendMessage(g.jid, { location: { degreesLatitude: 1 } });
+  await fleet(wm);
+}
+
+// The session service's stores (docs/FLEET.md).
+async function fleet(wm: Awaited<ReturnType<typeof loadWasmeow>>): Promise<void> {
+  const keys = httpKeyStore({ url: 'https://sessions.example.com', token: 'wmt_x', session: 'alice', holder: 'host-3', leaseTtlMs: 15_000,
+    encryption: { passphrase: 'correct horse battery staple', iterations: PBKDF2_ITERATIONS }, onLeaseLost: (e) => console.log(e.holder, e.code) });
+  try {
+    const lease = await keys.acquire();
+    console.log(lease.fence, lease.holder, keys.lease?.expiresAt);
+  } catch (e) {
+    if (e instanceof SessionServiceError && e.code === 'session_locked') console.log(e.holder, e.expiresAt, e.status);
+  }
+  const c = await wm.createClient({ auth: { strategy: 'custom', clientId: 'alice', keys, creds: keys.creds } });
+  await c.destroy();
+  await keys.release();
+  const store = httpRemoteStore({ url: new URL('https://sessions.example.com'), token: 'wmt_x', encryption: { key: new Uint8Array(32) } });
+  await wm.createClient({ auth: { strategy: 'remote', clientId: 'bob', store } });
+  await store.acquire('bob', { takeover: true });
+  console.log(store.lease('bob')?.fence);
+  // @ts-expect-error: a key store is for one session
+  httpKeyStore({ url: 'https://sessions.example.com', token: 'wmt_x' });
+  // @ts-expect-error: the token is required
+  httpRemoteStore({ url: 'https://sessions.example.com' });
+  // @ts-expect-error: encryption takes a key or a passphrase
+  httpRemoteStore({ url: 'https://sessions.example.com', token: 't', encryption: { password: 'x' } });
 }
 void main;

@@ -1,0 +1,97 @@
+// The session service for e2e tests: a throwaway PostgreSQL
+// (wasmeow-sessiond dev-postgres: initdb in a temporary folder, a unix
+// socket there, removed when it stops) and wasmeow-sessiond on a free port,
+// which restart() stops and starts again on the same port and database.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoDir } from './e2e.js';
+
+let bin = null;
+
+function build() {
+  if (bin) return bin;
+  const dir = mkdtempSync(join(tmpdir(), 'wasmeow-sessiond-'));
+  bin = join(dir, 'wasmeow-sessiond');
+  execFileSync('go', ['build', '-o', bin, './cmd/wasmeow-sessiond'], { cwd: repoDir, stdio: 'inherit' });
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return bin;
+}
+
+const freePort = () => new Promise((resolve, reject) => {
+  const s = createServer();
+  s.once('error', reject);
+  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+});
+
+// Starts a process and resolves with its first stdout line matching re.
+function startUntil(args, re, what) {
+  const proc = spawn(build(), args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stderr.on('data', (d) => { err += d; });
+  const ready = new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what} did not start: ${out}${err}`)), 60000);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = re.exec(out);
+      if (m) { clearTimeout(t); resolve(m); }
+    });
+    proc.on('exit', (code) => { clearTimeout(t); reject(new Error(`${what} exited with ${code}: ${out}${err}`)); });
+  });
+  return { proc, ready, stderr: () => err };
+}
+
+const stop = (proc, signal = 'SIGTERM') => new Promise((r) => {
+  if (proc.exitCode !== null || proc.signalCode !== null) return r();
+  proc.on('exit', r);
+  proc.kill(signal);
+});
+
+/**
+ * Starts PostgreSQL and the service with tenants ({name: 'native' | 'e2e'}).
+ * Resolves with { url, tokens: {name: token}, api(token, method, path, body, fence), restart(), close() }.
+ */
+export async function startSessiond(tenants = { fleet: 'native' }) {
+  build();
+  const pg = startUntil(['dev-postgres'], /^(host=.*)$/m, 'dev-postgres');
+  const dsn = (await pg.ready)[1].trim();
+  const tokens = {};
+  for (const [name, mode] of Object.entries(tenants)) {
+    tokens[name] = execFileSync(bin, ['tenant-add', '-dsn', dsn, '-name', name, '-mode', mode], { encoding: 'utf8' }).trim();
+  }
+  const port = await freePort();
+  let serve;
+  const start = async () => {
+    serve = startUntil(['serve', '-dsn', dsn, '-listen', `127.0.0.1:${port}`], /listening on (http:\/\/\S+)/, 'wasmeow-sessiond');
+    await serve.ready;
+  };
+  await start();
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url, dsn, tokens,
+    /** A call to the service as a tenant; resolves with { status, json, bytes }. */
+    async api(token, method, path, body, fence) {
+      const headers = { Authorization: `Bearer ${token}` };
+      if (fence !== undefined) headers['Wasmeow-Fence'] = String(fence);
+      const res = await fetch(`${url}/v1/sessions/${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      let json = null;
+      try { json = JSON.parse(new TextDecoder().decode(bytes)); } catch { /* bytes */ }
+      return { status: res.status, json, bytes };
+    },
+    /** Stops the service (SIGKILL when hard) and, after pauseMs, starts it again on the same port. */
+    async restart({ hard = false, pauseMs = 0 } = {}) {
+      await stop(serve.proc, hard ? 'SIGKILL' : 'SIGTERM');
+      if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
+      await start();
+    },
+    async close() {
+      await stop(serve.proc);
+      pg.proc.stdin.end(); // dev-postgres stops PostgreSQL and removes its folder
+      await new Promise((r) => { if (pg.proc.exitCode !== null) r(); else pg.proc.on('exit', r); });
+    },
+  };
+}
