@@ -3,6 +3,7 @@
 //
 //	wasmeow-sessiond serve -dsn postgres://... [-listen :8480]
 //	wasmeow-sessiond tenant-add -dsn ... -name acme [-mode native|e2e]
+//	wasmeow-sessiond export-sqlite -dsn ... -tenant acme -session alice -o whatsmeow.db [-takeover] [-delete]
 //	wasmeow-sessiond dev-postgres      (a throwaway PostgreSQL, for trying it and for tests)
 //
 // The database address comes from -dsn or $WASMEOW_SESSIOND_DSN.
@@ -21,6 +22,9 @@ import (
 	"syscall"
 	"time"
 
+	"go.mau.fi/whatsmeow/types"
+
+	"github.com/wasmeow/wasmeow/sessionconv"
 	"github.com/wasmeow/wasmeow/sessiond"
 	"github.com/wasmeow/wasmeow/sessiond/pgtest"
 )
@@ -28,6 +32,7 @@ import (
 const usage = `usage:
   wasmeow-sessiond serve -dsn DSN [-listen ADDR] [-allow-origin ORIGIN] [-max-body BYTES]
   wasmeow-sessiond tenant-add -dsn DSN -name NAME [-mode native|e2e]
+  wasmeow-sessiond export-sqlite -dsn DSN -tenant NAME -session ID -o FILE [-takeover] [-delete]
   wasmeow-sessiond dev-postgres
 DSN defaults to $WASMEOW_SESSIOND_DSN (e.g. postgres://user:pass@host/db?pool_max_conns=20).`
 
@@ -44,6 +49,8 @@ func main() {
 		err = serve(ctx, os.Args[2:])
 	case "tenant-add":
 		err = tenantAdd(ctx, os.Args[2:])
+	case "export-sqlite":
+		err = exportSQLite(ctx, os.Args[2:])
 	case "dev-postgres":
 		err = devPostgres(ctx)
 	default:
@@ -137,4 +144,49 @@ func devPostgres(ctx context.Context) error {
 	go func() { _, _ = io.Copy(io.Discard, os.Stdin); cancel() }()
 	<-ctx.Done()
 	return nil
+}
+
+// exportSQLite hands a native tenant's session to a native whatsmeow: it
+// takes the session's lease (so no page writes it meanwhile), converts it
+// into a new whatsmeow sqlstore (sqlite) database and, with -delete,
+// removes it from the service so that no page runs the device again (one
+// device, one home: docs/AUTHSTATE.md); else it releases the lease.
+func exportSQLite(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("export-sqlite", flag.ContinueOnError)
+	dsn := dsnFlag(fs)
+	tenant := fs.String("tenant", "", "tenant name")
+	session := fs.String("session", "", "session (the page's clientId)")
+	out := fs.String("o", "", "the sqlstore database to create (must not exist)")
+	takeover := fs.Bool("takeover", false, "take the lease even if a page holds it (that page then fails with lease_lost)")
+	del := fs.Bool("delete", false, "delete the session from the service once converted")
+	parse(fs, args, dsn)
+	if *tenant == "" || *session == "" || *out == "" {
+		fmt.Fprintln(os.Stderr, "wasmeow-sessiond export-sqlite: -tenant, -session and -o are required")
+		os.Exit(2)
+	}
+	svc, err := sessiond.Open(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	holder := "wasmeow-sessiond export-sqlite"
+	lease, err := svc.Acquire(ctx, *tenant, *session, holder, 5*time.Minute, *takeover)
+	if err != nil {
+		return err
+	}
+	blob, err := svc.SessionSnapshot(ctx, *tenant, *session)
+	if err == nil {
+		var jid types.JID
+		var counts sessionconv.Counts
+		if jid, counts, err = sessionconv.SnapshotToSQLite(ctx, blob, *out, types.EmptyJID); err == nil {
+			fmt.Printf("device %s written to %s (%v)\n", jid, *out, counts)
+		}
+	}
+	if err == nil && *del {
+		err = svc.DeleteSession(ctx, *tenant, *session, lease.Fence)
+	}
+	if rerr := svc.Release(context.Background(), *tenant, *session, holder, lease.Fence); err == nil {
+		err = rerr
+	}
+	return err
 }

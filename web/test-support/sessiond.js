@@ -3,7 +3,7 @@
 // socket there, removed when it stops) and wasmeow-sessiond on a free port,
 // which restart() stops and starts again on the same port and database.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,13 @@ function build() {
   execFileSync('go', ['build', '-o', bin, './cmd/wasmeow-sessiond'], { cwd: repoDir, stdio: 'inherit' });
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   return bin;
+}
+
+// psql from Debian's PostgreSQL (beside initdb), else $PATH.
+function psql() {
+  const dirs = readdirSync('/usr/lib/postgresql', { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort().reverse();
+  for (const v of dirs) { const p = `/usr/lib/postgresql/${v}/bin/psql`; if (existsSync(p)) return p; }
+  return 'psql';
 }
 
 const freePort = () => new Promise((resolve, reject) => {
@@ -71,7 +78,11 @@ export async function startSessiond(tenants = { fleet: 'native' }) {
   await start();
   const url = `http://127.0.0.1:${port}`;
   return {
-    url, dsn, tokens,
+    url, dsn, tokens, bin,
+    /** Runs a wasmeow-sessiond subcommand on this database; resolves with its stdout. */
+    run: (cmd, ...args) => execFileSync(bin, [cmd, '-dsn', dsn, ...args], { encoding: 'utf8' }),
+    /** Runs SQL on the database with psql; resolves with its unaligned rows. */
+    sql: (query) => execFileSync(psql(), [dsn, '-At', '-c', query], { encoding: 'utf8' }).trim(),
     /** A call to the service as a tenant; resolves with { status, json, bytes }. */
     async api(token, method, path, body, fence) {
       const headers = { Authorization: `Bearer ${token}` };

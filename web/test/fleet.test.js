@@ -4,7 +4,11 @@
 // place at a time. Short lease TTLs keep it quick.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStatic, startFakewa, launchBrowser, launchPersistent, openPage, pageOptions, waitEvent, events, pairByQR, waitMessage, decryptFailures } from '../test-support/e2e.js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startStatic, startFakewa, launchBrowser, launchPersistent, openPage, pageOptions, waitEvent, events, pairByQR, waitMessage, decryptFailures, waitQueuesEmpty, repoDir } from '../test-support/e2e.js';
 import { startSessiond } from '../test-support/sessiond.js';
 
 let server, fakewa, sessiond, browser;
@@ -145,4 +149,158 @@ test('a stale holder\'s writes are refused once another took the session over', 
   assert.ok(!(await events(b, 's')).includes('qr'));
   assert.equal((await b.evaluate(() => window.store.lease)).fence, lb.fence);
   await Promise.all([ctxA.close(), ctxB.close()]);
+});
+
+test('a native whatsmeow takes over a session the page created (export-sqlite) and talks with no retry receipt', async () => {
+  const phone = '15550001704';
+  await fakewa.api('POST', '/api/accounts', { phone, pushName: 'Native' });
+  const ctx = await browser.newContext();
+  const page = await fleetPage(ctx, 'native', 'machine-a');
+  await create(page, 'n', 'native');
+  const me = await pairByQR(fakewa, page, 'n', phone);
+  await fakewa.api('POST', `/api/accounts/${PEER}/send`, { to: phone, text: 'to the page' });
+  await waitMessage(page, 'n', (m) => m.text === 'to the page');
+  // The page's ack has reached the server (as before any move, docs/AUTHSTATE.md): else the server
+  // sends the text again to the native client, whose Signal session is already past it.
+  assert.deepEqual(await waitQueuesEmpty(fakewa, [me]), {});
+  await page.evaluate(async () => { await window.clients.n.destroy(); await window.store.release(); });
+  await ctx.close();
+
+  const dir = mkdtempSync(join(tmpdir(), 'wasmeow-fleet-'));
+  try {
+    const db = join(dir, 'whatsmeow.db');
+    assert.match(sessiond.run('export-sqlite', '-tenant', 'fleet', '-session', 'native', '-o', db, '-delete'), new RegExp(`device ${me.replace(/[.]/g, '\\.')} written`));
+    const gone = (await sessiond.api(sessiond.tokens.fleet, 'GET', 'native')).json;
+    assert.equal(gone.keys, 0, 'exported with -delete: no page can run it again');
+    assert.equal(gone.creds, false);
+    execFileSync('go', ['build', '-o', join(dir, 'sqliteclient'), './sessionconv/internal/sqliteclient'], { cwd: repoDir, stdio: 'inherit' });
+    // An unmodified whatsmeow on the converted sqlstore: logs in with no QR, talks both ways, exits 1 on any retry receipt.
+    const out = JSON.parse(execFileSync(join(dir, 'sqliteclient'), ['-db', db, '-api', fakewa.baseURL, '-root', fakewa.rootKey, '-peer', PEER, '-round', 'native'], { encoding: 'utf8' }));
+    assert.equal(out.jid, me);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('end-to-end encrypted: the service holds ciphertext only, the passphrase restores the session elsewhere, a wrong one cannot', async () => {
+  const phone = '15550001705';
+  await fakewa.api('POST', '/api/accounts', { phone, pushName: 'Sealed' });
+  const enc = (passphrase) => ({ tenant: 'sealed', options: { encryption: { passphrase } } });
+  const ctxA = await browser.newContext();
+  const a = await fleetPage(ctxA, 'sealed', 'machine-a', enc('correct horse battery staple'));
+  await create(a, 'e', 'sealed');
+  await pairByQR(fakewa, a, 'e', phone);
+  await fakewa.api('POST', `/api/accounts/${PEER}/send`, { to: phone, text: 'sealed hello' });
+  await waitMessage(a, 'e', (m) => m.text === 'sealed hello');
+  await a.evaluate(async () => { await window.clients.e.destroy(); await window.store.release(); });
+  await ctxA.close();
+
+  const [keys, sealed] = sessiond.sql(`SELECT count(*), count(*) FILTER (WHERE substring(value FROM 1 FOR 4) = 'wmE1'::bytea) FROM sessiond_keys WHERE tenant = 'sealed'`).split('|').map(Number);
+  assert.ok(keys > 50 && sealed === keys, `every value sealed: ${sealed} of ${keys}`);
+  assert.equal(sessiond.sql(`SELECT count(*) FROM sessiond_creds WHERE tenant = 'sealed' AND substring(data FROM 1 FOR 4) = 'wmE1'::bytea`), '1');
+  // Names are HMACs: no table name, phone number or JID in the clear.
+  const clear = sessiond.sql(`SELECT count(*) FROM sessiond_keys WHERE tenant = 'sealed' AND (position('${phone}'::bytea IN id) > 0 OR position('${PEER}'::bytea IN id) > 0
+    OR position('prekey'::bytea IN type) > 0 OR position('${phone}'::bytea IN value) > 0)`);
+  assert.equal(clear, '0');
+
+  const ctxB = await browser.newContext();
+  const bad = await fleetPage(ctxB, 'sealed', 'machine-b', enc('wrong horse battery staple'));
+  const refused = await settle(bad, async () => { await window.create('e', { logLevel: 'error', auth: { strategy: 'custom', clientId: 'sealed', keys: window.store, creds: window.store.creds } }); await window.clients.e.connect(); });
+  assert.equal(refused.ok, false);
+  assert.match(refused.message, /cannot be decrypted: a wrong key or passphrase/);
+  await bad.evaluate(() => window.store.release());
+  await bad.close();
+  const b = await fleetPage(ctxB, 'sealed', 'machine-b', enc('correct horse battery staple'));
+  await create(b, 'e', 'sealed');
+  await b.evaluate(() => window.clients.e.connect());
+  await waitEvent(b, 'e', 'ready');
+  assert.ok(!(await events(b, 'e')).includes('qr'));
+  await fakewa.api('POST', `/api/accounts/${PEER}/send`, { to: phone, text: 'sealed again' });
+  await waitMessage(b, 'e', (m) => m.text === 'sealed again');
+  assert.deepEqual(decryptFailures(fakewa), []);
+  await ctxB.close();
+});
+
+test('the remote strategy keeps its snapshots on the service (sealed with a key) and a fresh browser restores them', async () => {
+  const phone = '15550001706';
+  await fakewa.api('POST', '/api/accounts', { phone, pushName: 'Remote' });
+  const key = [...Array(32).keys()];
+  const remotePage = async (ctx, holder) => {
+    const page = await openPage(ctx, server.url, pageOptions(fakewa));
+    await page.evaluate(async ([url, token, holder, ttl, key]) => {
+      const m = await import('/wasmeow.js');
+      window.store = m.httpRemoteStore({ url, token, holder, leaseTtlMs: ttl, encryption: { key: new Uint8Array(key) } });
+      await window.create('r', { logLevel: 'error', auth: { strategy: 'remote', clientId: 'remote1', store: window.store, backupSyncIntervalMs: 60000 } });
+    }, [sessiond.url, sessiond.tokens.sealed, holder, TTL, key]);
+    return page;
+  };
+  const ctxA = await browser.newContext();
+  const a = await remotePage(ctxA, 'machine-a');
+  await pairByQR(fakewa, a, 'r', phone);
+  const saved = await waitEvent(a, 'r', 'remote_session_saved', { timeout: 20000 });
+  assert.equal(saved.payload.session, 'remote1');
+  const info = (await sessiond.api(sessiond.tokens.sealed, 'GET', 'remote1')).json;
+  assert.ok(info.snapshot && info.lease.holder === 'machine-a', JSON.stringify(info));
+  assert.equal(sessiond.sql(`SELECT substring(data FROM 1 FOR 4) = 'wmE1'::bytea FROM sessiond_snapshots WHERE tenant = 'sealed' AND session = 'remote1'`), 't');
+  await a.evaluate(async () => { await window.clients.r.disconnect(); await window.clients.r.destroy(); await window.store.release('remote1'); });
+  await ctxA.close();
+  const ctxB = await browser.newContext();
+  const b = await remotePage(ctxB, 'machine-b');
+  await b.evaluate(() => window.clients.r.connect());
+  await waitEvent(b, 'r', 'ready');
+  assert.ok(!(await events(b, 'r')).includes('qr'), 'restored from the service: no QR');
+  assert.equal((await b.evaluate(() => window.store.lease('remote1'))).holder, 'machine-b');
+  await ctxB.close();
+});
+
+test('the service restarted mid-traffic loses nothing: writes wait and retry, the session goes on elsewhere', async () => {
+  const phone = '15550001707';
+  await fakewa.api('POST', '/api/accounts', { phone, pushName: 'Restart' });
+  const ctxA = await browser.newContext();
+  const a = await fleetPage(ctxA, 'restart', 'machine-a');
+  await a.evaluate(() => {
+    // Records when each store call ran, to see that some waited through the restart.
+    window.calls = [];
+    for (const m of ['get', 'set']) {
+      const f = window.store[m].bind(window.store);
+      window.store[m] = async (...args) => { const from = Date.now(); try { return await f(...args); } finally { window.calls.push([m, from, Date.now()]); } };
+    }
+  });
+  await create(a, 'x', 'restart');
+  await pairByQR(fakewa, a, 'x', phone);
+  const texts = [];
+  const sending = (async () => {
+    for (let i = 0; i < 10; i++) {
+      const text = `through the restart ${i}`;
+      await fakewa.api('POST', `/api/accounts/${PEER}/send`, { to: phone, text });
+      texts.push(text);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 400));
+  const downAt = Date.now();
+  await sessiond.restart({ hard: true, pauseMs: 1000 });
+  const upAt = Date.now();
+  await sending;
+  for (const text of texts) await waitMessage(a, 'x', (m) => m.text === text);
+  const waitedThrough = (await a.evaluate(() => window.calls)).filter(([, from, to]) => from < upAt && to > upAt && to > downAt + 1000);
+  assert.ok(waitedThrough.length > 0, 'no store call was in flight while the service was down: the restart did not meet traffic');
+  console.log(`service restarted mid-traffic: ${waitedThrough.length} store calls (${[...new Set(waitedThrough.map((c) => c[0]))]}) waited through ${upAt - downAt} ms of downtime`);
+  const errors = await a.evaluate(() => window.events.x.filter((e) => e.name === 'error' || e.name === 'disconnected').map((e) => e.payload));
+  assert.deepEqual(errors, [], 'no error: the writes waited for the service');
+  await a.evaluate((to) => window.clients.x.sendText(to, 'after the restart'), `${PEER}@s.whatsapp.net`);
+  await fakewa.waitInbox(PEER, (m) => m.text === 'after the restart');
+  await a.evaluate(async () => { await window.clients.x.destroy(); await window.store.release(); });
+  await ctxA.close();
+  // Everything A wrote is in the database: another browser goes on with no QR and no retry.
+  const ctxB = await browser.newContext();
+  const b = await fleetPage(ctxB, 'restart', 'machine-b');
+  await create(b, 'x', 'restart');
+  await b.evaluate(() => window.clients.x.connect());
+  await waitEvent(b, 'x', 'ready');
+  assert.ok(!(await events(b, 'x')).includes('qr'));
+  await fakewa.api('POST', `/api/accounts/${PEER}/send`, { to: phone, text: 'to b' });
+  await waitMessage(b, 'x', (m) => m.text === 'to b');
+  assert.deepEqual(decryptFailures(fakewa), []);
+  await ctxB.close();
 });
