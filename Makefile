@@ -18,7 +18,7 @@ WASM_LINT_PKGS := ./wasm ./core ./jsbridge/... ./idbstore/... ./kv/...
 
 export CHROMIUM
 
-.PHONY: all deps postgresql wasm package test test-native test-wasm test-e2e demo bench bench-e2e traces clean hidden-tab
+.PHONY: all deps postgresql wasm package test test-native test-wasm test-e2e demo bench bench-e2e bench-sessiond traces clean hidden-tab
 
 all: wasm
 
@@ -140,6 +140,11 @@ bench: deps
 # (web/scripts/bench-e2e.mjs; BENCH_E2E_ARGS='--runs 5', '--only wasmeow,native-full', …).
 bench-e2e: deps wasm
 	cd web && node scripts/bench-e2e.mjs $(BENCH_E2E_ARGS)
+
+# The session service under many sessions at once (docs/FLEET.md): ops/s
+# and latency percentiles. SESSIOND_BENCH_ARGS='-sessions 1000 -rate 1', ...
+bench-sessiond: postgresql
+	$(GO) run ./cmd/sessiond-bench $(SESSIOND_BENCH_ARGS)
 
 traces:
 	$(GO) run ./cmd/tracegen -out idbstore/testdata/traces
