@@ -45,7 +45,10 @@ test('two browsers contend for one session: exactly one gets the lease and runs 
   const phone = '15550001701';
   await fakewa.api('POST', '/api/accounts', { phone, pushName: 'Contended' });
   const [ctxA, ctxB] = await Promise.all([browser.newContext(), browser.newContext()]);
-  const [a, b] = await Promise.all([fleetPage(ctxA, 'contended', 'machine-a'), fleetPage(ctxB, 'contended', 'machine-b')]);
+  // A TTL well above the longest stall of a page's main thread (the wasm runs there: pairing on a
+  // loaded machine stalled it past 3 s once, the lease lapsed and the other page took it, its writes fenced).
+  const ttl = 20000;
+  const [a, b] = await Promise.all([fleetPage(ctxA, 'contended', 'machine-a', { ttl }), fleetPage(ctxB, 'contended', 'machine-b', { ttl })]);
   const acquire = () => window.store.acquire();
   const got = await Promise.all([settle(a, acquire), settle(b, acquire)]);
   assert.equal(got.filter((g) => g.ok).length, 1, `exactly one holder: ${JSON.stringify(got)}`);
