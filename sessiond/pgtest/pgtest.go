@@ -34,6 +34,9 @@ type Server struct {
 // MissingHint is what a test prints when PostgreSQL is not installed.
 const MissingHint = "PostgreSQL server binaries (initdb, postgres) not found: run `make deps` (it installs Debian's postgresql package)"
 
+// debianBinDirs is where Debian's postgresql package puts the server.
+var debianBinDirs = "/usr/lib/postgresql/*/bin"
+
 // binDir finds initdb and postgres: $PG_BINDIR, Debian's
 // /usr/lib/postgresql/<version>/bin (newest first), then $PATH.
 func binDir() (string, error) {
@@ -41,7 +44,7 @@ func binDir() (string, error) {
 	if d := os.Getenv("PG_BINDIR"); d != "" {
 		dirs = append(dirs, d)
 	}
-	versions, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	versions, _ := filepath.Glob(debianBinDirs)
 	for i := len(versions) - 1; i >= 0; i-- {
 		dirs = append(dirs, versions[i])
 	}

@@ -228,7 +228,7 @@ test('end-to-end encrypted: the service holds ciphertext only, the passphrase re
   await ctxB.close();
 });
 
-test('the remote strategy keeps its snapshots on the service (sealed with a key) and a fresh browser restores them', async () => {
+test('the remote strategy keeps its snapshots on the service (sealed with a key), a second tab meets the Web Lock first, a fresh browser restores them', async () => {
   const phone = '15550001706';
   await fakewa.api('POST', '/api/accounts', { phone, pushName: 'Remote' });
   const key = [...Array(32).keys()];
@@ -237,22 +237,33 @@ test('the remote strategy keeps its snapshots on the service (sealed with a key)
     await page.evaluate(async ([url, token, holder, ttl, key]) => {
       const m = await import('/wasmeow.js');
       window.store = m.httpRemoteStore({ url, token, holder, leaseTtlMs: ttl, encryption: { key: new Uint8Array(key) } });
-      await window.create('r', { logLevel: 'error', auth: { strategy: 'remote', clientId: 'remote1', store: window.store, backupSyncIntervalMs: 60000 } });
+      window.created = window.create('r', { logLevel: 'error', auth: { strategy: 'remote', clientId: 'remote1', store: window.store, backupSyncIntervalMs: 60000 } })
+        .then(() => ({ ok: true }), (e) => ({ ok: false, code: e.code, message: e.message }));
     }, [sessiond.url, sessiond.tokens.sealed, holder, TTL, key]);
-    return page;
+    const created = await page.evaluate(() => window.created);
+    return Object.assign(page, { created });
   };
   const ctxA = await browser.newContext();
   const a = await remotePage(ctxA, 'machine-a');
+  assert.ok(a.created.ok, JSON.stringify(a.created));
   await pairByQR(fakewa, a, 'r', phone);
   const saved = await waitEvent(a, 'r', 'remote_session_saved', { timeout: 20000 });
   assert.equal(saved.payload.session, 'remote1');
   const info = (await sessiond.api(sessiond.tokens.sealed, 'GET', 'remote1')).json;
   assert.ok(info.snapshot && info.lease.holder === 'machine-a', JSON.stringify(info));
   assert.equal(sessiond.sql(`SELECT substring(data FROM 1 FOR 4) = 'wmE1'::bytea FROM sessiond_snapshots WHERE tenant = 'sealed' AND session = 'remote1'`), 't');
+  // A second tab of the same browser: the Web Lock refuses it before it asks the service for anything.
+  const tab2 = await remotePage(ctxA, 'machine-a/tab-2');
+  assert.equal(tab2.created.code, 'session_locked');
+  assert.match(tab2.created.message, /Web Lock/);
+  assert.equal(await tab2.evaluate(() => window.store.lease('remote1')), null, 'the second tab never took the lease');
+  assert.equal((await sessiond.api(sessiond.tokens.sealed, 'GET', 'remote1')).json.lease.holder, 'machine-a');
+  await tab2.close();
   await a.evaluate(async () => { await window.clients.r.disconnect(); await window.clients.r.destroy(); await window.store.release('remote1'); });
   await ctxA.close();
   const ctxB = await browser.newContext();
   const b = await remotePage(ctxB, 'machine-b');
+  assert.ok(b.created.ok, JSON.stringify(b.created));
   await b.evaluate(() => window.clients.r.connect());
   await waitEvent(b, 'r', 'ready');
   assert.ok(!(await events(b, 'r')).includes('qr'), 'restored from the service: no QR');
