@@ -69,7 +69,7 @@ func SnapshotToSQLite(ctx context.Context, blob []byte, path string, jid types.J
 	if err != nil {
 		return jid, nil, err
 	}
-	rawFor := func(*store.Device) rawWriter { return sqliteRaw{db.db} }
+	rawFor := func(*store.Device) rawWriter { return sqlRaw{db.db} }
 	if _, err := writeRows(ctx, db.container, rows, rawFor); err != nil {
 		_ = db.Close()
 		return jid, nil, fmt.Errorf("writing %s: %w", path, err)

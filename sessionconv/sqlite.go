@@ -238,12 +238,12 @@ func (s *sqliteDB) readRows(ctx context.Context, jid types.JID) (*idbstore.Devic
 	return r, nil
 }
 
-// sqliteRaw writes what sqlstore's interfaces cannot write as stored: prekeys
+// sqlRaw writes what sqlstore's interfaces cannot write as stored: prekeys
 // with their uploaded flags, buffered events with their insert times. The
-// statements are sqlstore's own inserts.
-type sqliteRaw struct{ db *sql.DB }
+// statements are sqlstore's own inserts, valid on sqlite and PostgreSQL.
+type sqlRaw struct{ db *sql.DB }
 
-func (w sqliteRaw) putPreKeys(ctx context.Context, our string, rows []idbstore.PreKeyRow) error {
+func (w sqlRaw) putPreKeys(ctx context.Context, our string, rows []idbstore.PreKeyRow) error {
 	return w.inTx(ctx, func(tx *sql.Tx) error {
 		for _, p := range rows {
 			if _, err := tx.ExecContext(ctx, "INSERT INTO whatsmeow_pre_keys (jid, key_id, key, uploaded) VALUES ($1, $2, $3, $4)",
@@ -255,7 +255,7 @@ func (w sqliteRaw) putPreKeys(ctx context.Context, our string, rows []idbstore.P
 	})
 }
 
-func (w sqliteRaw) putBufferedEvents(ctx context.Context, our string, rows []idbstore.BufferedEventRow) error {
+func (w sqlRaw) putBufferedEvents(ctx context.Context, our string, rows []idbstore.BufferedEventRow) error {
 	return w.inTx(ctx, func(tx *sql.Tx) error {
 		for _, e := range rows {
 			if _, err := tx.ExecContext(ctx, "INSERT INTO whatsmeow_event_buffer (our_jid, ciphertext_hash, plaintext, server_timestamp, insert_timestamp) VALUES ($1, $2, $3, $4, $5)",
@@ -267,7 +267,7 @@ func (w sqliteRaw) putBufferedEvents(ctx context.Context, our string, rows []idb
 	})
 }
 
-func (w sqliteRaw) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (w sqlRaw) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -24,9 +24,9 @@ const indexType = "wasmeow-index"
 // strategy's keys and creds are the kv tables of idbstore (a key type is a
 // table, an id a key; the creds, as httpKeyStore encodes them, the device
 // table), the remote strategy's snapshot is returned as saved. From there
-// sessionconv.SnapshotToSQLite makes a whatsmeow sqlstore database, so a
-// native whatsmeow can take the session over (wasmeow-sessiond
-// export-sqlite). Take the session's lease first, so no page writes it
+// sessionconv.SnapshotToSQLStore (PostgreSQL) or SnapshotToSQLite makes a
+// whatsmeow sqlstore of it, so a native whatsmeow can take the session over
+// (wasmeow-sessiond export). Take the session's lease first, so no page writes it
 // meanwhile.
 func (s *Service) SessionSnapshot(ctx context.Context, tenant, session string) ([]byte, error) {
 	var mode string

@@ -3,7 +3,7 @@
 //
 //	wasmeow-sessiond serve -dsn postgres://... [-listen :8480]
 //	wasmeow-sessiond tenant-add -dsn ... -name acme [-mode native|e2e]
-//	wasmeow-sessiond export-sqlite -dsn ... -tenant acme -session alice -o whatsmeow.db [-takeover] [-delete]
+//	wasmeow-sessiond export -dsn ... -tenant acme -session alice (-sqlite whatsmeow.db | -postgres DSN) [-takeover] [-delete]
 //	wasmeow-sessiond dev-postgres      (a throwaway PostgreSQL, for trying it and for tests)
 //
 // The database address comes from -dsn or $WASMEOW_SESSIOND_DSN.
@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // whatsmeow's sqlstore on PostgreSQL
 	"go.mau.fi/whatsmeow/types"
 
 	"github.com/wasmeow/wasmeow/sessionconv"
@@ -32,7 +34,7 @@ import (
 const usage = `usage:
   wasmeow-sessiond serve -dsn DSN [-listen ADDR] [-allow-origin ORIGIN] [-max-body BYTES]
   wasmeow-sessiond tenant-add -dsn DSN -name NAME [-mode native|e2e]
-  wasmeow-sessiond export-sqlite -dsn DSN -tenant NAME -session ID -o FILE [-takeover] [-delete]
+  wasmeow-sessiond export -dsn DSN -tenant NAME -session ID (-sqlite FILE | -postgres DSN) [-takeover] [-delete]
   wasmeow-sessiond dev-postgres
 DSN defaults to $WASMEOW_SESSIOND_DSN (e.g. postgres://user:pass@host/db?pool_max_conns=20).`
 
@@ -49,8 +51,8 @@ func main() {
 		err = serve(ctx, os.Args[2:])
 	case "tenant-add":
 		err = tenantAdd(ctx, os.Args[2:])
-	case "export-sqlite":
-		err = exportSQLite(ctx, os.Args[2:])
+	case "export":
+		err = export(ctx, os.Args[2:])
 	case "dev-postgres":
 		err = devPostgres(ctx)
 	default:
@@ -146,22 +148,24 @@ func devPostgres(ctx context.Context) error {
 	return nil
 }
 
-// exportSQLite hands a native tenant's session to a native whatsmeow: it
-// takes the session's lease (so no page writes it meanwhile), converts it
-// into a new whatsmeow sqlstore (sqlite) database and, with -delete,
-// removes it from the service so that no page runs the device again (one
-// device, one home: docs/AUTHSTATE.md); else it releases the lease.
-func exportSQLite(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("export-sqlite", flag.ContinueOnError)
+// export hands a native tenant's session to a native whatsmeow: it takes
+// the session's lease (so no page writes it meanwhile), converts it into a
+// whatsmeow sqlstore (a new sqlite file, or a sqlstore on PostgreSQL) and,
+// with -delete, removes it from the service so that no page runs the
+// device again (one device, one home: docs/AUTHSTATE.md); else it releases
+// the lease.
+func export(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	dsn := dsnFlag(fs)
 	tenant := fs.String("tenant", "", "tenant name")
 	session := fs.String("session", "", "session (the page's clientId)")
-	out := fs.String("o", "", "the sqlstore database to create (must not exist)")
+	sqlitePath := fs.String("sqlite", "", "a new sqlstore sqlite database to create")
+	pgDSN := fs.String("postgres", "", "a PostgreSQL database to write whatsmeow's sqlstore into (its tables created if missing)")
 	takeover := fs.Bool("takeover", false, "take the lease even if a page holds it (that page then fails with lease_lost)")
 	del := fs.Bool("delete", false, "delete the session from the service once converted")
 	parse(fs, args, dsn)
-	if *tenant == "" || *session == "" || *out == "" {
-		fmt.Fprintln(os.Stderr, "wasmeow-sessiond export-sqlite: -tenant, -session and -o are required")
+	if *tenant == "" || *session == "" || (*sqlitePath == "") == (*pgDSN == "") {
+		fmt.Fprintln(os.Stderr, "wasmeow-sessiond export: -tenant, -session and one of -sqlite or -postgres are required")
 		os.Exit(2)
 	}
 	svc, err := sessiond.Open(ctx, *dsn)
@@ -169,7 +173,7 @@ func exportSQLite(ctx context.Context, args []string) error {
 		return err
 	}
 	defer svc.Close()
-	holder := "wasmeow-sessiond export-sqlite"
+	holder := "wasmeow-sessiond export"
 	lease, err := svc.Acquire(ctx, *tenant, *session, holder, 5*time.Minute, *takeover)
 	if err != nil {
 		return err
@@ -178,8 +182,15 @@ func exportSQLite(ctx context.Context, args []string) error {
 	if err == nil {
 		var jid types.JID
 		var counts sessionconv.Counts
-		if jid, counts, err = sessionconv.SnapshotToSQLite(ctx, blob, *out, types.EmptyJID); err == nil {
-			fmt.Printf("device %s written to %s (%v)\n", jid, *out, counts)
+		where := *sqlitePath
+		if *sqlitePath != "" {
+			jid, counts, err = sessionconv.SnapshotToSQLite(ctx, blob, *sqlitePath, types.EmptyJID)
+		} else {
+			where = "the PostgreSQL sqlstore"
+			jid, counts, err = toPostgres(ctx, blob, *pgDSN)
+		}
+		if err == nil {
+			fmt.Printf("device %s written to %s (%v)\n", jid, where, counts)
 		}
 	}
 	if err == nil && *del {
@@ -189,4 +200,15 @@ func exportSQLite(ctx context.Context, args []string) error {
 		err = rerr
 	}
 	return err
+}
+
+// toPostgres writes the snapshot's device into whatsmeow's sqlstore on
+// PostgreSQL, opened as whatsmeow's users do: database/sql with pgx.
+func toPostgres(ctx context.Context, blob []byte, dsn string) (types.JID, sessionconv.Counts, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return types.EmptyJID, nil, err
+	}
+	defer db.Close()
+	return sessionconv.SnapshotToSQLStore(ctx, blob, db, "postgres", types.EmptyJID)
 }

@@ -158,7 +158,7 @@ test('a stale holder\'s writes are refused once another took the session over', 
   await Promise.all([ctxA.close(), ctxB.close()]);
 });
 
-test('a native whatsmeow takes over a session the page created (export-sqlite) and talks with no retry receipt', async () => {
+test('a native whatsmeow on sqlstore/PostgreSQL takes over a session the page created (export) and talks with no retry receipt', async () => {
   const phone = '15550001704';
   await fakewa.api('POST', '/api/accounts', { phone, pushName: 'Native' });
   const ctx = await browser.newContext();
@@ -173,16 +173,18 @@ test('a native whatsmeow takes over a session the page created (export-sqlite) a
   await page.evaluate(async () => { await window.clients.n.destroy(); await window.store.release(); });
   await ctx.close();
 
+  // whatsmeow's sqlstore on PostgreSQL (pgx driver), in a database of its own on the same server.
+  sessiond.sql('CREATE DATABASE whatsmeow');
+  const target = sessiond.dsn.replace('dbname=postgres', 'dbname=whatsmeow');
+  assert.match(sessiond.run('export', '-tenant', 'fleet', '-session', 'native', '-postgres', target, '-delete'), new RegExp(`device ${me.replace(/[.]/g, '\\.')} written`));
+  const gone = (await sessiond.api(sessiond.tokens.fleet, 'GET', 'native')).json;
+  assert.equal(gone.keys, 0, 'exported with -delete: no page can run it again');
+  assert.equal(gone.creds, false);
   const dir = mkdtempSync(join(tmpdir(), 'wasmeow-fleet-'));
   try {
-    const db = join(dir, 'whatsmeow.db');
-    assert.match(sessiond.run('export-sqlite', '-tenant', 'fleet', '-session', 'native', '-o', db, '-delete'), new RegExp(`device ${me.replace(/[.]/g, '\\.')} written`));
-    const gone = (await sessiond.api(sessiond.tokens.fleet, 'GET', 'native')).json;
-    assert.equal(gone.keys, 0, 'exported with -delete: no page can run it again');
-    assert.equal(gone.creds, false);
     execFileSync('go', ['build', '-o', join(dir, 'sqliteclient'), './sessionconv/internal/sqliteclient'], { cwd: repoDir, stdio: 'inherit' });
-    // An unmodified whatsmeow on the converted sqlstore: logs in with no QR, talks both ways, exits 1 on any retry receipt.
-    const out = JSON.parse(execFileSync(join(dir, 'sqliteclient'), ['-db', db, '-api', fakewa.baseURL, '-root', fakewa.rootKey, '-peer', PEER, '-round', 'native'], { encoding: 'utf8' }));
+    // An unmodified whatsmeow on that sqlstore: logs in with no QR, talks both ways, exits 1 on any retry receipt.
+    const out = JSON.parse(execFileSync(join(dir, 'sqliteclient'), ['-postgres', target, '-api', fakewa.baseURL, '-root', fakewa.rootKey, '-peer', PEER, '-round', 'native'], { encoding: 'utf8' }));
     assert.equal(out.jid, me);
   } finally {
     rmSync(dir, { recursive: true, force: true });

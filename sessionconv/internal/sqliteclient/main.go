@@ -5,6 +5,7 @@
 // web/test/migrate.test.js.
 //
 //	sqliteclient -db whatsmeow.db -api http://127.0.0.1:PORT -root BASE64 [-pair PHONE] -peer PHONE -round NAME
+//	sqliteclient -postgres DSN ...   (whatsmeow's sqlstore on PostgreSQL, pgx driver: web/test/fleet.test.js)
 //
 // With -pair it links a new device to PHONE's simulated phone by QR;
 // without, the database's device must log in with no QR. Then it talks with
@@ -27,6 +28,7 @@ import (
 	"sync"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "github.com/mattn/go-sqlite3"
 	"google.golang.org/protobuf/proto"
 
@@ -77,6 +79,7 @@ func (l troubleLog) Sub(mod string) waLog.Logger { l.mod += "/" + mod; return l 
 
 func run() error {
 	dbPath := flag.String("db", "", "sqlstore sqlite database (created when pairing)")
+	pgDSN := flag.String("postgres", "", "instead of -db: a PostgreSQL database holding whatsmeow's sqlstore")
 	apiURL := flag.String("api", "", "fakewa's base URL")
 	root := flag.String("root", "", "fakewa's root public key, base64")
 	pairPhone := flag.String("pair", "", "pair a new device with this account's phone")
@@ -84,8 +87,8 @@ func run() error {
 	round := flag.String("round", "native", "a name for this round's texts")
 	flag.Parse()
 	key, err := base64.StdEncoding.DecodeString(*root)
-	if err != nil || len(key) != 32 || *dbPath == "" || *apiURL == "" || *peer == "" {
-		return errors.New("need -db, -api, -root (32 bytes, base64) and -peer")
+	if err != nil || len(key) != 32 || (*dbPath == "") == (*pgDSN == "") || *apiURL == "" || *peer == "" {
+		return errors.New("need -db or -postgres, -api, -root (32 bytes, base64) and -peer")
 	}
 	u, err := url.Parse(*apiURL)
 	if err != nil {
@@ -96,7 +99,11 @@ func run() error {
 	ctl := fakewa.Control{Base: *apiURL}
 	ctx := context.Background()
 
-	container, err := sqlstore.New(ctx, "sqlite3", "file:"+*dbPath+"?_foreign_keys=on&_busy_timeout=5000&_journal_mode=WAL", waLog.Noop)
+	dialect, addr := "sqlite3", "file:"+*dbPath+"?_foreign_keys=on&_busy_timeout=5000&_journal_mode=WAL"
+	if *pgDSN != "" {
+		dialect, addr = "pgx", *pgDSN
+	}
+	container, err := sqlstore.New(ctx, dialect, addr, waLog.Noop)
 	if err != nil {
 		return err
 	}
