@@ -1164,6 +1164,8 @@ class ServiceLease {
   #schedule() {
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => { this.#renew(); }, Math.max(100, Math.floor(this.cfg.ttl / 3)));
+    // Under node (tests, SSR) a forgotten store must not keep the process alive.
+    /** @type {any} */ (this.#timer)?.unref?.();
   }
 
   async #renew() {
@@ -1290,6 +1292,8 @@ class Sealer {
 class HttpKeyStore {
   /** @type {Promise<Sealer> | null} */
   #sealer = null;
+  /** @type {ServiceLease} */
+  #lease;
 
   /** @param {ServiceConfig} cfg @param {string} session */
   constructor(cfg, session) {
@@ -1303,9 +1307,6 @@ class HttpKeyStore {
       save: (c) => self.#saveCreds(c),
     };
   }
-
-  /** @type {ServiceLease} */
-  #lease;
 
   get lease() { return this.#lease.current; }
   /** @param {{ takeover?: boolean }} [options] */
