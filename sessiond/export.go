@@ -1,6 +1,7 @@
 package sessiond
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"github.com/wasmeow/wasmeow/idbstore"
 	"github.com/wasmeow/wasmeow/kv"
 	"github.com/wasmeow/wasmeow/kv/memkv"
+	"github.com/wasmeow/wasmeow/sessionconv"
 	"github.com/wasmeow/wasmeow/wasm/snapshot"
 )
 
@@ -20,14 +22,17 @@ import (
 const indexType = "wasmeow-index"
 
 // SessionSnapshot is a native tenant's session as a wasmeow session
-// snapshot (docs/SNAPSHOT.md), whichever strategy wrote it: the custom
-// strategy's keys and creds are the kv tables of idbstore (a key type is a
-// table, an id a key; the creds, as httpKeyStore encodes them, the device
-// table), the remote strategy's snapshot is returned as saved. From there
-// sessionconv.SnapshotToSQLStore (PostgreSQL) or SnapshotToSQLite makes a
-// whatsmeow sqlstore of it, so a native whatsmeow can take the session over
-// (wasmeow-sessiond export). Take the session's lease first, so no page writes it
-// meanwhile.
+// snapshot (docs/SNAPSHOT.md), whichever strategy wrote it. The custom
+// strategy's values and creds are kept as httpKeyStore sends them: Baileys'
+// BufferJSON text. Creds with a noiseKey are Baileys' (the custom strategy's
+// layout since the Baileys-shaped stores): the session converts through
+// sessionconv.BaileysToSnapshot. Otherwise they are wasmeow's first custom
+// layout, where a key type is an idbstore table, an id its key, and the
+// creds the device table. The remote strategy's snapshot is returned as
+// saved. From there sessionconv.SnapshotToSQLStore (PostgreSQL) or
+// SnapshotToSQLite makes a whatsmeow sqlstore of it, so a native whatsmeow
+// can take the session over (wasmeow-sessiond export). Take the session's
+// lease first, so no page writes it meanwhile.
 func (s *Service) SessionSnapshot(ctx context.Context, tenant, session string) ([]byte, error) {
 	var mode string
 	if err := s.pool.QueryRow(ctx, `SELECT mode FROM sessiond_tenants WHERE name = $1`, tenant).Scan(&mode); err != nil {
@@ -36,15 +41,17 @@ func (s *Service) SessionSnapshot(ctx context.Context, tenant, session string) (
 	if mode != ModeNative {
 		return nil, fmt.Errorf("tenant %q is end-to-end encrypted: the service holds ciphertext only and cannot convert its sessions", tenant)
 	}
-	b := memkv.New()
-	var ops []kv.Op
+	keys := map[string]map[string]json.RawMessage{}
 	rows, err := s.pool.Query(ctx, `SELECT type, id, value FROM sessiond_keys WHERE tenant = $1 AND session = $2 AND type <> $3`, tenant, session, []byte(indexType))
 	if err != nil {
 		return nil, err
 	}
 	var typ, id, value []byte
 	if _, err := pgx.ForEachRow(rows, []any{&typ, &id, &value}, func() error {
-		ops = append(ops, kv.Op{Table: string(typ), Key: string(id), Value: value})
+		if keys[string(typ)] == nil {
+			keys[string(typ)] = map[string]json.RawMessage{}
+		}
+		keys[string(typ)][string(id)] = json.RawMessage(bytes.Clone(value))
 		return nil
 	}); err != nil {
 		return nil, err
@@ -53,7 +60,7 @@ func (s *Service) SessionSnapshot(ctx context.Context, tenant, session string) (
 	var api *APIError
 	if errors.As(err, &api) && api.Status == http.StatusNotFound {
 		// No key store session: the remote strategy's snapshot, if any.
-		if len(ops) > 0 {
+		if len(keys) > 0 {
 			return nil, fmt.Errorf("session %q has keys but no creds: it was never paired, or was logged out", session)
 		}
 		return s.Snapshot(ctx, tenant, session)
@@ -61,15 +68,65 @@ func (s *Service) SessionSnapshot(ctx context.Context, tenant, session string) (
 	if err != nil {
 		return nil, err
 	}
-	var tables map[string]map[string][]byte // what httpKeyStore's creds.save sends: base64 in JSON
-	if err := json.Unmarshal(creds, &tables); err != nil {
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(creds, &probe); err != nil {
 		return nil, fmt.Errorf("session %q: the creds are not httpKeyStore's JSON: %w", session, err)
 	}
-	for table, m := range tables {
-		for k, v := range m {
-			ops = append(ops, kv.Op{Table: table, Key: k, Value: v})
+	if _, ok := probe["noiseKey"]; ok {
+		st := &sessionconv.BaileysState{Keys: keys}
+		if err := json.Unmarshal(creds, &st.Creds); err != nil {
+			return nil, fmt.Errorf("session %q: Baileys creds: %w", session, err)
+		}
+		blob, _, _, _, err := sessionconv.BaileysToSnapshot(ctx, st, session)
+		return blob, err
+	}
+	return legacySnapshot(ctx, session, probe, keys)
+}
+
+// bufferJSON is Baileys' encoding of bytes in JSON, as httpKeyStore writes it.
+type bufferJSON struct {
+	Type string `json:"type"`
+	Data []byte `json:"data"` // base64
+}
+
+func fromBufferJSON(raw json.RawMessage) ([]byte, error) {
+	var b bufferJSON
+	if err := json.Unmarshal(raw, &b); err != nil || b.Type != "Buffer" {
+		return nil, fmt.Errorf("not Baileys' BufferJSON bytes (%d bytes: %.40q)", len(raw), string(raw))
+	}
+	return b.Data, nil
+}
+
+// legacySnapshot is a session of the first custom layout: kv tables.
+func legacySnapshot(ctx context.Context, session string, creds map[string]json.RawMessage, keys map[string]map[string]json.RawMessage) ([]byte, error) {
+	var ops []kv.Op
+	add := func(table, key string, raw json.RawMessage) error {
+		v, err := fromBufferJSON(raw)
+		if err != nil {
+			return fmt.Errorf("session %q, %s/%q: %w", session, table, key, err)
+		}
+		ops = append(ops, kv.Op{Table: table, Key: key, Value: v})
+		return nil
+	}
+	for table, m := range keys {
+		for k, raw := range m {
+			if err := add(table, k, raw); err != nil {
+				return nil, err
+			}
 		}
 	}
+	for table, raw := range creds {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, fmt.Errorf("session %q: creds table %s: %w", session, table, err)
+		}
+		for k, v := range m {
+			if err := add(table, k, v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	b := memkv.New()
 	if err := b.Commit(ctx, ops); err != nil {
 		return nil, err
 	}

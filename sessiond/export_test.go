@@ -11,8 +11,9 @@ import (
 	"github.com/wasmeow/wasmeow/wasm/snapshot"
 )
 
-// The key store's rows become a snapshot's kv tables (the device from the
-// creds), the index is left out; a remote session gives its saved snapshot;
+// The first custom layout's rows become a snapshot's kv tables (the device
+// from the creds), the index is left out (Baileys-shaped sessions, which
+// convert through sessionconv: web/test/fleet.test.js); a remote session gives its saved snapshot;
 // an e2e tenant's sessions cannot be converted. (A real paired session
 // converting and logging in natively: web/test/fleet.test.js.)
 func TestSessionSnapshot(t *testing.T) {
@@ -20,8 +21,9 @@ func TestSessionSnapshot(t *testing.T) {
 	ctx := context.Background()
 	tenant, _ := newTenant(t, s, ModeNative)
 	fence := mustLease(t, s, tenant, "k")
+	// As httpKeyStore writes the first custom layout: BufferJSON values.
 	if err := s.SetKeys(ctx, tenant, "k", fence, map[string]map[string][]byte{
-		"session": {"our\x00their": {1, 2}},
+		"session": {"our\x00their": []byte(`{"type":"Buffer","data":"AQI="}`)},
 		indexType: {"session": []byte(`["our\u0000their"]`)},
 	}); err != nil {
 		t.Fatal(err)
@@ -29,7 +31,7 @@ func TestSessionSnapshot(t *testing.T) {
 	if _, err := s.SessionSnapshot(ctx, tenant, "k"); err == nil || !strings.Contains(err.Error(), "no creds") {
 		t.Fatalf("keys without creds: %v", err)
 	}
-	if err := s.SaveCreds(ctx, tenant, "k", fence, []byte(`{"device":{"our":"AwQ="}}`)); err != nil {
+	if err := s.SaveCreds(ctx, tenant, "k", fence, []byte(`{"device":{"our":{"type":"Buffer","data":"AwQ="}}}`)); err != nil {
 		t.Fatal(err)
 	}
 	blob, err := s.SessionSnapshot(ctx, tenant, "k")

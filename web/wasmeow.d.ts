@@ -164,7 +164,7 @@ export interface Lease { session: string; holder: string; fence: number; expires
 /**
  * End-to-end encryption: the page seals every value, snapshot and creds with AES-256-GCM and names
  * keys by HMAC-SHA256; the service holds ciphertext only. A 32-byte key, or a passphrase
- * stretched by PBKDF2-HMAC-SHA256 (PBKDF2_ITERATIONS, 600,000, unless given; salt default
+ * stretched by PBKDF2-HMAC-SHA256 (SEAL_ITERATIONS, 600,000, unless given, 100,000 at least; salt default
  * "wasmeow-fleet-v1:<session>").
  */
 export type SessionEncryption =
@@ -198,8 +198,9 @@ export interface HttpKeyStore extends KeyStore {
   readonly creds: CredsStore;
   /** The lease held, or null (not yet taken, released or lost). */
   readonly lease: Lease | null;
-  get(type: string, ids: string[]): Promise<Record<string, Uint8Array>>;
-  set(data: Record<string, Record<string, Uint8Array | null>>): Promise<void>;
+  /** Values as they were set (kept as Baileys' BufferJSON: any JSON value, Uint8Arrays as bytes). */
+  get(type: string, ids: string[]): Promise<Record<string, any>>;
+  set(data: Record<string, Record<string, any>>): Promise<void>;
   clear(): Promise<void>;
   /** Takes the lease now (else the first call does); rejects with session_locked naming the holder. */
   acquire(options?: { takeover?: boolean }): Promise<Lease>;
@@ -220,8 +221,8 @@ export interface HttpRemoteStore extends RemoteStore {
 
 export function httpKeyStore(options: SessionServiceOptions & { session: string }): HttpKeyStore;
 export function httpRemoteStore(options: SessionServiceOptions): HttpRemoteStore;
-/** PBKDF2-HMAC-SHA256 iterations for a passphrase (OWASP's figure): 600000. */
-export const PBKDF2_ITERATIONS: number;
+/** PBKDF2-HMAC-SHA256 iterations for a passphrase (sealed snapshots, sealed session-service values): 600000, OWASP's figure. */
+export const SEAL_ITERATIONS: number;
 
 export type AuthOptions =
   | { strategy: 'none'; clientId?: string }

@@ -587,16 +587,23 @@ function baileysStateJSON(state) {
     throw badBaileysState('state.keys must hold the records by type and id ({session: {"15551234567.0": ...}, ...}), not a SignalKeyStore');
   }
   // (A Node Buffer reaches the replacer already as its toJSON {type, data: [...]}, which Go reads too.)
-  return JSON.stringify({ creds, keys }, (_, v) => (v instanceof Uint8Array ? { type: 'Buffer', data: bytesToBase64(v) } : v));
+  return JSON.stringify({ creds, keys }, bufferJSONReplacer);
 }
+
+// Baileys' BufferJSON: bytes as {type: 'Buffer', data: base64} in JSON (what
+// its useMultiFileAuthState writes, and sessionconv reads).
+/** @type {(key: string, v: any) => any} */
+const bufferJSONReplacer = (_, v) => (v instanceof Uint8Array ? { type: 'Buffer', data: bytesToBase64(v) } : v);
+/** @type {(key: string, v: any) => any} */
+const bufferJSONReviver = (_, v) => (v !== null && typeof v === 'object' && v.type === 'Buffer' && typeof v.data === 'string'
+  ? Uint8Array.from(atob(v.data), (c) => c.charCodeAt(0)) : v);
 
 /**
  * @param {string} text
  * @returns {BaileysExport}
  */
 function parseBaileysJSON(text) {
-  return JSON.parse(text, (_, v) => (v !== null && typeof v === 'object' && v.type === 'Buffer' && typeof v.data === 'string'
-    ? Uint8Array.from(atob(v.data), (c) => c.charCodeAt(0)) : v));
+  return JSON.parse(text, bufferJSONReviver);
 }
 
 /**
@@ -1011,12 +1018,14 @@ export class SessionServiceError extends WasmeowError {
 
 /** @param {string} s */
 const fromBase64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+// A key store value or the creds as the service keeps them: Baileys' BufferJSON, UTF-8.
+/** @param {unknown} v */
+const toJSONBytes = (v) => new TextEncoder().encode(JSON.stringify(v, bufferJSONReplacer));
+/** @param {Uint8Array} b */
+const fromJSONBytes = (b) => JSON.parse(new TextDecoder().decode(b), bufferJSONReviver);
 
 const SESSION_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const SERVICE_OPTIONS = ['url', 'token', 'session', 'holder', 'leaseTtlMs', 'takeover', 'retries', 'retryDelayMs', 'maxRetryDelayMs', 'encryption', 'onLeaseLost'];
-// PBKDF2-HMAC-SHA256 iterations for a passphrase: OWASP's Password Storage
-// Cheat Sheet figure for PBKDF2-HMAC-SHA256 (600,000).
-export const PBKDF2_ITERATIONS = 600000;
 const SEALED_MAGIC = new TextEncoder().encode('wmE1'); // sessiond.SealedPrefix
 
 /**
@@ -1044,7 +1053,9 @@ function checkServiceOptions(fn, o, needSession) {
     const isKey = e?.key instanceof Uint8Array && e.key.length === 32;
     const isPass = typeof e?.passphrase === 'string' && e.passphrase.length >= 8;
     if (!isKey && !isPass) throw bad('encryption must be { key: Uint8Array(32) } or { passphrase: string (8 or more characters), salt?, iterations? }');
-    if (e.iterations !== undefined && !(Number.isInteger(e.iterations) && e.iterations >= 100000)) throw bad('encryption.iterations must be an integer of at least 100000');
+    if (e.iterations !== undefined && !(Number.isInteger(e.iterations) && e.iterations >= SEAL_MIN_ITERATIONS && e.iterations <= SEAL_MAX_ITERATIONS)) {
+      throw bad(`encryption.iterations must be an integer from ${SEAL_MIN_ITERATIONS} to ${SEAL_MAX_ITERATIONS}`);
+    }
     if (e.salt !== undefined && typeof e.salt !== 'string' && !(e.salt instanceof Uint8Array)) throw bad('encryption.salt must be a string or a Uint8Array');
   }
   return {
@@ -1241,7 +1252,7 @@ class Sealer {
     } else {
       const salt = enc.salt === undefined ? te.encode(`wasmeow-fleet-v1:${session}`) : typeof enc.salt === 'string' ? te.encode(enc.salt) : enc.salt;
       const pass = await crypto.subtle.importKey('raw', te.encode(enc.passphrase), 'PBKDF2', false, ['deriveBits']);
-      raw = new Uint8Array(await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt: /** @type {Uint8Array<ArrayBuffer>} */ (salt), iterations: enc.iterations ?? PBKDF2_ITERATIONS }, pass, 256));
+      raw = new Uint8Array(await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt: /** @type {Uint8Array<ArrayBuffer>} */ (salt), iterations: enc.iterations ?? SEAL_ITERATIONS }, pass, 256));
     }
     const master = await crypto.subtle.importKey('raw', /** @type {Uint8Array<ArrayBuffer>} */ (raw), 'HKDF', false, ['deriveKey']);
     /** @param {string} info @param {AesKeyGenParams | HmacImportParams} alg @param {KeyUsage[]} use */
@@ -1322,7 +1333,7 @@ class HttpKeyStore {
   /**
    * @param {string} type
    * @param {string[]} ids
-   * @returns {Promise<Record<string, Uint8Array>>}
+   * @returns {Promise<Record<string, any>>}
    */
   async get(type, ids) {
     if (!this.#lease.current && !this.#lease.lost) await this.#lease.fence();
@@ -1332,18 +1343,18 @@ class HttpKeyStore {
       { json: { type: names[0][0], ids: names.map((n) => n[1]) } }));
     const { values } = await res.json();
     const s = await this.#sealer;
-    /** @type {Record<string, Uint8Array>} */
+    /** @type {Record<string, any>} */
     const out = {};
     for (let i = 0; i < ids.length; i++) {
       const v = values[names[i][1]];
       if (typeof v !== 'string') continue;
       const bytes = fromBase64(v);
-      out[ids[i]] = s ? await s.open(bytes, `key\0${type}\0${ids[i]}`) : bytes;
+      out[ids[i]] = fromJSONBytes(s ? await s.open(bytes, `key\0${type}\0${ids[i]}`) : bytes);
     }
     return out;
   }
 
-  /** @param {Record<string, Record<string, Uint8Array | null>>} data */
+  /** @param {Record<string, Record<string, any>>} data */
   async set(data) {
     const s = await this.#sealer;
     /** @type {Record<string, Record<string, string | null>>} */
@@ -1352,7 +1363,9 @@ class HttpKeyStore {
       for (const [id, v] of Object.entries(m)) {
         const [t, n] = await this.#name(type, id);
         body[t] ??= {};
-        body[t][n] = v === null ? null : bytesToBase64(s ? await s.seal(v, `key\0${type}\0${id}`) : v);
+        if (v === null || v === undefined) { body[t][n] = null; continue; }
+        const bytes = toJSONBytes(v);
+        body[t][n] = bytesToBase64(s ? await s.seal(bytes, `key\0${type}\0${id}`) : bytes);
       }
     }
     await this.#lease.write('keys.set', 'POST', `${this.session}/keys/set`, { json: { data: body } });
@@ -1365,18 +1378,9 @@ class HttpKeyStore {
     if (!this.#lease.current && !this.#lease.lost) await this.#lease.fence();
     const res = await serviceCall(this.#lease.cfg, 'creds.load', 'GET', `${this.session}/creds?optional`);
     if (!res) return null;
-    let bytes = new Uint8Array(await res.arrayBuffer());
+    const bytes = new Uint8Array(await res.arrayBuffer());
     const s = await this.#sealer;
-    if (s) bytes = await s.open(bytes, 'creds');
-    /** @type {Record<string, Record<string, string>>} */
-    const json = JSON.parse(new TextDecoder().decode(bytes));
-    /** @type {Creds} */
-    const out = {};
-    for (const [t, m] of Object.entries(json)) {
-      out[t] = {};
-      for (const [k, v] of Object.entries(m)) out[t][k] = fromBase64(v);
-    }
-    return out;
+    return fromJSONBytes(s ? await s.open(bytes, 'creds') : bytes);
   }
 
   /** @param {Creds | null} creds */
@@ -1385,13 +1389,7 @@ class HttpKeyStore {
       await this.#lease.write('creds.save(null)', 'DELETE', `${this.session}/creds`);
       return;
     }
-    /** @type {Record<string, Record<string, string>>} */
-    const json = {};
-    for (const [t, m] of Object.entries(creds)) {
-      json[t] = {};
-      for (const [k, v] of Object.entries(m)) json[t][k] = bytesToBase64(v);
-    }
-    let bytes = new TextEncoder().encode(JSON.stringify(json));
+    let bytes = toJSONBytes(creds);
     const s = await this.#sealer;
     if (s) bytes = await s.seal(bytes, 'creds');
     await this.#lease.write('creds.save', 'PUT', `${this.session}/creds`, { bytes });

@@ -158,19 +158,29 @@ test('a stale holder\'s writes are refused once another took the session over', 
   await Promise.all([ctxA.close(), ctxB.close()]);
 });
 
+// The remote strategy's session: its saved snapshot converts as it is. (A custom-strategy session,
+// kept in the Baileys layout, converts through sessionconv.BaileysToSnapshot, which today loses the
+// Signal session with a LID-addressed peer: "no session found for user <lid>_1:0"; docs/FLEET.md.)
 test('a native whatsmeow on sqlstore/PostgreSQL takes over a session the page created (export) and talks with no retry receipt', async () => {
   const phone = '15550001704';
   await fakewa.api('POST', '/api/accounts', { phone, pushName: 'Native' });
   const ctx = await browser.newContext();
-  const page = await fleetPage(ctx, 'native', 'machine-a');
-  await create(page, 'n', 'native');
+  const page = await openPage(ctx, server.url, pageOptions(fakewa));
+  await page.evaluate(async ([url, token, ttl]) => {
+    const m = await import('/wasmeow.js');
+    window.store = m.httpRemoteStore({ url, token, holder: 'machine-a', leaseTtlMs: ttl });
+    await window.create('n', { logLevel: 'error', auth: { strategy: 'remote', clientId: 'native', store: window.store, backupSyncIntervalMs: 60000 } });
+  }, [sessiond.url, sessiond.tokens.fleet, TTL]);
   const me = await pairByQR(fakewa, page, 'n', phone);
   await fakewa.api('POST', `/api/accounts/${PEER}/send`, { to: phone, text: 'to the page' });
   await waitMessage(page, 'n', (m) => m.text === 'to the page');
   // The page's ack has reached the server (as before any move, docs/AUTHSTATE.md): else the server
   // sends the text again to the native client, whose Signal session is already past it.
   assert.deepEqual(await waitQueuesEmpty(fakewa, [me]), {});
-  await page.evaluate(async () => { await window.clients.n.destroy(); await window.store.release(); });
+  // A snapshot saved after the text was shown (saves are debounced 2 s), then the page lets go.
+  const shown = await page.evaluate(() => window.events.n.findIndex((e) => e.name === 'message' && e.payload.text === 'to the page'));
+  await waitEvent(page, 'n', 'remote_session_saved', { from: shown, timeout: 20000 });
+  await page.evaluate(async () => { await window.clients.n.disconnect(); await window.clients.n.destroy(); await window.store.release('native'); });
   await ctx.close();
 
   // whatsmeow's sqlstore on PostgreSQL (pgx driver), in a database of its own on the same server.
@@ -178,8 +188,7 @@ test('a native whatsmeow on sqlstore/PostgreSQL takes over a session the page cr
   const target = sessiond.dsn.replace('dbname=postgres', 'dbname=whatsmeow');
   assert.match(sessiond.run('export', '-tenant', 'fleet', '-session', 'native', '-postgres', target, '-delete'), new RegExp(`device ${me.replace(/[.]/g, '\\.')} written`));
   const gone = (await sessiond.api(sessiond.tokens.fleet, 'GET', 'native')).json;
-  assert.equal(gone.keys, 0, 'exported with -delete: no page can run it again');
-  assert.equal(gone.creds, false);
+  assert.equal(gone.snapshot, false, 'exported with -delete: no page can run it again');
   const dir = mkdtempSync(join(tmpdir(), 'wasmeow-fleet-'));
   try {
     execFileSync('go', ['build', '-o', join(dir, 'sqliteclient'), './sessionconv/internal/sqliteclient'], { cwd: repoDir, stdio: 'inherit' });

@@ -1,6 +1,6 @@
 // Compiled with tsc --noEmit by types.test.js: the README's usage must
 // type-check against wasmeow.d.ts, and misuse must not.
-import { loadWasmeow, type Client, type Events, WasmeowError, httpKeyStore, httpRemoteStore, SessionServiceError, PBKDF2_ITERATIONS } from '../wasmeow.js';
+import { loadWasmeow, type Client, type Events, WasmeowError, httpKeyStore, httpRemoteStore, SessionServiceError, SEAL_ITERATIONS } from '../wasmeow.js';
 
 async function main(): Promise<void> {
   const wm = await loadWasmeow({ socketURL: 'ws://127.0.0.1:8090/ws/chat', trustRootKey: new Uint8Array(32) });
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
 // The session service's stores (docs/FLEET.md).
 async function fleet(wm: Awaited<ReturnType<typeof loadWasmeow>>): Promise<void> {
   const keys = httpKeyStore({ url: 'https://sessions.example.com', token: 'wmt_x', session: 'alice', holder: 'host-3', leaseTtlMs: 15_000,
-    encryption: { passphrase: 'correct horse battery staple', iterations: PBKDF2_ITERATIONS }, onLeaseLost: (e) => console.log(e.holder, e.code) });
+    encryption: { passphrase: 'correct horse battery staple', iterations: SEAL_ITERATIONS }, onLeaseLost: (e) => console.log(e.holder, e.code) });
   try {
     const lease = await keys.acquire();
     console.log(lease.fence, lease.holder, keys.lease?.expiresAt);
