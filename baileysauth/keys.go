@@ -43,6 +43,11 @@ const (
 	// OwnTypePrefix starts the types of whatsmeow's tables Baileys has no
 	// type for; the rest of the name is the table's, '_' written '-'.
 	OwnTypePrefix = "wasmeow-"
+	// IDsType holds, per kv table, the ids of its records (a key store
+	// cannot list itself): records "<table>/<bucket>" (or, first form,
+	// "<table>"), each a JSON array of ids. Its presence marks a key store
+	// wasmeow wrote (kv/jskv).
+	IDsType = "wasmeow-ids"
 )
 
 // CredsTables are the kv tables kept in the creds rather than the key

@@ -10,11 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/wasmeow/wasmeow/idbstore"
 	"github.com/wasmeow/wasmeow/kv"
-	"github.com/wasmeow/wasmeow/kv/memkv"
 	"github.com/wasmeow/wasmeow/sessionconv"
-	"github.com/wasmeow/wasmeow/wasm/snapshot"
 )
 
 // indexType is kv/jskv's IndexType: the custom strategy's list of ids per
@@ -24,8 +21,9 @@ const indexType = "wasmeow-index"
 // SessionSnapshot is a native tenant's session as a wasmeow session
 // snapshot (docs/SNAPSHOT.md), whichever strategy wrote it. The custom
 // strategy's values and creds are kept as httpKeyStore sends them: Baileys'
-// BufferJSON text. Creds with a noiseKey are Baileys' (the custom strategy's
-// layout since the Baileys-shaped stores): the session converts through
+// BufferJSON text. A key store with wasmeow's id lists is the custom
+// strategy's Baileys-shaped layout (sessionconv.KeyStoreToSnapshot); other
+// creds with a noiseKey are a store Baileys itself wrote, converted through
 // sessionconv.BaileysToSnapshot. Otherwise they are wasmeow's first custom
 // layout, where a key type is an idbstore table, an id its key, and the
 // creds the device table. The remote strategy's snapshot is returned as
@@ -72,7 +70,13 @@ func (s *Service) SessionSnapshot(ctx context.Context, tenant, session string) (
 	if err := json.Unmarshal(creds, &probe); err != nil {
 		return nil, fmt.Errorf("session %q: the creds are not httpKeyStore's JSON: %w", session, err)
 	}
+	if sessionconv.IsWasmeowKeyStore(keys) {
+		// The page's custom strategy wrote it: Baileys' shapes around
+		// whatsmeow's own Signal records.
+		return sessionconv.KeyStoreToSnapshot(ctx, creds, keys, session)
+	}
 	if _, ok := probe["noiseKey"]; ok {
+		// Baileys wrote it (libsignal-node's records).
 		st := &sessionconv.BaileysState{Keys: keys}
 		if err := json.Unmarshal(creds, &st.Creds); err != nil {
 			return nil, fmt.Errorf("session %q: Baileys creds: %w", session, err)
@@ -126,13 +130,5 @@ func legacySnapshot(ctx context.Context, session string, creds map[string]json.R
 			}
 		}
 	}
-	b := memkv.New()
-	if err := b.Commit(ctx, ops); err != nil {
-		return nil, err
-	}
-	snap, err := snapshot.Capture(ctx, b, session, idbstore.DumpTables)
-	if err != nil {
-		return nil, err
-	}
-	return snap.Encode()
+	return sessionconv.OpsToSnapshot(ctx, ops, session)
 }

@@ -23,7 +23,7 @@ import (
 // ids it holds, as sorted arrays split in buckets (baileysids.go): Baileys'
 // stores can only get ids they are given, so this is what makes a scan
 // possible. It is written in the same keys.set as the records it lists.
-const IDsType = "wasmeow-ids"
+const IDsType = baileysauth.IDsType
 
 // Baileys is the kv.Backend over a user's Baileys auth state in Baileys'
 // own shapes (baileysauth): keys.get(type, ids) / keys.set({type: {id:

@@ -158,47 +158,57 @@ test('a stale holder\'s writes are refused once another took the session over', 
   await Promise.all([ctxA.close(), ctxB.close()]);
 });
 
-// The remote strategy's session: its saved snapshot converts as it is. (A custom-strategy session,
-// kept in the Baileys layout, converts through sessionconv.BaileysToSnapshot, which today loses the
-// Signal session with a LID-addressed peer: "no session found for user <lid>_1:0"; docs/FLEET.md.)
-test('a native whatsmeow on sqlstore/PostgreSQL takes over a session the page created (export) and talks with no retry receipt', async () => {
-  const phone = '15550001704';
+// A native whatsmeow takes over a session the page created, of either strategy: the remote
+// strategy's saved snapshot converts as it is; the custom strategy's key store (Baileys' shapes
+// around whatsmeow's own Signal records) is read back record by record (sessionconv.KeyStoreToSnapshot).
+async function nativeTakeover(strategy, phone, db) {
   await fakewa.api('POST', '/api/accounts', { phone, pushName: 'Native' });
   const ctx = await browser.newContext();
-  const page = await openPage(ctx, server.url, pageOptions(fakewa));
-  await page.evaluate(async ([url, token, ttl]) => {
-    const m = await import('/wasmeow.js');
-    window.store = m.httpRemoteStore({ url, token, holder: 'machine-a', leaseTtlMs: ttl });
-    await window.create('n', { logLevel: 'error', auth: { strategy: 'remote', clientId: 'native', store: window.store, backupSyncIntervalMs: 60000 } });
-  }, [sessiond.url, sessiond.tokens.fleet, TTL]);
+  let page;
+  if (strategy === 'remote') {
+    page = await openPage(ctx, server.url, pageOptions(fakewa));
+    await page.evaluate(async ([url, token, ttl, session]) => {
+      const m = await import('/wasmeow.js');
+      window.store = m.httpRemoteStore({ url, token, holder: 'machine-a', leaseTtlMs: ttl });
+      await window.create('n', { logLevel: 'error', auth: { strategy: 'remote', clientId: session, store: window.store, backupSyncIntervalMs: 60000 } });
+    }, [sessiond.url, sessiond.tokens.fleet, TTL, db]);
+  } else {
+    page = await fleetPage(ctx, db, 'machine-a');
+    await create(page, 'n', db);
+  }
   const me = await pairByQR(fakewa, page, 'n', phone);
   await fakewa.api('POST', `/api/accounts/${PEER}/send`, { to: phone, text: 'to the page' });
   await waitMessage(page, 'n', (m) => m.text === 'to the page');
   // The page's ack has reached the server (as before any move, docs/AUTHSTATE.md): else the server
   // sends the text again to the native client, whose Signal session is already past it.
   assert.deepEqual(await waitQueuesEmpty(fakewa, [me]), {});
-  // A snapshot saved after the text was shown (saves are debounced 2 s), then the page lets go.
-  const shown = await page.evaluate(() => window.events.n.findIndex((e) => e.name === 'message' && e.payload.text === 'to the page'));
-  await waitEvent(page, 'n', 'remote_session_saved', { from: shown, timeout: 20000 });
-  await page.evaluate(async () => { await window.clients.n.disconnect(); await window.clients.n.destroy(); await window.store.release('native'); });
+  if (strategy === 'remote') {
+    // A snapshot saved after the text was shown (saves are debounced 2 s), then the page lets go.
+    const shown = await page.evaluate(() => window.events.n.findIndex((e) => e.name === 'message' && e.payload.text === 'to the page'));
+    await waitEvent(page, 'n', 'remote_session_saved', { from: shown, timeout: 20000 });
+  }
+  await page.evaluate(async (s) => { await window.clients.n.disconnect(); await window.clients.n.destroy(); await window.store.release(s); }, db);
   await ctx.close();
 
   // whatsmeow's sqlstore on PostgreSQL (pgx driver), in a database of its own on the same server.
-  sessiond.sql('CREATE DATABASE whatsmeow');
-  const target = sessiond.dsn.replace('dbname=postgres', 'dbname=whatsmeow');
-  assert.match(sessiond.run('export', '-tenant', 'fleet', '-session', 'native', '-postgres', target, '-delete'), new RegExp(`device ${me.replace(/[.]/g, '\\.')} written`));
-  const gone = (await sessiond.api(sessiond.tokens.fleet, 'GET', 'native')).json;
-  assert.equal(gone.snapshot, false, 'exported with -delete: no page can run it again');
+  sessiond.sql(`CREATE DATABASE ${db}`);
+  const target = sessiond.dsn.replace('dbname=postgres', `dbname=${db}`);
+  assert.match(sessiond.run('export', '-tenant', 'fleet', '-session', db, '-postgres', target, '-delete'), new RegExp(`device ${me.replace(/[.]/g, '\\.')} written`));
+  const gone = (await sessiond.api(sessiond.tokens.fleet, 'GET', db)).json;
+  assert.ok(!gone.snapshot && !gone.creds && gone.keys === 0, `exported with -delete: no page can run it again: ${JSON.stringify(gone)}`);
   const dir = mkdtempSync(join(tmpdir(), 'wasmeow-fleet-'));
   try {
     execFileSync('go', ['build', '-o', join(dir, 'sqliteclient'), './sessionconv/internal/sqliteclient'], { cwd: repoDir, stdio: 'inherit' });
     // An unmodified whatsmeow on that sqlstore: logs in with no QR, talks both ways, exits 1 on any retry receipt.
-    const out = JSON.parse(execFileSync(join(dir, 'sqliteclient'), ['-postgres', target, '-api', fakewa.baseURL, '-root', fakewa.rootKey, '-peer', PEER, '-round', 'native'], { encoding: 'utf8' }));
+    const out = JSON.parse(execFileSync(join(dir, 'sqliteclient'), ['-postgres', target, '-api', fakewa.baseURL, '-root', fakewa.rootKey, '-peer', PEER, '-round', db], { encoding: 'utf8' }));
     assert.equal(out.jid, me);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-});
+}
+
+test('a native whatsmeow on sqlstore/PostgreSQL takes over a remote-strategy session the page created (export) and talks with no retry receipt', () => nativeTakeover('remote', '15550001704', 'native_remote'));
+test('a native whatsmeow takes over a custom-strategy session (its Baileys-shaped key store) the page created, with no retry receipt', () => nativeTakeover('custom', '15550001708', 'native_custom'));
 
 test('end-to-end encrypted: the service holds ciphertext only, the passphrase restores the session elsewhere, a wrong one cannot', async () => {
   const phone = '15550001705';
