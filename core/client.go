@@ -41,8 +41,12 @@ type Config struct {
 	Remote RemoteStore
 	// Log is whatsmeow's and the client's log; nil logs nothing.
 	Log waLog.Logger
-	// Emit is given every event, on the goroutine that caused it (never
-	// under a lock of the client, so it may call the client back).
+	// Emit is given every event, one at a time and in order, under the
+	// session's page-queue lock (pagequeue.go): it must return before the
+	// next event and must not call the client synchronously (a method that
+	// emits, or a send, which waits for the queue at the write barrier,
+	// would wait for itself); hand such work to another goroutine, as the
+	// wasm binding does for every JS listener.
 	Emit func(Event)
 }
 

@@ -161,3 +161,36 @@ func TestPageQueueStopDropsWhatWaitsForAStuckCommit(t *testing.T) {
 		t.Fatalf("shown %q, failures %v", r.got, r.failures)
 	}
 }
+
+// A session closing while a message's commit is under way (destroy() right
+// after a message arrived) stores it, and the page is given it before the
+// listeners go: else the next session would show it as redelivered.
+func TestSessionCloseGivesWhatItsFlushStored(t *testing.T) {
+	r := newPageQueueRig(t)
+	r.write(t)
+	<-r.b.entered // the commit is under way
+	r.q.durableEvent(ev("m1"))
+	s := &session{container: r.c, pages: r.q, storage: nopStorage{}}
+	closed := make(chan error, 1)
+	go func() { closed <- s.close(context.Background()) }()
+	time.Sleep(20 * time.Millisecond)
+	r.b.gate <- nil // the commit ends
+	go func() {
+		for range r.b.entered { // any later commit (the close's own flush)
+			r.b.gate <- nil
+		}
+	}()
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	if got := r.shown(); !slices.Equal(got, []string{"m1"}) {
+		t.Fatalf("shown %q, want the message stored during the close", got)
+	}
+}
+
+type nopStorage struct{}
+
+func (nopStorage) Open(context.Context) (kv.Backend, error) { return nil, errors.New("unused") }
+func (nopStorage) Clear(context.Context) error              { return nil }
+func (nopStorage) Remove(context.Context) error             { return nil }
+func (nopStorage) Release()                                 {}

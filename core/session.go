@@ -123,14 +123,26 @@ func (s *session) capture(ctx context.Context) (*snapshot.Snapshot, []byte, erro
 func (s *session) close(ctx context.Context) error {
 	var errs []error
 	s.closeOnce.Do(func() {
-		if s.pages != nil {
-			s.pages.stop() // a message still waiting for its commit is not given now
-		}
+		flushed := false
 		if s.container != nil {
 			unregisterSession(s)
 			if err := s.container.Flush(ctx); err != nil {
 				errs = append(errs, err)
+			} else {
+				flushed = true
 			}
+		}
+		if s.pages != nil {
+			// A message whose commit was under way when the session closed
+			// is stored now: give it to the page before the listeners go
+			// (else the next session would show it as redelivered). Only
+			// what cannot be stored (a failed or stuck store) is dropped.
+			if flushed {
+				_ = s.pages.drain(ctx)
+			}
+			s.pages.stop()
+		}
+		if s.container != nil {
 			if err := s.container.Close(); err != nil {
 				errs = append(errs, err)
 			}
