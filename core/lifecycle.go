@@ -135,8 +135,10 @@ func (c *Client) Destroy(ctx context.Context) error {
 	c.stopReconnect()
 	var errs []error
 	if cli != nil {
-		cli.RemoveEventHandler(id)
+		// The socket first: a message handled after the handler went and
+		// before the socket closed would be acknowledged unseen and lost.
 		cli.Disconnect()
+		cli.RemoveEventHandler(id)
 	}
 	if rs != nil {
 		if err := rs.close(ctx, true); err != nil {
