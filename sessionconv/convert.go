@@ -32,18 +32,7 @@ func SQLiteToSnapshot(ctx context.Context, path string, jid types.JID, clientID 
 		return nil, jid, nil, fmt.Errorf("%w (%s)", err, path)
 	}
 	defer db.Close()
-	if jid, err = db.pickDevice(ctx, jid); err != nil {
-		return nil, jid, nil, err
-	}
-	rows, err := db.readRows(ctx, jid)
-	if err != nil {
-		return nil, jid, nil, err
-	}
-	blob, err := writeSnapshot(ctx, rows, clientID)
-	if err != nil {
-		return nil, jid, nil, fmt.Errorf("building the snapshot of %s: %w", jid, err)
-	}
-	return blob, jid, countRows(rows), nil
+	return db.snapshot(ctx, jid, clientID)
 }
 
 // SnapshotToSQLite writes device jid (the only device when jid is empty) of

@@ -20,15 +20,15 @@ import (
 	"github.com/wasmeow/wasmeow/idbstore"
 )
 
-// sqliteDB is a whatsmeow sqlstore database on sqlite: the sqlstore
+// storeDB is a whatsmeow sqlstore database (sqlite or PostgreSQL): the sqlstore
 // container (the store interfaces) and its sql.DB (to list what the
 // interfaces cannot).
-type sqliteDB struct {
+type storeDB struct {
 	db        *sql.DB
 	container *sqlstore.Container
 }
 
-func openSQLite(ctx context.Context, path, params string) (*sqliteDB, error) {
+func openSQLite(ctx context.Context, path, params string) (*storeDB, error) {
 	u := url.URL{Scheme: "file", Opaque: path, RawQuery: "_foreign_keys=on&_busy_timeout=5000" + params}
 	db, err := sql.Open("sqlite3", u.String())
 	if err != nil {
@@ -40,10 +40,10 @@ func openSQLite(ctx context.Context, path, params string) (*sqliteDB, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("%w: %s: %v", ErrSQLite, path, err)
 	}
-	return &sqliteDB{db: db, container: c}, nil
+	return &storeDB{db: db, container: c}, nil
 }
 
-func (s *sqliteDB) Close() error { return s.container.Close() }
+func (s *storeDB) Close() error { return s.container.Close() }
 
 // copySQLite copies the database at path into dir with VACUUM INTO: one
 // consistent copy (WAL included) read with the source opened read-only, so
@@ -73,8 +73,26 @@ func copySQLite(ctx context.Context, path, dir string) (string, error) {
 	return dst, nil
 }
 
+// snapshot reads device jid (the only device when jid is empty) as a
+// wasmeow session snapshot named clientID.
+func (s *storeDB) snapshot(ctx context.Context, jid types.JID, clientID string) ([]byte, types.JID, Counts, error) {
+	jid, err := s.pickDevice(ctx, jid)
+	if err != nil {
+		return nil, jid, nil, err
+	}
+	rows, err := s.readRows(ctx, jid)
+	if err != nil {
+		return nil, jid, nil, err
+	}
+	blob, err := writeSnapshot(ctx, rows, clientID)
+	if err != nil {
+		return nil, jid, nil, fmt.Errorf("building the snapshot of %s: %w", jid, err)
+	}
+	return blob, jid, countRows(rows), nil
+}
+
 // pickDevice returns jid, or the database's only device when jid is empty.
-func (s *sqliteDB) pickDevice(ctx context.Context, jid types.JID) (types.JID, error) {
+func (s *storeDB) pickDevice(ctx context.Context, jid types.JID) (types.JID, error) {
 	all, err := s.container.GetAllDevices(ctx)
 	if err != nil {
 		return jid, fmt.Errorf("%w: listing devices: %v", ErrSQLite, err)
@@ -88,7 +106,7 @@ func (s *sqliteDB) pickDevice(ctx context.Context, jid types.JID) (types.JID, er
 
 // readRows reads every record of device jid: the device through sqlstore,
 // each table with one query (sqlstore's interfaces cannot list them).
-func (s *sqliteDB) readRows(ctx context.Context, jid types.JID) (*idbstore.DeviceRows, error) {
+func (s *storeDB) readRows(ctx context.Context, jid types.JID) (*idbstore.DeviceRows, error) {
 	dev, err := s.container.GetDevice(ctx, jid)
 	if err != nil {
 		return nil, fmt.Errorf("%w: reading device %s: %v", ErrSQLite, jid, err)

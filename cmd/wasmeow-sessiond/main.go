@@ -4,6 +4,7 @@
 //	wasmeow-sessiond serve -dsn postgres://... [-listen :8480]
 //	wasmeow-sessiond tenant-add -dsn ... -name acme [-mode native|e2e]
 //	wasmeow-sessiond export -dsn ... -tenant acme -session alice (-sqlite whatsmeow.db | -postgres DSN) [-takeover] [-delete]
+//	wasmeow-sessiond import -dsn ... -tenant acme -session alice (-sqlite whatsmeow.db | -postgres DSN) [-jid JID] [-delete]
 //	wasmeow-sessiond dev-postgres      (a throwaway PostgreSQL, for trying it and for tests)
 //
 // The database address comes from -dsn or $WASMEOW_SESSIOND_DSN.
@@ -18,12 +19,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // whatsmeow's sqlstore on PostgreSQL
+	_ "github.com/mattn/go-sqlite3"    // whatsmeow's sqlstore on sqlite
 	"go.mau.fi/whatsmeow/types"
 
 	"github.com/wasmeow/wasmeow/sessionconv"
@@ -35,6 +38,7 @@ const usage = `usage:
   wasmeow-sessiond serve -dsn DSN [-listen ADDR] [-allow-origin ORIGIN] [-max-body BYTES]
   wasmeow-sessiond tenant-add -dsn DSN -name NAME [-mode native|e2e]
   wasmeow-sessiond export -dsn DSN -tenant NAME -session ID (-sqlite FILE | -postgres DSN) [-takeover] [-delete]
+  wasmeow-sessiond import -dsn DSN -tenant NAME -session ID (-sqlite FILE | -postgres DSN) [-jid JID] [-delete]
   wasmeow-sessiond dev-postgres
 DSN defaults to $WASMEOW_SESSIOND_DSN (e.g. postgres://user:pass@host/db?pool_max_conns=20).`
 
@@ -53,6 +57,8 @@ func main() {
 		err = tenantAdd(ctx, os.Args[2:])
 	case "export":
 		err = export(ctx, os.Args[2:])
+	case "import":
+		err = importNative(ctx, os.Args[2:])
 	case "dev-postgres":
 		err = devPostgres(ctx)
 	default:
@@ -211,4 +217,81 @@ func toPostgres(ctx context.Context, blob []byte, dsn string) (types.JID, sessio
 	}
 	defer db.Close()
 	return sessionconv.SnapshotToSQLStore(ctx, blob, db, "postgres", types.EmptyJID)
+}
+
+// importNative is the way back: a native whatsmeow's device, from its
+// sqlstore on sqlite or PostgreSQL, becomes a native tenant's session,
+// saved as the remote strategy's snapshot, which a page restores with
+// httpRemoteStore (docs/FLEET.md). Stop the native client first.
+func importNative(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	dsn := dsnFlag(fs)
+	tenant := fs.String("tenant", "", "tenant name")
+	session := fs.String("session", "", "session (the clientId the page will use)")
+	sqlitePath := fs.String("sqlite", "", "whatsmeow's sqlstore sqlite database to read")
+	pgDSN := fs.String("postgres", "", "a PostgreSQL database holding whatsmeow's sqlstore to read")
+	jidFlag := fs.String("jid", "", "the device to import (default: the database's only device)")
+	del := fs.Bool("delete", false, "delete the device from the sqlstore once the service holds it")
+	parse(fs, args, dsn)
+	if *tenant == "" || *session == "" || (*sqlitePath == "") == (*pgDSN == "") {
+		fmt.Fprintln(os.Stderr, "wasmeow-sessiond import: -tenant, -session and one of -sqlite or -postgres are required")
+		os.Exit(2)
+	}
+	jid := types.EmptyJID
+	if *jidFlag != "" {
+		var err error
+		if jid, err = types.ParseJID(*jidFlag); err != nil {
+			return fmt.Errorf("-jid %q: %w", *jidFlag, err)
+		}
+	}
+	db, dialect, err := openSQLStore(*sqlitePath, *pgDSN)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	blob, jid, counts, err := sessionconv.SQLStoreToSnapshot(ctx, db, dialect, jid, *session)
+	if err != nil {
+		return err
+	}
+	svc, err := sessiond.Open(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	holder := "wasmeow-sessiond import"
+	lease, err := svc.Acquire(ctx, *tenant, *session, holder, 5*time.Minute, false)
+	if err != nil {
+		return err
+	}
+	err = svc.ImportSnapshot(ctx, *tenant, *session, lease.Fence, blob)
+	if rerr := svc.Release(context.Background(), *tenant, *session, holder, lease.Fence); err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Printf("device %s imported as session %s of tenant %s (%v)\n", jid, *session, *tenant, counts)
+	if *del {
+		if err := sessionconv.DeleteSQLStoreDevice(ctx, db, dialect, jid); err != nil {
+			return fmt.Errorf("the service holds the session, but deleting device %s from the sqlstore failed (delete it before any native client runs it again): %w", jid, err)
+		}
+		fmt.Printf("device %s deleted from the sqlstore\n", jid)
+	}
+	return nil
+}
+
+// openSQLStore opens whatsmeow's sqlstore database as its users do: sqlite
+// through mattn/go-sqlite3 with foreign keys on (a device's rows go with
+// it), PostgreSQL through pgx.
+func openSQLStore(sqlitePath, pgDSN string) (*sql.DB, string, error) {
+	if pgDSN != "" {
+		db, err := sql.Open("pgx", pgDSN)
+		return db, "postgres", err
+	}
+	if _, err := os.Stat(sqlitePath); err != nil {
+		return nil, "", err
+	}
+	u := url.URL{Scheme: "file", Opaque: sqlitePath, RawQuery: "_foreign_keys=on&_busy_timeout=5000"}
+	db, err := sql.Open("sqlite3", u.String())
+	return db, "sqlite3", err
 }

@@ -82,7 +82,7 @@ export async function startSessiond(tenants = { fleet: 'native' }) {
     /** Runs a wasmeow-sessiond subcommand on this database; resolves with its stdout. */
     run: (cmd, ...args) => execFileSync(bin, [cmd, '-dsn', dsn, ...args], { encoding: 'utf8' }),
     /** Runs SQL on the database with psql; resolves with its unaligned rows. */
-    sql: (query) => execFileSync(psql(), [dsn, '-At', '-c', query], { encoding: 'utf8' }).trim(),
+    sql: (query, on = dsn) => execFileSync(psql(), [on, '-At', '-c', query], { encoding: 'utf8' }).trim(), // on: another database's DSN
     /** A call to the service as a tenant; resolves with { status, json, bytes }. */
     async api(token, method, path, body, fence) {
       const headers = { Authorization: `Bearer ${token}` };

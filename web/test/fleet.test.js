@@ -210,6 +210,51 @@ async function nativeTakeover(strategy, phone, db) {
 test('a native whatsmeow on sqlstore/PostgreSQL takes over a remote-strategy session the page created (export) and talks with no retry receipt', () => nativeTakeover('remote', '15550001704', 'native_remote'));
 test('a native whatsmeow takes over a custom-strategy session (its Baileys-shaped key store) the page created, with no retry receipt', () => nativeTakeover('custom', '15550001708', 'native_custom'));
 
+// The way back: a native whatsmeow's device (sqlstore on PostgreSQL) goes into the service as a
+// remote-strategy snapshot (wasmeow-sessiond import -delete), and a fresh browser runs it.
+test('the way back: a native whatsmeow\'s session goes into the service (import) and a fresh browser runs it with no QR and no retry receipt', async () => {
+  const phone = '15550001712';
+  const db = 'native_back';
+  await fakewa.api('POST', '/api/accounts', { phone, pushName: 'Back' });
+  sessiond.sql(`CREATE DATABASE ${db}`);
+  const target = sessiond.dsn.replace('dbname=postgres', `dbname=${db}`);
+  const dir = mkdtempSync(join(tmpdir(), 'wasmeow-fleet-'));
+  let me;
+  try {
+    execFileSync('go', ['build', '-o', join(dir, 'sqliteclient'), './sessionconv/internal/sqliteclient'], { cwd: repoDir, stdio: 'inherit' });
+    // Pairs, talks both ways, waits until the server holds nothing unacknowledged for it, disconnects.
+    me = JSON.parse(execFileSync(join(dir, 'sqliteclient'), ['-postgres', target, '-api', fakewa.baseURL, '-root', fakewa.rootKey, '-pair', phone, '-peer', PEER, '-round', db], { encoding: 'utf8' })).jid;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // The e2e tenant cannot take it (its pages seal snapshots with keys the service never has).
+  assert.throws(() => sessiond.run('import', '-tenant', 'sealed', '-session', db, '-postgres', target), /end-to-end encrypted/);
+  assert.match(sessiond.run('import', '-tenant', 'fleet', '-session', db, '-postgres', target, '-delete'), new RegExp(`device ${me.replace(/[.]/g, '\\.')} imported[^]*deleted from the sqlstore`));
+  const left = sessiond.sql('SELECT count(*) FROM whatsmeow_device', target);
+  assert.equal(left, '0', 'with -delete no native client can run the device again');
+  assert.throws(() => sessiond.run('import', '-tenant', 'fleet', '-session', db, '-postgres', target), /no such device|holds no/, 'nothing left to import twice');
+
+  const ctx = await browser.newContext();
+  const page = await openPage(ctx, server.url, pageOptions(fakewa));
+  const created = await page.evaluate(async ([url, token, ttl, session]) => {
+    const m = await import('/wasmeow.js');
+    window.store = m.httpRemoteStore({ url, token, holder: 'machine-b', leaseTtlMs: ttl });
+    return window.create('w', { logLevel: 'error', auth: { strategy: 'remote', clientId: session, store: window.store, backupSyncIntervalMs: 60000 } })
+      .then(() => ({ ok: true }), (e) => ({ ok: false, code: e.code, message: e.message }));
+  }, [sessiond.url, sessiond.tokens.fleet, TTL, db]);
+  assert.ok(created.ok, JSON.stringify(created));
+  await page.evaluate(() => window.clients.w.connect());
+  await waitEvent(page, 'w', 'ready');
+  assert.ok(!(await events(page, 'w')).includes('qr'), 'restored from the imported snapshot: no QR');
+  assert.equal(await page.evaluate(() => window.clients.w.getCreds().me), me);
+  await fakewa.api('POST', `/api/accounts/${PEER}/send`, { to: phone, text: 'after the way back' });
+  await waitMessage(page, 'w', (m) => m.text === 'after the way back');
+  await page.evaluate((to) => window.clients.w.sendText(to, 'from the page, after the way back'), `${PEER}@s.whatsapp.net`);
+  await fakewa.waitInbox(PEER, (m) => m.text === 'from the page, after the way back');
+  assert.deepEqual(decryptFailures(fakewa), [], 'no retry receipt, no decryption failure');
+  await ctx.close();
+});
+
 test('end-to-end encrypted: the service holds ciphertext only, the passphrase restores the session elsewhere, a wrong one cannot', async () => {
   const phone = '15550001705';
   await fakewa.api('POST', '/api/accounts', { phone, pushName: 'Sealed' });
