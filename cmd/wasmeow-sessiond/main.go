@@ -35,7 +35,7 @@ import (
 )
 
 const usage = `usage:
-  wasmeow-sessiond serve -dsn DSN [-listen ADDR] [-allow-origin ORIGIN] [-max-body BYTES]
+  wasmeow-sessiond serve -dsn DSN [-listen ADDR] [-allow-origin ORIGIN] [-max-body BYTES] [-metrics-token TOKEN]
   wasmeow-sessiond tenant-add -dsn DSN -name NAME [-mode native|e2e]
   wasmeow-sessiond export -dsn DSN -tenant NAME -session ID (-sqlite FILE | -postgres DSN) [-takeover] [-delete]
   wasmeow-sessiond import -dsn DSN -tenant NAME -session ID (-sqlite FILE | -postgres DSN) [-jid JID] [-delete]
@@ -92,6 +92,7 @@ func serve(ctx context.Context, args []string) error {
 	listen := fs.String("listen", "127.0.0.1:8480", "address to listen on (port 0: any free port)")
 	origin := fs.String("allow-origin", "*", "Access-Control-Allow-Origin for pages on other origins (empty: none)")
 	maxBody := fs.Int64("max-body", sessiond.DefaultLimits.MaxBody, "largest request body in bytes")
+	metricsToken := fs.String("metrics-token", os.Getenv("WASMEOW_SESSIOND_METRICS_TOKEN"), "bearer token of GET /metrics (calls, errors and latencies per operation, the database pool); empty: no /metrics")
 	parse(fs, args, dsn)
 	svc, err := sessiond.Open(ctx, *dsn)
 	if err != nil {
@@ -100,6 +101,7 @@ func serve(ctx context.Context, args []string) error {
 	defer svc.Close()
 	svc.AllowOrigin = *origin
 	svc.Limits.MaxBody = *maxBody
+	svc.MetricsToken = *metricsToken
 	l, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
