@@ -59,12 +59,15 @@ const stop = (proc, signal = 'SIGTERM') => new Promise((r) => {
 
 /**
  * Starts PostgreSQL and the service with tenants ({name: 'native' | 'e2e'}).
- * Resolves with { url, tokens: {name: token}, api(token, method, path, body, fence), restart(), close() }.
+ * Options: metricsToken (serve -metrics-token: GET /metrics), poolMaxConns
+ * (the service's pgx pool size). Resolves with { url, tokens: {name: token},
+ * api(token, method, path, body, fence), metrics({reset}), sql(query), restart(), close() }.
  */
-export async function startSessiond(tenants = { fleet: 'native' }) {
+export async function startSessiond(tenants = { fleet: 'native' }, { metricsToken = '', poolMaxConns = 0 } = {}) {
   build();
   const pg = startUntil(['dev-postgres'], /^(host=.*)$/m, 'dev-postgres');
   const dsn = (await pg.ready)[1].trim();
+  const serveDSN = poolMaxConns ? `${dsn} pool_max_conns=${poolMaxConns}` : dsn;
   const tokens = {};
   for (const [name, mode] of Object.entries(tenants)) {
     tokens[name] = execFileSync(bin, ['tenant-add', '-dsn', dsn, '-name', name, '-mode', mode], { encoding: 'utf8' }).trim();
@@ -72,7 +75,8 @@ export async function startSessiond(tenants = { fleet: 'native' }) {
   const port = await freePort();
   let serve;
   const start = async () => {
-    serve = startUntil(['serve', '-dsn', dsn, '-listen', `127.0.0.1:${port}`], /listening on (http:\/\/\S+)/, 'wasmeow-sessiond');
+    serve = startUntil(['serve', '-dsn', serveDSN, '-listen', `127.0.0.1:${port}`, ...(metricsToken ? ['-metrics-token', metricsToken] : [])],
+      /listening on (http:\/\/\S+)/, 'wasmeow-sessiond');
     await serve.ready;
   };
   await start();
@@ -93,6 +97,14 @@ export async function startSessiond(tenants = { fleet: 'native' }) {
       try { json = JSON.parse(new TextDecoder().decode(bytes)); } catch { /* bytes */ }
       return { status: res.status, json, bytes };
     },
+    /** The service's GET /metrics (needs metricsToken); reset zeroes its counters after reading. */
+    async metrics({ reset = false } = {}) {
+      const res = await fetch(`${url}/metrics${reset ? '?reset' : ''}`, { headers: { Authorization: `Bearer ${metricsToken}` } });
+      if (!res.ok) throw new Error(`GET /metrics: ${res.status} ${await res.text()}`);
+      return res.json();
+    },
+    /** The service process (its pid, for its memory). */
+    get proc() { return serve.proc; },
     /** Stops the service (SIGKILL when hard) and, after pauseMs, starts it again on the same port. */
     async restart({ hard = false, pauseMs = 0 } = {}) {
       await stop(serve.proc, hard ? 'SIGKILL' : 'SIGTERM');

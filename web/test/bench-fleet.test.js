@@ -1,0 +1,50 @@
+// A smoke run of the fleet benchmark (make bench-fleet) at a tiny size, so
+// that its harness cannot rot: 2 chromium processes × 2 sessions paired by
+// QR on httpKeyStore, a few seconds of texts and a burst; every figure is
+// produced, every text reached its page, no retry of any kind.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { webDir } from '../test-support/e2e.js';
+
+const ordered = (l) => l.p50 > 0 && l.p50 <= l.p95 && l.p95 <= l.p99 && l.p99 <= l.max;
+
+test('the fleet benchmark pairs sessions in several browsers, delivers every text and measures pages, service and database', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wasmeow-bench-fleet-'));
+  const json = join(dir, 'figures.json');
+  try {
+    const { stdout } = await promisify(execFile)('node', ['scripts/bench-fleet.mjs', '--sessions', '4', '--processes', '2', '--duration', '3',
+      '--rate', '1', '--burst', '3', '--ttl', '3000', '--timeout', '60', '--json', json], { cwd: webDir, timeout: 120000, maxBuffer: 1 << 24 });
+    assert.match(stdout, /\| figure \| value \|/);
+    const f = JSON.parse(readFileSync(json, 'utf8'));
+    // Nothing lost: every text sent reached its page, once.
+    assert.deepEqual([f.steady.sent, f.steady.delivered, f.burst.sent, f.burst.delivered], [12, 12, 12, 12]);
+    assert.equal(f.pages.repeats, 0, 'no text shown twice');
+    assert.deepEqual(f.retryReceipts, [], 'no retry receipt');
+    assert.equal(f.pages.retries, 0, 'no request to the service retried');
+    assert.deepEqual([f.pages.errors, f.pages.lost], [[], []]);
+    assert.ok(f.pairMs > 0 && f.steady.perSec > 0 && f.burst.perSec > 0, JSON.stringify([f.pairMs, f.steady, f.burst]));
+    // The service's figures: writes, and renewals (TTL 3 s: one a second per session).
+    for (const op of ['keys.set', 'lease.renew']) {
+      const o = f.service.ops[op];
+      assert.ok(o?.count > 0 && ordered({ p50: o.p50Ms, p95: o.p95Ms, p99: o.p99Ms, max: o.maxMs }), `${op}: ${JSON.stringify(o)}`);
+      assert.equal(o.errors, undefined, `${op} errors`);
+    }
+    assert.ok(f.service.ops['lease.renew'].count >= 4, 'renewals of every session');
+    // The pages' figures: each keys.set timed as the client waited on it; renewals seen there too.
+    assert.ok(f.pages.calls['keys.set'].n > 0 && ordered(f.pages.calls['keys.set']), JSON.stringify(f.pages.calls));
+    assert.ok(f.pages.requests['POST lease/renew']?.attempts >= 4, JSON.stringify(f.pages.requests));
+    assert.ok(f.pgConns.max >= 1 && f.pgConns.maxWhilePairing >= 1 && f.pgConns.poolMax >= 1 && f.pgConns.maxConns === 20, JSON.stringify(f.pgConns));
+    assert.equal(f.memory.length, 2);
+    for (const m of f.memory) assert.ok(m.total > m.renderer && m.renderer > 1 << 20 && m.rendererRSS >= m.renderer && m.processes > 2 && m.wasmLinear > 16 << 20 && m.jsHeap > 0, JSON.stringify(m));
+    assert.ok(f.load.mean > 0);
+    assert.equal(f.db.keys.sessions, 4);
+    assert.ok(f.db.keys.rows > 4 && f.db.tables.sessiond_keys.bytes > 0 && f.db.tables.sessiond_leases.rows >= 4, JSON.stringify(f.db));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
