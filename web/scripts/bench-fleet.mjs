@@ -9,6 +9,7 @@
 //
 //   node scripts/bench-fleet.mjs [--sessions 200] [--processes 4] [--duration 30]
 //        [--rate 0.5] [--burst 10] [--pool 20] [--ttl 30000] [--pair-concurrency 4] [--json FILE]
+//        [--pgbouncer 10 --query-exec-mode exec]   (the service through PgBouncer in transaction mode)
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -28,10 +29,14 @@ const { values: opt } = parseArgs({
     ttl: { type: 'string', default: '30000' }, // leaseTtlMs (renewed every third of it)
     'pair-concurrency': { type: 'string', default: '4' }, // pairings in flight per page
     timeout: { type: 'string', default: '600' }, // s to wait for every text
+    // PgBouncer in transaction mode between the service and PostgreSQL, with this many server connections (0: none).
+    pgbouncer: { type: 'string', default: '0' },
+    // pgx's default_query_exec_mode (cache_statement, its default; exec: no prepared statements, as PgBouncer 1.18 needs).
+    'query-exec-mode': { type: 'string', default: '' },
     json: { type: 'string', default: '' },
   },
 });
-const N = Object.fromEntries(Object.entries(opt).filter(([k]) => k !== 'json').map(([k, v]) => [k, Number(v)]));
+const N = Object.fromEntries(Object.entries(opt).filter(([k]) => !['json', 'query-exec-mode'].includes(k)).map(([k, v]) => [k, Number(v)]));
 for (const [k, v] of Object.entries(N)) if (!Number.isFinite(v) || v < 0) throw new Error(`--${k} must be a number ≥ 0, got ${opt[k]}`);
 if (N.processes < 1 || N.sessions < N.processes) throw new Error('--sessions must be at least --processes, and --processes at least 1');
 const log = (...a) => console.error(`bench-fleet [${new Date().toISOString().slice(11, 19)}]:`, ...a);
@@ -67,7 +72,7 @@ function sampler(sessiond) {
 async function main() {
   const started = Date.now();
   const [web, fakewa, sessiond] = await Promise.all([startStatic(), startFakewa(),
-    startSessiond({ fleet: 'native' }, { metricsToken: METRICS_TOKEN, poolMaxConns: N.pool })]);
+    startSessiond({ fleet: 'native' }, { metricsToken: METRICS_TOKEN, poolMaxConns: N.pool, pgbouncer: N.pgbouncer, queryExecMode: opt['query-exec-mode'] })]);
   const browsers = [];
   const samples = sampler(sessiond);
   try {
@@ -116,6 +121,7 @@ async function main() {
     // The measured phases: counters zeroed in the pages and the service.
     await Promise.all(groups.map((g) => g.page.evaluate(() => window.fleet.reset())));
     const poolBefore = (await sessiond.metrics({ reset: true })).pool;
+    const dbBefore = dbWrites(sessiond);
     const loadFrom = samples.load.length;
     const t0 = Date.now();
     log(`steady: ${N.rate} texts/s per session for ${N.duration} s (${(N.rate * N.sessions).toFixed(0)} texts/s in all)`);
@@ -128,6 +134,7 @@ async function main() {
     await waitDelivered(groups, 'burst', N.burst, N.timeout * 1000);
     const burstEnd = Math.max(...await Promise.all(groups.map((g) => g.page.evaluate(() => window.fleet.lastText))));
     const t1 = Date.now();
+    const dbAfter = dbWrites(sessiond);
     // The renewals of a full TTL/3 happen within the window when it is long enough; the service counts them.
     const service = await sessiond.metrics();
     // The pool's counters run from the start: keep the window's part.
@@ -140,7 +147,7 @@ async function main() {
     const mem = groups.map((g) => ({ ...processRSS(g.browser.dir), jsHeap: pages[g.p].jsHeap, wasmLinear: pages[g.p].wasmLinear }));
     const sizes = dbSizes(sessiond);
     const figures = {
-      sizes: { sessions: N.sessions, processes: N.processes, duration: N.duration, rate: N.rate, burst: N.burst, pool: N.pool, ttl: N.ttl },
+      sizes: { sessions: N.sessions, processes: N.processes, duration: N.duration, rate: N.rate, burst: N.burst, pool: N.pool, ttl: N.ttl, pgbouncer: N.pgbouncer, queryExecMode: opt['query-exec-mode'] || 'cache_statement' },
       pairMs, windowMs: t1 - t0,
       steady: { sent: steadySent.reduce((a, b) => a + b, 0), delivered: await delivered('steady '), perSec: steadySent.reduce((a, b) => a + b, 0) / ((steadyEnd - t0) / 1000) },
       burst: { sent: N.burst * N.sessions, delivered: await delivered('burst '), perSec: (N.burst * N.sessions) / ((burstEnd - b0) / 1000), ms: burstEnd - b0 },
@@ -151,7 +158,11 @@ async function main() {
       memory: mem,
       load: { max: Math.max(...load), mean: load.reduce((a, b) => a + b, 0) / Math.max(1, load.length), cpus: execFileSync('nproc', { encoding: 'utf8' }).trim() },
       retryReceipts: decryptFailures(fakewa),
+      // fakewa resends what a live socket left unacknowledged for 10 s (its RedeliverAfter)
+      serverResends: [...fakewa.logs, ...fakewa.stdout].join('').split('\n').filter((l) => /resending stanzas not acknowledged/.test(l)).length,
       db: sizes,
+      // What the measured phases wrote: WAL bytes and rows inserted, updated or deleted in the service's tables.
+      dbWritten: { walBytes: dbAfter.wal - dbBefore.wal, rows: dbAfter.rows - dbBefore.rows, commits: dbAfter.commits - dbBefore.commits },
       totalMs: Date.now() - started,
     };
     printTable(figures);
@@ -232,14 +243,28 @@ function mergePages(pages) {
     errors: pages.flatMap((p) => p.errors),
     lost: pages.flatMap((p) => p.lost),
     repeats: pages.reduce((a, p) => a + p.repeats, 0),
+    unmarkedRepeats: pages.reduce((a, p) => a + p.unmarkedRepeats, 0),
+    maxInFlight: pages.map((p) => p.maxInFlight),
   };
+}
+
+// The WAL position, rows written to the service's tables and commits so far (PostgreSQL's statistics,
+// flushed first so the counters are current).
+function dbWrites(sessiond) {
+  const [wal, rows, commits] = sessiond.sql(`SELECT pg_stat_force_next_flush(); SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0'),
+    (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables WHERE relname LIKE 'sessiond_%'),
+    (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database())`).split('\n').pop().split('|').map(Number);
+  return { wal, rows, commits };
 }
 
 // What the database holds per table after the run (PostgreSQL's own sizes).
 function dbSizes(sessiond) {
   const rows = sessiond.sql(`SELECT relname, n_live_tup, pg_total_relation_size(relid) FROM pg_stat_user_tables WHERE relname LIKE 'sessiond_%' ORDER BY relname`);
   const keys = sessiond.sql(`SELECT count(*), coalesce(sum(octet_length(value)), 0), count(DISTINCT session) FROM sessiond_keys`).split('|').map(Number);
+  const byType = sessiond.sql(`SELECT convert_from(type, 'UTF8'), count(*), sum(octet_length(id) + octet_length(value)) FROM sessiond_keys GROUP BY type ORDER BY 2 DESC`)
+    .split('\n').filter(Boolean).map((l) => l.split('|')).map(([type, n, b]) => ({ type, rows: Number(n), bytes: Number(b) }));
   return {
+    byType,
     tables: Object.fromEntries(rows.split('\n').map((l) => l.split('|')).map(([t, n, b]) => [t, { rows: Number(n), bytes: Number(b) }])),
     keys: { rows: keys[0], valueBytes: keys[1], sessions: keys[2] },
     database: Number(sessiond.sql('SELECT pg_database_size(current_database())')),
@@ -270,15 +295,21 @@ function printTable(f) {
   row('pages: lease renewal requests', renew ? `${renew.attempts}; p50 ${f1(renew.p50)} / p95 ${f1(renew.p95)} / p99 ${f1(renew.p99)} / max ${f1(renew.max)} ms` : '0 (window shorter than TTL/3)');
   row('pages: requests retried (no answer or 5xx) / store calls failed / leases lost', `${f.pages.retries} / ${f.pages.errors.length} / ${f.pages.lost.length}`);
   row('retry receipts and decryption failures (fakewa)', `${f.retryReceipts.length}`);
-  row('texts shown twice', `${f.pages.repeats}`);
+  row('texts shown twice (without redelivered: true) / fakewa resends of stanzas unacknowledged for 10 s', `${f.pages.repeats} (${f.pages.unmarkedRepeats}) / ${f.serverResends}`);
+  row('requests to the service in flight in one page, at most', f.pages.maxInFlight.join(' · '));
   row('PostgreSQL connections of the service (pg_stat_activity, max seen)', `${f.pgConns.max} (pool ${f.pgConns.poolMax} of ${f.pgConns.maxConns}; ${f.pgConns.maxWhilePairing} while pairing); ${f.service.pool.emptyAcquireCount} of ${f.service.pool.acquireCount} acquisitions waited for a connection`);
   row('memory per browser (PSS of all its processes; the page\'s renderer PSS / RSS; wasm linear memory; JS heap), MB',
     f.memory.map((m) => `${mb(m.total)}; ${mb(m.renderer)} / ${mb(m.rendererRSS)}; ${mb(m.wasmLinear)}; ${mb(m.jsHeap)}`).join(' · '));
   row('load average (1 min) during the measured phases: mean / max', `${f1(f.load.mean)} / ${f1(f.load.max)} on ${f.load.cpus} CPUs`);
   const k = f.db.keys;
   row('database after the run', `${mb(f.db.database)} MB; keys: ${f1(k.rows / k.sessions)} rows, ${f1(f.db.tables.sessiond_keys.bytes / k.sessions / 1024)} kB (table and indexes) per session`);
+  const w = f.dbWritten;
+  row('database writes in the measured phases, per second per session', `${f1(w.rows / secs / f.sizes.sessions)} rows, ${f1(w.commits / secs / f.sizes.sessions)} transactions (reads included), ${f1(w.walBytes / secs / f.sizes.sessions / 1024)} kB of WAL`
+    + ` (in all ${f1(w.walBytes / secs / 1048576)} MB/s of WAL, ${f1(w.walBytes / (f.steady.sent + f.burst.sent) / 1024)} kB per text)`);
+  row('key rows per session by type (rows; kB of ids and values)', f.db.byType.slice(0, 6).map((t) => `${t.type} ${f1(t.rows / k.sessions)}; ${f1(t.bytes / k.sessions / 1024)}`).join(' · '));
   console.log(`${f.sizes.sessions} sessions over ${f.sizes.processes} chromium processes, ${f.sizes.duration} s at ${f.sizes.rate} texts/s per session then a burst of ${f.sizes.burst}; `
-    + `pool ${f.sizes.pool}, lease TTL ${f.sizes.ttl} ms; measured window ${f1(secs)} s (service rates are over it)`);
+    + `pool ${f.sizes.pool}${f.sizes.pgbouncer ? ` through PgBouncer (transaction mode, ${f.sizes.pgbouncer} server connections)` : ''}, pgx ${f.sizes.queryExecMode}, `
+    + `lease TTL ${f.sizes.ttl} ms; measured window ${f1(secs)} s (service rates are over it)`);
   console.log('| figure | value |\n|---|---|');
   console.log(rows.join('\n'));
 }

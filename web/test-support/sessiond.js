@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoDir } from './e2e.js';
+import { startPgbouncer } from './pgbouncer.js';
 
 let bin = null;
 
@@ -60,14 +61,18 @@ const stop = (proc, signal = 'SIGTERM') => new Promise((r) => {
 /**
  * Starts PostgreSQL and the service with tenants ({name: 'native' | 'e2e'}).
  * Options: metricsToken (serve -metrics-token: GET /metrics), poolMaxConns
- * (the service's pgx pool size). Resolves with { url, tokens: {name: token},
- * api(token, method, path, body, fence), metrics({reset}), sql(query), restart(), close() }.
+ * (the service's pgx pool size), pgbouncer (a number: the service reaches
+ * PostgreSQL through PgBouncer in transaction mode with that many server
+ * connections), queryExecMode (pgx's default_query_exec_mode, e.g. exec).
+ * Resolves with { url, tokens: {name: token}, api(token, method, path, body,
+ * fence), metrics({reset}), sql(query), restart(), close() }.
  */
-export async function startSessiond(tenants = { fleet: 'native' }, { metricsToken = '', poolMaxConns = 0 } = {}) {
+export async function startSessiond(tenants = { fleet: 'native' }, { metricsToken = '', poolMaxConns = 0, pgbouncer = 0, queryExecMode = '' } = {}) {
   build();
   const pg = startUntil(['dev-postgres'], /^(host=.*)$/m, 'dev-postgres');
   const dsn = (await pg.ready)[1].trim();
-  const serveDSN = poolMaxConns ? `${dsn} pool_max_conns=${poolMaxConns}` : dsn;
+  const bouncer = pgbouncer ? await startPgbouncer(dsn, pgbouncer) : null;
+  const serveDSN = [bouncer?.dsn ?? dsn, poolMaxConns && `pool_max_conns=${poolMaxConns}`, queryExecMode && `default_query_exec_mode=${queryExecMode}`].filter(Boolean).join(' ');
   const tokens = {};
   for (const [name, mode] of Object.entries(tenants)) {
     tokens[name] = execFileSync(bin, ['tenant-add', '-dsn', dsn, '-name', name, '-mode', mode], { encoding: 'utf8' }).trim();
@@ -113,6 +118,7 @@ export async function startSessiond(tenants = { fleet: 'native' }, { metricsToke
     },
     async close() {
       await stop(serve.proc);
+      await bouncer?.close();
       pg.proc.stdin.end(); // dev-postgres stops PostgreSQL and removes its folder
       await new Promise((r) => { if (pg.proc.exitCode !== null) r(); else pg.proc.on('exit', r); });
     },

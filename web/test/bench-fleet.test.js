@@ -23,7 +23,9 @@ test('the fleet benchmark pairs sessions in several browsers, delivers every tex
     const f = JSON.parse(readFileSync(json, 'utf8'));
     // Nothing lost: every text sent reached its page, once.
     assert.deepEqual([f.steady.sent, f.steady.delivered, f.burst.sent, f.burst.delivered], [12, 12, 12, 12]);
-    assert.equal(f.pages.repeats, 0, 'no text shown twice');
+    // A text shown twice is one the server sent again (an ack later than fakewa's 10 s on a loaded machine), flagged as such.
+    assert.equal(f.pages.unmarkedRepeats, 0, 'a text shown again without redelivered: true');
+    assert.ok(f.pages.repeats === 0 || f.serverResends > 0, `texts shown twice with no resend: ${f.pages.repeats}`);
     assert.deepEqual(f.retryReceipts, [], 'no retry receipt');
     assert.equal(f.pages.retries, 0, 'no request to the service retried');
     assert.deepEqual([f.pages.errors, f.pages.lost], [[], []]);
@@ -38,12 +40,15 @@ test('the fleet benchmark pairs sessions in several browsers, delivers every tex
     // The pages' figures: each keys.set timed as the client waited on it; renewals seen there too.
     assert.ok(f.pages.calls['keys.set'].n > 0 && ordered(f.pages.calls['keys.set']), JSON.stringify(f.pages.calls));
     assert.ok(f.pages.requests['POST lease/renew']?.attempts >= 4, JSON.stringify(f.pages.requests));
+    assert.ok(f.pages.maxInFlight.length === 2 && f.pages.maxInFlight.every((n) => n >= 1), JSON.stringify(f.pages.maxInFlight));
     assert.ok(f.pgConns.max >= 1 && f.pgConns.maxWhilePairing >= 1 && f.pgConns.poolMax >= 1 && f.pgConns.maxConns === 20, JSON.stringify(f.pgConns));
     assert.equal(f.memory.length, 2);
     for (const m of f.memory) assert.ok(m.total > m.renderer && m.renderer > 1 << 20 && m.rendererRSS >= m.renderer && m.processes > 2 && m.wasmLinear > 16 << 20 && m.jsHeap > 0, JSON.stringify(m));
     assert.ok(f.load.mean > 0);
     assert.equal(f.db.keys.sessions, 4);
     assert.ok(f.db.keys.rows > 4 && f.db.tables.sessiond_keys.bytes > 0 && f.db.tables.sessiond_leases.rows >= 4, JSON.stringify(f.db));
+    assert.equal(f.db.byType.reduce((a, t) => a + t.rows, 0), f.db.keys.rows, JSON.stringify(f.db.byType));
+    assert.ok(f.dbWritten.walBytes > 0 && f.dbWritten.rows > 0 && f.dbWritten.commits >= f.service.ops['keys.set'].count, JSON.stringify(f.dbWritten));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
