@@ -127,7 +127,7 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 		code = e.Code
 		writeError(w, e)
 	}
-	s.metrics.Observe(op, time.Since(start), code)
+	s.metrics.Observe(op, r.Proto, time.Since(start), code)
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -2,6 +2,7 @@ package sessiond
 
 import (
 	"crypto/subtle"
+	"maps"
 	"math"
 	"net/http"
 	"strings"
@@ -17,9 +18,10 @@ import (
 // atomic adds per call); GET /metrics shows them when the service has a
 // MetricsToken (docs/FLEET.md).
 type Metrics struct {
-	start time.Time
-	mu    sync.Mutex
-	ops   map[string]*opStats
+	start  time.Time
+	mu     sync.Mutex
+	ops    map[string]*opStats
+	protos map[string]int64 // calls by HTTP version (HTTP/1.1, HTTP/2.0)
 }
 
 // Buckets of the latency histogram: bucket i holds latencies up to
@@ -41,11 +43,14 @@ type opStats struct {
 	errors  map[string]int64
 }
 
-func newMetrics() *Metrics { return &Metrics{start: time.Now(), ops: map[string]*opStats{}} }
+func newMetrics() *Metrics {
+	return &Metrics{start: time.Now(), ops: map[string]*opStats{}, protos: map[string]int64{}}
+}
 
-func (m *Metrics) op(name string) *opStats {
+func (m *Metrics) op(name, proto string) *opStats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.protos[proto]++
 	o := m.ops[name]
 	if o == nil {
 		o = &opStats{errors: map[string]int64{}}
@@ -68,10 +73,10 @@ func bucketTop(i int) time.Duration {
 	return time.Duration(float64(histBase) * math.Pow(histGrowth, float64(i)))
 }
 
-// Observe records one call of op that took d and failed with code ("" when
-// it succeeded).
-func (m *Metrics) Observe(op string, d time.Duration, code string) {
-	o := m.op(op)
+// Observe records one call of op over HTTP version proto that took d and
+// failed with code ("" when it succeeded).
+func (m *Metrics) Observe(op, proto string, d time.Duration, code string) {
+	o := m.op(op, proto)
 	o.count.Add(1)
 	o.sumNs.Add(int64(d))
 	o.buckets[bucketOf(d)].Add(1)
@@ -104,6 +109,7 @@ type OpMetrics struct {
 type MetricsSnapshot struct {
 	SinceMs int64                `json:"sinceMs"` // ms since the counters started (or were reset)
 	Ops     map[string]OpMetrics `json:"ops"`
+	Protos  map[string]int64     `json:"protos"` // calls by HTTP version: browsers speak HTTP/2 only over TLS
 	Pool    PoolMetrics          `json:"pool"`
 }
 
@@ -125,7 +131,7 @@ const msPerNs = 1e-6
 func (m *Metrics) Snapshot(reset bool) MetricsSnapshot {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := MetricsSnapshot{SinceMs: time.Since(m.start).Milliseconds(), Ops: map[string]OpMetrics{}}
+	out := MetricsSnapshot{SinceMs: time.Since(m.start).Milliseconds(), Ops: map[string]OpMetrics{}, Protos: maps.Clone(m.protos)}
 	for name, o := range m.ops {
 		var counts [histBuckets]int64
 		var total int64
@@ -163,6 +169,7 @@ func (m *Metrics) Snapshot(reset bool) MetricsSnapshot {
 	}
 	if reset {
 		m.ops = map[string]*opStats{}
+		m.protos = map[string]int64{}
 		m.start = time.Now()
 	}
 	return out

@@ -9,12 +9,16 @@ import (
 func TestMetricsPercentilesFromTheHistogram(t *testing.T) {
 	m := newMetrics()
 	for range 98 {
-		m.Observe("keys.set", time.Millisecond, "")
+		m.Observe("keys.set", "HTTP/1.1", time.Millisecond, "")
 	}
-	m.Observe("keys.set", 100*time.Millisecond, "")
-	m.Observe("keys.set", time.Second, "lease_lost")
-	m.Observe("keys.get", 10*time.Microsecond, "")
-	s := m.Snapshot(false).Ops
+	m.Observe("keys.set", "HTTP/1.1", 100*time.Millisecond, "")
+	m.Observe("keys.set", "HTTP/2.0", time.Second, "lease_lost")
+	m.Observe("keys.get", "HTTP/2.0", 10*time.Microsecond, "")
+	snap := m.Snapshot(false)
+	if snap.Protos["HTTP/1.1"] != 99 || snap.Protos["HTTP/2.0"] != 2 {
+		t.Fatalf("calls by HTTP version: %v", snap.Protos)
+	}
+	s := snap.Ops
 	set := s["keys.set"]
 	// A percentile is the top of its bucket: at most 2^(1/4) above the true one.
 	within := func(got, want float64) bool { return got >= want && got <= want*1.19 }
@@ -34,8 +38,8 @@ func TestMetricsPercentilesFromTheHistogram(t *testing.T) {
 		t.Fatal("the histogram's ends")
 	}
 	m.Snapshot(true)
-	if ops := m.Snapshot(false).Ops; len(ops) != 0 {
-		t.Fatalf("after a reset: %v", ops)
+	if after := m.Snapshot(false); len(after.Ops) != 0 || len(after.Protos) != 0 {
+		t.Fatalf("after a reset: %+v", after)
 	}
 }
 
@@ -63,6 +67,9 @@ func TestMetricsEndpoint(t *testing.T) {
 		if o.Count != want || o.P50Ms <= 0 || o.P50Ms > o.P95Ms || o.P95Ms > o.P99Ms || o.P99Ms > o.MaxMs {
 			t.Fatalf("%s: %+v, want %d calls with ordered latencies", op, o, want)
 		}
+	}
+	if snap.Protos["HTTP/1.1"] != 5 {
+		t.Fatalf("calls by HTTP version: %v", snap.Protos)
 	}
 	if e := snap.Ops["keys.set"].Errors; len(e) != 1 || e[CodeLeaseLost] != 1 {
 		t.Fatalf("keys.set errors: %v", e)

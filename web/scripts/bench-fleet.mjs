@@ -10,6 +10,7 @@
 //   node scripts/bench-fleet.mjs [--sessions 200] [--processes 4] [--duration 30]
 //        [--rate 0.5] [--burst 10] [--pool 20] [--ttl 30000] [--pair-concurrency 4] [--json FILE]
 //        [--pgbouncer 10 --query-exec-mode exec]   (the service through PgBouncer in transaction mode)
+//        [--tls]   (the service over HTTPS: HTTP/2 from the pages)
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -33,10 +34,13 @@ const { values: opt } = parseArgs({
     pgbouncer: { type: 'string', default: '0' },
     // pgx's default_query_exec_mode (cache_statement, its default; exec: no prepared statements, as PgBouncer 1.18 needs).
     'query-exec-mode': { type: 'string', default: '' },
+    // The service over HTTPS (self-signed), so the pages speak HTTP/2 to it: one connection for every request,
+    // where HTTP/1.1 gives a page at most 6 connections to one origin.
+    tls: { type: 'boolean', default: false },
     json: { type: 'string', default: '' },
   },
 });
-const N = Object.fromEntries(Object.entries(opt).filter(([k]) => !['json', 'query-exec-mode'].includes(k)).map(([k, v]) => [k, Number(v)]));
+const N = Object.fromEntries(Object.entries(opt).filter(([k]) => !['json', 'query-exec-mode', 'tls'].includes(k)).map(([k, v]) => [k, Number(v)]));
 for (const [k, v] of Object.entries(N)) if (!Number.isFinite(v) || v < 0) throw new Error(`--${k} must be a number ≥ 0, got ${opt[k]}`);
 if (N.processes < 1 || N.sessions < N.processes) throw new Error('--sessions must be at least --processes, and --processes at least 1');
 const log = (...a) => console.error(`bench-fleet [${new Date().toISOString().slice(11, 19)}]:`, ...a);
@@ -72,7 +76,7 @@ function sampler(sessiond) {
 async function main() {
   const started = Date.now();
   const [web, fakewa, sessiond] = await Promise.all([startStatic(), startFakewa(),
-    startSessiond({ fleet: 'native' }, { metricsToken: METRICS_TOKEN, poolMaxConns: N.pool, pgbouncer: N.pgbouncer, queryExecMode: opt['query-exec-mode'] })]);
+    startSessiond({ fleet: 'native' }, { metricsToken: METRICS_TOKEN, poolMaxConns: N.pool, pgbouncer: N.pgbouncer, queryExecMode: opt['query-exec-mode'], tls: opt.tls })]);
   const browsers = [];
   const samples = sampler(sessiond);
   try {
@@ -87,7 +91,7 @@ async function main() {
     }
     log(`${N.sessions} sessions over ${N.processes} chromium processes; launching`);
     for (const g of groups) {
-      const b = await launchPersistent();
+      const b = await launchPersistent(undefined, { ignoreHTTPSErrors: opt.tls });
       browsers.push(b);
       const page = await b.ctx.newPage();
       page.on('pageerror', (e) => log(`[page ${g.p} error]`, e.message));
@@ -147,7 +151,7 @@ async function main() {
     const mem = groups.map((g) => ({ ...processRSS(g.browser.dir), jsHeap: pages[g.p].jsHeap, wasmLinear: pages[g.p].wasmLinear }));
     const sizes = dbSizes(sessiond);
     const figures = {
-      sizes: { sessions: N.sessions, processes: N.processes, duration: N.duration, rate: N.rate, burst: N.burst, pool: N.pool, ttl: N.ttl, pgbouncer: N.pgbouncer, queryExecMode: opt['query-exec-mode'] || 'cache_statement' },
+      sizes: { sessions: N.sessions, processes: N.processes, duration: N.duration, rate: N.rate, burst: N.burst, pool: N.pool, ttl: N.ttl, pgbouncer: N.pgbouncer, queryExecMode: opt['query-exec-mode'] || 'cache_statement', http: opt.tls ? 'HTTP/2 over TLS' : 'HTTP/1.1' },
       pairMs, windowMs: t1 - t0,
       steady: { sent: steadySent.reduce((a, b) => a + b, 0), delivered: await delivered('steady '), perSec: steadySent.reduce((a, b) => a + b, 0) / ((steadyEnd - t0) / 1000) },
       burst: { sent: N.burst * N.sessions, delivered: await delivered('burst '), perSec: (N.burst * N.sessions) / ((burstEnd - b0) / 1000), ms: burstEnd - b0 },
@@ -288,6 +292,7 @@ function printTable(f) {
   row('service: keys.get', svc('keys.get'));
   row('service: lease renewals', svc('lease.renew'));
   for (const op of Object.keys(ops).filter((o) => !['keys.set', 'keys.get', 'lease.renew'].includes(o)).sort()) row(`service: ${op}`, svc(op));
+  row('service: calls by HTTP version', Object.entries(f.service.protos ?? {}).map(([p, n]) => `${p} ${n}`).join(', '));
   row('service: errors', Object.entries(ops).flatMap(([op, o]) => Object.entries(o.errors ?? {}).map(([c, n]) => `${op} ${c} ×${n}`)).join(', ') || '0');
   row('pages: keys.set (the client waiting on it)', page(f.pages.calls['keys.set']));
   row('pages: keys.get', page(f.pages.calls['keys.get']));
@@ -309,7 +314,7 @@ function printTable(f) {
   row('key rows per session by type (rows; kB of ids and values)', f.db.byType.slice(0, 6).map((t) => `${t.type} ${f1(t.rows / k.sessions)}; ${f1(t.bytes / k.sessions / 1024)}`).join(' · '));
   console.log(`${f.sizes.sessions} sessions over ${f.sizes.processes} chromium processes, ${f.sizes.duration} s at ${f.sizes.rate} texts/s per session then a burst of ${f.sizes.burst}; `
     + `pool ${f.sizes.pool}${f.sizes.pgbouncer ? ` through PgBouncer (transaction mode, ${f.sizes.pgbouncer} server connections)` : ''}, pgx ${f.sizes.queryExecMode}, `
-    + `lease TTL ${f.sizes.ttl} ms; measured window ${f1(secs)} s (service rates are over it)`);
+    + `${f.sizes.http}, lease TTL ${f.sizes.ttl} ms; measured window ${f1(secs)} s (service rates are over it)`);
   console.log('| figure | value |\n|---|---|');
   console.log(rows.join('\n'));
 }

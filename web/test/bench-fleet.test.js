@@ -1,7 +1,8 @@
 // A smoke run of the fleet benchmark (make bench-fleet) at a tiny size, so
 // that its harness cannot rot: 2 chromium processes × 2 sessions paired by
-// QR on httpKeyStore, a few seconds of texts and a burst; every figure is
-// produced, every text reached its page, no retry of any kind.
+// QR on httpKeyStore (the service over HTTPS, so HTTP/2), a few seconds of
+// texts and a burst; every figure is produced, every text reached its page,
+// no retry of any kind.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -17,8 +18,9 @@ test('the fleet benchmark pairs sessions in several browsers, delivers every tex
   const dir = mkdtempSync(join(tmpdir(), 'wasmeow-bench-fleet-'));
   const json = join(dir, 'figures.json');
   try {
+    // On failure the rejection carries the script's stderr (its progress log and the cause).
     const { stdout } = await promisify(execFile)('node', ['scripts/bench-fleet.mjs', '--sessions', '4', '--processes', '2', '--duration', '3',
-      '--rate', '1', '--burst', '3', '--ttl', '3000', '--timeout', '60', '--json', json], { cwd: webDir, timeout: 120000, maxBuffer: 1 << 24 });
+      '--rate', '1', '--burst', '3', '--ttl', '3000', '--timeout', '60', '--tls', '--json', json], { cwd: webDir, timeout: 120000, maxBuffer: 1 << 24 });
     assert.match(stdout, /\| figure \| value \|/);
     const f = JSON.parse(readFileSync(json, 'utf8'));
     // Nothing lost: every text sent reached its page, once.
@@ -37,6 +39,8 @@ test('the fleet benchmark pairs sessions in several browsers, delivers every tex
       assert.equal(o.errors, undefined, `${op} errors`);
     }
     assert.ok(f.service.ops['lease.renew'].count >= 4, 'renewals of every session');
+    // --tls: the pages speak HTTP/2 to the service (over HTTP/1.1 a page has at most 6 requests in flight to it).
+    assert.deepEqual(Object.keys(f.service.protos), ['HTTP/2.0'], JSON.stringify(f.service.protos));
     // The pages' figures: each keys.set timed as the client waited on it; renewals seen there too.
     assert.ok(f.pages.calls['keys.set'].n > 0 && ordered(f.pages.calls['keys.set']), JSON.stringify(f.pages.calls));
     assert.ok(f.pages.requests['POST lease/renew']?.attempts >= 4, JSON.stringify(f.pages.requests));
