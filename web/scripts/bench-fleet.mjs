@@ -30,6 +30,9 @@ const { values: opt } = parseArgs({
     ttl: { type: 'string', default: '30000' }, // leaseTtlMs (renewed every third of it)
     'pair-concurrency': { type: 'string', default: '4' }, // pairings in flight per page
     timeout: { type: 'string', default: '600' }, // s to wait for every text
+    // s to let PostgreSQL's statistics catch up before the rows written are read (a busy backend reports them
+    // at most once a second, an idle one within 10 s): 0 skips the wait, and those figures are then partial.
+    'stats-settle': { type: 'string', default: '11' },
     // PgBouncer in transaction mode between the service and PostgreSQL, with this many server connections (0: none).
     pgbouncer: { type: 'string', default: '0' },
     // pgx's default_query_exec_mode (cache_statement, its default; exec: no prepared statements, as PgBouncer 1.18 needs).
@@ -120,7 +123,7 @@ async function main() {
     // (prekey message), so that the measured phases see steady-state traffic.
     await sendAll(fakewa, groups, 'warm', 1);
     await waitDelivered(groups, 'warm', 1, 180000);
-    await sleep(2000);
+    await sleep(Math.max(2, N['stats-settle']) * 1000);
 
     // The measured phases: counters zeroed in the pages and the service.
     await Promise.all(groups.map((g) => g.page.evaluate(() => window.fleet.reset())));
@@ -138,6 +141,8 @@ async function main() {
     await waitDelivered(groups, 'burst', N.burst, N.timeout * 1000);
     const burstEnd = Math.max(...await Promise.all(groups.map((g) => g.page.evaluate(() => window.fleet.lastText))));
     const t1 = Date.now();
+    const walAfter = dbWrites(sessiond).wal; // exact now; the statistics below are read once they caught up
+    await sleep(N['stats-settle'] * 1000);
     const dbAfter = dbWrites(sessiond);
     // The renewals of a full TTL/3 happen within the window when it is long enough; the service counts them.
     const service = await sessiond.metrics();
@@ -166,7 +171,7 @@ async function main() {
       serverResends: [...fakewa.logs, ...fakewa.stdout].join('').split('\n').filter((l) => /resending stanzas not acknowledged/.test(l)).length,
       db: sizes,
       // What the measured phases wrote: WAL bytes and rows inserted, updated or deleted in the service's tables.
-      dbWritten: { walBytes: dbAfter.wal - dbBefore.wal, rows: dbAfter.rows - dbBefore.rows, commits: dbAfter.commits - dbBefore.commits },
+      dbWritten: { walBytes: walAfter - dbBefore.wal, rows: dbAfter.rows - dbBefore.rows, commits: dbAfter.commits - dbBefore.commits },
       totalMs: Date.now() - started,
     };
     printTable(figures);
@@ -252,12 +257,12 @@ function mergePages(pages) {
   };
 }
 
-// The WAL position, rows written to the service's tables and commits so far (PostgreSQL's statistics,
-// flushed first so the counters are current).
+// The WAL position (exact), and the rows written to the service's tables and the transactions so far
+// (PostgreSQL's statistics, which backends report late: see --stats-settle).
 function dbWrites(sessiond) {
-  const [wal, rows, commits] = sessiond.sql(`SELECT pg_stat_force_next_flush(); SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0'),
+  const [wal, rows, commits] = sessiond.sql(`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0'),
     (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables WHERE relname LIKE 'sessiond_%'),
-    (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database())`).split('\n').pop().split('|').map(Number);
+    (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database())`).split('|').map(Number);
   return { wal, rows, commits };
 }
 
