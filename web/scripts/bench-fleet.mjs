@@ -305,7 +305,7 @@ function printTable(f) {
   row('pages: lease renewal requests', renew ? `${renew.attempts}; p50 ${f1(renew.p50)} / p95 ${f1(renew.p95)} / p99 ${f1(renew.p99)} / max ${f1(renew.max)} ms` : '0 (window shorter than TTL/3)');
   row('pages: requests retried (no answer or 5xx) / store calls failed / leases lost', `${f.pages.retries} / ${f.pages.errors.length} / ${f.pages.lost.length}`);
   row('retry receipts and decryption failures (fakewa)', `${f.retryReceipts.length}`);
-  row('texts shown twice (without redelivered: true) / fakewa resends of stanzas unacknowledged for 10 s', `${f.pages.repeats} (${f.pages.unmarkedRepeats}) / ${f.serverResends}`);
+  row('texts shown twice (without redelivered: true) / fakewa resend rounds (a device left stanzas unacknowledged for 10 s)', `${f.pages.repeats} (${f.pages.unmarkedRepeats}) / ${f.serverResends}`);
   row('requests to the service in flight in one page, at most', f.pages.maxInFlight.join(' · '));
   row('PostgreSQL connections of the service (pg_stat_activity, max seen)', `${f.pgConns.max} (pool ${f.pgConns.poolMax} of ${f.pgConns.maxConns}; ${f.pgConns.maxWhilePairing} while pairing); ${f.service.pool.emptyAcquireCount} of ${f.service.pool.acquireCount} acquisitions waited for a connection`);
   row('memory per browser (PSS of all its processes; the page\'s renderer PSS / RSS; wasm linear memory; JS heap), MB',
