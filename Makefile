@@ -18,7 +18,7 @@ WASM_LINT_PKGS := ./wasm ./core ./jsbridge/... ./idbstore/... ./kv/...
 
 export CHROMIUM
 
-.PHONY: all deps postgresql wasm package test test-native test-wasm test-e2e demo bench bench-e2e bench-sessiond traces clean hidden-tab
+.PHONY: all deps postgresql wasm package test test-native test-wasm test-e2e demo bench bench-e2e bench-sessiond bench-fleet traces clean hidden-tab
 
 all: wasm
 
@@ -145,6 +145,13 @@ bench-e2e: deps wasm
 # and latency percentiles. SESSIOND_BENCH_ARGS='-sessions 1000 -rate 1', ...
 bench-sessiond: postgresql
 	$(GO) run ./cmd/sessiond-bench $(SESSIOND_BENCH_ARGS)
+
+# The same service under real pages (web/scripts/bench-fleet.mjs): 200
+# sessions over 4 chromium processes on httpKeyStore, paired by QR, fakewa's
+# phones sending a steady rate then a burst. BENCH_FLEET_ARGS='--sessions 400
+# --processes 8 --duration 60 --rate 1 --burst 20 --pool 20 --json out.json'.
+bench-fleet: deps wasm
+	cd web && node scripts/bench-fleet.mjs $(BENCH_FLEET_ARGS)
 
 traces:
 	$(GO) run ./cmd/tracegen -out idbstore/testdata/traces

@@ -50,9 +50,18 @@ func tooLarge(format string, args ...any) *APIError {
 	return apiErr(http.StatusRequestEntityTooLarge, CodeTooLarge, format, args...)
 }
 
-// writeError answers err as a JSON error body; an error without an API code
-// is a database or internal failure.
+// writeError answers err as a JSON error body.
 func writeError(w http.ResponseWriter, err error) {
+	e := asAPIError(err)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(e.Status)
+	_ = json.NewEncoder(w).Encode(e)
+}
+
+// asAPIError is err as the API answers it; an error without an API code is
+// a database or internal failure.
+func asAPIError(err error) *APIError {
 	var e *APIError
 	var pg *pgconn.PgError
 	switch {
@@ -65,8 +74,5 @@ func writeError(w http.ResponseWriter, err error) {
 		// resources: the client retries.
 		e = apiErr(http.StatusServiceUnavailable, CodeUnavailable, "the session database failed: %v", err)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(e.Status)
-	_ = json.NewEncoder(w).Encode(e)
+	return e
 }

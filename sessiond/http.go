@@ -40,6 +40,9 @@ func (s *Service) Handler() http.Handler {
 		}
 		writeJSON(w, map[string]any{"ok": true, "schema": SchemaVersion})
 	})
+	if s.MetricsToken != "" {
+		mux.HandleFunc("GET /metrics", s.getMetrics)
+	}
 	mux.HandleFunc("/v1/sessions/{session}", s.route)
 	mux.HandleFunc("/v1/sessions/{session}/{rest...}", s.route)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -75,19 +78,20 @@ type request struct {
 
 type route struct {
 	method string
+	op     string // its name in the metrics
 	handle func(*Service, *request) error
 }
 
 var routes = map[string][]route{
-	"":              {{"GET", (*Service).getInfo}, {"DELETE", (*Service).deleteSession}},
-	"lease":         {{"POST", (*Service).postLease}, {"GET", (*Service).getLease}},
-	"lease/renew":   {{"POST", (*Service).postRenew}},
-	"lease/release": {{"POST", (*Service).postRelease}},
-	"snapshot":      {{"GET", (*Service).getSnapshot}, {"PUT", (*Service).putSnapshot}},
-	"keys/get":      {{"POST", (*Service).postKeysGet}},
-	"keys/set":      {{"POST", (*Service).postKeysSet}},
-	"keys/clear":    {{"POST", (*Service).postKeysClear}},
-	"creds":         {{"GET", (*Service).getCreds}, {"PUT", (*Service).putCreds}, {"DELETE", (*Service).deleteCreds}},
+	"":              {{"GET", "info", (*Service).getInfo}, {"DELETE", "delete", (*Service).deleteSession}},
+	"lease":         {{"POST", "lease.acquire", (*Service).postLease}, {"GET", "lease.get", (*Service).getLease}},
+	"lease/renew":   {{"POST", "lease.renew", (*Service).postRenew}},
+	"lease/release": {{"POST", "lease.release", (*Service).postRelease}},
+	"snapshot":      {{"GET", "snapshot.get", (*Service).getSnapshot}, {"PUT", "snapshot.put", (*Service).putSnapshot}},
+	"keys/get":      {{"POST", "keys.get", (*Service).postKeysGet}},
+	"keys/set":      {{"POST", "keys.set", (*Service).postKeysSet}},
+	"keys/clear":    {{"POST", "keys.clear", (*Service).postKeysClear}},
+	"creds":         {{"GET", "creds.get", (*Service).getCreds}, {"PUT", "creds.put", (*Service).putCreds}, {"DELETE", "creds.delete", (*Service).deleteCreds}},
 }
 
 func (s *Service) route(w http.ResponseWriter, r *http.Request) {
@@ -97,9 +101,10 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var handle func(*Service, *request) error
+	var op string
 	for _, rt := range rs {
 		if rt.method == r.Method {
-			handle = rt.handle
+			handle, op = rt.handle, rt.op
 		}
 	}
 	if handle == nil {
@@ -111,13 +116,18 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest("session name %q: use 1 to 64 letters, digits, _ or - (a wasmeow clientId)", session))
 		return
 	}
+	start := time.Now()
 	t, err := s.authenticate(r.Context(), r)
 	if err == nil {
 		err = handle(s, &request{w: w, r: r, tenant: t, session: session})
 	}
+	code := ""
 	if err != nil {
-		writeError(w, err)
+		e := asAPIError(err)
+		code = e.Code
+		writeError(w, e)
 	}
+	s.metrics.Observe(op, r.Proto, time.Since(start), code)
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

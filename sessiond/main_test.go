@@ -23,7 +23,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "sessiond tests: throwaway PostgreSQL:", err)
 		os.Exit(1)
 	}
-	testDSN = pg.DSN()
+	// SESSIOND_TEST_DSN_EXTRA adds connection settings, e.g. " default_query_exec_mode=exec"
+	// (no prepared statements, as behind PgBouncer in transaction mode: docs/FLEET.md).
+	testDSN = pg.DSN() + os.Getenv("SESSIOND_TEST_DSN_EXTRA")
 	code := m.Run()
 	pg.Stop()
 	os.Exit(code)

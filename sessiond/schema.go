@@ -2,6 +2,7 @@ package sessiond
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -24,43 +25,53 @@ const upgradeLock = 0x7761736d656f77 // "wasmeow"
 // Upgrade brings the database to SchemaVersion; a database newer than this
 // program is refused.
 func Upgrade(ctx context.Context, pool *pgxpool.Pool) error {
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("schema upgrade: %w", err)
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, upgradeLock); err != nil {
-		return fmt.Errorf("schema upgrade: %w", err)
-	}
-	defer conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, upgradeLock) //nolint:errcheck
-	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS sessiond_version (version INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("schema upgrade: %w", err)
-	}
-	var version int
-	err = conn.QueryRow(ctx, `SELECT version FROM sessiond_version`).Scan(&version)
-	if err == pgx.ErrNoRows {
-		if _, err = conn.Exec(ctx, `INSERT INTO sessiond_version (version) VALUES (0)`); err != nil {
-			return fmt.Errorf("schema upgrade: %w", err)
-		}
-	} else if err != nil {
-		return fmt.Errorf("schema upgrade: reading the version: %w", err)
-	}
-	if version > SchemaVersion {
-		return fmt.Errorf("schema upgrade: the database is at version %d, newer than this program's %d", version, SchemaVersion)
-	}
-	for v := version; v < SchemaVersion; v++ {
-		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if err := upgrades[v](ctx, tx); err != nil {
-				return err
-			}
-			_, err := tx.Exec(ctx, `UPDATE sessiond_version SET version = $1`, v+1)
+	for {
+		done, err := upgradeStep(ctx, pool)
+		if err != nil || done {
 			return err
-		})
-		if err != nil {
-			return fmt.Errorf("schema upgrade to version %d: %w", v+1, err)
 		}
 	}
-	return nil
+}
+
+// upgradeStep applies the next step, if any, in one transaction that holds
+// the upgrade lock. The lock is transaction-level (pg_advisory_xact_lock,
+// released by the commit): nothing here outlives a transaction, so the
+// service works through a pooler in transaction mode such as PgBouncer's,
+// which gives each transaction whichever server connection is free.
+func upgradeStep(ctx context.Context, pool *pgxpool.Pool) (done bool, err error) {
+	next := 0
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, upgradeLock); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS sessiond_version (version INTEGER NOT NULL)`); err != nil {
+			return err
+		}
+		version := 0
+		err := tx.QueryRow(ctx, `SELECT version FROM sessiond_version`).Scan(&version)
+		if errors.Is(err, pgx.ErrNoRows) {
+			_, err = tx.Exec(ctx, `INSERT INTO sessiond_version (version) VALUES (0)`)
+		}
+		if err != nil {
+			return fmt.Errorf("reading the version: %w", err)
+		}
+		if version > SchemaVersion {
+			return fmt.Errorf("the database is at version %d, newer than this program's %d", version, SchemaVersion)
+		}
+		if done = version == SchemaVersion; done {
+			return nil
+		}
+		next = version + 1
+		if err := upgrades[version](ctx, tx); err != nil {
+			return fmt.Errorf("to version %d: %w", next, err)
+		}
+		_, err = tx.Exec(ctx, `UPDATE sessiond_version SET version = $1`, next)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("schema upgrade: %w", err)
+	}
+	return done, nil
 }
 
 // upgradeV1: tenants, leases and the two strategies' data. A lease row is

@@ -42,6 +42,10 @@ type Service struct {
 	// AllowOrigin is the Access-Control-Allow-Origin answered to browsers
 	// ("*" by default: requests carry a bearer token, never cookies).
 	AllowOrigin string
+	// MetricsToken, when set, is the bearer token of GET /metrics (the
+	// service's counters and latencies); without it there is no such route.
+	MetricsToken string
+	metrics      *Metrics
 }
 
 // Open connects to the database at dsn (a PostgreSQL URL or key=value
@@ -59,7 +63,7 @@ func Open(ctx context.Context, dsn string) (*Service, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &Service{pool: pool, Limits: DefaultLimits, AllowOrigin: "*"}, nil
+	return &Service{pool: pool, Limits: DefaultLimits, AllowOrigin: "*", metrics: newMetrics()}, nil
 }
 
 // Close closes the database pool.

@@ -35,7 +35,7 @@ import (
 )
 
 const usage = `usage:
-  wasmeow-sessiond serve -dsn DSN [-listen ADDR] [-allow-origin ORIGIN] [-max-body BYTES]
+  wasmeow-sessiond serve -dsn DSN [-listen ADDR] [-allow-origin ORIGIN] [-max-body BYTES] [-tls-cert FILE -tls-key FILE] [-metrics-token TOKEN]
   wasmeow-sessiond tenant-add -dsn DSN -name NAME [-mode native|e2e]
   wasmeow-sessiond export -dsn DSN -tenant NAME -session ID (-sqlite FILE | -postgres DSN) [-takeover] [-delete]
   wasmeow-sessiond import -dsn DSN -tenant NAME -session ID (-sqlite FILE | -postgres DSN) [-jid JID] [-delete]
@@ -92,6 +92,9 @@ func serve(ctx context.Context, args []string) error {
 	listen := fs.String("listen", "127.0.0.1:8480", "address to listen on (port 0: any free port)")
 	origin := fs.String("allow-origin", "*", "Access-Control-Allow-Origin for pages on other origins (empty: none)")
 	maxBody := fs.Int64("max-body", sessiond.DefaultLimits.MaxBody, "largest request body in bytes")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS (and HTTP/2, which browsers speak only over TLS) with this certificate (PEM; with -tls-key)")
+	tlsKey := fs.String("tls-key", "", "the private key of -tls-cert (PEM)")
+	metricsToken := fs.String("metrics-token", os.Getenv("WASMEOW_SESSIOND_METRICS_TOKEN"), "bearer token of GET /metrics (calls, errors and latencies per operation, the database pool); empty: no /metrics")
 	parse(fs, args, dsn)
 	svc, err := sessiond.Open(ctx, *dsn)
 	if err != nil {
@@ -100,20 +103,36 @@ func serve(ctx context.Context, args []string) error {
 	defer svc.Close()
 	svc.AllowOrigin = *origin
 	svc.Limits.MaxBody = *maxBody
+	svc.MetricsToken = *metricsToken
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("-tls-cert and -tls-key go together")
+	}
 	l, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	scheme := "http"
+	if *tlsCert != "" {
+		scheme = "https"
+	}
 	// The first line of stdout says where it listens (tests read it).
-	fmt.Printf("wasmeow-sessiond listening on http://%s (schema version %d)\n", l.Addr(), sessiond.SchemaVersion)
+	fmt.Printf("wasmeow-sessiond listening on %s://%s (schema version %d)\n", scheme, l.Addr(), sessiond.SchemaVersion)
 	go func() {
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(shut)
 	}()
-	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+	// Over TLS, net/http negotiates HTTP/2 by ALPN: one connection carries
+	// every request of a page at once, where HTTP/1.1 gives a page at most 6
+	// connections to one origin (docs/FLEET.md).
+	if *tlsCert != "" {
+		err = srv.ServeTLS(l, *tlsCert, *tlsKey)
+	} else {
+		err = srv.Serve(l)
+	}
+	if !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil

@@ -106,10 +106,11 @@ export async function launchBrowser() {
 
 /**
  * A persistent profile: IndexedDB on disk, surviving reloads and new pages.
- * Pass the dir of a killed profile to start the browser again on its data.
+ * Pass the dir of a killed profile to start the browser again on its data;
+ * options go to Playwright's launchPersistentContext (e.g. ignoreHTTPSErrors).
  */
-export async function launchPersistent(dir = mkdtempSync(join(tmpdir(), 'wasmeow-profile-'))) {
-  const ctx = await chromium.launchPersistentContext(dir, { executablePath, args: CHROMIUM_ARGS });
+export async function launchPersistent(dir = mkdtempSync(join(tmpdir(), 'wasmeow-profile-')), options = {}) {
+  const ctx = await chromium.launchPersistentContext(dir, { executablePath, args: CHROMIUM_ARGS, ...options });
   return {
     ctx, dir,
     close: async () => { await ctx.close(); rmSync(dir, { recursive: true, force: true }); },
