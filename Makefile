@@ -28,10 +28,11 @@ deps: $(CHROMIUM) $(TOOLS)/wasmbrowsertest $(TOOLS)/staticcheck web/node_modules
 
 # PostgreSQL server binaries for the session service's tests (sessiond/pgtest
 # runs initdb and postgres from /usr/lib/postgresql/<version>/bin in a
-# temporary folder; no system cluster is used).
+# temporary folder; no system cluster is used), and openssl, which makes the
+# self-signed certificate of the service's HTTPS tests (bench-fleet).
 PG_INITDB := $(lastword $(sort $(wildcard /usr/lib/postgresql/*/bin/initdb)))
 postgresql:
-	@test -n "$(PG_INITDB)" || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+	@{ test -n "$(PG_INITDB)" && test -x /usr/bin/openssl; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql openssl; }
 
 $(CHROMIUM):
 	apt-get update -qq
