@@ -28,6 +28,7 @@
 package sessionrepair
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"reflect"
@@ -104,4 +105,34 @@ func stateKey(st *record.StateStructure) string {
 		return ""
 	}
 	return fmt.Sprintf("%d:%x", st.SessionVersion, st.SenderBaseKey)
+}
+
+// noPrevious ends a session record with no previous states as libsignal's
+// JSON serializer writes it (json.Marshal of record.SessionStructure: the
+// fields in declaration order, PreviousStates last, an empty slice as []).
+var noPrevious = [][]byte{[]byte(`"PreviousStates":[]}`), []byte(`"PreviousStates":null}`)}
+
+// HasPreviousStates tells whether a serialized session record may hold
+// previous states; false only when it certainly holds none. Repair only ever
+// changes a record's previous states (it puts back or drops entries of
+// them), so a decryption that stored a record without any has nothing to
+// repair, and the stored record need not be read nor either one decoded:
+// the common case, a contact with one session state. The test is on the
+// bytes: the root object's last member, right before its closing brace,
+// must be an empty PreviousStates (in valid JSON the last byte closes the
+// root); anything else, another writer's layout included, takes the full
+// Repair.
+func HasPreviousStates(rec []byte) bool {
+	if len(rec) == 0 || rec[0] != '{' {
+		return true
+	}
+	for _, tail := range noPrevious {
+		if bytes.HasSuffix(rec, tail) && len(rec) > len(tail) {
+			switch rec[len(rec)-len(tail)-1] {
+			case ',', '{':
+				return bytes.Count(rec, []byte(`"PreviousStates"`)) != 1
+			}
+		}
+	}
+	return true
 }

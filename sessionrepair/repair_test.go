@@ -92,7 +92,7 @@ type party struct {
 	peer *protocol.SignalAddress // the other party's address
 }
 
-func newParty(t *testing.T, name string, repair bool) *party {
+func newParty(t testing.TB, name string, repair bool) *party {
 	t.Helper()
 	mem := &memStore{sessions: map[string][]byte{}, preKeys: map[uint32]*keys.PreKey{}}
 	id := keys.NewKeyPair()
@@ -107,7 +107,7 @@ func newParty(t *testing.T, name string, repair bool) *party {
 }
 
 // bundle is p's prekey bundle with a fresh one-time prekey.
-func (p *party) bundle(t *testing.T) *prekey.Bundle {
+func (p *party) bundle(t testing.TB) *prekey.Bundle {
 	t.Helper()
 	pk, err := p.dev.PreKeys.GenOnePreKey(context.Background())
 	if err != nil {
@@ -130,7 +130,7 @@ type wire struct {
 	body   []byte
 }
 
-func (p *party) send(t *testing.T, text string) wire {
+func (p *party) send(t testing.TB, text string) wire {
 	t.Helper()
 	ct, err := p.cipher().Encrypt(context.Background(), []byte(text))
 	if err != nil {
@@ -169,7 +169,10 @@ func (p *party) receive(w wire) error {
 // has received anything, then messages cross. It returns the first message
 // that could not be decrypted.
 func crossFirstContact(t *testing.T, repair bool) error {
-	kim, leo := newParty(t, "kim", repair), newParty(t, "leo", repair)
+	return crossParties(t, newParty(t, "kim", repair), newParty(t, "leo", repair))
+}
+
+func crossParties(t *testing.T, kim, leo *party) error {
 	kim.peer = protocol.NewSignalAddress("leo", 0)
 	leo.peer = protocol.NewSignalAddress("kim", 1)
 	ctx := context.Background()
@@ -242,4 +245,16 @@ func TestRepairLeavesAnUntouchedRecordAlone(t *testing.T) {
 	if _, _, err := Repair([]byte("garbage"), now); err == nil {
 		t.Fatal("a garbage record was accepted")
 	}
+}
+
+// conversation is Ann and Bob (sessions behind Store) with Ann's session
+// built from Bob's bundle: Ann writes first.
+func conversation(t testing.TB) (ann, bob *party) {
+	t.Helper()
+	ann, bob = newParty(t, "ann", true), newParty(t, "bob", true)
+	ann.peer, bob.peer = protocol.NewSignalAddress("bob", 0), protocol.NewSignalAddress("ann", 1)
+	if err := session.NewBuilderFromSignal(ann.dev, ann.peer, store.SignalProtobufSerializer).ProcessBundle(context.Background(), bob.bundle(t)); err != nil {
+		t.Fatal(err)
+	}
+	return ann, bob
 }

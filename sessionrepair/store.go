@@ -27,7 +27,7 @@ func Wrap(s store.SessionStore, log waLog.Logger) store.SessionStore {
 }
 
 func (s *Store) PutSession(ctx context.Context, address string, session []byte) error {
-	if InDecryption(ctx) {
+	if InDecryption(ctx) && HasPreviousStates(session) {
 		before, err := s.GetSession(ctx, address)
 		if err != nil {
 			return err
