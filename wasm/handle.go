@@ -23,10 +23,14 @@ type client struct {
 }
 
 // emit gives a core event to the page's listeners: its JSON as an object,
-// the error event as a JS Error with its code.
+// the error event as a JS Error with its code. An event nobody listens to
+// is not converted (a JSON encoding and a JSON.parse in the page each).
 func (c *client) emit(e core.Event) {
 	if ev, ok := e.(core.ErrorEvent); ok {
 		c.emitter.Emit(e.EventName(), ev.Err)
+		return
+	}
+	if c.emitter.ListenerCount(e.EventName()) == 0 {
 		return
 	}
 	c.emitter.Emit(e.EventName(), toJS(e))

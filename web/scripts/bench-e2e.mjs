@@ -7,7 +7,7 @@
 // figure per client and the ratios of the medians.
 //
 //   node scripts/bench-e2e.mjs [--runs 3] [--backlog 300] [--live 300] [--sends 100]
-//        [--clients 10] [--per-client 100] [--loads 3] [--only wasmeow,native-full,...]
+//        [--clients 10] [--per-client 100] [--workers 2] [--loads 3] [--only wasmeow,native-full,...]
 import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
@@ -26,18 +26,25 @@ const { values: opt } = parseArgs({
     sends: { type: 'string', default: '100' },
     clients: { type: 'string', default: '10' },
     'per-client': { type: 'string', default: '100' },
+    // The same many clients again, in one page over this many dedicated
+    // Workers (each loads the module and runs clients/workers of them); 0: skip.
+    workers: { type: 'string', default: '2' },
     loads: { type: 'string', default: '3' },
     // n of the big account: n×5 contacts, n×2 sessions, n×0.3 sender keys,
     // n×20 message secrets and MACs (cmd/benchnative bloat); 0: skip it.
     big: { type: 'string', default: '1000' },
     only: { type: 'string', default: 'wasmeow,native-full,native-off,baileys,baileys-cache' },
     json: { type: 'string', default: '' },
+    // A CPU profile of the page (CDP Profiler) during wasmeow's last backlog
+    // written to this file (.cpuprofile, opens in Chrome's DevTools), and its
+    // heaviest functions printed.
+    profile: { type: 'string', default: '' },
     // revalidate: no-cache with an ETag (a reload revalidates, 304, and
     // chromium reuses the compiled code); no-store: compiled on every load.
     'wasm-cache': { type: 'string', default: 'revalidate' },
   },
 });
-const N = Object.fromEntries(['runs', 'backlog', 'live', 'sends', 'clients', 'per-client', 'loads', 'big'].map((k) => [k, Number(opt[k])]));
+const N = Object.fromEntries(['runs', 'backlog', 'live', 'sends', 'clients', 'per-client', 'workers', 'loads', 'big'].map((k) => [k, Number(opt[k])]));
 const KINDS = opt.only.split(',');
 const log = (...a) => console.error('bench-e2e:', ...a);
 
@@ -96,9 +103,11 @@ async function wasmeowAdapter(fakewa, web) {
   const cdp = () => profile.ctx.newCDPSession(page);
   const a = {
     kind: 'wasmeow',
-    async setup(pairs) {
+    // worker: the index of the Worker to run the clients in (startWorkers).
+    async setup(pairs, worker) {
       for (const [name, phone] of pairs) {
-        await page.evaluate((n) => window.benchCreate(n), name);
+        if (worker === undefined) await page.evaluate((n) => window.benchCreate(n), name);
+        else await page.evaluate(([n, i]) => window.benchCreateIn(n, i), [name, worker(name)]);
         await page.evaluate((n) => { window.clients[n].connect(); }, name);
         const code = await (await page.waitForFunction((n) => window.qr[n], name, { timeout: 30000 })).jsonValue();
         const ready = page.evaluate((n) => new Promise((r) => window.clients[n].on('ready', r)), name);
@@ -120,6 +129,32 @@ async function wasmeowAdapter(fakewa, web) {
       const heap = await s.send('Runtime.getHeapUsage');
       await s.detach();
       return { rss: rendererRSS(profile.dir), linear: await page.evaluate(() => window.linearMemory()), jsHeap: heap.usedSize };
+    },
+    // Runs fn under the CDP sampling profiler; resolves with the profile.
+    async profile(fn) {
+      const s = await cdp();
+      await s.send('Profiler.enable');
+      await s.send('Profiler.setSamplingInterval', { interval: 200 });
+      await s.send('Profiler.start');
+      try {
+        await fn();
+        return (await s.send('Profiler.stop')).profile;
+      } finally {
+        await s.detach();
+      }
+    },
+    // CPU ms used so far by the page's renderer and by the whole browser
+    // (IndexedDB's backend runs in the browser process).
+    cpu() {
+      const all = browserProcesses(profile.dir);
+      return { renderer: cpuMs(renderer(profile.dir)?.pid), browser: all.reduce((a, p) => a + cpuMs(p.pid), 0) };
+    },
+    // Starts k dedicated Workers, each with its own module.
+    startWorkers: (k) => page.evaluate((n) => window.benchWorkers(n), k),
+    // The renderer's RSS (dedicated Workers run in their page's renderer)
+    // and the linear memory of the Workers' modules.
+    async workersMem() {
+      return { rss: rendererRSS(profile.dir), linear: await page.evaluate(() => window.workersLinearMemory()) };
     },
     // A reload of the page with one paired client: ms from navigation to ready.
     async reloadToReady(name) {
@@ -151,19 +186,33 @@ async function wasmeowAdapter(fakewa, web) {
   return a;
 }
 
-// The renderer of the profile's page: the largest --type=renderer process
-// below the browser started with this user-data-dir.
-function rendererRSS(dir) {
+// The processes of the browser started with this user-data-dir: the browser
+// and every process below it.
+function browserProcesses(dir) {
   const ps = execFileSync('ps', ['-eo', 'pid=,ppid=,rss=,args='], { encoding: 'utf8', maxBuffer: 1 << 24 }).trim().split('\n')
     .map((l) => { const m = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(.*)$/.exec(l); return m && { pid: +m[1], ppid: +m[2], rss: +m[3] * 1024, args: m[4] }; }).filter(Boolean);
   const root = ps.find((p) => p.args.includes(`--user-data-dir=${dir}`) && !p.args.includes('--type='));
-  if (!root) return 0;
+  if (!root) return [];
   const below = new Set([root.pid]);
   for (let grew = true; grew;) {
     grew = false;
     for (const p of ps) if (!below.has(p.pid) && below.has(p.ppid)) { below.add(p.pid); grew = true; }
   }
-  return Math.max(0, ...ps.filter((p) => below.has(p.pid) && p.args.includes('--type=renderer')).map((p) => p.rss));
+  return ps.filter((p) => below.has(p.pid));
+}
+
+// The renderer of the profile's page: the largest --type=renderer process.
+const renderer = (dir) => browserProcesses(dir).filter((p) => p.args.includes('--type=renderer')).sort((a, b) => b.rss - a.rss)[0];
+const rendererRSS = (dir) => renderer(dir)?.rss ?? 0;
+
+// CPU time (user + system, ms) a process has used, from /proc (clock ticks
+// of 10 ms); 0 when it is gone.
+function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10; // fields 14 and 15, utime and stime
+  } catch { return 0; }
 }
 
 let nativeBin = null;
@@ -198,7 +247,7 @@ function startNative() {
     proc.stdin.write(JSON.stringify({ id, op, ...args }) + '\n');
   });
   const close = () => new Promise((r) => { proc.on('exit', r); proc.stdin.end(); });
-  return { call, close };
+  return { call, close, pid: proc.pid };
 }
 
 async function nativeAdapter(fakewa, sync) {
@@ -222,6 +271,7 @@ async function nativeAdapter(fakewa, sync) {
     waitRecv: (name, n) => p.call('waitRecv', { name, n }),
     send: async (name, to, n, inflight) => (await p.call('send', { name, to, n, inflight })).ms,
     mem: async () => { const m = await p.call('mem'); return { rss: m.rss, goHeap: m.heap }; },
+    cpu: () => ({ process: cpuMs(p.pid) }),
     // A new process on the first client's database: ms from spawn to Connected.
     async reloadToReady(name) {
       await p.close();
@@ -326,21 +376,24 @@ async function baileysAdapter(fakewa, cacheKeys) {
 
 // ---- the workloads ---------------------------------------------------------
 
+let currentRun = 0;
 const results = new Map(); // figure -> kind -> [values]
 const record = (figure, kind, v) => {
   if (!results.has(figure)) results.set(figure, new Map());
   const m = results.get(figure);
   if (!m.has(kind)) m.set(kind, []);
   m.get(kind).push(v);
-  log(`${figure} · ${kind}: ${typeof v === 'number' ? v.toFixed(1) : v}`);
+  log(`${figure} · ${kind}: ${typeof v === 'number' ? v.toFixed(1) : JSON.stringify(v)}`);
 };
 
 const F = {
   backlog: `receive a backlog of ${N.backlog} texts on connect (msg/s)`,
+  backlogCPU: '… CPU time per message of the backlog (ms): the page\'s renderer and the whole browser; natively the process',
   live: `receive ${N.live} live texts (msg/s)`,
   sendSeq: `send ${N.sends}, one after another (msg/s)`,
   sendPar: `send ${N.sends}, 10 in flight (msg/s)`,
   multi: `${N.clients} clients in one ${'page/process'} receiving ${N['per-client']} each at once, total (msg/s)`,
+  multiWorkers: `… the same, wasmeow's ${N.clients} clients in one page over ${N.workers} dedicated Workers (natively: the same one process again) (msg/s)`,
   reload: 'reload to ready, restored session (ms)',
   reloadLoaded: '… of which: navigation to module loaded (ms)',
   reloadStart: '… of which: wasm fetch, compile and Go start (startMs, ms)',
@@ -349,6 +402,8 @@ const F = {
   memReady: 'memory after ready, one client (MB)',
   memBig: 'memory after ready, the big account (MB)',
   memPerClient: `memory per extra client, ${N.clients} clients (MB)`,
+  memPerWorker: `memory per dedicated Worker, its module loaded (MB)`,
+  memPerWorkerClient: `memory per client in the Workers, ${N.clients} clients (MB)`,
 };
 
 async function main() {
@@ -385,9 +440,25 @@ async function main() {
         record(F.memPerClient, kind, Object.fromEntries(Object.keys(after).map((k) => [k, (after[k] - before[k]) / withMany.length])));
       }
       t.hasMany = withMany.length > 0;
+      if (kind === 'wasmeow' && N.workers > 0) {
+        t.manyW = Array.from({ length: N.clients }, (_, i) => ({ name: `w${i}`, phone: newPhone() }));
+        for (const a of t.manyW) {
+          await fakewa.api('POST', '/api/accounts', { phone: a.phone, pushName: a.name });
+          await fakewa.api('POST', `/api/accounts/${peer}/tokens`, { to: a.phone, notify: true });
+        }
+        const before = await t.workersMem();
+        await t.startWorkers(N.workers);
+        const loaded = await t.workersMem();
+        record(F.memPerWorker, kind, { rss: (loaded.rss - before.rss) / N.workers, linear: loaded.linear / N.workers });
+        const index = new Map(t.manyW.map((a, i) => [a.name, i % N.workers]));
+        await t.setup(t.manyW.map((a) => [a.name, a.phone]), (name) => index.get(name));
+        const after = await t.workersMem();
+        record(F.memPerWorkerClient, kind, Object.fromEntries(Object.keys(after).map((k) => [k, (after[k] - loaded[k]) / N.clients])));
+      }
       targets.push(t);
     }
     for (let run = 0; run < N.runs; run++) {
+      currentRun = run;
       // Rotate the order so no client always runs first (or last) in a round.
       const order = targets.map((_, i) => targets[(i + run) % targets.length]);
       log(`run ${run + 1} of ${N.runs}: ${order.map((t) => t.kind).join(', ')}`);
@@ -396,6 +467,7 @@ async function main() {
       for (const t of order) record(F.sendSeq, t.kind, N.sends / (await t.send(t.main.name, peer, N.sends, 1)) * 1000);
       for (const t of order) record(F.sendPar, t.kind, N.sends / (await t.send(t.main.name, peer, N.sends, 10)) * 1000);
       for (const t of order) if (t.hasMany) await multi(fakewa, peer, t);
+      if (N.workers > 0) for (const t of order) if (t.hasMany) await multi(fakewa, peer, t, t.manyW ?? t.many, F.multiWorkers);
     }
     for (let i = 0; i < N.loads; i++) {
       for (const t of targets) if (t.reloadToReady) record(F.reload, t.kind, await t.reloadToReady(t.main.name));
@@ -438,10 +510,54 @@ async function backlog(fakewa, peer, t) {
   await t.disconnect(t.main.name);
   await fakewa.api('POST', `/api/accounts/${peer}/send`, { to: t.main.phone, text: 'backlog', count: N.backlog });
   await t.mark(t.main.name);
+  let r;
+  const cpu0 = t.cpu?.();
   const t0 = Date.now();
-  await t.connect(t.main.name);
-  const r = await t.waitRecv(t.main.name, N.backlog);
+  const drain = async () => {
+    await t.connect(t.main.name);
+    r = await t.waitRecv(t.main.name, N.backlog);
+  };
+  if (opt.profile && t.profile && currentRun === N.runs - 1) {
+    const p = await t.profile(drain);
+    writeFileSync(opt.profile, JSON.stringify(p));
+    printProfile(p);
+  } else {
+    await drain();
+  }
   record(F.backlog, t.kind, N.backlog / (r.last - t0) * 1000);
+  if (cpu0) {
+    const cpu1 = t.cpu();
+    record(F.backlogCPU, t.kind, Object.fromEntries(Object.keys(cpu0).map((k) => [k, (cpu1[k] - cpu0[k]) / N.backlog])));
+  }
+}
+
+// The heaviest functions of a CPU profile, by self and by total time (a
+// function counted once per sample however often it is on the stack).
+function printProfile(p, top = 45) {
+  const parent = new Map();
+  const node = new Map(p.nodes.map((n) => [n.id, n]));
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const name = (n) => n.callFrame.functionName || `(anonymous ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber})`;
+  const self = new Map();
+  const total = new Map();
+  let all = 0;
+  p.samples.forEach((id, i) => {
+    const dt = p.timeDeltas[i] ?? 0;
+    all += dt;
+    const n = node.get(id);
+    self.set(name(n), (self.get(name(n)) ?? 0) + dt);
+    const seen = new Set();
+    for (let at = id; at !== undefined; at = parent.get(at)) {
+      const f = name(node.get(at));
+      if (!seen.has(f)) { seen.add(f); total.set(f, (total.get(f) ?? 0) + dt); }
+    }
+  });
+  const show = (m, title) => {
+    log(`profile, ${title} (of ${(all / 1000).toFixed(0)} ms):`);
+    for (const [f, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) log(`  ${(100 * us / all).toFixed(1).padStart(5)}%  ${f.slice(0, 140)}`);
+  };
+  show(self, 'self time');
+  show(total, 'total time');
 }
 
 async function live(fakewa, peer, t) {
@@ -452,19 +568,21 @@ async function live(fakewa, peer, t) {
   record(F.live, t.kind, N.live / (r.last - t0) * 1000);
 }
 
-async function multi(fakewa, peer, t) {
-  for (const a of t.many) await t.mark(a.name);
+async function multi(fakewa, peer, t, many = t.many, figure = F.multi) {
+  for (const a of many) await t.mark(a.name);
   const t0 = Date.now();
-  await Promise.all(t.many.map((a) => fakewa.api('POST', `/api/accounts/${peer}/send`, { to: a.phone, text: 'multi', count: N['per-client'] })));
-  const rs = await Promise.all(t.many.map((a) => t.waitRecv(a.name, N['per-client'])));
-  record(F.multi, t.kind, (N.clients * N['per-client']) / (Math.max(...rs.map((r) => r.last)) - t0) * 1000);
+  await Promise.all(many.map((a) => fakewa.api('POST', `/api/accounts/${peer}/send`, { to: a.phone, text: 'multi', count: N['per-client'] })));
+  const rs = await Promise.all(many.map((a) => t.waitRecv(a.name, N['per-client'])));
+  record(figure, t.kind, (N.clients * N['per-client']) / (Math.max(...rs.map((r) => r.last)) - t0) * 1000);
 }
 
 // ---- the table -------------------------------------------------------------
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
-const fmt = (v) => (v >= 100 ? v.toFixed(0) : v.toFixed(1)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+const fmt = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 const mb = (b) => (b / 1048576).toFixed(1);
+
+const MEMORY = [F.memReady, F.memPerClient, F.memPerWorker, F.memPerWorkerClient, F.memBig];
 
 function print() {
   const kinds = KINDS;
@@ -473,20 +591,22 @@ function print() {
   lines.push(`|---|${kinds.map(() => '---:').join('|')}|${kinds.filter((k) => k !== 'wasmeow').map(() => '---:').join('|')}|`);
   for (const figure of Object.values(F)) {
     const byKind = results.get(figure);
-    if (!byKind || figure === F.memReady || figure === F.memPerClient || figure === F.memBig) continue;
+    if (!byKind || MEMORY.includes(figure)) continue;
+    const range = (xs) => `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`;
     const cells = kinds.map((k) => {
       const xs = byKind.get(k);
       if (!xs?.length) return '–';
-      return `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`;
+      if (typeof xs[0] === 'number') return range(xs);
+      return Object.keys(xs[0]).map((key) => `${key} ${range(xs.map((x) => x[key]))}`).join(', ');
     });
     const w = byKind.get('wasmeow');
     const ratios = kinds.filter((k) => k !== 'wasmeow').map((k) => {
       const xs = byKind.get(k);
-      return xs?.length && w?.length ? `${(median(xs) / median(w)).toFixed(2)}` : '–';
+      return xs?.length && w?.length && typeof xs[0] === 'number' ? `${(median(xs) / median(w)).toFixed(2)}` : '–';
     });
     lines.push(`| ${figure} | ${cells.join(' | ')} | ${ratios.join(' | ')} |`);
   }
-  for (const figure of [F.memReady, F.memPerClient, F.memBig]) {
+  for (const figure of MEMORY) {
     const byKind = results.get(figure);
     if (!byKind) continue;
     const cells = kinds.map((k) => {

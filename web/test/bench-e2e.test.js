@@ -25,6 +25,7 @@ test('the end-to-end benchmark runs every workload on each kind of client', asyn
       'send 2, one after another (msg/s)': ['wasmeow', 'native-full', 'baileys'],
       'send 2, 10 in flight (msg/s)': ['wasmeow', 'native-full', 'baileys'],
       '2 clients in one page/process receiving 2 each at once, total (msg/s)': ['wasmeow', 'native-full'],
+      "… the same, wasmeow's 2 clients in one page over 2 dedicated Workers (natively: the same one process again) (msg/s)": ['wasmeow', 'native-full'],
       'reload to ready, restored session (ms)': ['wasmeow', 'native-full'],
       'open a big account (10 contacts, 4 sessions, 1 sender keys, 40 message secrets and MACs): storage opened, device loaded (ms)': ['wasmeow', 'native-full'],
       '… and to ready (natively: to Connected) (ms)': ['wasmeow', 'native-full'],
@@ -37,6 +38,13 @@ test('the end-to-end benchmark runs every workload on each kind of client', asyn
     }
     const mem = figures['memory after ready, one client (MB)'].wasmeow[0];
     assert.ok(mem.rss > mem.linear && mem.linear > 1 << 20 && mem.jsHeap > 0, JSON.stringify(mem));
+    // Each Worker runs its own instance (its own linear memory).
+    const worker = figures['memory per dedicated Worker, its module loaded (MB)'].wasmeow[0];
+    assert.ok(worker.linear > 1 << 20, JSON.stringify(worker));
+    // CPU time of the backlog (10 ms clock ticks: a 3-text backlog may read 0).
+    const cpu = figures['… CPU time per message of the backlog (ms): the page\'s renderer and the whole browser; natively the process'];
+    assert.ok(cpu.wasmeow[0].browser >= cpu.wasmeow[0].renderer && cpu.wasmeow[0].renderer >= 0, JSON.stringify(cpu));
+    assert.ok(cpu['native-full'][0].process >= 0, JSON.stringify(cpu));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

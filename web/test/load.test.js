@@ -149,3 +149,35 @@ test('works in a Web Worker', async () => {
   assert.equal(r.ok, true, r.error);
   assert.equal(r.state, 'idle');
 });
+
+test('a Worker runs clients on a module the page compiled, and holds their sessions\' lock', async () => {
+  // The README's pattern for many clients (Many clients in one page): the
+  // page compiles once and posts the WebAssembly.Module to the Worker.
+  const r = await page.evaluate(async () => {
+    const module = await WebAssembly.compileStreaming(fetch('/wasmeow.wasm'));
+    const src = `import { loadWasmeow } from '${location.origin}/wasmeow.js';
+      self.onmessage = async ({ data: { module } }) => {
+        try {
+          const m = await loadWasmeow({ wasmURL: module });
+          const c = await m.createClient({ auth: { strategy: 'local', clientId: 'in-a-worker' } });
+          postMessage({ ok: true, state: c.state });
+        } catch (e) { postMessage({ ok: false, error: String(e) }); }
+      };`;
+    const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })), { type: 'module' });
+    const opened = await new Promise((resolve) => {
+      w.onmessage = (e) => resolve(e.data);
+      w.onerror = (e) => resolve({ ok: false, error: e.message });
+      w.postMessage({ module });
+    });
+    const open = (id) => window.wm.createClient({ auth: { strategy: 'local', clientId: id } }).then((c) => c.destroy().then(() => 'opened'), (e) => e.code);
+    const whileHeld = await open('in-a-worker');
+    w.terminate(); // its Web Lock goes with it
+    let afterwards;
+    for (let i = 0; i < 50 && afterwards !== 'opened'; i++, await new Promise((t) => setTimeout(t, 100))) afterwards = await open('in-a-worker');
+    await window.wm.deleteSession('in-a-worker');
+    return { opened, whileHeld, afterwards };
+  });
+  assert.equal(r.opened.ok, true, r.opened.error);
+  assert.equal(r.whileHeld, 'session_locked');
+  assert.equal(r.afterwards, 'opened');
+});
