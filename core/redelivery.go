@@ -1,12 +1,14 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"sync"
 	"time"
 
 	"go.mau.fi/whatsmeow/proto/waE2E"
 	"go.mau.fi/whatsmeow/store"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -37,7 +39,7 @@ type redeliveryWatch struct {
 	pages   *pageQueue // nil: clears run at once
 	mu      sync.Mutex
 	pending []*waE2E.Message // handed back by the buffer, decoded, oldest first
-	fresh   []*waE2E.Message // decrypted in this page, not yet an event
+	fresh   [][]byte         // decrypted in this page, not yet an event: the encoded messages
 }
 
 // maxPendingRedeliveries bounds the lists: a plaintext that never became an
@@ -45,7 +47,7 @@ type redeliveryWatch struct {
 const maxPendingRedeliveries = 64
 
 // remember appends msg to list, dropping the oldest past the bound.
-func remember(list []*waE2E.Message, msg *waE2E.Message) []*waE2E.Message {
+func remember[T any](list []T, msg T) []T {
 	list = append(list, msg)
 	if len(list) > maxPendingRedeliveries {
 		list = list[1:]
@@ -54,13 +56,14 @@ func remember(list []*waE2E.Message, msg *waE2E.Message) []*waE2E.Message {
 }
 
 // PutBufferedEvent is called inside a decryption with the plaintext it
-// produced: note it as fresh.
+// produced: note it as fresh, encoded (every message passes here, and take
+// finds it again by its bytes, without decoding it a second time).
 func (w *redeliveryWatch) PutBufferedEvent(ctx context.Context, hash [32]byte, plaintext []byte, serverTS time.Time) error {
 	err := w.EventBuffer.PutBufferedEvent(ctx, hash, plaintext, serverTS)
 	if err == nil {
-		if msg := decodeBufferedMessage(plaintext); msg != nil {
+		if enc := unpadBuffered(plaintext); enc != nil {
 			w.mu.Lock()
-			w.fresh = remember(w.fresh, msg)
+			w.fresh = remember(w.fresh, enc)
 			w.mu.Unlock()
 		}
 	}
@@ -99,11 +102,35 @@ func (w *redeliveryWatch) take(msg *waE2E.Message) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var ok bool
-	if w.fresh, ok = without(w.fresh, msg); ok {
+	if w.fresh, ok = withoutEncoded(w.fresh, msg); ok {
 		return false
 	}
 	w.pending, ok = without(w.pending, msg)
 	return ok
+}
+
+// withoutEncoded removes the first encoded message equal to msg from list.
+// An event's message re-encodes to the bytes it was decoded from when the
+// sender wrote its fields in order, as protobuf encoders do: that is
+// compared first; a message whose bytes differ is compared decoded.
+func withoutEncoded(list [][]byte, msg *waE2E.Message) ([][]byte, bool) {
+	if len(list) == 0 {
+		return list, false
+	}
+	if enc, err := proto.Marshal(msg); err == nil {
+		for i, p := range list {
+			if bytes.Equal(p, enc) {
+				return append(list[:i], list[i+1:]...), true
+			}
+		}
+	}
+	for i, p := range list {
+		var decoded waE2E.Message
+		if proto.Unmarshal(p, &decoded) == nil && proto.Equal(&decoded, msg) {
+			return append(list[:i], list[i+1:]...), true
+		}
+	}
+	return list, false
 }
 
 // without removes the first message equal to msg from list.
@@ -116,9 +143,10 @@ func without(list []*waE2E.Message, msg *waE2E.Message) ([]*waE2E.Message, bool)
 	return list, false
 }
 
-// decodeBufferedMessage reads a buffered plaintext of a v2 message: a
-// waE2E.Message followed by n bytes of value n (whatsmeow's padding).
-func decodeBufferedMessage(plaintext []byte) *waE2E.Message {
+// unpadBuffered is the encoded waE2E.Message of a buffered plaintext of a
+// v2 message: the message followed by n bytes of value n (whatsmeow's
+// padding); nil when it is not one.
+func unpadBuffered(plaintext []byte) []byte {
 	if len(plaintext) == 0 {
 		return nil
 	}
@@ -126,8 +154,25 @@ func decodeBufferedMessage(plaintext []byte) *waE2E.Message {
 	if n == 0 || n > len(plaintext) {
 		return nil
 	}
+	enc := plaintext[:len(plaintext)-n]
+	for b := enc; len(b) > 0; {
+		_, _, size := protowire.ConsumeField(b) // the wire format, without decoding
+		if size < 0 {
+			return nil
+		}
+		b = b[size:]
+	}
+	return enc
+}
+
+// decodeBufferedMessage reads a buffered plaintext of a v2 message.
+func decodeBufferedMessage(plaintext []byte) *waE2E.Message {
+	enc := unpadBuffered(plaintext)
+	if enc == nil {
+		return nil
+	}
 	var msg waE2E.Message
-	if proto.Unmarshal(plaintext[:len(plaintext)-n], &msg) != nil {
+	if proto.Unmarshal(enc, &msg) != nil {
 		return nil
 	}
 	return &msg
