@@ -63,7 +63,7 @@ func (w *redeliveryWatch) PutBufferedEvent(ctx context.Context, hash [32]byte, p
 	if err == nil {
 		if enc := unpadBuffered(plaintext); enc != nil {
 			w.mu.Lock()
-			w.fresh = remember(w.fresh, enc)
+			w.fresh = remember(w.fresh, bytes.Clone(enc)) // not an alias of whatsmeow's buffer
 			w.mu.Unlock()
 		}
 	}
