@@ -19,6 +19,7 @@ import (
 
 	"github.com/wasmeow/wasmeow/core"
 	"github.com/wasmeow/wasmeow/jsbridge"
+	"github.com/wasmeow/wasmeow/kv/idbkv"
 )
 
 // version is reported to the page as module.version.
@@ -33,6 +34,9 @@ func main() {
 	mod.Set("version", version)
 	mod.Set("configure", jsbridge.SyncFunc("configure", func(args []js.Value) (any, error) {
 		return nil, configureModule(arg(args, 0))
+	}))
+	mod.Set("useFastCalls", jsbridge.SyncFunc("useFastCalls", func(args []js.Value) (any, error) {
+		return nil, useFastCalls(arg(args, 0))
 	}))
 	mod.Set("getWAVersion", jsbridge.SyncFunc("getWAVersion", func([]js.Value) (any, error) {
 		return store.GetWAVersion().String(), nil
@@ -123,4 +127,16 @@ func dbNameArg(args []js.Value, i int, sig string) (string, error) {
 		return "", jsbridge.Errorf(jsbridge.CodeInvalidOption, "%s: option dbName must be 1 to 100 characters without ':'", sig)
 	}
 	return db.String(), nil
+}
+
+// useFastCalls installs wasmeow.js's fastCalls helper (see there), which
+// wasmeow.js hands over before anything is stored or sent.
+func useFastCalls(h js.Value) error {
+	if h.Type() != js.TypeObject {
+		return jsbridge.Errorf(jsbridge.CodeInvalidOption, "useFastCalls: the helper must be an object")
+	}
+	if err := idbkv.UseFastCalls(h); err != nil {
+		return err
+	}
+	return websocket.UseFastCalls(h)
 }

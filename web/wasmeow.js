@@ -282,6 +282,7 @@ async function start(options) {
     exited.then(() => { throw new WasmeowError('the wasmeow program exited while starting', 'exited'); }),
   ]);
   delete host[key];
+  unwrapSync(api.useFastCalls(fastCalls(/** @type {WebAssembly.Memory} */ (instance.exports.mem))));
   // Page-wide settings must be in place before any client connects.
   unwrapSync(api.configure({ waVersion: options.waVersion, socketURL: options.socketURL, trustRootKey: options.trustRootKey, mediaProxyURL: options.mediaProxyURL }));
   exited.then(() => { state.exited = true; });
@@ -442,6 +443,154 @@ async function instantiate(src, imports, onProgress) {
       + 'served unaltered? (a server that sends wasmeow.wasm.br without Content-Encoding: br delivers compressed bytes)', 'load_failed');
   }
 }
+
+// BEGIN fastCalls: the Go side's hot calls, each one crossing from wasm to JS
+// instead of one per record or several per frame. It is static code (no
+// eval, so a CSP without 'unsafe-eval' allows it), handed to the Go program
+// at start-up (api.useFastCalls); without it (Go tests run without this file)
+// the Go side makes the same calls one by one. kv/idbkv's Go tests evaluate
+// the text between these markers: keep it one self-contained function.
+/**
+ * @param {WebAssembly.Memory | null} memory the Go program's linear memory
+ * @returns {any}
+ */
+function fastCalls(memory) {
+  // Records and keys of a batch arrive in one Uint8Array: a header of n
+  // little-endian uint32 triples (store index, key length, value length or
+  // DELETE), then every key and value, in op order.
+  const DELETE = 0xffffffff;
+  return {
+    /**
+     * One readwrite transaction with every op of a commit. Returns the
+     * transaction (the Go side aborts it when its context ends); done(ok,
+     * failedOp) is called once: ok whether it completed, and if it aborted the
+     * index of the first op whose request failed (-1: none, e.g. a quota
+     * failure at commit time; the Go side reads the transaction's error).
+     * Booleans and numbers reach Go without a further call. A throw is
+     * rethrown as {op, error, started}: op the index of the op that threw (-1:
+     * none); if the transaction started, it is aborted and done follows.
+     * @param {IDBDatabase} db @param {string} stores the store names, joined by NUL @param {IDBTransactionDurability} durability
+     * @param {Uint8Array<ArrayBuffer>} buf @param {number} n @param {(ok: boolean, failedOp: number) => void} done
+     */
+    idbCommit(db, stores, durability, buf, n, done) {
+      /** @type {IDBTransaction} */
+      let tx;
+      const names = stores.split('\0');
+      try { tx = db.transaction(names, 'readwrite', { durability }); } catch (error) { throw { op: -1, error, started: false }; }
+      /** @type {IDBRequest[]} */
+      const reqs = new Array(n);
+      let failed = -1;
+      // Request errors bubble here; requests cut short by the abort report
+      // AbortError: effects, not the cause.
+      tx.onerror = (ev) => {
+        const req = /** @type {IDBRequest} */ (ev.target);
+        if (failed < 0 && req !== /** @type {unknown} */ (tx) && req.error?.name !== 'AbortError') failed = reqs.indexOf(req);
+      };
+      tx.oncomplete = () => done(true, -1);
+      tx.onabort = () => done(false, failed);
+      let i = -1;
+      try {
+        const os = names.map((s) => tx.objectStore(s));
+        const hdr = new DataView(buf.buffer, buf.byteOffset, 12 * n);
+        let off = 12 * n;
+        for (i = 0; i < n; i++) {
+          const st = os[hdr.getUint32(12 * i, true)];
+          const kl = hdr.getUint32(12 * i + 4, true);
+          const vl = hdr.getUint32(12 * i + 8, true);
+          // A key view is enough (IndexedDB copies key bytes); a value gets
+          // its own buffer, or the record would hold the whole batch.
+          const key = buf.subarray(off, off + kl);
+          off += kl;
+          if (vl === DELETE) {
+            reqs[i] = st.delete(key);
+          } else {
+            reqs[i] = st.put(buf.slice(off, off + vl), key);
+            off += vl;
+          }
+        }
+      } catch (error) {
+        try { tx.abort(); } catch { /* already ending */ }
+        throw { op: i, error, started: true };
+      }
+      return tx;
+    },
+    /**
+     * Reads n keys (a header of n uint32 key lengths, then the keys) in one
+     * readonly transaction. Returns the transaction; done(ok, values, lengths,
+     * badRecord): if it completed, values holds every value found and lengths
+     * (uint32s) its length per key, DELETE where absent; badRecord is the index
+     * of a record that is not bytes (-1: none).
+     * @param {IDBDatabase} db @param {string} store @param {Uint8Array<ArrayBuffer>} buf @param {number} n
+     * @param {(ok: boolean, values: Uint8Array | null, lengths: Uint8Array | null, badRecord: number) => void} done
+     */
+    idbGet(db, store, buf, n, done) {
+      /** @type {IDBTransaction} */
+      let tx;
+      try { tx = db.transaction(store, 'readonly'); } catch (error) { throw { op: -1, error, started: false }; }
+      /** @type {IDBRequest[]} */
+      const reqs = new Array(n);
+      tx.onabort = () => done(false, null, null, -1);
+      tx.oncomplete = () => {
+        const lens = new Uint32Array(n);
+        /** @type {Uint8Array[]} */
+        const vals = [];
+        let total = 0;
+        for (let i = 0; i < n; i++) {
+          let v = reqs[i].result;
+          if (v === undefined) { lens[i] = DELETE; continue; }
+          if (v instanceof ArrayBuffer) v = new Uint8Array(v);
+          if (!(v instanceof Uint8Array)) { done(true, null, null, i); return; }
+          lens[i] = v.length;
+          total += v.length;
+          vals.push(v);
+        }
+        const out = new Uint8Array(total);
+        let at = 0;
+        for (const v of vals) { out.set(v, at); at += v.length; }
+        done(true, out, new Uint8Array(lens.buffer), -1);
+      };
+      let i = -1;
+      try {
+        const st = tx.objectStore(store);
+        const hdr = new DataView(buf.buffer, buf.byteOffset, 4 * n);
+        let off = 4 * n;
+        for (i = 0; i < n; i++) {
+          const kl = hdr.getUint32(4 * i, true);
+          reqs[i] = st.get(buf.subarray(off, off + kl));
+          off += kl;
+        }
+      } catch (error) {
+        try { tx.abort(); } catch { /* already ending */ }
+        throw { op: i, error, started: true };
+      }
+      return tx;
+    },
+    /**
+     * Sends a binary frame straight from the Go program's memory: send copies
+     * the bytes before it returns, and the view is made at the call, so a
+     * memory grown (its old buffer detached) since is never read.
+     * @param {WebSocket} ws @param {number} ptr @param {number} len
+     */
+    wsSend(ws, ptr, len) {
+      if (!memory) throw new Error('wsSend: no memory');
+      ws.send(new Uint8Array(memory.buffer, ptr, len));
+    },
+    /**
+     * A message listener that hands fn the data as it arrived: a string
+     * (length -1), or the bytes as a Uint8Array and their length.
+     * @param {(data: string | Uint8Array, length: number) => void} fn
+     * @returns {(ev: MessageEvent) => void}
+     */
+    wsOnMessage(fn) {
+      return (ev) => {
+        const d = ev.data;
+        if (typeof d === 'string') fn(d, -1);
+        else fn(new Uint8Array(d), d.byteLength);
+      };
+    },
+  };
+}
+// END fastCalls
 
 /** @implements {WasmeowModuleDecl} */
 export class WasmeowModule {

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"syscall/js"
 	"time"
+	"unsafe"
 
 	"nhooyr.io/websocket"
 )
@@ -51,8 +53,9 @@ type Conn struct {
 }
 
 type handler struct {
-	event string
-	fn    js.Func
+	event    string
+	fn       js.Func
+	listener js.Value // fn, or the helper's wrapper around it
 }
 
 type message struct {
@@ -87,7 +90,11 @@ func Dial(ctx context.Context, u string, opts *DialOptions) (c *Conn, resp *http
 	c.ws = js.Global().Get("WebSocket").New(u, protocols) // throws SyntaxError on a bad URL
 	c.ws.Set("binaryType", "arraybuffer")
 	c.listen("open", func(js.Value) { close(c.opened) })
-	c.listen("message", c.onMessage)
+	if wrap := fastCalls().onMessage; !wrap.IsUndefined() {
+		c.listenWrapped(wrap)
+	} else {
+		c.listen("message", c.onMessage)
+	}
 	c.listen("error", func(e js.Value) {
 		c.mu.Lock()
 		c.errText = jsString(e.Get("message"))
@@ -116,8 +123,30 @@ func (c *Conn) listen(event string, fn func(js.Value)) {
 		fn(args[0])
 		return nil
 	})
-	c.handlers = append(c.handlers, handler{event, f})
+	c.handlers = append(c.handlers, handler{event, f, f.Value})
 	c.ws.Call("addEventListener", event, f)
+}
+
+// listenWrapped listens to messages through the helper's wsOnMessage, whose
+// listener calls back with the data already as a string or a Uint8Array and
+// its length: one crossing and the copy per frame instead of four calls.
+func (c *Conn) listenWrapped(wrap js.Value) {
+	f := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if len(args) < 2 {
+			return nil
+		}
+		if args[1].Int() < 0 {
+			c.received(message{typ: MessageText, data: []byte(args[0].String())})
+			return nil
+		}
+		m := message{typ: MessageBinary, data: make([]byte, args[1].Int())}
+		js.CopyBytesToGo(m.data, args[0])
+		c.received(m)
+		return nil
+	})
+	l := wrap.Invoke(f)
+	c.handlers = append(c.handlers, handler{"message", f, l})
+	c.ws.Call("addEventListener", "message", l)
 }
 
 func (c *Conn) onMessage(e js.Value) {
@@ -126,10 +155,16 @@ func (c *Conn) onMessage(e js.Value) {
 	if data.Type() == js.TypeString {
 		m = message{typ: MessageText, data: []byte(data.String())}
 	} else {
-		arr := js.Global().Get("Uint8Array").New(data)
+		arr := uint8Array.New(data)
 		m = message{typ: MessageBinary, data: make([]byte, arr.Length())}
 		js.CopyBytesToGo(m.data, arr)
 	}
+	c.received(m)
+}
+
+// received queues a message, or ends the connection if it is over the
+// read limit.
+func (c *Conn) received(m message) {
 	c.mu.Lock()
 	tooBig := c.readLimit > 0 && int64(len(m.data)) > c.readLimit
 	if !tooBig {
@@ -183,7 +218,7 @@ func (c *Conn) abort() {
 func (c *Conn) release() {
 	defer func() { _ = recover() }()
 	for _, h := range c.handlers {
-		c.ws.Call("removeEventListener", h.event, h.fn)
+		c.ws.Call("removeEventListener", h.event, h.listener)
 		h.fn.Release()
 	}
 	c.handlers = nil
@@ -242,10 +277,59 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) (err error)
 		c.ws.Call("send", string(p))
 		return nil
 	}
-	arr := js.Global().Get("Uint8Array").New(len(p))
+	if send := fastCalls().send; !send.IsUndefined() {
+		// One call, no copy on the Go side: the helper sends a view of p in
+		// the wasm memory (a pointer is an offset there), which send copies
+		// before it returns; Go's collector does not move p, and nothing in
+		// Go runs (or grows the memory) during the call.
+		send.Invoke(c.ws, uintptr(unsafe.Pointer(unsafe.SliceData(p))), len(p))
+		runtime.KeepAlive(p)
+		return nil
+	}
+	arr := uint8Array.New(len(p))
 	js.CopyBytesToJS(arr, p)
 	c.ws.Call("send", arr)
 	return nil
+}
+
+// uint8Array is the Uint8Array constructor, looked up once rather than per
+// frame.
+var uint8Array = js.Global().Get("Uint8Array")
+
+// The socket calls of wasmeow.js's fastCalls helper, when installed.
+type helper struct {
+	send      js.Value // wsSend(ws, ptr, len)
+	onMessage js.Value // wsOnMessage(fn): a message listener calling fn(data, length or -1 for text)
+}
+
+var (
+	helperMu sync.RWMutex
+	helperOf = helper{js.Undefined(), js.Undefined()}
+)
+
+// UseFastCalls installs the socket calls of wasmeow.js's helper object h
+// (wsSend and wsOnMessage, see fastCalls there) for the sockets dialled
+// from then on; null or undefined uninstalls them. Without them a frame is
+// copied into a new Uint8Array and sent, and a received one is read from its
+// event with a few calls.
+func UseFastCalls(h js.Value) error {
+	next := helper{js.Undefined(), js.Undefined()}
+	if !h.IsUndefined() && !h.IsNull() {
+		next = helper{h.Get("wsSend"), h.Get("wsOnMessage")}
+		if next.send.Type() != js.TypeFunction || next.onMessage.Type() != js.TypeFunction {
+			return errors.New("websocket: the fast-call helper lacks wsSend or wsOnMessage")
+		}
+	}
+	helperMu.Lock()
+	defer helperMu.Unlock()
+	helperOf = next
+	return nil
+}
+
+func fastCalls() helper {
+	helperMu.RLock()
+	defer helperMu.RUnlock()
+	return helperOf
 }
 
 // Close starts the close handshake with code and reason and waits (at most

@@ -5,6 +5,7 @@ package idbkv
 import (
 	"context"
 	"fmt"
+	"syscall/js"
 	"testing"
 
 	"github.com/wasmeow/wasmeow/kv"
@@ -57,6 +58,26 @@ func benchGet(b *testing.B, n int) {
 
 func BenchmarkGet1(b *testing.B)   { benchGet(b, 1) }
 func BenchmarkGet256(b *testing.B) { benchGet(b, 256) }
+
+// The same through wasmeow.js's fast calls.
+func withFastCalls(b *testing.B, bench func(*testing.B)) {
+	helper, _ := loadFastCalls(b)
+	must(b, UseFastCalls(helper))
+	defer func() { must(b, UseFastCalls(js.Null())) }()
+	bench(b)
+}
+
+func BenchmarkFastCommit1(b *testing.B) {
+	withFastCalls(b, func(b *testing.B) { benchCommit(b, 1, "strict") })
+}
+func BenchmarkFastCommit1Relaxed(b *testing.B) {
+	withFastCalls(b, func(b *testing.B) { benchCommit(b, 1, "relaxed") })
+}
+func BenchmarkFastCommit500(b *testing.B) {
+	withFastCalls(b, func(b *testing.B) { benchCommit(b, 500, "strict") })
+}
+func BenchmarkFastGet1(b *testing.B)   { withFastCalls(b, func(b *testing.B) { benchGet(b, 1) }) }
+func BenchmarkFastGet256(b *testing.B) { withFastCalls(b, func(b *testing.B) { benchGet(b, 256) }) }
 
 func BenchmarkScan5000(b *testing.B) {
 	ctx := context.Background()

@@ -225,14 +225,20 @@ func (b *Backend) transaction(db safejs.Value, stores any, mode string) (safejs.
 		tx, err = db.Call("transaction", stores, mode)
 	}
 	if err != nil {
-		err = jsCallError(err)
-		if isDOMName(err, "InvalidStateError") {
-			if _, cerr := b.conn(); cerr != nil {
-				return tx, cerr
-			}
+		return tx, b.startError(jsCallError(err))
+	}
+	return tx, nil
+}
+
+// startError is why a transaction did not start: a connection closed under
+// us (version change in between) reads as the reason it closed.
+func (b *Backend) startError(err error) error {
+	if isDOMName(err, "InvalidStateError") {
+		if _, cerr := b.conn(); cerr != nil {
+			return cerr
 		}
 	}
-	return tx, err
+	return err
 }
 
 // Get returns the values of keys in table, nil where absent.
@@ -245,6 +251,9 @@ func (b *Backend) Get(ctx context.Context, table string, keys []string) (out [][
 	out = make([][]byte, len(keys))
 	if len(keys) == 0 || !b.hasTable(table) {
 		return out, nil
+	}
+	if _, get, ok := fastCalls(); ok {
+		return b.getFast(ctx, get, db, table, keys)
 	}
 	tx, err := b.transaction(db, table, "readonly")
 	if err != nil {
@@ -455,6 +464,9 @@ func (b *Backend) Commit(ctx context.Context, ops []kv.Op) (err error) {
 		}
 	}
 	desc := fmt.Sprintf("idbkv %q commit of %d ops on %s", b.name, len(ops), strings.Join(tables, ","))
+	if commit, _, ok := fastCalls(); ok && !slices.ContainsFunc(tables, func(t string) bool { return strings.ContainsRune(t, 0) }) {
+		return b.commitFast(ctx, commit, db, tables, ops, desc) // the helper gets the table names joined by NUL
+	}
 	scope := make([]any, len(tables))
 	for i, t := range tables {
 		scope[i] = t
@@ -487,6 +499,12 @@ func (b *Backend) Commit(ctx context.Context, ops []kv.Op) (err error) {
 			}
 		}
 	}
+	return largestWriteError(desc, ops, txErr)
+}
+
+// largestWriteError names the largest write of a batch that failed at
+// commit time (a quota failure belongs to no request).
+func largestWriteError(desc string, ops []kv.Op, txErr error) error {
 	big := 0
 	for i, op := range ops {
 		if len(op.Value) > len(ops[big].Value) {

@@ -265,16 +265,24 @@ func goBytes(g *jsGlobals, v safejs.Value) ([]byte, error) {
 // txWatch waits for one transaction to end. IndexedDB reports each failed
 // request as an "error" event bubbling to the transaction, then "abort";
 // the first failing request tells which op broke the batch.
+// The fast calls' watch (newFastWatch) has no handlers of its own on the
+// transaction: the helper calls fn once.
 type txWatch struct {
-	tx      safejs.Value
-	fn      safejs.Func
-	done    chan string // "complete" or "abort", sent once
-	failed  safejs.Value
-	hasFail bool
+	tx       safejs.Value
+	fn       safejs.Func
+	done     chan bool // whether it committed, sent once
+	failed   safejs.Value
+	hasFail  bool
+	handlers bool // fn is the transaction's event handler
+
+	// set by the helper's callback: the op whose request failed (-1: none),
+	// and a get's values and their lengths
+	failedOp        int
+	values, lengths safejs.Value
 }
 
 func watchTx(tx safejs.Value) (*txWatch, error) {
-	w := &txWatch{tx: tx, done: make(chan string, 1)}
+	w := &txWatch{tx: tx, done: make(chan bool, 1), handlers: true}
 	fn, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
 		defer func() { _ = recover() }() // a panic here would end the whole program
 		if len(args) == 0 {
@@ -294,7 +302,7 @@ func watchTx(tx safejs.Value) (*txWatch, error) {
 			}
 		case "complete", "abort":
 			select {
-			case w.done <- typ:
+			case w.done <- typ == "complete":
 			default:
 			}
 		}
@@ -317,19 +325,19 @@ func watchTx(tx safejs.Value) (*txWatch, error) {
 // aborted. Cancelling ctx aborts the transaction if it has not committed yet.
 func (w *txWatch) wait(ctx context.Context) error {
 	defer w.release()
-	var outcome string
+	var committed bool
 	select {
-	case outcome = <-w.done:
+	case committed = <-w.done:
 	case <-ctx.Done():
 		// abort throws once the transaction is committing; then its own
 		// outcome stands, and we report that instead of a guess.
 		_, abortErr := w.tx.Call("abort")
-		outcome = <-w.done
-		if abortErr == nil || outcome == "abort" {
+		committed = <-w.done
+		if abortErr == nil || !committed {
 			return fmt.Errorf("transaction aborted: %w", ctx.Err())
 		}
 	}
-	if outcome == "complete" {
+	if committed {
 		return nil
 	}
 	txErr, err := w.tx.Get("error")
@@ -340,8 +348,10 @@ func (w *txWatch) wait(ctx context.Context) error {
 }
 
 func (w *txWatch) release() {
-	for _, name := range []string{"oncomplete", "onabort", "onerror"} {
-		_ = w.tx.Set(name, safejs.Null())
+	if w.handlers {
+		for _, name := range []string{"oncomplete", "onabort", "onerror"} {
+			_ = w.tx.Set(name, safejs.Null())
+		}
 	}
 	w.fn.Release()
 }
