@@ -531,23 +531,33 @@ function fastCalls(memory) {
       const reqs = new Array(n);
       tx.onabort = () => done(false, null, null, -1);
       tx.oncomplete = () => {
-        const lens = new Uint32Array(n);
-        /** @type {Uint8Array[]} */
-        const vals = [];
-        let total = 0;
-        for (let i = 0; i < n; i++) {
-          let v = reqs[i].result;
-          if (v === undefined) { lens[i] = DELETE; continue; }
-          if (v instanceof ArrayBuffer) v = new Uint8Array(v);
-          if (!(v instanceof Uint8Array)) { done(true, null, null, i); return; }
-          lens[i] = v.length;
-          total += v.length;
-          vals.push(v);
+        // done must be called whatever happens here (an allocation failing
+        // under memory pressure): the Go side waits for it, and no abort
+        // event follows a completed transaction. -2: gathering failed.
+        let out, lens;
+        try {
+          lens = new Uint8Array(4 * n);
+          const lv = new DataView(lens.buffer); // little-endian, as the Go side reads it
+          /** @type {Uint8Array[]} */
+          const vals = [];
+          let total = 0;
+          for (let i = 0; i < n; i++) {
+            let v = reqs[i].result;
+            if (v === undefined) { lv.setUint32(4 * i, DELETE, true); continue; }
+            if (v instanceof ArrayBuffer) v = new Uint8Array(v);
+            if (!(v instanceof Uint8Array)) { done(true, null, null, i); return; }
+            lv.setUint32(4 * i, v.length, true);
+            total += v.length;
+            vals.push(v);
+          }
+          out = new Uint8Array(total);
+          let at = 0;
+          for (const v of vals) { out.set(v, at); at += v.length; }
+        } catch {
+          done(true, null, null, -2);
+          return;
         }
-        const out = new Uint8Array(total);
-        let at = 0;
-        for (const v of vals) { out.set(v, at); at += v.length; }
-        done(true, out, new Uint8Array(lens.buffer), -1);
+        done(true, out, lens, -1);
       };
       let i = -1;
       try {
@@ -573,7 +583,10 @@ function fastCalls(memory) {
      */
     wsSend(ws, ptr, len) {
       if (!memory) throw new Error('wsSend: no memory');
-      ws.send(new Uint8Array(memory.buffer, ptr, len));
+      // slice: one native copy, so the frame never depends on send copying
+      // the view at once (browsers do; a page's WebSocket wrapper, such as a
+      // test tool's mock, may keep it for later).
+      ws.send(new Uint8Array(memory.buffer, ptr, len).slice());
     },
     /**
      * A message listener that hands fn the data as it arrived: a string

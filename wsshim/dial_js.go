@@ -132,14 +132,30 @@ func (c *Conn) listen(event string, fn func(js.Value)) {
 // its length: one crossing and the copy per frame instead of four calls.
 func (c *Conn) listenWrapped(wrap js.Value) {
 	f := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		if len(args) < 2 {
+		// A panic here would end the whole program: end the connection.
+		defer func() {
+			if r := recover(); r != nil {
+				c.markClosed(fmt.Errorf("receiving a message: %v", r), false)
+				c.abort()
+			}
+		}()
+		if len(args) < 2 || args[1].Type() != js.TypeNumber {
 			return nil
 		}
-		if args[1].Int() < 0 {
+		n := args[1].Int()
+		if n < 0 {
 			c.received(message{typ: MessageText, data: []byte(args[0].String())})
 			return nil
 		}
-		m := message{typ: MessageBinary, data: make([]byte, args[1].Int())}
+		c.mu.Lock()
+		limit := c.readLimit
+		c.mu.Unlock()
+		if limit > 0 && int64(n) > limit { // refused before its bytes are copied in
+			c.markClosed(fmt.Errorf("read limited at %d bytes, message has %d", limit, n), false)
+			c.abort()
+			return nil
+		}
+		m := message{typ: MessageBinary, data: make([]byte, n)}
 		js.CopyBytesToGo(m.data, args[0])
 		c.received(m)
 		return nil
@@ -282,6 +298,10 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) (err error)
 		// the wasm memory (a pointer is an offset there), which send copies
 		// before it returns; Go's collector does not move p, and nothing in
 		// Go runs (or grows the memory) during the call.
+		// p must be on the heap (Go never moves heap objects; a goroutine
+		// stack moves when it grows, as it can during Invoke): escape makes
+		// every caller's p escape, whatever its size.
+		escape(p)
 		send.Invoke(c.ws, uintptr(unsafe.Pointer(unsafe.SliceData(p))), len(p))
 		runtime.KeepAlive(p)
 		return nil
@@ -291,6 +311,10 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) (err error)
 	c.ws.Call("send", arr)
 	return nil
 }
+
+// escape is a function the compiler cannot see through: a slice passed to
+// it escapes to the heap (see Write).
+var escape = func([]byte) {}
 
 // uint8Array is the Uint8Array constructor, looked up once rather than per
 // frame.

@@ -32,6 +32,10 @@ var (
 // fastDelete marks a delete in a commit's header (a value length no value has).
 const fastDelete = 0xffffffff
 
+// fastGatherFailed is a get's badRecord when the helper could not gather
+// the values it read (an allocation failing in JS).
+const fastGatherFailed = -2
+
 // UseFastCalls installs the helper object wasmeow.js makes (its functions
 // idbCommit and idbGet, see fastCalls there) for every backend; a null or
 // undefined h uninstalls it.
@@ -82,6 +86,11 @@ func (b *Backend) commitFast(ctx context.Context, commit, db safejs.Value, table
 		size += len(op.Key)
 		if !op.Delete {
 			size += len(op.Value)
+		}
+	}
+	for _, op := range ops {
+		if uint64(len(op.Key)) >= fastDelete || uint64(len(op.Value)) >= fastDelete {
+			return fmt.Errorf("idbkv %q commit %s: a key or value of %d bytes does not fit the helper's uint32 lengths", b.name, desc, max(len(op.Key), len(op.Value)))
 		}
 	}
 	data := make([]byte, 12*len(ops), size)
@@ -175,7 +184,10 @@ func (b *Backend) getFast(ctx context.Context, get, db safejs.Value, table strin
 	if err := w.wait(ctx); err != nil {
 		return nil, wrap(err)
 	}
-	if w.failedOp >= 0 {
+	if w.failedOp == fastGatherFailed {
+		return nil, wrap(errors.New("gathering the values read into one buffer failed in JS (out of memory?)"))
+	}
+	if w.failedOp >= 0 && w.failedOp < len(keys) {
 		return nil, fmt.Errorf("idbkv %q get %s key %q: record is not bytes", b.name, table, keys[w.failedOp])
 	}
 	raw := make([]byte, 4*len(keys))
