@@ -266,6 +266,10 @@ async function start(options) {
   let wasm = options.wasmURL;
   if (wasm !== undefined && !isURLText(wasm) && !isResponse(wasm) && !isModule(wasm)) wasm = await wasm; // a promise of a Response
   if (wasm === undefined || isURLText(wasm)) wasm = resolveAsset(wasm, defaultWasmURL, 'wasmURL', 'wasmeow.wasm');
+  // The module's download starts before Go's runtime script is loaded, not
+  // after: the two requests overlap instead of following each other.
+  const source = fetchWasm(wasm);
+  source.catch(() => {}); // reported where it is awaited, below
   if (typeof host.Go !== 'function') {
     await loadGoRuntime(resolveAsset(options.wasmExecURL, defaultExecURL, 'wasmExecURL', 'wasm_exec.js'));
   }
@@ -274,7 +278,7 @@ async function start(options) {
   /** @type {Promise<GoObject>} */
   const ready = new Promise((resolve) => { host[key] = resolve; });
   go.argv = ['wasmeow', key];
-  const instance = await instantiate(wasm, go.importObject, options.onProgress);
+  const instance = await instantiate(await source, go.importObject, options.onProgress);
   const exited = go.run(instance);
   const state = { exited: false };
   const api = await Promise.race([
@@ -402,24 +406,34 @@ function counted(res, onProgress) {
   return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
 }
 
+// fetchWasm starts the download of the module given as a URL; a Response
+// or a compiled Module given by the page is returned as it is. where names
+// the source in errors.
 /**
+ * @typedef {{ module: WebAssembly.Module } | { res: Response, where: string }} WasmSource
  * @param {URL | Response | WebAssembly.Module} src
+ * @returns {Promise<WasmSource>}
+ */
+async function fetchWasm(src) {
+  if (isModule(src)) return { module: /** @type {WebAssembly.Module} */ (src) };
+  if (isResponse(src)) {
+    const res = /** @type {Response} */ (src);
+    if (res.bodyUsed) throw new WasmeowError('loadWasmeow: the Response given as wasmURL has already been read', 'invalid_option');
+    return { res, where: res.url || 'the Response given as wasmURL' };
+  }
+  const from = /** @type {URL} */ (src);
+  try { return { res: await fetch(from), where: from.href }; } catch (e) { throw fetchFailed(from, 'wasmeow.wasm', e); }
+}
+
+/**
+ * @param {WasmSource} src
  * @param {WebAssembly.Imports} imports
  * @param {((progress: LoadProgress) => void) | undefined} onProgress
  * @returns {Promise<WebAssembly.Instance>}
  */
 async function instantiate(src, imports, onProgress) {
-  if (isModule(src)) return WebAssembly.instantiate(/** @type {WebAssembly.Module} */ (src), imports);
-  const from = /** @type {URL | Response} */ (src);
-  let res;
-  const where = isResponse(from) ? (from.url || 'the Response given as wasmURL') : from.href;
-  if (!isResponse(from)) {
-    try { res = await fetch(from); } catch (e) { throw fetchFailed(from, 'wasmeow.wasm', e); }
-  } else if (from.bodyUsed) {
-    throw new WasmeowError('loadWasmeow: the Response given as wasmURL has already been read', 'invalid_option');
-  } else {
-    res = from;
-  }
+  if ('module' in src) return WebAssembly.instantiate(src.module, imports);
+  const { res, where } = src;
   const bad = httpFailed(res, where, 'wasmeow.wasm', 'wasmURL');
   if (bad) throw bad;
   const type = mime(res);
