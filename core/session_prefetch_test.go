@@ -5,6 +5,7 @@ package core
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,12 +29,14 @@ func TestSignalRecordsArePrefetchedOnceReady(t *testing.T) {
 	}
 
 	c2 := newClient(t, opts, storage, nil)
+	var watched atomic.Pointer[testClient] // the hook runs on the store's goroutines
+	watched.Store(c2)
 	signal := []string{idbstore.TableSession, idbstore.TableIdentity, idbstore.TableSenderKey}
 	var mu sync.Mutex
 	scanned := map[string][]string{} // Signal table -> the client's state at each scan
 	hook := func(table string) {
 		if slices.Contains(signal, table) {
-			st := c2.State()
+			st := watched.Load().State()
 			mu.Lock()
 			scanned[table] = append(scanned[table], st)
 			mu.Unlock()
