@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -96,7 +97,9 @@ var ErrInvalidCreds = errors.New("invalid Baileys creds")
 type credsFields Creds // no methods: the default encoding of the fields
 
 // The JSON names of the modelled fields, so that Rest keeps only the others.
-var credsNames = func() map[string]bool {
+// Worked out on first use, not at package init: every page loading wasmeow
+// would otherwise pay for JSON encoding by reflection while it starts.
+var credsNames = sync.OnceValue(func() map[string]bool {
 	b, _ := json.Marshal(credsFields{PairingEphemeralKeyPair: &KeyPair{}, Me: &Contact{}, Account: &Account{},
 		SignalIdentities: []SignalIdentity{{}}, Platform: "x", PairingCode: "x", BusinessName: "x", FacebookUUID: "x", LIDMigrationTimestamp: 1})
 	var m map[string]json.RawMessage
@@ -106,7 +109,7 @@ var credsNames = func() map[string]bool {
 		names[k] = true
 	}
 	return names
-}()
+})
 
 func (c Creds) MarshalJSON() ([]byte, error) {
 	own, err := json.Marshal(credsFields(c))
@@ -121,7 +124,7 @@ func (c Creds) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	for k, v := range c.Rest {
-		if !credsNames[k] {
+		if !credsNames()[k] {
 			m[k] = v
 		}
 	}
@@ -138,7 +141,7 @@ func (c *Creds) UnmarshalJSON(data []byte) error {
 		return fmt.Errorf("%w: %w", ErrInvalidCreds, err)
 	}
 	for k := range m {
-		if credsNames[k] || bytes.Equal(m[k], []byte("null")) {
+		if credsNames()[k] || bytes.Equal(m[k], []byte("null")) {
 			delete(m, k)
 		}
 	}

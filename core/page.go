@@ -69,6 +69,7 @@ func SetPage(p Page) error {
 	page, pageSet = Page{SocketURL: p.SocketURL, TrustRootKey: bytes.Clone(p.TrustRootKey), MediaProxyURL: p.MediaProxyURL}, true
 	if u := p.SocketURL; u != "" {
 		websocket.SetURLRewrite(func(string) string { return u })
+		askRelayEarly(u) // relayversion.go
 	}
 	if p.TrustRootKey != nil {
 		whatsmeow.WACertPubKey = [32]byte(p.TrustRootKey)

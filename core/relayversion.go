@@ -17,7 +17,8 @@ import (
 var (
 	waVersionMu     sync.Mutex
 	pageWAVersion   *store.WAVersionContainer
-	relayWAVersions = map[string]relayAnswer{} // by /version URL; absent: not asked yet
+	relayWAVersions = map[string]relayAnswer{}   // by /version URL; absent: not asked yet
+	relayAsking     = map[string]chan struct{}{} // by /version URL: a question under way, closed when answered
 )
 
 // relayAnswer is what a relay said; a failure (none, a 503, not a relay) is
@@ -26,6 +27,7 @@ var (
 type relayAnswer struct {
 	version store.WAVersionContainer
 	ok      bool
+	err     error // why not ok
 	at      time.Time
 }
 
@@ -56,24 +58,15 @@ func applyWAVersion(ctx context.Context, socketURL string, log waLog.Logger) sto
 		waVersionMu.Unlock()
 		return v
 	}
-	u, isRelay := relayVersionURL(socketURL)
-	ans, asked := relayWAVersions[u]
 	waVersionMu.Unlock()
-	if isRelay && (!asked || (!ans.ok && time.Since(ans.at) > relayRetryAfter)) {
-		// Asked outside the lock: forgetRelayVersions runs inside whatsmeow's
-		// event handler and must not wait for an HTTP round trip.
-		got, err := fetchRelayVersion(ctx, u)
-		if err != nil {
-			log.Infof("no version from %s (%v); announcing %s", u, err, defaultWAVersion)
-		}
-		ans = relayAnswer{version: got, ok: err == nil, at: time.Now()}
-		waVersionMu.Lock()
-		relayWAVersions[u] = ans
-		waVersionMu.Unlock()
-	}
+	u, isRelay := relayVersionURL(socketURL)
 	v := defaultWAVersion
-	if isRelay && ans.ok {
-		v = ans.version
+	if isRelay {
+		if ans := askRelay(ctx, u); ans.ok {
+			v = ans.version
+		} else {
+			log.Infof("no version from %s (%v); announcing %s", u, ans.err, defaultWAVersion)
+		}
 	}
 	waVersionMu.Lock()
 	defer waVersionMu.Unlock()
@@ -82,6 +75,60 @@ func applyWAVersion(ctx context.Context, socketURL string, log waLog.Logger) sto
 	}
 	announceWAVersion(v)
 	return v
+}
+
+// askRelayEarly asks the relay behind socketURL for its version in the
+// background, as soon as the page's settings are known: the answer is then
+// in (or on its way) when the first client connects, after opening its
+// storage, instead of one more HTTP round trip before its socket opens.
+// Nothing is announced here (getWAVersion reports the default until a
+// connect applies the answer), and nothing is asked when the page set its
+// own version.
+func askRelayEarly(socketURL string) {
+	u, isRelay := relayVersionURL(socketURL)
+	waVersionMu.Lock()
+	own := pageWAVersion != nil
+	waVersionMu.Unlock()
+	if !isRelay || own {
+		return
+	}
+	go askRelay(context.Background(), u)
+}
+
+// askRelay returns the relay's answer: the one kept (a version, or a
+// failure less than relayRetryAfter old), the one of a question under way
+// (asked early, or by another client's connect), or a new one. It asks
+// outside the lock: forgetRelayVersions runs inside whatsmeow's event
+// handler and must not wait for an HTTP round trip.
+func askRelay(ctx context.Context, u string) relayAnswer {
+	for {
+		waVersionMu.Lock()
+		ans, asked := relayWAVersions[u]
+		if asked && (ans.ok || time.Since(ans.at) <= relayRetryAfter) {
+			waVersionMu.Unlock()
+			return ans
+		}
+		if wait, ok := relayAsking[u]; ok {
+			waVersionMu.Unlock()
+			select {
+			case <-wait:
+				continue // answered (or forgotten): look again
+			case <-ctx.Done():
+				return relayAnswer{err: ctx.Err()}
+			}
+		}
+		done := make(chan struct{})
+		relayAsking[u] = done
+		waVersionMu.Unlock()
+		got, err := fetchRelayVersion(ctx, u)
+		ans = relayAnswer{version: got, ok: err == nil, err: err, at: time.Now()}
+		waVersionMu.Lock()
+		relayWAVersions[u] = ans
+		delete(relayAsking, u)
+		waVersionMu.Unlock()
+		close(done)
+		return ans
+	}
 }
 
 func fetchRelayVersion(ctx context.Context, u string) (store.WAVersionContainer, error) {

@@ -41,6 +41,19 @@ type session struct {
 	onFailure func(error)
 	pages     *pageQueue // the page's events, in order behind their commits
 	closeOnce sync.Once
+	prefetch  sync.Once
+}
+
+// prefetchSignal starts, once per session, the background load of the
+// device's Signal records (idbstore's PrefetchLater). It runs once the client
+// is ready rather than when the device loads, so that logging in does not
+// compete with it for the page's only thread.
+func (s *session) prefetchSignal() {
+	s.prefetch.Do(func() {
+		if s.device != nil && s.device.ID != nil {
+			s.container.PrefetchLater(*s.device.ID)
+		}
+	})
 }
 
 // openSession opens (or creates) the storage of a session. With a remote

@@ -21,6 +21,7 @@ type keptStorage struct {
 	b           *memkv.Backend
 	failCommits atomic.Bool
 	opened      atomic.Int32
+	onScan      atomic.Pointer[func(table string)] // told of every Scan
 }
 
 func newKeptStorage() *keptStorage { return &keptStorage{b: memkv.New()} }
@@ -37,6 +38,13 @@ func (k keptBackend) Commit(ctx context.Context, ops []kv.Op) error {
 		return errQuota
 	}
 	return k.Backend.Commit(ctx, ops)
+}
+
+func (k keptBackend) Scan(ctx context.Context, table, prefix string) ([]kv.Pair, error) {
+	if f := k.s.onScan.Load(); f != nil {
+		(*f)(table)
+	}
+	return k.Backend.Scan(ctx, table, prefix)
 }
 
 func (keptBackend) Close() error { return nil } // the data stays for the next client

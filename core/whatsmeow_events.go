@@ -138,6 +138,7 @@ func (c *Client) connected() {
 		close(c.pairLogin)
 		c.pairLogin = nil
 	}
+	sess := c.sess
 	c.mu.Unlock()
 	if first {
 		cr := c.Creds()
@@ -146,6 +147,9 @@ func (c *Client) connected() {
 	c.setState(StateReady)
 	c.updateCreds(nil)
 	c.emit(Ready{Me: c.Creds().Me})
+	if sess != nil {
+		sess.prefetchSignal() // not before: it would compete with the login
+	}
 }
 
 // loggedOut: the service removed the device (or refused its login); the

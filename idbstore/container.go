@@ -289,14 +289,16 @@ func (r *deviceRecord) device() (*store.Device, error) {
 	return device, nil
 }
 
-// keyPair is keys.NewKeyPairFromPrivateKey with the faster derivation.
+// keyPair derives the public key with whatsmeow's keys package (the X25519
+// ladder, about half a millisecond a key in wasm), not with the edwards25519
+// base-point tables newPreKeys uses: those are built on first use, about 40
+// ms in wasm, which a page loading its device (three keys) would pay before
+// it connects, while only generating prekeys (hundreds at a time) needs them.
 func keyPair(privBytes []byte) (*keys.KeyPair, error) {
-	priv := [32]byte(privBytes)
-	pub, err := x25519Base(&priv)
-	if err != nil {
-		return nil, err
+	if len(privBytes) != 32 {
+		return nil, fmt.Errorf("idbstore: private key of %d bytes, want 32", len(privBytes))
 	}
-	return &keys.KeyPair{Priv: &priv, Pub: pub}, nil
+	return keys.NewKeyPairFromPrivateKey([32]byte(privBytes)), nil
 }
 
 // GetAllDevices returns every stored device, oldest insertion first (the
@@ -322,35 +324,40 @@ func (c *Container) GetAllDevices(ctx context.Context) (_ []*store.Device, err e
 		if err != nil {
 			return devices, err
 		}
-		c.prefetchLater(r.jid)
 		devices = append(devices, d)
 	}
 	return devices, nil
 }
 
 // prefetchTables are the per-contact Signal tables every incoming message
-// reads: loading a device's records of them with one Scan per table when the
-// device is opened turns the first read of each contact after a page load
-// from an IndexedDB round trip (about a millisecond) into a memory read.
+// reads: loading a device's records of them with one Scan per table turns
+// the first read of each contact from an IndexedDB round trip (about a
+// millisecond) into a memory read.
 var prefetchTables = []string{tSession, tIdentity, tSenderKey}
 
-// prefetchLater runs prefetch in the background: loading a device does
-// not wait for all its Signal records (2,000 sessions are about 2.4 MB, a
-// few hundred milliseconds in a page); a read before they are in reads its
-// keys from the backend, as any miss does. A failure is logged: the reads
-// then go to the backend key by key, and report what they meet.
-func (c *Container) prefetchLater(our string) {
+// PrefetchLater loads the Signal records (sessions, identities, sender
+// keys) of device our into the cache in the background. Loading a device
+// does not do it: for a big account that is megabytes decoded on the page's
+// only thread, which would compete with logging in (2,000 sessions are about
+// 2.4 MB, over a hundred milliseconds in a page). The client starts it once
+// it is logged in and ready. A read before the records are in reads its keys
+// from the backend, as any miss does. A failure is logged: the reads then go
+// to the backend key by key, and report what they meet. Close waits for it.
+func (c *Container) PrefetchLater(our types.JID) {
+	if our.IsEmpty() {
+		return
+	}
 	c.prefetching.Add(1)
 	go func() {
 		defer c.prefetching.Done()
-		if err := c.prefetch(context.Background(), our); err != nil && !errors.Is(err, ErrClosed) {
+		if err := c.prefetch(context.Background(), our.String()); err != nil && !errors.Is(err, ErrClosed) {
 			c.log.Warnf("%v", err)
 		}
 	}()
 }
 
-// Prefetched waits until the background loads of the devices loaded so far
-// are done (benchmarks and tests; reads never need to).
+// Prefetched waits until the background loads started so far are done
+// (benchmarks and tests; reads never need to).
 func (c *Container) Prefetched() { c.prefetching.Wait() }
 
 // prefetch loads the Signal records of device our into the cache; later
@@ -394,12 +401,7 @@ func (c *Container) GetDevice(ctx context.Context, jid types.JID) (_ *store.Devi
 	if err != nil {
 		return nil, err
 	}
-	d, err := c.deviceFromRecord(r)
-	if err != nil {
-		return nil, err
-	}
-	c.prefetchLater(r.jid)
-	return d, nil
+	return c.deviceFromRecord(r)
 }
 
 // PutDevice stores device (insert, or update of the fields sqlstore updates on

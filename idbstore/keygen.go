@@ -74,15 +74,3 @@ func newPreKeys(firstID uint32, n int) ([]*keys.PreKey, error) {
 	}
 	return out, nil
 }
-
-// x25519Base is X25519(priv, basepoint): the clamped scalar times the base
-// point (order l, so reducing the scalar mod l changes nothing), as a
-// Montgomery u-coordinate.
-func x25519Base(priv *[32]byte) (*[32]byte, error) {
-	s, err := edwards25519.NewScalar().SetBytesWithClamping(priv[:])
-	if err != nil {
-		return nil, fmt.Errorf("idbstore: prekey scalar: %w", err)
-	}
-	pub := [32]byte(new(edwards25519.Point).ScalarBaseMult(s).BytesMontgomery())
-	return &pub, nil
-}

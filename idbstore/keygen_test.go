@@ -35,19 +35,6 @@ func TestNewPreKeysMatchX25519(t *testing.T) {
 	}
 }
 
-func TestX25519BaseMatchesX25519(t *testing.T) {
-	pks, err := newPreKeys(1, 20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, pk := range pks {
-		got, err := x25519Base(pk.Priv)
-		if err != nil || *got != *pk.Pub {
-			t.Fatalf("x25519Base: %x, %v, want %x", got, err, pk.Pub)
-		}
-	}
-}
-
 func BenchmarkPreKeyGeneration(b *testing.B) {
 	b.Run("keys.NewPreKey", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {

@@ -263,10 +263,9 @@ func TestCloseReopenKeepsEveryDeviceAndKey(t *testing.T) {
 	if gets+scans == 0 {
 		t.Fatal("a reopened container answered without reading the backend")
 	}
-	// Second round: all from memory, once the background prefetch of the
-	// devices' Signal records (started by the load) is done: its scans are
-	// not this round's reads.
-	c.Prefetched()
+	// Second round: all from memory (loading a device starts no background
+	// prefetch whose scans could land here: PrefetchLater is the client's
+	// call, once it is ready).
 	p.reset()
 	checkDevice(t, devices[0])
 	if gets, scans, commits := p.counts(); gets+scans+commits != 0 {
@@ -535,9 +534,10 @@ func TestCallsAfterCloseFail(t *testing.T) {
 	}
 }
 
-// After a reopen, opening the device loads its Signal records in the
-// background with one scan per table; GetManySessions then reads memory only.
-func TestGetManySessionsAfterReopenIsMemoryOnly(t *testing.T) {
+// After a reopen, loading the device reads its record only; PrefetchLater
+// then loads its Signal records in the background with one scan per table,
+// and GetManySessions reads memory only.
+func TestGetManySessionsAfterPrefetchIsMemoryOnly(t *testing.T) {
 	c, p, d := open(t)
 	sessions := map[string][]byte{}
 	var addrs []string
@@ -558,8 +558,14 @@ func TestGetManySessionsAfterReopenIsMemoryOnly(t *testing.T) {
 	d, err := c.GetDevice(ctx, *d.ID)
 	must(t, err)
 	c.Prefetched()
-	if gets, scans, _ := p.counts(); gets != 1 || scans != 3 { // sessions, identities, sender keys
-		t.Fatalf("GetDevice: %d gets, %d scans, want 1 and 3", gets, scans)
+	if gets, scans, _ := p.counts(); gets != 1 || scans != 0 {
+		t.Fatalf("GetDevice: %d gets, %d scans, want 1 and 0 (no prefetch before the client asks)", gets, scans)
+	}
+	p.reset()
+	c.PrefetchLater(*d.ID)
+	c.Prefetched()
+	if gets, scans, _ := p.counts(); gets != 0 || scans != 3 { // sessions, identities, sender keys
+		t.Fatalf("PrefetchLater: %d gets, %d scans, want 0 and 3", gets, scans)
 	}
 	p.reset()
 	got, err := d.Sessions.GetManySessions(ctx, addrs)
@@ -572,9 +578,9 @@ func TestGetManySessionsAfterReopenIsMemoryOnly(t *testing.T) {
 	}
 }
 
-// Loading a device does not wait for its Signal records: a read meanwhile
-// goes to the backend and sees the stored value.
-func TestDeviceLoadDoesNotWaitForPrefetch(t *testing.T) {
+// A read does not wait for the background prefetch of the Signal records:
+// it goes to the backend meanwhile and sees the stored value.
+func TestReadsDoNotWaitForPrefetch(t *testing.T) {
 	c, p, d := open(t)
 	must(t, d.Sessions.PutSession(ctx, "7:0", []byte{7}))
 	c = reopen(t, c, p)
@@ -586,6 +592,7 @@ func TestDeviceLoadDoesNotWaitForPrefetch(t *testing.T) {
 	go func() {
 		got, err := c.GetDevice(ctx, *d.ID)
 		if err == nil {
+			c.PrefetchLater(*got.ID)
 			var sess []byte
 			if sess, err = got.Sessions.GetSession(ctx, "7:0"); err == nil && (len(sess) != 1 || sess[0] != 7) {
 				err = fmt.Errorf("session 7:0 read as %v", sess)
@@ -598,7 +605,7 @@ func TestDeviceLoadDoesNotWaitForPrefetch(t *testing.T) {
 		must(t, err)
 	case <-time.After(5 * time.Second):
 		close(gate) // so that the clean-up's Close can end
-		t.Fatal("GetDevice (or a read after it) waited for the held prefetch scans")
+		t.Fatal("GetDevice, PrefetchLater or a read after them waited for the held prefetch scans")
 	}
 	p.mu.Lock()
 	p.scanGate = nil

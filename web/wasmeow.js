@@ -266,6 +266,11 @@ async function start(options) {
   let wasm = options.wasmURL;
   if (wasm !== undefined && !isURLText(wasm) && !isResponse(wasm) && !isModule(wasm)) wasm = await wasm; // a promise of a Response
   if (wasm === undefined || isURLText(wasm)) wasm = resolveAsset(wasm, defaultWasmURL, 'wasmURL', 'wasmeow.wasm');
+  // The module is downloaded and compiled while Go's runtime script loads,
+  // not after it: compiling needs no imports, only instantiating does.
+  const onProgress = options.onProgress;
+  const compiled = fetchWasm(wasm).then((src) => compile(src, onProgress));
+  compiled.catch(() => {}); // reported where it is awaited, below
   if (typeof host.Go !== 'function') {
     await loadGoRuntime(resolveAsset(options.wasmExecURL, defaultExecURL, 'wasmExecURL', 'wasm_exec.js'));
   }
@@ -274,7 +279,7 @@ async function start(options) {
   /** @type {Promise<GoObject>} */
   const ready = new Promise((resolve) => { host[key] = resolve; });
   go.argv = ['wasmeow', key];
-  const instance = await instantiate(wasm, go.importObject, options.onProgress);
+  const instance = await instantiate(await compiled, go.importObject);
   const exited = go.run(instance);
   const state = { exited: false };
   const api = await Promise.race([
@@ -368,75 +373,83 @@ async function diagnose(url, file, option, err) {
   return new WasmeowError(`loading ${file} from ${url.href} failed: ${err?.message ?? err}`, 'load_failed');
 }
 
-// counted wraps res so that onProgress sees every chunk. total is the
-// Content-Length when it counts the bytes read (no Content-Encoding), else null.
+// counted reports the download of res to onProgress, chunk by chunk, from
+// a clone of it: res itself goes to the compiler, as the browser's own
+// Response, since chromium caches the compiled code of a module only for a
+// Response with a URL (one built with new Response() has none). total is the
+// Content-Length when it counts the bytes read (no Content-Encoding), else
+// null.
 /**
  * @param {Response} res
  * @param {((progress: LoadProgress) => void) | undefined} onProgress
- * @returns {Response}
  */
 function counted(res, onProgress) {
-  if (!onProgress || !res.body) return res;
+  if (!onProgress || !res.body) return;
   const len = Number(res.headers.get('content-length'));
   let total = !res.headers.get('content-encoding') && len > 0 ? len : null;
   let loaded = 0;
   const report = () => { try { onProgress({ loaded, total }); } catch (e) { console.error('wasmeow: onProgress threw', e); } };
-  const reader = res.body.getReader();
+  const reader = /** @type {ReadableStream<Uint8Array>} */ (res.clone().body).getReader();
   report();
-  const body = new ReadableStream({
-    async pull(ctrl) {
+  (async () => {
+    for (;;) {
       const { done, value } = await reader.read();
       if (done) {
         total = loaded;
         report();
-        ctrl.close();
         return;
       }
       loaded += value.byteLength;
       if (total !== null && loaded > total) total = null; // a compressed length we could not see
       report();
-      ctrl.enqueue(value);
-    },
-    cancel: (why) => reader.cancel(why),
-  });
-  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+    }
+  })().catch(() => {}); // a failed download fails the compile, which reports it
+}
+
+// fetchWasm starts the download of the module given as a URL; a Response
+// or a compiled Module given by the page is returned as it is. where names
+// the source in errors.
+/**
+ * @typedef {{ module: WebAssembly.Module } | { res: Response, where: string }} WasmSource
+ * @param {URL | Response | WebAssembly.Module} src
+ * @returns {Promise<WasmSource>}
+ */
+async function fetchWasm(src) {
+  if (isModule(src)) return { module: /** @type {WebAssembly.Module} */ (src) };
+  if (isResponse(src)) {
+    const res = /** @type {Response} */ (src);
+    if (res.bodyUsed) throw new WasmeowError('loadWasmeow: the Response given as wasmURL has already been read', 'invalid_option');
+    return { res, where: res.url || 'the Response given as wasmURL' };
+  }
+  const from = /** @type {URL} */ (src);
+  try { return { res: await fetch(from), where: from.href }; } catch (e) { throw fetchFailed(from, 'wasmeow.wasm', e); }
 }
 
 /**
- * @param {URL | Response | WebAssembly.Module} src
- * @param {WebAssembly.Imports} imports
+ * @param {WasmSource} src
  * @param {((progress: LoadProgress) => void) | undefined} onProgress
- * @returns {Promise<WebAssembly.Instance>}
+ * @returns {Promise<WebAssembly.Module>}
  */
-async function instantiate(src, imports, onProgress) {
-  if (isModule(src)) return WebAssembly.instantiate(/** @type {WebAssembly.Module} */ (src), imports);
-  const from = /** @type {URL | Response} */ (src);
-  let res;
-  const where = isResponse(from) ? (from.url || 'the Response given as wasmURL') : from.href;
-  if (!isResponse(from)) {
-    try { res = await fetch(from); } catch (e) { throw fetchFailed(from, 'wasmeow.wasm', e); }
-  } else if (from.bodyUsed) {
-    throw new WasmeowError('loadWasmeow: the Response given as wasmURL has already been read', 'invalid_option');
-  } else {
-    res = from;
-  }
+async function compile(src, onProgress) {
+  if ('module' in src) return src.module;
+  const { res, where } = src;
   const bad = httpFailed(res, where, 'wasmeow.wasm', 'wasmURL');
   if (bad) throw bad;
   const type = mime(res);
-  const body = counted(res, onProgress);
+  counted(res, onProgress);
   try {
-    if (type === 'application/wasm' && typeof WebAssembly.instantiateStreaming === 'function') {
-      return (await WebAssembly.instantiateStreaming(body, imports)).instance; // compiles while downloading
+    if (type === 'application/wasm' && typeof WebAssembly.compileStreaming === 'function') {
+      return await WebAssembly.compileStreaming(res); // compiles while downloading
     }
     console.info(`wasmeow: ${where} is served as ${type || 'no Content-Type'}, not application/wasm, so it is compiled only after `
       + 'the whole download; serve .wasm files as application/wasm to compile while downloading');
-    const bytes = new Uint8Array(await body.arrayBuffer());
+    const bytes = new Uint8Array(await res.arrayBuffer());
     if (!(bytes[0] === 0 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d)) {
       const text = new TextDecoder().decode(bytes.subarray(0, 64)).trimStart();
       throw new WasmeowError(`loading wasmeow.wasm from ${where}: ${text.startsWith('<') ? 'got an HTML page' : 'the body is not WebAssembly'} `
         + `(${bytes.length} bytes, served as ${type || 'no Content-Type'}); check that wasmURL points at wasmeow.wasm`, 'load_failed');
     }
-    return (await WebAssembly.instantiate(bytes, imports)).instance;
+    return await WebAssembly.compile(bytes);
   } catch (/** @type {any} */ e) {
     if (e instanceof WasmeowError) throw e;
     throw new WasmeowError(`compiling wasmeow.wasm from ${where}: ${e?.message ?? e}; is it the wasmeow.wasm that goes with this wasmeow.js, `
@@ -604,6 +617,21 @@ function fastCalls(memory) {
   };
 }
 // END fastCalls
+
+// instantiate links the compiled module to Go's runtime (wasm_exec.js).
+/**
+ * @param {WebAssembly.Module} module
+ * @param {WebAssembly.Imports} imports
+ * @returns {Promise<WebAssembly.Instance>}
+ */
+async function instantiate(module, imports) {
+  try {
+    return await WebAssembly.instantiate(module, imports);
+  } catch (/** @type {any} */ e) {
+    throw new WasmeowError(`instantiating wasmeow.wasm: ${e?.message ?? e}; is wasm_exec.js the one of the Go that built this wasmeow.wasm, `
+      + 'and wasmeow.wasm the one that goes with this wasmeow.js?', 'load_failed');
+  }
+}
 
 /** @implements {WasmeowModuleDecl} */
 export class WasmeowModule {
