@@ -147,17 +147,12 @@ func (c *Conn) listenWrapped(wrap js.Value) {
 			c.received(message{typ: MessageText, data: []byte(args[0].String())})
 			return nil
 		}
-		c.mu.Lock()
-		limit := c.readLimit
-		c.mu.Unlock()
-		if limit > 0 && int64(n) > limit { // refused before its bytes are copied in
-			c.markClosed(fmt.Errorf("read limited at %d bytes, message has %d", limit, n), false)
-			c.abort()
+		if c.refusedOverLimit(n) { // before its bytes are copied in
 			return nil
 		}
 		m := message{typ: MessageBinary, data: make([]byte, n)}
 		js.CopyBytesToGo(m.data, args[0])
-		c.received(m)
+		c.enqueue(m)
 		return nil
 	})
 	l := wrap.Invoke(f)
@@ -181,18 +176,30 @@ func (c *Conn) onMessage(e js.Value) {
 // received queues a message, or ends the connection if it is over the
 // read limit.
 func (c *Conn) received(m message) {
+	if !c.refusedOverLimit(len(m.data)) {
+		c.enqueue(m)
+	}
+}
+
+// refusedOverLimit ends the connection if a message of n bytes is over the
+// read limit, and reports whether it did.
+func (c *Conn) refusedOverLimit(n int) bool {
 	c.mu.Lock()
-	tooBig := c.readLimit > 0 && int64(len(m.data)) > c.readLimit
-	if !tooBig {
-		c.queue = append(c.queue, m)
-	}
+	limit := c.readLimit
 	c.mu.Unlock()
-	if tooBig {
-		err := fmt.Errorf("read limited at %d bytes, message has %d", c.readLimit, len(m.data))
-		c.markClosed(err, false)
-		c.abort()
-		return
+	if limit <= 0 || int64(n) <= limit {
+		return false
 	}
+	c.markClosed(fmt.Errorf("read limited at %d bytes, message has %d", limit, n), false)
+	c.abort()
+	return true
+}
+
+// enqueue queues a message within the read limit for Read.
+func (c *Conn) enqueue(m message) {
+	c.mu.Lock()
+	c.queue = append(c.queue, m)
+	c.mu.Unlock()
 	select {
 	case c.arrived <- struct{}{}:
 	default:
