@@ -230,12 +230,12 @@ func export(ctx context.Context, args []string) error {
 // toPostgres writes the snapshot's device into whatsmeow's sqlstore on
 // PostgreSQL, opened as whatsmeow's users do: database/sql with pgx.
 func toPostgres(ctx context.Context, blob []byte, dsn string) (types.JID, sessionconv.Counts, error) {
-	db, err := sql.Open("pgx", dsn)
+	db, dialect, err := openSQLStore("", dsn)
 	if err != nil {
 		return types.EmptyJID, nil, err
 	}
 	defer db.Close()
-	return sessionconv.SnapshotToSQLStore(ctx, blob, db, "postgres", types.EmptyJID)
+	return sessionconv.SnapshotToSQLStore(ctx, blob, db, dialect, types.EmptyJID)
 }
 
 // importNative is the way back: a native whatsmeow's device, from its
